@@ -1,0 +1,133 @@
+# mosquitto-bootstrap: one entry point.
+#   make            the plugin (plugin/mosquitto_bootstrap.so) on lib/libbootstrap.a
+#   make run        a broker in the foreground with config-examples/mosquitto.conf
+#   make test       every test: unit (CUnit), symbol check, integration (real broker)
+#   make test-san   the unit tests under AddressSanitizer + UBSan
+#   make install    PREFIX=/usr/local DESTDIR= honoured
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+PLUGINDIR ?= $(PREFIX)/lib/mosquitto
+DOCDIR ?= $(PREFIX)/share/doc/mosquitto-bootstrap
+
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+PKGS := jansson sqlite3 libcrypto
+DEB_PACKAGES := build-essential pkg-config mosquitto mosquitto-clients \
+	mosquitto-dev libmosquitto-dev libjansson-dev libsqlite3-dev libssl-dev \
+	libcunit1-dev openssl
+
+SAN ?=
+ifeq ($(SAN),1)
+BUILD := build/san
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+LIBA := $(BUILD)/libbootstrap.a
+else
+BUILD := build/default
+SANFLAGS :=
+LIBA := lib/libbootstrap.a
+endif
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2
+CFLAGS ?= -O2 -g
+ALL_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L $(WARN) \
+	-fPIC -fvisibility=hidden $(SANFLAGS) $(CFLAGS) \
+	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+TEST_LIBS := $(LIBS) -lcunit
+INT_LIBS := $(TEST_LIBS) -lmosquitto
+
+LIB_SRC := $(sort $(wildcard lib/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/schema_sql.o
+PLUGIN_SRC := $(sort $(wildcard plugin/*.c))
+PLUGIN_OBJ := $(PLUGIN_SRC:%.c=$(BUILD)/%.o)
+PLUGIN := plugin/mosquitto_bootstrap.so
+SCHEMA := $(sort $(wildcard schema/*.sql))
+
+UNIT_SRC := $(sort $(wildcard test/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:test/unit/%.c=$(BUILD)/test/unit/%)
+INT_SRC := $(sort $(wildcard test/integration/test_*.c))
+INT_BIN := $(INT_SRC:test/integration/%.c=$(BUILD)/test/integration/%)
+TEST_COMMON := $(BUILD)/test/common/cu_main.o
+INT_COMMON := $(BUILD)/test/integration/harness.o
+
+.PHONY: all deps run test test-unit test-integration test-symbols test-san \
+	install uninstall clean
+.DELETE_ON_ERROR:
+
+all: $(PLUGIN)
+
+# Installs missing Debian packages; does nothing when all are there.
+deps:
+	@missing=$$(for p in $(DEB_PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; \
+		done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing:" $$missing; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Ilib -MMD -MP -c $< -o $@
+
+$(BUILD)/schema_sql.c: $(SCHEMA) schema/embed.sh
+	@mkdir -p $(dir $@)
+	sh schema/embed.sh $(SCHEMA) > $@
+
+$(BUILD)/schema_sql.o: $(BUILD)/schema_sql.c
+	$(CC) $(ALL_CFLAGS) -Ilib -c $< -o $@
+
+$(LIBA): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(PLUGIN): $(PLUGIN_OBJ) $(LIBA) plugin/exports.map
+	$(CC) $(ALL_CFLAGS) -shared -Wl,--version-script=plugin/exports.map \
+		-Wl,-z,relro,-z,now -o $@ $(PLUGIN_OBJ) $(LIBA) $(LIBS)
+
+$(BUILD)/test/unit/%: test/unit/%.c $(TEST_COMMON) $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Ilib -Itest/common -o $@ $< $(TEST_COMMON) $(LIBA) $(TEST_LIBS)
+
+$(BUILD)/test/integration/%: test/integration/%.c $(INT_COMMON) $(TEST_COMMON) $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Ilib -Itest/common -Itest/integration -o $@ $< \
+		$(INT_COMMON) $(TEST_COMMON) $(LIBA) $(INT_LIBS)
+
+run: deps $(PLUGIN)
+	@sh config-examples/prepare.sh
+	mosquitto -c config-examples/mosquitto.conf
+
+test: deps
+	@$(MAKE) --no-print-directory $(PLUGIN) $(UNIT_BIN) $(INT_BIN)
+	@sh test/run.sh $(UNIT_BIN) test/check_exports.sh $(INT_BIN)
+
+test-unit: $(UNIT_BIN)
+	@sh test/run.sh $(UNIT_BIN)
+
+test-integration: $(PLUGIN) $(INT_BIN)
+	@sh test/run.sh $(INT_BIN)
+
+test-symbols: $(PLUGIN)
+	@sh test/run.sh test/check_exports.sh
+
+test-san:
+	@$(MAKE) --no-print-directory SAN=1 test-unit
+
+install: $(PLUGIN)
+	install -d $(DESTDIR)$(PLUGINDIR) $(DESTDIR)$(DOCDIR)
+	install -m 0755 $(PLUGIN) $(DESTDIR)$(PLUGINDIR)/mosquitto_bootstrap.so
+	install -m 0644 README.md config-examples/mosquitto.conf $(DESTDIR)$(DOCDIR)/
+
+uninstall:
+	rm -f $(DESTDIR)$(PLUGINDIR)/mosquitto_bootstrap.so
+	rm -rf $(DESTDIR)$(DOCDIR)
+
+clean:
+	rm -rf build lib/libbootstrap.a $(PLUGIN)
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,294 @@
+#include "admin.h"
+
+#include "admin_int.h"
+#include "error.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+	const char *name;
+	bs_handler_fn fn;
+	int writes;       /* changes the store: audited */
+} command_t;
+
+static const command_t commands[] = {
+	{ "createChannel", bs_cmd_create_channel, 1 },
+	{ "getChannel", bs_cmd_get_channel, 0 },
+	{ "createConfig", bs_cmd_create_config, 1 },
+	{ "getConfig", bs_cmd_get_config, 0 },
+	{ "enableConfig", bs_cmd_enable_config, 1 },
+	{ "disableConfig", bs_cmd_disable_config, 1 },
+	{ "deleteConfig", bs_cmd_delete_config, 1 },
+};
+
+/* One audited change, logged after the batch committed. */
+typedef struct {
+	const char *command;
+	char target[BS_ID_MAX + 1];
+	int rc;
+	size_t response;  /* its index in the responses array */
+} audit_t;
+
+typedef struct {
+	bs_core_t *core;
+	const bs_admin_ctx_t *ctx;
+	json_t *responses;
+	audit_t *audit;
+	size_t naudit;
+	bs_admin_result_t *out;
+} batch_t;
+
+int bs_call_fail(bs_call_t *call, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(call->message, sizeof(call->message), fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+int bs_call_string(bs_call_t *call, const char *field, const char **out)
+{
+	json_t *v = json_object_get(call->cmd, field);
+
+	*out = NULL;
+	if (v == NULL)
+		return BS_OK;
+	if (!json_is_string(v))
+		return bs_call_fail(call, BS_ERR_INVALID, "%s: must be a string", field);
+	*out = json_string_value(v);
+	return BS_OK;
+}
+
+int bs_call_required(bs_call_t *call, const char *field, const char **out)
+{
+	int rc = bs_call_string(call, field, out);
+
+	if (rc == BS_OK && *out == NULL)
+		return bs_call_fail(call, BS_ERR_INVALID, "%s: is required", field);
+	return rc;
+}
+
+int bs_call_store_failed(bs_call_t *call)
+{
+	bs_core_log(call->core, BS_LOG_ERR, "admin command failed in the store: %s",
+			bs_store_errmsg(call->core->store));
+	return bs_call_fail(call, BS_ERR_INTERNAL, "the store failed; nothing was changed");
+}
+
+static const command_t *find_command(const char *name)
+{
+	for (size_t i = 0; name && i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	}
+	return NULL;
+}
+
+static json_t *response_new(const char *name, json_t *cmd)
+{
+	json_t *r = json_pack("{s:s}", "command", name ? name : "");
+	json_t *corr = json_is_object(cmd) ? json_object_get(cmd, "correlationData") : NULL;
+
+	if (r != NULL && corr != NULL)
+		json_object_set(r, "correlationData", corr);
+	return r;
+}
+
+static int append_response(batch_t *b, const char *name, json_t *cmd, int rc,
+		json_t *data, const char *message)
+{
+	json_t *r = response_new(name, cmd);
+
+	if (r == NULL)
+		return BS_ERR_INTERNAL;
+	if (rc == BS_OK) {
+		json_object_set(r, "data", data ? data : json_object());
+	} else {
+		json_object_set_new(r, "error", json_string(bs_error_code(rc)));
+		json_object_set_new(r, "message", json_string(message));
+	}
+	return json_array_append_new(b->responses, r) ? BS_ERR_INTERNAL : BS_OK;
+}
+
+static int remember(batch_t *b, const command_t *c, const bs_call_t *call, int rc)
+{
+	audit_t *grown = realloc(b->audit, (b->naudit + 1) * sizeof(*grown));
+
+	if (grown == NULL)
+		return BS_ERR_INTERNAL;
+	b->audit = grown;
+	grown[b->naudit].command = c->name;
+	memcpy(grown[b->naudit].target, call->target, sizeof(call->target));
+	grown[b->naudit].rc = rc;
+	grown[b->naudit].response = json_array_size(b->responses);
+	b->naudit++;
+	return BS_OK;
+}
+
+static int add_kick(batch_t *b, const char *client_id)
+{
+	char **grown = realloc(b->out->kick, (b->out->nkick + 1) * sizeof(*grown));
+
+	if (grown == NULL)
+		return BS_ERR_INTERNAL;
+	b->out->kick = grown;
+	if ((grown[b->out->nkick] = strdup(client_id)) == NULL)
+		return BS_ERR_INTERNAL;
+	b->out->nkick++;
+	return BS_OK;
+}
+
+/* Runs one command inside its own savepoint. */
+static int run_one(batch_t *b, json_t *cmd)
+{
+	bs_call_t call = { .core = b->core, .ctx = b->ctx, .cmd = cmd };
+	json_t *name_json = json_object_get(cmd, "command");
+	const char *name = json_string_value(name_json);
+	const command_t *c = find_command(name);
+	int rc;
+
+	if (!json_is_object(cmd))
+		rc = bs_call_fail(&call, BS_ERR_INVALID, "a command must be a JSON object");
+	else if (name == NULL)
+		rc = bs_call_fail(&call, BS_ERR_INVALID, "command: a string is required");
+	else if (c == NULL)
+		rc = bs_call_fail(&call, BS_ERR_INVALID, "unknown command '%.64s'", name);
+	else if (bs_store_savepoint(b->core->store) != BS_OK)
+		rc = bs_call_store_failed(&call);
+	else {
+		rc = c->fn(&call);
+		if (rc == BS_OK && bs_store_release(b->core->store) != BS_OK)
+			rc = bs_call_store_failed(&call);
+		if (rc != BS_OK)
+			bs_store_rollback_savepoint(b->core->store);
+	}
+	if ((c != NULL && c->writes && remember(b, c, &call, rc) != BS_OK)
+			|| (rc == BS_OK && call.kick && add_kick(b, call.target) != BS_OK)
+			|| append_response(b, c ? c->name : name, cmd, rc, call.data,
+				call.message) != BS_OK) {
+		json_decref(call.data);
+		return BS_ERR_INTERNAL;
+	}
+	json_decref(call.data);
+	return BS_OK;
+}
+
+/* The commit failed: nothing of the batch is stored, so every change that
+ * answered success answers internal_error instead. */
+static void undo_successes(batch_t *b)
+{
+	for (size_t i = 0; i < b->naudit; i++) {
+		json_t *r = json_array_get(b->responses, b->audit[i].response);
+		if (b->audit[i].rc != BS_OK || r == NULL)
+			continue;
+		b->audit[i].rc = BS_ERR_INTERNAL;
+		json_object_del(r, "data");
+		json_object_set_new(r, "error", json_string(bs_error_code(BS_ERR_INTERNAL)));
+		json_object_set_new(r, "message", json_string("the store failed; nothing was changed"));
+	}
+	for (size_t i = 0; i < b->out->nkick; i++)
+		free(b->out->kick[i]);
+	b->out->nkick = 0;
+}
+
+static void write_audit(const batch_t *b)
+{
+	char user[128], client[128], target[BS_ID_MAX + 1];
+
+	bs_log_safe(b->ctx->username, user, sizeof(user));
+	bs_log_safe(b->ctx->client_id, client, sizeof(client));
+	for (size_t i = 0; i < b->naudit; i++) {
+		bs_core_log(b->core, BS_LOG_NOTICE,
+				"audit: user=%s client=%s command=%s target=%s result=%s",
+				user, client, b->audit[i].command,
+				bs_log_safe(b->audit[i].target[0] ? b->audit[i].target : "-",
+					target, sizeof(target)),
+				b->audit[i].rc == BS_OK ? "ok" : bs_error_code(b->audit[i].rc));
+	}
+}
+
+static int run_batch(batch_t *b, json_t *list)
+{
+	size_t i;
+	json_t *cmd;
+
+	if (bs_store_begin(b->core->store) != BS_OK) {
+		bs_core_log(b->core, BS_LOG_ERR, "cannot begin a transaction: %s",
+				bs_store_errmsg(b->core->store));
+		json_array_foreach(list, i, cmd) {
+			json_t *n = json_is_object(cmd) ? json_object_get(cmd, "command") : NULL;
+			if (append_response(b, json_string_value(n), cmd, BS_ERR_INTERNAL,
+					NULL, "the store is busy; nothing was changed") != BS_OK)
+				return BS_ERR_INTERNAL;
+		}
+		return BS_OK;
+	}
+	json_array_foreach(list, i, cmd) {
+		if (run_one(b, cmd) != BS_OK) {
+			bs_store_rollback(b->core->store);
+			return BS_ERR_INTERNAL;
+		}
+	}
+	if (bs_store_commit(b->core->store) != BS_OK) {
+		bs_core_log(b->core, BS_LOG_ERR, "cannot commit: %s",
+				bs_store_errmsg(b->core->store));
+		bs_store_rollback(b->core->store);
+		undo_successes(b);
+	}
+	write_audit(b);
+	return BS_OK;
+}
+
+static int finish(batch_t *b)
+{
+	json_t *root = json_pack("{s:O}", "responses", b->responses);
+
+	b->out->payload = root ? json_dumps(root, JSON_COMPACT) : NULL;
+	b->out->payloadlen = b->out->payload ? strlen(b->out->payload) : 0;
+	json_decref(root);
+	return b->out->payload ? BS_OK : BS_ERR_INTERNAL;
+}
+
+int bs_admin_handle(bs_core_t *core, const bs_admin_ctx_t *ctx,
+		const void *payload, size_t len, bs_admin_result_t *out)
+{
+	batch_t b = { .core = core, .ctx = ctx, .out = out };
+	json_t *root = NULL, *list;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((b.responses = json_array()) == NULL)
+		return BS_ERR_INTERNAL;
+	root = json_loadb(payload, len, JSON_REJECT_DUPLICATES, NULL);
+	list = json_is_object(root) ? json_object_get(root, "commands") : NULL;
+	if (!json_is_array(list))
+		rc = append_response(&b, "", NULL, BS_ERR_INVALID,
+				NULL, "payload must be a JSON object with a \"commands\" array");
+	else if (json_array_size(list) > BS_ADMIN_MAX_COMMANDS)
+		rc = append_response(&b, "", NULL, BS_ERR_INVALID,
+				NULL, "too many commands in one message (at most 10000)");
+	else
+		rc = run_batch(&b, list);
+	if (rc == BS_OK)
+		rc = finish(&b);
+	json_decref(root);
+	json_decref(b.responses);
+	free(b.audit);
+	if (rc != BS_OK)
+		bs_admin_result_free(out);
+	return rc;
+}
+
+void bs_admin_result_free(bs_admin_result_t *r)
+{
+	free(r->payload);
+	for (size_t i = 0; i < r->nkick; i++)
+		free(r->kick[i]);
+	free(r->kick);
+	memset(r, 0, sizeof(*r));
+}

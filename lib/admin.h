@@ -1,0 +1,36 @@
+/*
+ * The admin protocol (section 4): a batch of commands in, one response per
+ * command out, in order. The batch runs in one transaction with a savepoint
+ * per command: a failed command is rolled back alone and the rest go on.
+ * Every change is logged in one audit line once the batch is committed.
+ */
+#ifndef BS_ADMIN_H
+#define BS_ADMIN_H
+
+#include "core.h"
+
+#include <stddef.h>
+#include <time.h>
+
+#define BS_ADMIN_MAX_COMMANDS 10000
+
+typedef struct bs_admin_ctx {
+	const char *username;     /* of the admin's connection, or NULL */
+	const char *client_id;    /* its MQTT client id */
+	time_t now;
+} bs_admin_ctx_t;
+
+typedef struct bs_admin_result {
+	char *payload;            /* {"responses": [...]}, malloc()ed */
+	size_t payloadlen;
+	char **kick;              /* client_ids whose live sessions must end */
+	size_t nkick;
+} bs_admin_result_t;
+
+/* BS_OK with *out filled, or BS_ERR_INTERNAL when no reply could be built. */
+int bs_admin_handle(bs_core_t *core, const bs_admin_ctx_t *ctx,
+		const void *payload, size_t len, bs_admin_result_t *out);
+
+void bs_admin_result_free(bs_admin_result_t *r);
+
+#endif

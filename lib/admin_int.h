@@ -1,0 +1,43 @@
+/* Private to the admin module: one command being run, and its handlers. */
+#ifndef BS_ADMIN_INT_H
+#define BS_ADMIN_INT_H
+
+#include "admin.h"
+#include "model.h"
+
+#include <jansson.h>
+
+typedef struct bs_call {
+	bs_core_t *core;
+	const bs_admin_ctx_t *ctx;
+	json_t *cmd;                    /* the command object (borrowed) */
+	json_t *data;                   /* the response data, set on success */
+	char target[BS_ID_MAX + 1];     /* client_id or channel id, for audit */
+	char message[256];              /* the error message */
+	int kick;                       /* 1: end the target's live sessions */
+} bs_call_t;
+
+typedef int (*bs_handler_fn)(bs_call_t *call);
+
+/* Sets call->message and returns code. */
+int bs_call_fail(bs_call_t *call, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Reads an optional string field into *out (borrowed; NULL when absent).
+ * A present field of another type is BS_ERR_INVALID. */
+int bs_call_string(bs_call_t *call, const char *field, const char **out);
+/* The same for a required field. */
+int bs_call_required(bs_call_t *call, const char *field, const char **out);
+
+/* The store failed: log why, answer internal_error. */
+int bs_call_store_failed(bs_call_t *call);
+
+int bs_cmd_create_channel(bs_call_t *call);
+int bs_cmd_get_channel(bs_call_t *call);
+int bs_cmd_create_config(bs_call_t *call);
+int bs_cmd_get_config(bs_call_t *call);
+int bs_cmd_enable_config(bs_call_t *call);
+int bs_cmd_disable_config(bs_call_t *call);
+int bs_cmd_delete_config(bs_call_t *call);
+
+#endif

@@ -1,0 +1,27 @@
+/*
+ * Checks of the certificate material a config carries. Input is text as the
+ * admin sent it: PEM, or one base64 DER blob (whitespace allowed). Nothing is
+ * rewritten: a value that passes is stored and served exactly as given.
+ *
+ * Every function returns 0 or BS_ERR_INVALID, with a one-line reason in err
+ * that never contains key material.
+ */
+#ifndef BS_CERTS_H
+#define BS_CERTS_H
+
+#include <stddef.h>
+
+/* Exactly one X.509 certificate. */
+int bs_certs_check_cert(const char *text, size_t len, char *err, size_t errlen);
+
+/* One or more X.509 certificates (a PEM bundle), or one base64 DER cert. */
+int bs_certs_check_ca(const char *text, size_t len, char *err, size_t errlen);
+
+/* One private key (PKCS#8, traditional RSA/EC PEM, or base64 DER). */
+int bs_certs_check_key(const char *text, size_t len, char *err, size_t errlen);
+
+/* 0 when the private key matches the certificate's public key. */
+int bs_certs_check_pair(const char *cert, size_t certlen,
+		const char *key, size_t keylen, char *err, size_t errlen);
+
+#endif

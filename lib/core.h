@@ -1,0 +1,49 @@
+/*
+ * The core as the plugin sees it: options, the store, the master key and a
+ * log callback, opened once at plugin start. Broker-free: the plugin passes
+ * request bytes and a small context in, and publishes what comes out.
+ */
+#ifndef BS_CORE_H
+#define BS_CORE_H
+
+#include "crypto.h"
+#include "options.h"
+#include "store.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum { BS_LOG_ERR, BS_LOG_WARNING, BS_LOG_NOTICE, BS_LOG_INFO } bs_log_level_t;
+
+/* Receives one finished log line (no prefix, no newline). */
+typedef void (*bs_log_fn)(void *userdata, bs_log_level_t level, const char *line);
+
+typedef struct bs_core {
+	bs_options_t opts;          /* owned */
+	bs_store_t *store;
+	bs_log_fn log;
+	void *log_userdata;
+	/* A sealed external_key of no config: opened when an external_id is
+	 * unknown, so that an unknown ID costs what a wrong key costs. */
+	uint8_t *decoy;
+	size_t decoy_len;
+	uint8_t key[BS_KEY_LEN];
+} bs_core_t;
+
+/*
+ * Takes ownership of *opts (left zeroed), loads the key file, opens the
+ * store. On failure returns a negative code with one line in err naming the
+ * option or file.
+ */
+int bs_core_open(bs_options_t *opts, bs_log_fn log, void *userdata,
+		bs_core_t **out, char *err, size_t errlen);
+void bs_core_close(bs_core_t *core);
+
+void bs_core_log(const bs_core_t *core, bs_log_level_t level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Copies s into out (size outlen) with control characters replaced by '?',
+ * so that names from clients cannot forge log lines. */
+const char *bs_log_safe(const char *s, char *out, size_t outlen);
+
+#endif

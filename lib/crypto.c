@@ -1,0 +1,441 @@
+/*
+ * Cryptography for the core: the master key file, random identifiers and
+ * secrets, AES-256-GCM sealing of stored secrets, and a constant-time
+ * comparison. Everything goes through OpenSSL's EVP and RAND interfaces.
+ */
+#include "crypto.h"
+
+#include "error.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#define KEY_HEX_LEN (BS_KEY_LEN * 2)
+
+static const char hex_digits[] = "0123456789abcdef";
+
+__attribute__((format(printf, 3, 4)))
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	if (err == NULL || errlen == 0)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static void hex_encode(const uint8_t *in, size_t len, char *out)
+{
+	for (size_t i = 0; i < len; i++) {
+		out[2 * i] = hex_digits[in[i] >> 4];
+		out[2 * i + 1] = hex_digits[in[i] & 0x0f];
+	}
+}
+
+/* Reads until buf is full or end of file; -1 with errno on error. */
+static ssize_t read_full(int fd, void *buf, size_t len)
+{
+	size_t done = 0;
+	while (done < len) {
+		ssize_t n = read(fd, (char *)buf + done, len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		done += (size_t)n;
+	}
+	return (ssize_t)done;
+}
+
+/* Writes all of buf; -1 with errno on error. */
+static int write_full(int fd, const void *buf, size_t len)
+{
+	size_t done = 0;
+	while (done < len) {
+		ssize_t n = write(fd, (const char *)buf + done, len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+/* Exactly 64 hex digits, then at most one "\n" and nothing else. */
+static bool key_parse(const char *buf, size_t len, uint8_t key[BS_KEY_LEN])
+{
+	if (len == KEY_HEX_LEN + 1 && buf[KEY_HEX_LEN] == '\n')
+		len = KEY_HEX_LEN;
+	if (len != KEY_HEX_LEN)
+		return false;
+	for (size_t i = 0; i < BS_KEY_LEN; i++) {
+		int hi = OPENSSL_hexchar2int((unsigned char)buf[2 * i]);
+		int lo = OPENSSL_hexchar2int((unsigned char)buf[2 * i + 1]);
+		if (hi < 0 || lo < 0) {
+			OPENSSL_cleanse(key, BS_KEY_LEN);
+			return false;
+		}
+		key[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return true;
+}
+
+/*
+ * Loads an existing key file. BS_ERR_NOT_FOUND (with err untouched) tells
+ * the caller the file is missing and may be created.
+ */
+static int key_read(const char *path, uint8_t key[BS_KEY_LEN],
+		char *err, size_t errlen)
+{
+	/* One byte more than a valid file can hold, to see overlong ones. */
+	char buf[KEY_HEX_LEN + 2];
+	struct stat st;
+	ssize_t n = -1;
+	int rc = BS_ERR_INTERNAL;
+
+	/* O_NONBLOCK so a FIFO planted at path cannot hang the broker. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return BS_ERR_NOT_FOUND;
+		set_err(err, errlen, "master key %s: cannot open: %s", path,
+				strerror(errno));
+		return BS_ERR_INTERNAL;
+	}
+	if (fstat(fd, &st) != 0) {
+		set_err(err, errlen, "master key %s: cannot stat: %s", path,
+				strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		set_err(err, errlen, "master key %s: not a regular file", path);
+		rc = BS_ERR_INVALID;
+		goto out;
+	}
+	n = read_full(fd, buf, sizeof buf);
+	if (n < 0) {
+		set_err(err, errlen, "master key %s: cannot read: %s", path,
+				strerror(errno));
+		goto out;
+	}
+	if (!key_parse(buf, (size_t)n, key)) {
+		set_err(err, errlen, "master key %s: expected exactly 64 hex "
+				"digits and at most one trailing newline", path);
+		rc = BS_ERR_INVALID;
+		goto out;
+	}
+	rc = BS_OK;
+out:
+	OPENSSL_cleanse(buf, sizeof buf);
+	close(fd);
+	return rc;
+}
+
+/*
+ * Creates path holding a fresh key. BS_ERR_CONFLICT when the file appeared
+ * in the meantime (another process won the race), so the caller reads it.
+ * A half-written file is removed, so the next start does not refuse it.
+ */
+static int key_create(const char *path, uint8_t key[BS_KEY_LEN],
+		char *err, size_t errlen)
+{
+	char hex[KEY_HEX_LEN + 1];
+	const char *step = "cannot create";
+	bool created = false;
+	int fd;
+
+	/* The key comes first: no empty file is left when RAND fails. */
+	if (bs_crypto_random(key, BS_KEY_LEN) != BS_OK) {
+		set_err(err, errlen, "master key %s: no random bytes available",
+				path);
+		return BS_ERR_INTERNAL;
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY,
+			0600);
+	if (fd < 0) {
+		if (errno == EEXIST) {
+			OPENSSL_cleanse(key, BS_KEY_LEN);
+			return BS_ERR_CONFLICT;
+		}
+		goto fail;
+	}
+	created = true;
+	hex_encode(key, BS_KEY_LEN, hex);
+	hex[KEY_HEX_LEN] = '\n';
+	step = "cannot write";
+	if (write_full(fd, hex, sizeof hex) != 0)
+		goto fail;
+	/* The key must be on disk before any secret is sealed under it. */
+	if (fsync(fd) != 0)
+		goto fail;
+	step = "cannot close";
+	if (close(fd) != 0) {
+		fd = -1; /* closed anyway: retrying could close another fd */
+		goto fail;
+	}
+	OPENSSL_cleanse(hex, sizeof hex);
+	return BS_OK;
+fail:
+	set_err(err, errlen, "master key %s: %s: %s", path, step,
+			strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	if (created)
+		unlink(path);
+	OPENSSL_cleanse(hex, sizeof hex);
+	OPENSSL_cleanse(key, BS_KEY_LEN);
+	return BS_ERR_INTERNAL;
+}
+
+int bs_crypto_key_load(const char *path, uint8_t key[BS_KEY_LEN],
+		char *err, size_t errlen)
+{
+	if (path == NULL || key == NULL) {
+		set_err(err, errlen, "master key: no path given");
+		return BS_ERR_INVALID;
+	}
+	int rc = key_read(path, key, err, errlen);
+	if (rc != BS_ERR_NOT_FOUND)
+		return rc;
+	rc = key_create(path, key, err, errlen);
+	if (rc != BS_ERR_CONFLICT)
+		return rc;
+	rc = key_read(path, key, err, errlen);
+	if (rc == BS_ERR_NOT_FOUND) {
+		/* Created and gone again, or a dangling symlink: give up. */
+		set_err(err, errlen, "master key %s: cannot open: %s", path,
+				strerror(ENOENT));
+		rc = BS_ERR_INTERNAL;
+	}
+	return rc;
+}
+
+int bs_crypto_random(void *buf, size_t len)
+{
+	if (buf == NULL && len > 0)
+		return BS_ERR_INVALID;
+	/* RAND_bytes takes an int; larger requests go in chunks. */
+	while (len > 0) {
+		int chunk = len > INT_MAX ? INT_MAX : (int)len;
+		if (RAND_bytes(buf, chunk) != 1) {
+			ERR_clear_error();
+			return BS_ERR_INTERNAL;
+		}
+		buf = (unsigned char *)buf + chunk;
+		len -= (size_t)chunk;
+	}
+	return BS_OK;
+}
+
+int bs_crypto_uuid4(char out[BS_UUID_LEN + 1])
+{
+	uint8_t b[16];
+	if (out == NULL)
+		return BS_ERR_INVALID;
+	if (bs_crypto_random(b, sizeof b) != BS_OK)
+		return BS_ERR_INTERNAL;
+	b[6] = (uint8_t)((b[6] & 0x0f) | 0x40); /* version 4 */
+	b[8] = (uint8_t)((b[8] & 0x3f) | 0x80); /* variant 10xx (RFC 4122) */
+	char *p = out;
+	for (size_t i = 0; i < sizeof b; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			*p++ = '-';
+		hex_encode(&b[i], 1, p);
+		p += 2;
+	}
+	*p = '\0';
+	return BS_OK;
+}
+
+int bs_crypto_secret(char out[BS_SECRET_LEN + 1])
+{
+	uint8_t raw[32];
+	/* EVP_EncodeBlock pads 32 bytes to 44 characters plus a NUL. */
+	unsigned char b64[((sizeof raw + 2) / 3) * 4 + 1];
+	int rc = BS_ERR_INTERNAL;
+
+	if (out == NULL)
+		return BS_ERR_INVALID;
+	if (bs_crypto_random(raw, sizeof raw) != BS_OK)
+		goto out;
+	if (EVP_EncodeBlock(b64, raw, (int)sizeof raw) != BS_SECRET_LEN + 1)
+		goto out;
+	/* Standard base64 to base64url, dropping the one '=' of padding. */
+	for (size_t i = 0; i < BS_SECRET_LEN; i++) {
+		unsigned char c = b64[i];
+		out[i] = c == '+' ? '-' : c == '/' ? '_' : (char)c;
+	}
+	out[BS_SECRET_LEN] = '\0';
+	rc = BS_OK;
+out:
+	OPENSSL_cleanse(raw, sizeof raw);
+	OPENSSL_cleanse(b64, sizeof b64);
+	return rc;
+}
+
+/* A GCM context keyed with key and iv, the aad already absorbed. */
+static EVP_CIPHER_CTX *gcm_start(int enc, const uint8_t key[BS_KEY_LEN],
+		const uint8_t iv[BS_GCM_IV_LEN], const void *aad, size_t aadlen)
+{
+	int n;
+	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	if (ctx == NULL)
+		return NULL;
+	/* The default GCM IV length is 12 bytes, BS_GCM_IV_LEN. */
+	if (EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, iv, enc) != 1)
+		goto fail;
+	if (aadlen > 0 &&
+			EVP_CipherUpdate(ctx, NULL, &n, aad, (int)aadlen) != 1)
+		goto fail;
+	return ctx;
+fail:
+	EVP_CIPHER_CTX_free(ctx);
+	return NULL;
+}
+
+int bs_crypto_seal(const uint8_t key[BS_KEY_LEN],
+		const void *aad, size_t aadlen,
+		const void *pt, size_t ptlen,
+		uint8_t **out, size_t *outlen)
+{
+	if (key == NULL || out == NULL || outlen == NULL ||
+			(aad == NULL && aadlen > 0) || (pt == NULL && ptlen > 0))
+		return BS_ERR_INVALID;
+	*out = NULL;
+	*outlen = 0;
+	/* EVP lengths are ints. */
+	if (aadlen > INT_MAX || ptlen > INT_MAX - BS_SEAL_OVERHEAD)
+		return BS_ERR_INVALID;
+
+	size_t total = ptlen + BS_SEAL_OVERHEAD;
+	EVP_CIPHER_CTX *ctx = NULL;
+	int n = 0, fin = 0, rc = BS_ERR_INTERNAL;
+	uint8_t *buf = malloc(total);
+	if (buf == NULL)
+		goto out;
+	uint8_t *iv = buf, *ct = buf + BS_GCM_IV_LEN;
+	/* A fresh random IV per seal; 2^32 seals per key stay safe. */
+	if (bs_crypto_random(iv, BS_GCM_IV_LEN) != BS_OK)
+		goto out;
+	ctx = gcm_start(1, key, iv, aad, aadlen);
+	if (ctx == NULL)
+		goto out;
+	if (ptlen > 0 && EVP_EncryptUpdate(ctx, ct, &n, pt, (int)ptlen) != 1)
+		goto out;
+	if (EVP_EncryptFinal_ex(ctx, ct + n, &fin) != 1 ||
+			(size_t)n + (size_t)fin != ptlen)
+		goto out;
+	if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, BS_GCM_TAG_LEN,
+				ct + ptlen) != 1)
+		goto out;
+	*out = buf;
+	*outlen = total;
+	buf = NULL;
+	rc = BS_OK;
+out:
+	EVP_CIPHER_CTX_free(ctx);
+	free(buf);
+	if (rc != BS_OK)
+		ERR_clear_error();
+	return rc;
+}
+
+int bs_crypto_open(const uint8_t key[BS_KEY_LEN],
+		const void *aad, size_t aadlen,
+		const uint8_t *in, size_t inlen,
+		uint8_t **pt, size_t *ptlen)
+{
+	if (key == NULL || pt == NULL || ptlen == NULL ||
+			(aad == NULL && aadlen > 0) || (in == NULL && inlen > 0))
+		return BS_ERR_INVALID;
+	*pt = NULL;
+	*ptlen = 0;
+	/* Too short to hold an IV and a tag: it was never sealed. */
+	if (inlen < BS_SEAL_OVERHEAD || aadlen > INT_MAX ||
+			inlen - BS_SEAL_OVERHEAD > INT_MAX)
+		return BS_ERR_INTERNAL;
+
+	size_t ctlen = inlen - BS_SEAL_OVERHEAD;
+	const uint8_t *ct = in + BS_GCM_IV_LEN;
+	uint8_t tag[BS_GCM_TAG_LEN];
+	EVP_CIPHER_CTX *ctx = NULL;
+	int n = 0, fin = 0, rc = BS_ERR_INTERNAL;
+	/* One more byte for the NUL, so "" comes back as a real string. */
+	uint8_t *buf = malloc(ctlen + 1);
+	if (buf == NULL)
+		goto out;
+	/* The ctrl wants a writable pointer; in is const. */
+	memcpy(tag, ct + ctlen, sizeof tag);
+	ctx = gcm_start(0, key, in, aad, aadlen);
+	if (ctx == NULL)
+		goto out;
+	if (ctlen > 0 && EVP_DecryptUpdate(ctx, buf, &n, ct, (int)ctlen) != 1)
+		goto out;
+	if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, sizeof tag,
+				tag) != 1)
+		goto out;
+	/* Fails when the tag does not authenticate key, iv, aad and ct. */
+	if (EVP_DecryptFinal_ex(ctx, buf + n, &fin) != 1 ||
+			(size_t)n + (size_t)fin != ctlen)
+		goto out;
+	buf[ctlen] = '\0';
+	*pt = buf;
+	*ptlen = ctlen;
+	buf = NULL;
+	rc = BS_OK;
+out:
+	EVP_CIPHER_CTX_free(ctx);
+	/* Unauthenticated plaintext must not linger in freed memory. */
+	bs_crypto_free_secret(buf, ctlen + 1);
+	if (rc != BS_OK)
+		ERR_clear_error();
+	return rc;
+}
+
+int bs_crypto_equal(const void *a, size_t alen, const void *b, size_t blen)
+{
+	if ((a == NULL && alen > 0) || (b == NULL && blen > 0))
+		return 0;
+	if (blen == 0)
+		return alen == 0;
+	/*
+	 * Compare blen bytes whatever alen is: a is copied into a zeroed pad
+	 * the length of b, so CRYPTO_memcmp always sees blen bytes. The pad
+	 * could match b's tail by accident; the length check folds that in
+	 * with a non-short-circuit &. Only the copy of a's own bytes depends
+	 * on alen, which tells nothing about b.
+	 */
+	uint8_t *pad = calloc(1, blen);
+	if (pad == NULL)
+		return 0;
+	if (alen > 0) /* memcpy must not see NULL, even for 0 bytes */
+		memcpy(pad, a, alen < blen ? alen : blen);
+	int same = CRYPTO_memcmp(pad, b, blen) == 0;
+	bs_crypto_free_secret(pad, blen);
+	return same & (alen == blen);
+}
+
+void bs_crypto_free_secret(void *p, size_t len)
+{
+	if (p == NULL)
+		return;
+	OPENSSL_cleanse(p, len);
+	free(p);
+}

@@ -1,0 +1,218 @@
+#include "device.h"
+
+#include "error.h"
+#include "model.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* What a parsed request holds; the strings point into the JSON object. */
+typedef struct {
+	const char *id;            /* NULL when absent or unusable */
+	const char *external_id;   /* NULL until validated */
+	const char *external_key;
+	char message[160];
+} request_t;
+
+/* Sets the reply's message and returns code. */
+static int say(request_t *req, int code, const char *msg)
+{
+	snprintf(req->message, sizeof(req->message), "%s", msg);
+	return code;
+}
+
+static int invalid(request_t *req, const char *msg)
+{
+	return say(req, BS_ERR_INVALID, msg);
+}
+
+/* The id is read first, so that even a bad request gets its id echoed. */
+static void read_id(json_t *root, request_t *req)
+{
+	json_t *id = json_object_get(root, "id");
+
+	if (json_is_string(id) && json_string_length(id) <= BS_REQ_ID_MAX
+			&& strlen(json_string_value(id)) == json_string_length(id))
+		req->id = json_string_value(id);
+}
+
+static int read_fields(json_t *root, request_t *req)
+{
+	json_t *id = json_object_get(root, "id");
+	json_t *ext = json_object_get(root, "external_id");
+	json_t *key = json_object_get(root, "external_key");
+	json_t *enc = json_object_get(root, "encrypt");
+	char err[128];
+
+	if (id != NULL && req->id == NULL)
+		return invalid(req, "id: must be a string of at most 64 bytes");
+	if (!json_is_string(ext))
+		return invalid(req, "external_id: a string is required");
+	if (bs_valid_external_id(json_string_value(ext), err, sizeof(err)) != BS_OK)
+		return invalid(req, err);
+	req->external_id = json_string_value(ext);
+	if (json_object_get(root, "op") != NULL || json_object_get(root, "proof") != NULL)
+		return invalid(req, "challenge mode is not supported by this version");
+	if (enc != NULL && !json_is_false(enc))
+		return invalid(req, "encrypted replies are not supported by this version");
+	if (!json_is_string(key))
+		return invalid(req, "external_key: a string is required");
+	if (json_string_length(key) > BS_KEY_MAX)
+		return invalid(req, "external_key: must be at most 256 bytes");
+	req->external_key = json_string_value(key);
+	return BS_OK;
+}
+
+static int parse(const void *payload, size_t len, size_t max, json_t **root,
+		request_t *req)
+{
+	if (len > max)
+		return invalid(req, "request is larger than max_request_bytes");
+	*root = json_loadb(payload, len, JSON_REJECT_DUPLICATES, NULL);
+	if (*root == NULL)
+		return invalid(req, "request is not valid JSON");
+	if (!json_is_object(*root))
+		return invalid(req, "request must be a JSON object");
+	read_id(*root, req);
+	return read_fields(*root, req);
+}
+
+/*
+ * Checks the key. An unknown external_id opens the decoy and compares
+ * against it, so both failures cost one AES-GCM open and one
+ * constant-time compare, and give the same reply.
+ */
+static int authenticate(bs_core_t *core, request_t *req, bs_config_t *cfg)
+{
+	int rc = bs_store_config_get(core->store, NULL, req->external_id,
+			BS_LOAD_EXTERNAL_KEY, cfg);
+	size_t keylen = strlen(req->external_key);
+	int same;
+
+	if (rc == BS_ERR_NOT_FOUND) {
+		uint8_t *pt = NULL;
+		size_t ptlen = 0;
+		bs_crypto_open(core->key, "decoy", 5, core->decoy, core->decoy_len,
+				&pt, &ptlen);
+		bs_crypto_equal(req->external_key, keylen, pt, ptlen);
+		bs_crypto_free_secret(pt, ptlen);
+		rc = BS_ERR_UNAUTHORIZED;
+	} else if (rc == BS_OK) {
+		same = bs_crypto_equal(req->external_key, keylen,
+				cfg->external_key, strlen(cfg->external_key));
+		if (!same)
+			rc = BS_ERR_UNAUTHORIZED;
+		else if (!cfg->enabled)
+			rc = BS_ERR_DISABLED;
+	} else {
+		bs_core_log(core, BS_LOG_ERR, "device lookup failed: %s",
+				bs_store_errmsg(core->store));
+	}
+	if (rc == BS_ERR_UNAUTHORIZED)
+		return say(req, rc, "unknown external_id or wrong external_key");
+	if (rc == BS_ERR_DISABLED)
+		return say(req, rc, "this bootstrap configuration is disabled");
+	return rc;
+}
+
+/* Loads what the reply carries and records the bootstrap. */
+static int complete(bs_core_t *core, const bs_request_ctx_t *ctx,
+		bs_config_t *cfg, json_t **data)
+{
+	char now[BS_TIME_LEN];
+	bs_config_t full;
+	int rc = bs_store_config_get(core->store, cfg->client_id, NULL,
+			BS_LOAD_CHANNELS | BS_LOAD_SECRET | BS_LOAD_CLIENT_KEY, &full);
+
+	if (rc == BS_OK) {
+		bs_time_format(ctx->now, now);
+		rc = bs_store_config_touch_bootstrap(core->store, cfg->client_id, now);
+	}
+	if (rc == BS_OK && (*data = bs_config_device_json(&full)) == NULL)
+		rc = BS_ERR_INTERNAL;
+	if (rc != BS_OK)
+		bs_core_log(core, BS_LOG_ERR, "bootstrap of %s failed: %s",
+				cfg->client_id, bs_store_errmsg(core->store));
+	bs_config_clear(&full);
+	return rc;
+}
+
+static char *join_topic(const char *base, const char *leaf)
+{
+	size_t len = strlen(base) + (leaf ? strlen(leaf) + 1 : 0) + 1;
+	char *t = malloc(len);
+
+	if (t != NULL)
+		snprintf(t, len, "%s%s%s", base, leaf ? "/" : "", leaf ? leaf : "");
+	return t;
+}
+
+/* The usable Response Topic, else <prefix>/res[/<external_id>]. */
+static void pick_topic(bs_core_t *core, const bs_request_ctx_t *ctx,
+		const request_t *req, bs_reply_t *out)
+{
+	if (ctx->response_topic != NULL && bs_valid_topic_name(ctx->response_topic)) {
+		out->topic = strdup(ctx->response_topic);
+		out->on_response_topic = 1;
+	} else {
+		out->topic = join_topic(core->opts.res_topic, req->external_id);
+	}
+}
+
+static json_t *error_json(int rc, const char *message)
+{
+	return json_pack("{s:s, s:s}", "error", bs_error_code(rc),
+			"message", message[0] ? message : bs_error_code(rc));
+}
+
+static int render(request_t *req, int rc, json_t *data, bs_reply_t *out)
+{
+	json_t *obj = rc == BS_OK ? json_incref(data) : error_json(rc, req->message);
+
+	if (obj != NULL && req->id != NULL)
+		json_object_set_new(obj, "id", json_string(req->id));
+	out->payload = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+	out->payloadlen = out->payload ? strlen(out->payload) : 0;
+	out->err = rc;
+	json_decref(obj);
+	return out->payload != NULL && out->topic != NULL ? BS_OK : BS_ERR_INTERNAL;
+}
+
+int bs_device_handle(bs_core_t *core, const bs_request_ctx_t *ctx,
+		const void *payload, size_t len, bs_reply_t *out)
+{
+	request_t req;
+	json_t *root = NULL, *data = NULL;
+	bs_config_t cfg;
+	int rc;
+
+	memset(&req, 0, sizeof(req));
+	memset(&cfg, 0, sizeof(cfg));
+	memset(out, 0, sizeof(*out));
+	rc = parse(payload, len, core->opts.max_request_bytes, &root, &req);
+	if (rc == BS_OK && ctx->response_topic != NULL
+			&& !bs_valid_topic_name(ctx->response_topic))
+		rc = invalid(&req, "response topic is not a valid topic name");
+	if (rc == BS_OK)
+		rc = authenticate(core, &req, &cfg);
+	if (rc == BS_OK)
+		rc = complete(core, ctx, &cfg, &data);
+	if (rc == BS_ERR_INTERNAL)
+		say(&req, rc, "the bootstrap store failed; try again later");
+	pick_topic(core, ctx, &req, out);
+	rc = render(&req, rc, data, out);
+	json_decref(data);
+	json_decref(root);
+	bs_config_clear(&cfg);
+	if (rc != BS_OK)
+		bs_reply_free(out);
+	return rc;
+}
+
+void bs_reply_free(bs_reply_t *r)
+{
+	free(r->topic);
+	free(r->payload);
+	memset(r, 0, sizeof(*r));
+}

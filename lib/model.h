@@ -1,0 +1,78 @@
+/*
+ * Channels and configs: the structs every module shares, the validation
+ * rules of the protocol (section 2), and their JSON views.
+ *
+ * Ownership: every char * in these structs is malloc()ed and owned by the
+ * struct; bs_channel_clear / bs_config_clear free them (secrets are zeroed
+ * first). A cleared struct is all zeros and can be reused.
+ */
+#ifndef BS_MODEL_H
+#define BS_MODEL_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <time.h>
+
+#define BS_TIME_LEN 21          /* "2026-01-02T03:04:05Z" + NUL */
+#define BS_ID_MAX 256           /* ids, names, external ids: bytes */
+#define BS_KEY_MIN 8            /* external_key bytes */
+#define BS_KEY_MAX 256
+#define BS_CONTENT_MAX 65536
+#define BS_CERT_MAX 65536       /* any one certificate or key field */
+#define BS_REQ_ID_MAX 64
+
+typedef struct bs_channel {
+	char *id;
+	char *name;
+	char *metadata;         /* a JSON object, compact text */
+} bs_channel_t;
+
+typedef struct bs_config {
+	char *client_id;
+	char *client_secret;    /* clear text, in memory only */
+	char *name;
+	char *external_id;
+	char *external_key;     /* clear text, in memory only; NULL when not loaded */
+	char *content;
+	char *client_cert;      /* NULL when unset */
+	char *client_key;       /* clear text, in memory only; NULL when unset */
+	char *ca_cert;          /* NULL when unset */
+	int has_client_key;     /* set by the store even when client_key is not loaded */
+	int enabled;
+	char created_at[BS_TIME_LEN];
+	char updated_at[BS_TIME_LEN];
+	char last_bootstrap_at[BS_TIME_LEN]; /* "" until the first bootstrap */
+	bs_channel_t *channels;
+	size_t nchannels;
+} bs_config_t;
+
+void bs_channel_clear(bs_channel_t *ch);
+void bs_config_clear(bs_config_t *cfg);
+
+/* now as RFC 3339 UTC with second precision. */
+void bs_time_format(time_t now, char out[BS_TIME_LEN]);
+
+/*
+ * Validation. Each returns 0 or BS_ERR_INVALID with a reason in err that
+ * names the field. Lengths are in bytes; text must be valid UTF-8 without
+ * NUL (Jansson guarantees both for strings it parsed unless told otherwise).
+ */
+int bs_valid_id(const char *field, const char *s, char *err, size_t errlen);
+int bs_valid_external_id(const char *s, char *err, size_t errlen);
+int bs_valid_external_key(const char *s, char *err, size_t errlen);
+int bs_valid_text(const char *field, const char *s, size_t max,
+		char *err, size_t errlen);
+
+/* True when s is usable as an MQTT topic name (not a filter). */
+int bs_valid_topic_name(const char *s);
+
+/*
+ * JSON views, new references. The admin view never carries external_key or
+ * client_key (it shows has_client_key); the caller adds a just-set
+ * external_key itself. The device view is the bootstrap success reply.
+ */
+json_t *bs_channel_json(const bs_channel_t *ch);
+json_t *bs_config_admin_json(const bs_config_t *cfg);
+json_t *bs_config_device_json(const bs_config_t *cfg);
+
+#endif

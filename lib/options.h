@@ -1,0 +1,47 @@
+/*
+ * The plugin's options (plugin_opt_* lines of mosquitto.conf), parsed and
+ * checked without the broker. A bad value is refused with a message naming
+ * the option, so the plugin can refuse to start with one clear log line.
+ */
+#ifndef BS_OPTIONS_H
+#define BS_OPTIONS_H
+
+#include <stddef.h>
+
+typedef enum { BS_ACL_DEFAULT_DEFER, BS_ACL_DEFAULT_ALLOW } bs_acl_default_t;
+
+typedef struct bs_options {
+	char *db_path;
+	char *key_file;
+	char **admin_users;         /* NULL when admin_users is unset */
+	size_t n_admin_users;
+	char *topic_prefix;         /* "bootstrap" */
+	int client_auth;            /* parsed; section 5 is not built yet */
+	char *channel_topic;
+	bs_acl_default_t acl_default;
+	int max_failures;           /* parsed; section 6 is not built yet */
+	int lockout_seconds;
+	size_t max_request_bytes;
+	/* Derived from topic_prefix by bs_options_finish. */
+	char *req_topic;            /* <prefix>/req */
+	char *res_topic;            /* <prefix>/res */
+	char *consumed_topic;       /* $<prefix>/consumed: where a consumed request goes */
+} bs_options_t;
+
+/* Fills the defaults. */
+int bs_options_init(bs_options_t *o);
+
+/* Applies one option (name without "plugin_opt_"). BS_ERR_INVALID with a
+ * message naming it for an unknown name or a bad value. */
+int bs_options_set(bs_options_t *o, const char *name, const char *value,
+		char *err, size_t errlen);
+
+/* Checks that required options are there and derives the topics. */
+int bs_options_finish(bs_options_t *o, char *err, size_t errlen);
+
+void bs_options_free(bs_options_t *o);
+
+/* 1 when username is one of admin_users. */
+int bs_options_is_admin(const bs_options_t *o, const char *username);
+
+#endif

@@ -1,0 +1,44 @@
+#include "cu_main.h"
+
+#include <CUnit/Basic.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static void ensure_registry(void)
+{
+	if (CU_get_registry() == NULL && CU_initialize_registry() != CUE_SUCCESS) {
+		fprintf(stderr, "CUnit: cannot initialise the registry\n");
+		exit(2);
+	}
+}
+
+void cu_add_suite(const char *name, CU_InitializeFunc init,
+		CU_CleanupFunc clean, const cu_test_t *tests)
+{
+	ensure_registry();
+	CU_pSuite suite = CU_add_suite(name, init, clean);
+	if (suite == NULL) {
+		fprintf(stderr, "CUnit: cannot add suite %s\n", name);
+		exit(2);
+	}
+	for (; tests->name != NULL; tests++) {
+		if (CU_add_test(suite, tests->name, tests->fn) == NULL) {
+			fprintf(stderr, "CUnit: cannot add test %s\n", tests->name);
+			exit(2);
+		}
+	}
+}
+
+int cu_run(const char *binary)
+{
+	ensure_registry();
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	unsigned run = CU_get_number_of_tests_run();
+	unsigned failed = CU_get_number_of_tests_failed();
+	unsigned suites_failed = CU_get_number_of_suites_failed();
+	printf("%s: %u passed, %u failed\n", binary, run - failed,
+			failed + suites_failed);
+	CU_cleanup_registry();
+	return (failed || suites_failed) ? 1 : 0;
+}

@@ -1,0 +1,23 @@
+/*
+ * Shared runner for the CUnit test binaries: each binary registers its
+ * suites, then returns cu_run(), which runs them in basic mode and prints
+ * one closing line "<binary>: N passed, N failed" for test/run.sh to add up.
+ */
+#ifndef CU_MAIN_H
+#define CU_MAIN_H
+
+#include <CUnit/CUnit.h>
+
+typedef struct {
+	const char *name;
+	CU_TestFunc fn;
+} cu_test_t;
+
+/* Adds a suite from a NULL-terminated table; aborts the run on failure. */
+void cu_add_suite(const char *name, CU_InitializeFunc init,
+		CU_CleanupFunc clean, const cu_test_t *tests);
+
+/* Runs every registered suite; returns the process exit status. */
+int cu_run(const char *binary);
+
+#endif
