@@ -54,6 +54,7 @@ INT_COMMON := $(BUILD)/test/integration/harness.o
 .PHONY: all deps run test test-unit test-integration test-symbols test-san \
 	install uninstall clean
 .DELETE_ON_ERROR:
+.SECONDARY: $(TEST_COMMON) $(INT_COMMON)
 
 all: $(PLUGIN)
 

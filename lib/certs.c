@@ -37,17 +37,6 @@ typedef struct {
 	long len;
 } pem_block_t;
 
-__attribute__((format(printf, 3, 4)))
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (err == NULL || errlen == 0)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 static bool is_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' ||
@@ -73,16 +62,16 @@ static int check_text(const char *text, size_t len, const char *what,
 		char *err, size_t errlen)
 {
 	if (text == NULL || skip_space(text, len) == len) {
-		set_err(err, errlen, "%s is empty", what);
+		bs_set_err(err, errlen, "%s is empty", what);
 		return BS_ERR_INVALID;
 	}
 	/* OpenSSL's PEM reader stops at a NUL; what follows would be unseen. */
 	if (memchr(text, '\0', len) != NULL) {
-		set_err(err, errlen, "%s contains a NUL byte", what);
+		bs_set_err(err, errlen, "%s contains a NUL byte", what);
 		return BS_ERR_INVALID;
 	}
 	if (len > INT_MAX) {
-		set_err(err, errlen, "%s is too large", what);
+		bs_set_err(err, errlen, "%s is too large", what);
 		return BS_ERR_INVALID;
 	}
 	return BS_OK;
@@ -188,7 +177,7 @@ static int load_b64_cert(const char *text, size_t len, X509 **out,
 
 	OPENSSL_free(der);
 	if (x == NULL) {
-		set_err(err, errlen, "not a PEM or base64 DER certificate");
+		bs_set_err(err, errlen, "not a PEM or base64 DER certificate");
 		return BS_ERR_INVALID;
 	}
 	*out = x;
@@ -205,22 +194,22 @@ static int load_pem_certs(const char *text, size_t len, bool one, X509 **out,
 	BIO *bio = BIO_new_mem_buf(text, (int)len);
 
 	if (bio == NULL) {
-		set_err(err, errlen, "out of memory");
+		bs_set_err(err, errlen, "out of memory");
 		return BS_ERR_INTERNAL;
 	}
 	while ((got = pem_next(bio, &b)) == PEM_BLOCK) {
 		if (strcmp(b.name, PEM_STRING_X509) != 0) {
-			set_err(err, errlen,
+			bs_set_err(err, errlen,
 					"found a PEM block that is not a certificate");
 			goto out;
 		}
 		if (one && count > 0) {
-			set_err(err, errlen, "expected one certificate, found more");
+			bs_set_err(err, errlen, "expected one certificate, found more");
 			goto out;
 		}
 		X509 *x = der_to_cert(b.data, (size_t)b.len);
 		if (x == NULL) {
-			set_err(err, errlen, "certificate cannot be parsed");
+			bs_set_err(err, errlen, "certificate cannot be parsed");
 			goto out;
 		}
 		if (head == NULL)
@@ -230,11 +219,11 @@ static int load_pem_certs(const char *text, size_t len, bool one, X509 **out,
 		count++;
 	}
 	if (got == PEM_JUNK) {
-		set_err(err, errlen, "unexpected text around the PEM certificate");
+		bs_set_err(err, errlen, "unexpected text around the PEM certificate");
 		goto out;
 	}
 	if (got == PEM_BROKEN || head == NULL) {
-		set_err(err, errlen, "not a PEM or base64 DER certificate");
+		bs_set_err(err, errlen, "not a PEM or base64 DER certificate");
 		goto out;
 	}
 	*out = head;
@@ -294,16 +283,16 @@ static int check_key_blocks(BIO *bio, char *err, size_t errlen)
 	int got = pem_next(bio, &b);
 
 	if (got == PEM_BLOCK && is_encrypted_block(&b))
-		set_err(err, errlen, "encrypted private keys are not accepted");
+		bs_set_err(err, errlen, "encrypted private keys are not accepted");
 	else if (got == PEM_BLOCK && !is_key_label(b.name))
-		set_err(err, errlen, "found a PEM block that is not a "
+		bs_set_err(err, errlen, "found a PEM block that is not a "
 				"PKCS#8, RSA or EC private key");
 	else if (got == PEM_BLOCK && (got = pem_next(bio, &b)) == PEM_BLOCK)
-		set_err(err, errlen, "expected one private key, found more");
+		bs_set_err(err, errlen, "expected one private key, found more");
 	else if (got == PEM_JUNK)
-		set_err(err, errlen, "unexpected text around the PEM private key");
+		bs_set_err(err, errlen, "unexpected text around the PEM private key");
 	else if (got != PEM_END)
-		set_err(err, errlen, "not a PEM or base64 DER private key");
+		bs_set_err(err, errlen, "not a PEM or base64 DER private key");
 	else
 		rc = BS_OK;
 	pem_block_clear(&b);
@@ -318,7 +307,7 @@ static int load_pem_key(const char *text, size_t len, EVP_PKEY **out,
 	BIO *bio = BIO_new_mem_buf(text, (int)len);
 
 	if (bio == NULL) {
-		set_err(err, errlen, "out of memory");
+		bs_set_err(err, errlen, "out of memory");
 		return BS_ERR_INTERNAL;
 	}
 	/* PEM_read_bio_PrivateKey alone would skip a certificate before it. */
@@ -327,13 +316,13 @@ static int load_pem_key(const char *text, size_t len, EVP_PKEY **out,
 		goto out;
 	rc = BS_ERR_INVALID;
 	if (BIO_reset(bio) <= 0) {
-		set_err(err, errlen, "private key cannot be read again");
+		bs_set_err(err, errlen, "private key cannot be read again");
 		goto out;
 	}
 	/* Parsed again so the label picks the decoder (PKCS#8, RSA, EC). */
 	*out = PEM_read_bio_PrivateKey(bio, NULL, no_password, &asked);
 	if (*out == NULL) {
-		set_err(err, errlen, asked ?
+		bs_set_err(err, errlen, asked ?
 				"encrypted private keys are not accepted" :
 				"private key cannot be parsed");
 		goto out;
@@ -366,12 +355,12 @@ static int load_b64_key(const char *text, size_t len, EVP_PKEY **out,
 	int rc = BS_ERR_INVALID;
 
 	if (der == NULL) {
-		set_err(err, errlen, "not a PEM or base64 DER private key");
+		bs_set_err(err, errlen, "not a PEM or base64 DER private key");
 		return rc;
 	}
 	/* Checked first, so no decoder ever looks for a password. */
 	if (is_encrypted_der(der, derlen)) {
-		set_err(err, errlen, "encrypted private keys are not accepted");
+		bs_set_err(err, errlen, "encrypted private keys are not accepted");
 		goto out;
 	}
 	*out = d2i_AutoPrivateKey(NULL, &p, (long)derlen);
@@ -380,7 +369,7 @@ static int load_b64_key(const char *text, size_t len, EVP_PKEY **out,
 		*out = NULL;
 	}
 	if (*out == NULL) {
-		set_err(err, errlen, "not a PEM or base64 DER private key");
+		bs_set_err(err, errlen, "not a PEM or base64 DER private key");
 		goto out;
 	}
 	rc = BS_OK;
@@ -444,7 +433,7 @@ int bs_certs_check_pair(const char *cert, size_t certlen,
 		/* Compares public parts; -1 when the key types differ. */
 		EVP_PKEY *pub = X509_get0_pubkey(x);
 		if (pub == NULL || EVP_PKEY_eq(pub, pkey) != 1) {
-			set_err(err, errlen,
+			bs_set_err(err, errlen,
 					"private key does not match the certificate");
 			rc = BS_ERR_INVALID;
 		}

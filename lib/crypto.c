@@ -27,17 +27,6 @@
 
 static const char hex_digits[] = "0123456789abcdef";
 
-__attribute__((format(printf, 3, 4)))
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	if (err == NULL || errlen == 0)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 static void hex_encode(const uint8_t *in, size_t len, char *out)
 {
 	for (size_t i = 0; i < len; i++) {
@@ -115,28 +104,28 @@ static int key_read(const char *path, uint8_t key[BS_KEY_LEN],
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return BS_ERR_NOT_FOUND;
-		set_err(err, errlen, "master key %s: cannot open: %s", path,
+		bs_set_err(err, errlen, "master key %s: cannot open: %s", path,
 				strerror(errno));
 		return BS_ERR_INTERNAL;
 	}
 	if (fstat(fd, &st) != 0) {
-		set_err(err, errlen, "master key %s: cannot stat: %s", path,
+		bs_set_err(err, errlen, "master key %s: cannot stat: %s", path,
 				strerror(errno));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		set_err(err, errlen, "master key %s: not a regular file", path);
+		bs_set_err(err, errlen, "master key %s: not a regular file", path);
 		rc = BS_ERR_INVALID;
 		goto out;
 	}
 	n = read_full(fd, buf, sizeof buf);
 	if (n < 0) {
-		set_err(err, errlen, "master key %s: cannot read: %s", path,
+		bs_set_err(err, errlen, "master key %s: cannot read: %s", path,
 				strerror(errno));
 		goto out;
 	}
 	if (!key_parse(buf, (size_t)n, key)) {
-		set_err(err, errlen, "master key %s: expected exactly 64 hex "
+		bs_set_err(err, errlen, "master key %s: expected exactly 64 hex "
 				"digits and at most one trailing newline", path);
 		rc = BS_ERR_INVALID;
 		goto out;
@@ -163,7 +152,7 @@ static int key_create(const char *path, uint8_t key[BS_KEY_LEN],
 
 	/* The key comes first: no empty file is left when RAND fails. */
 	if (bs_crypto_random(key, BS_KEY_LEN) != BS_OK) {
-		set_err(err, errlen, "master key %s: no random bytes available",
+		bs_set_err(err, errlen, "master key %s: no random bytes available",
 				path);
 		return BS_ERR_INTERNAL;
 	}
@@ -193,7 +182,7 @@ static int key_create(const char *path, uint8_t key[BS_KEY_LEN],
 	OPENSSL_cleanse(hex, sizeof hex);
 	return BS_OK;
 fail:
-	set_err(err, errlen, "master key %s: %s: %s", path, step,
+	bs_set_err(err, errlen, "master key %s: %s: %s", path, step,
 			strerror(errno));
 	if (fd >= 0)
 		close(fd);
@@ -208,7 +197,7 @@ int bs_crypto_key_load(const char *path, uint8_t key[BS_KEY_LEN],
 		char *err, size_t errlen)
 {
 	if (path == NULL || key == NULL) {
-		set_err(err, errlen, "master key: no path given");
+		bs_set_err(err, errlen, "master key: no path given");
 		return BS_ERR_INVALID;
 	}
 	int rc = key_read(path, key, err, errlen);
@@ -220,7 +209,7 @@ int bs_crypto_key_load(const char *path, uint8_t key[BS_KEY_LEN],
 	rc = key_read(path, key, err, errlen);
 	if (rc == BS_ERR_NOT_FOUND) {
 		/* Created and gone again, or a dangling symlink: give up. */
-		set_err(err, errlen, "master key %s: cannot open: %s", path,
+		bs_set_err(err, errlen, "master key %s: cannot open: %s", path,
 				strerror(ENOENT));
 		rc = BS_ERR_INTERNAL;
 	}

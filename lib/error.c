@@ -1,5 +1,8 @@
 #include "error.h"
 
+#include <stdarg.h>
+#include <stdio.h>
+
 const char *bs_error_code(int err)
 {
 	switch (err) {
@@ -13,4 +16,15 @@ const char *bs_error_code(int err)
 	case BS_ERR_FORBIDDEN: return "forbidden";
 	default: return "internal_error";
 	}
+}
+
+void bs_set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
 }

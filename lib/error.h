@@ -6,6 +6,8 @@
 #ifndef BS_ERROR_H
 #define BS_ERROR_H
 
+#include <stddef.h>
+
 typedef enum {
 	BS_OK = 0,
 	BS_ERR_INVALID = -1,      /* invalid_request */
@@ -20,5 +22,9 @@ typedef enum {
 
 /* The protocol's code for err ("invalid_request", ...); never NULL. */
 const char *bs_error_code(int err);
+
+/* Formats a one-line reason into err (nothing when err is NULL or errlen 0). */
+void bs_set_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 #endif

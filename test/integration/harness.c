@@ -1,0 +1,1076 @@
+#include "harness.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <mosquitto.h>
+#include <mqtt_protocol.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define START_WAIT_MS 5000
+#define STOP_WAIT_MS 5000
+#define POLL_MS 20
+#define LOOP_SLICE_MS 20
+#define MAX_DIR_DEPTH 4
+
+static const char plugin_rel[] = "plugin/mosquitto_bootstrap.so";
+
+__attribute__((format(printf, 1, 2)))
+static void warnf(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("harness: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+		return 0;
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* ---- files ------------------------------------------------------------ */
+
+int broker_path(const broker_t *b, const char *name, char *out, size_t outlen)
+{
+	int n = snprintf(out, outlen, "%s/%s", b->dir, name);
+	return (n < 0 || (size_t)n >= outlen) ? -1 : 0;
+}
+
+char *read_file_text(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		return NULL;
+	size_t cap = 4096, used = 0;
+	char *buf = malloc(cap);
+	while (buf != NULL) {
+		size_t n = fread(buf + used, 1, cap - used - 1, f);
+		used += n;
+		if (n == 0)
+			break;
+		if (used + 1 == cap) {
+			char *nb = realloc(buf, cap * 2);
+			if (nb == NULL) {
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+	}
+	int err = ferror(f);
+	fclose(f);
+	if (buf == NULL || err) {
+		free(buf);
+		return NULL;
+	}
+	buf[used] = '\0';
+	if (len != NULL)
+		*len = used;
+	return buf;
+}
+
+int write_file_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	if (f == NULL)
+		return -1;
+	size_t len = strlen(text);
+	int rc = fwrite(text, 1, len, f) == len ? 0 : -1;
+	if (fclose(f) != 0)
+		rc = -1;
+	return rc;
+}
+
+static int remove_tree(const char *path, int depth)
+{
+	if (depth > MAX_DIR_DEPTH)
+		return -1;
+	DIR *d = opendir(path);
+	if (d == NULL)
+		return -1;
+	int rc = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		char sub[IT_PATH_MAX];
+		int n = snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
+		if (n < 0 || (size_t)n >= sizeof sub) {
+			rc = -1;
+			continue;
+		}
+		struct stat st;
+		if (lstat(sub, &st) != 0)
+			rc = -1;
+		else if (S_ISDIR(st.st_mode))
+			rc |= remove_tree(sub, depth + 1);
+		else if (unlink(sub) != 0)
+			rc = -1;
+	}
+	closedir(d);
+	if (rmdir(path) != 0)
+		rc = -1;
+	return rc;
+}
+
+/* ---- processes -------------------------------------------------------- */
+
+static int exec_redirected(char *const argv[], const char *out_path)
+{
+	int fd = out_path != NULL
+		? open(out_path, O_WRONLY | O_CREAT | O_APPEND, 0600)
+		: open("/dev/null", O_WRONLY);
+	int in = open("/dev/null", O_RDONLY);
+	if (fd < 0 || in < 0)
+		return -1;
+	if (dup2(in, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+		return -1;
+	close(in);
+	close(fd);
+	execvp(argv[0], argv);
+	return -1;
+}
+
+int run_quiet(char *const argv[])
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		exec_redirected(argv, NULL);
+		_exit(127);
+	}
+	int st;
+	while (waitpid(pid, &st, 0) < 0) {
+		if (errno != EINTR)
+			return -1;
+	}
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Waits up to ms for pid; returns its wait status, or -1 if still running. */
+static int wait_exit(pid_t pid, int ms)
+{
+	long long end = now_ms() + ms;
+	for (;;) {
+		int st;
+		pid_t r = waitpid(pid, &st, WNOHANG);
+		if (r == pid)
+			return st;
+		if (r < 0 && errno != EINTR)
+			return -1;
+		if (now_ms() >= end)
+			return -1;
+		sleep_ms(POLL_MS);
+	}
+}
+
+static bool port_open(int port)
+{
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	if (s < 0)
+		return false;
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	bool ok = connect(s, (struct sockaddr *)&a, sizeof a) == 0;
+	close(s);
+	return ok;
+}
+
+static int free_port(void)
+{
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	if (s < 0)
+		return -1;
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = 0 };
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	socklen_t len = sizeof a;
+	int port = -1;
+	if (bind(s, (struct sockaddr *)&a, sizeof a) == 0 &&
+			getsockname(s, (struct sockaddr *)&a, &len) == 0)
+		port = ntohs(a.sin_port);
+	close(s);
+	return port;
+}
+
+static pid_t spawn_broker(const broker_t *b)
+{
+	char out[IT_PATH_MAX];
+	if (broker_path(b, "stderr.log", out, sizeof out) != 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+		char *argv[] = { "mosquitto", "-c", (char *)b->conf, NULL };
+		exec_redirected(argv, out);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* ---- configuration ---------------------------------------------------- */
+
+static int make_passwd(const broker_t *b)
+{
+	char path[IT_PATH_MAX];
+	if (broker_path(b, "passwd", path, sizeof path) != 0)
+		return -1;
+	char *first[] = { "mosquitto_passwd", "-b", "-c", path, "admin", "adminpw", NULL };
+	char *second[] = { "mosquitto_passwd", "-b", path, "alice", "alicepw", NULL };
+	if (run_quiet(first) != 0 || run_quiet(second) != 0) {
+		warnf("cannot create the password file");
+		return -1;
+	}
+	return 0;
+}
+
+/* Writes s to f, replacing each @DIR@ with dir. */
+static int put(FILE *f, const char *s, const char *dir)
+{
+	for (;;) {
+		const char *at = strstr(s, "@DIR@");
+		size_t n = at != NULL ? (size_t)(at - s) : strlen(s);
+		if (fwrite(s, 1, n, f) != n)
+			return -1;
+		if (at == NULL)
+			return 0;
+		if (fputs(dir, f) < 0)
+			return -1;
+		s = at + 5;
+	}
+}
+
+/* True when text has a line starting with "plugin_opt_<name>". */
+static bool overrides(const char *text, const char *name)
+{
+	if (text == NULL)
+		return false;
+	char key[96];
+	int n = snprintf(key, sizeof key, "plugin_opt_%s", name);
+	if (n < 0 || (size_t)n >= sizeof key)
+		return false;
+	for (const char *p = text; p != NULL && *p != '\0';) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		size_t kl = strlen(key);
+		if (strncmp(p, key, kl) == 0 && (p[kl] == ' ' || p[kl] == '\t'))
+			return true;
+		p = strchr(p, '\n');
+		if (p != NULL)
+			p++;
+	}
+	return false;
+}
+
+static int put_default_opts(FILE *f, const broker_t *b, const char *extra)
+{
+	static const char *const opts[][2] = {
+		{ "db_path", "@DIR@/bootstrap.db" },
+		{ "key_file", "@DIR@/bootstrap.key" },
+		{ "admin_users", "admin" },
+	};
+	for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
+		if (overrides(extra, opts[i][0]))
+			continue;
+		if (fprintf(f, "plugin_opt_%s ", opts[i][0]) < 0 ||
+				put(f, opts[i][1], b->dir) != 0 || fputc('\n', f) == EOF)
+			return -1;
+	}
+	return 0;
+}
+
+static int write_conf(const broker_t *b, const char *extra, unsigned flags)
+{
+	char cwd[IT_PATH_MAX];
+	if (getcwd(cwd, sizeof cwd) == NULL)
+		return -1;
+	char plugin[IT_PATH_MAX + sizeof plugin_rel];
+	snprintf(plugin, sizeof plugin, "%s/%s", cwd, plugin_rel);
+	if (access(plugin, R_OK) != 0) {
+		warnf("%s is missing (build the plugin first)", plugin_rel);
+		return -1;
+	}
+	FILE *f = fopen(b->conf, "w");
+	if (f == NULL)
+		return -1;
+	int rc = fprintf(f,
+			"per_listener_settings false\n"
+			"user root\n"
+			"persistence false\n"
+			"log_dest file %s/mosquitto.log\n"
+			"log_type all\n"
+			"listener %d 127.0.0.1\n"
+			"allow_anonymous true\n"
+			"password_file %s/passwd\n"
+			"plugin %s\n",
+			b->dir, b->port, b->dir, plugin) < 0 ? -1 : 0;
+	if (rc == 0 && !(flags & BROKER_NO_PLUGIN_OPTS))
+		rc = put_default_opts(f, b, extra);
+	if (rc == 0 && extra != NULL)
+		rc = put(f, extra, b->dir) == 0 && fputc('\n', f) != EOF ? 0 : -1;
+	if (fclose(f) != 0)
+		rc = -1;
+	return rc;
+}
+
+/* ---- broker lifecycle ------------------------------------------------- */
+
+int broker_prepare(broker_t *b, const char *extra_conf, unsigned flags)
+{
+	memset(b, 0, sizeof *b);
+	snprintf(b->dir, sizeof b->dir, "/tmp/bs-it-XXXXXX");
+	if (mkdtemp(b->dir) == NULL) {
+		b->dir[0] = '\0';
+		warnf("mkdtemp: %s", strerror(errno));
+		return -1;
+	}
+	b->port = free_port();
+	if (b->port <= 0 ||
+			broker_path(b, "mosquitto.conf", b->conf, sizeof b->conf) != 0 ||
+			make_passwd(b) != 0 || write_conf(b, extra_conf, flags) != 0) {
+		warnf("cannot prepare the broker in %s", b->dir);
+		broker_cleanup(b);
+		return -1;
+	}
+	return 0;
+}
+
+int broker_launch(broker_t *b)
+{
+	b->pid = spawn_broker(b);
+	if (b->pid <= 0) {
+		b->pid = 0;
+		return -1;
+	}
+	long long end = now_ms() + START_WAIT_MS;
+	while (now_ms() < end) {
+		if (port_open(b->port))
+			return 0;
+		if (wait_exit(b->pid, 0) != -1) {
+			b->pid = 0;
+			warnf("the broker exited during start (see %s)", b->dir);
+			return -1;
+		}
+		sleep_ms(POLL_MS);
+	}
+	warnf("the broker did not listen within %d ms", START_WAIT_MS);
+	broker_kill9(b);
+	return -1;
+}
+
+int broker_start_flags(broker_t *b, const char *extra_conf, unsigned flags)
+{
+	if (broker_prepare(b, extra_conf, flags) != 0)
+		return -1;
+	if (broker_launch(b) != 0) {
+		broker_cleanup(b);
+		return -1;
+	}
+	return 0;
+}
+
+int broker_start(broker_t *b, const char *extra_conf)
+{
+	return broker_start_flags(b, extra_conf, 0);
+}
+
+int broker_launch_fail(broker_t *b)
+{
+	b->pid = spawn_broker(b);
+	if (b->pid <= 0) {
+		b->pid = 0;
+		return -1;
+	}
+	int st = wait_exit(b->pid, START_WAIT_MS);
+	if (st == -1) {
+		warnf("the broker is still running, expected it to refuse to start");
+		broker_kill9(b);
+		return -1;
+	}
+	b->pid = 0;
+	if (!WIFEXITED(st) || WEXITSTATUS(st) == 0) {
+		warnf("the broker ended with status 0x%x, expected a non-zero exit", st);
+		return -1;
+	}
+	return 0;
+}
+
+int broker_start_fail(broker_t *b, const char *extra_conf, unsigned flags)
+{
+	if (broker_prepare(b, extra_conf, flags) != 0)
+		return -1;
+	return broker_launch_fail(b);
+}
+
+static int signal_and_wait(broker_t *b, int sig, int ms)
+{
+	if (b->pid <= 0)
+		return 0;
+	if (kill(b->pid, sig) != 0 && errno != ESRCH)
+		return -1;
+	int st = wait_exit(b->pid, ms);
+	if (st == -1) {
+		kill(b->pid, SIGKILL);
+		st = wait_exit(b->pid, STOP_WAIT_MS);
+	}
+	b->pid = 0;
+	return st == -1 ? -1 : 0;
+}
+
+int broker_stop(broker_t *b)
+{
+	return signal_and_wait(b, SIGTERM, STOP_WAIT_MS);
+}
+
+int broker_kill9(broker_t *b)
+{
+	return signal_and_wait(b, SIGKILL, STOP_WAIT_MS);
+}
+
+int broker_restart(broker_t *b)
+{
+	if (broker_stop(b) != 0)
+		return -1;
+	return broker_launch(b);
+}
+
+bool broker_alive(broker_t *b)
+{
+	if (b->pid <= 0)
+		return false;
+	if (wait_exit(b->pid, 0) != -1) {
+		b->pid = 0;
+		return false;
+	}
+	return port_open(b->port);
+}
+
+void broker_cleanup(broker_t *b)
+{
+	broker_stop(b);
+	if (b->dir[0] != '\0' && getenv("IT_KEEP") == NULL)
+		remove_tree(b->dir, 0);
+	b->dir[0] = '\0';
+}
+
+static bool file_contains(const broker_t *b, const char *name, const char *text)
+{
+	char path[IT_PATH_MAX];
+	if (broker_path(b, name, path, sizeof path) != 0)
+		return false;
+	char *s = read_file_text(path, NULL);
+	bool found = s != NULL && strstr(s, text) != NULL;
+	free(s);
+	return found;
+}
+
+bool broker_log_contains(const broker_t *b, const char *text)
+{
+	return file_contains(b, "mosquitto.log", text) ||
+		file_contains(b, "stderr.log", text);
+}
+
+/* ---- clients ---------------------------------------------------------- */
+
+struct client {
+	struct mosquitto *mosq;
+	int version;
+	int connack;                /* -1 until CONNACK */
+	bool gone;                  /* disconnected */
+	int sub_mid, sub_result;    /* sub_result -1 until SUBACK */
+	int done_mid, done_reason;  /* the last PUBLISH sent (QoS 0) or acked */
+	it_msg_t *head, *tail;
+};
+
+void msg_free(it_msg_t *m)
+{
+	if (m == NULL)
+		return;
+	free(m->topic);
+	free(m->payload);
+	free(m->corr);
+	free(m->resp_topic);
+	free(m);
+}
+
+static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags,
+		const mosquitto_property *props)
+{
+	(void)mosq;
+	(void)flags;
+	(void)props;
+	((client_t *)obj)->connack = rc;
+}
+
+static void on_disconnect(struct mosquitto *mosq, void *obj, int rc,
+		const mosquitto_property *props)
+{
+	(void)mosq;
+	(void)rc;
+	(void)props;
+	((client_t *)obj)->gone = true;
+}
+
+static void on_subscribe(struct mosquitto *mosq, void *obj, int mid,
+		int count, const int *granted, const mosquitto_property *props)
+{
+	client_t *c = obj;
+	(void)mosq;
+	(void)props;
+	if (mid == c->sub_mid && count > 0)
+		c->sub_result = granted[0];
+}
+
+static void on_publish(struct mosquitto *mosq, void *obj, int mid, int reason,
+		const mosquitto_property *props)
+{
+	client_t *c = obj;
+	(void)mosq;
+	(void)props;
+	c->done_mid = mid;
+	c->done_reason = reason;
+}
+
+static void copy_props(it_msg_t *m, const mosquitto_property *props)
+{
+	void *corr = NULL;
+	uint16_t clen = 0;
+	if (mosquitto_property_read_binary(props, MQTT_PROP_CORRELATION_DATA,
+				&corr, &clen, false) != NULL) {
+		m->corr = corr;
+		m->corr_len = clen;
+	}
+	char *rt = NULL;
+	if (mosquitto_property_read_string(props, MQTT_PROP_RESPONSE_TOPIC,
+				&rt, false) != NULL)
+		m->resp_topic = rt;
+}
+
+static void on_message(struct mosquitto *mosq, void *obj,
+		const struct mosquitto_message *msg, const mosquitto_property *props)
+{
+	client_t *c = obj;
+	(void)mosq;
+	it_msg_t *m = calloc(1, sizeof *m);
+	if (m == NULL)
+		return;
+	m->topic = strdup(msg->topic);
+	m->payload = malloc((size_t)msg->payloadlen + 1);
+	if (m->topic == NULL || m->payload == NULL) {
+		msg_free(m);
+		return;
+	}
+	if (msg->payloadlen > 0)
+		memcpy(m->payload, msg->payload, (size_t)msg->payloadlen);
+	m->payload[msg->payloadlen] = '\0';
+	m->len = msg->payloadlen;
+	m->qos = msg->qos;
+	m->retain = msg->retain;
+	copy_props(m, props);
+	if (c->tail != NULL)
+		c->tail->next = m;
+	else
+		c->head = m;
+	c->tail = m;
+}
+
+static void lib_cleanup(void)
+{
+	mosquitto_lib_cleanup();
+}
+
+static void lib_init_once(void)
+{
+	static bool done;
+	if (!done && mosquitto_lib_init() == MOSQ_ERR_SUCCESS) {
+		if (atexit(lib_cleanup) != 0)
+			warnf("atexit failed");
+		done = true;
+	}
+}
+
+/* Runs the network loop until *flag >= 0 or ms pass; 0 when it was set. */
+static int loop_until(client_t *c, const int *flag, int ms)
+{
+	long long end = now_ms() + ms;
+	while (*flag < 0 && !c->gone && now_ms() < end) {
+		if (mosquitto_loop(c->mosq, LOOP_SLICE_MS, 1) != MOSQ_ERR_SUCCESS)
+			c->gone = true;
+	}
+	return *flag >= 0 ? 0 : -1;
+}
+
+static void set_callbacks(client_t *c)
+{
+	mosquitto_connect_v5_callback_set(c->mosq, on_connect);
+	mosquitto_disconnect_v5_callback_set(c->mosq, on_disconnect);
+	mosquitto_subscribe_v5_callback_set(c->mosq, on_subscribe);
+	mosquitto_publish_v5_callback_set(c->mosq, on_publish);
+	mosquitto_message_v5_callback_set(c->mosq, on_message);
+}
+
+client_t *client_connect(const broker_t *b, int version, const char *id,
+		const char *user, const char *pass)
+{
+	lib_init_once();
+	client_t *c = calloc(1, sizeof *c);
+	if (c == NULL)
+		return NULL;
+	c->version = version;
+	c->connack = -1;
+	c->sub_result = -1;
+	c->mosq = mosquitto_new(id, true, c);
+	if (c->mosq == NULL) {
+		free(c);
+		return NULL;
+	}
+	set_callbacks(c);
+	int pv = version == 5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311;
+	if (mosquitto_int_option(c->mosq, MOSQ_OPT_PROTOCOL_VERSION, pv) != 0 ||
+			(user != NULL && mosquitto_username_pw_set(c->mosq, user, pass) != 0) ||
+			mosquitto_connect_bind_v5(c->mosq, "127.0.0.1", b->port, 30,
+				NULL, NULL) != MOSQ_ERR_SUCCESS ||
+			loop_until(c, &c->connack, IT_WAIT_MS) != 0 || c->connack != 0) {
+		warnf("connect (v%d, user %s) failed, connack %d", version,
+				user != NULL ? user : "-", c->connack);
+		client_close(c);
+		return NULL;
+	}
+	return c;
+}
+
+void client_close(client_t *c)
+{
+	if (c == NULL)
+		return;
+	if (!c->gone && c->connack == 0 &&
+			mosquitto_disconnect(c->mosq) == MOSQ_ERR_SUCCESS) {
+		for (int i = 0; i < 10 && mosquitto_want_write(c->mosq); i++) {
+			if (mosquitto_loop_write(c->mosq, 1) != MOSQ_ERR_SUCCESS)
+				break;
+		}
+	}
+	while (c->head != NULL) {
+		it_msg_t *m = c->head;
+		c->head = m->next;
+		msg_free(m);
+	}
+	mosquitto_destroy(c->mosq);
+	free(c);
+}
+
+int client_subscribe(client_t *c, const char *filter, int qos)
+{
+	int mid = 0;
+	c->sub_result = -1;
+	if (mosquitto_subscribe_v5(c->mosq, &mid, filter, qos, 0, NULL) != 0)
+		return -1;
+	c->sub_mid = mid;
+	if (loop_until(c, &c->sub_result, IT_WAIT_MS) != 0)
+		return -1;
+	return c->sub_result;
+}
+
+static mosquitto_property *pub_props(const pub_opts_t *o)
+{
+	mosquitto_property *props = NULL;
+	if (o->resp_topic != NULL &&
+			mosquitto_property_add_string(&props, MQTT_PROP_RESPONSE_TOPIC,
+				o->resp_topic) != MOSQ_ERR_SUCCESS)
+		goto fail;
+	if (o->corr != NULL &&
+			mosquitto_property_add_binary(&props, MQTT_PROP_CORRELATION_DATA,
+				o->corr, (uint16_t)o->corr_len) != MOSQ_ERR_SUCCESS)
+		goto fail;
+	return props;
+fail:
+	mosquitto_property_free_all(&props);
+	return NULL;
+}
+
+int client_publish(client_t *c, const char *topic, const void *payload,
+		int len, const pub_opts_t *o)
+{
+	static const pub_opts_t none = { 0 };
+	if (o == NULL)
+		o = &none;
+	mosquitto_property *props = NULL;
+	if (c->version == 5 && (o->resp_topic != NULL || o->corr != NULL)) {
+		props = pub_props(o);
+		if (props == NULL)
+			return -1;
+	}
+	/* A QoS 0 publish may be reported before mosquitto_publish_v5 returns. */
+	int mid = 0;
+	c->done_mid = -1;
+	int rc = mosquitto_publish_v5(c->mosq, &mid, topic, len, payload,
+			o->qos, o->retain, props);
+	mosquitto_property_free_all(&props);
+	if (rc != MOSQ_ERR_SUCCESS) {
+		warnf("publish to %s: %s", topic, mosquitto_strerror(rc));
+		return -1;
+	}
+	int sent = c->done_mid == mid ? 0 : -1;
+	long long end = now_ms() + IT_WAIT_MS;
+	while (sent < 0 && !c->gone && now_ms() < end) {
+		if (mosquitto_loop(c->mosq, LOOP_SLICE_MS, 1) != MOSQ_ERR_SUCCESS)
+			c->gone = true;
+		if (c->done_mid == mid)
+			sent = 0;
+	}
+	if (sent < 0) {
+		warnf("publish to %s was not acknowledged", topic);
+		return -1;
+	}
+	return c->done_reason;
+}
+
+static it_msg_t *pop(client_t *c)
+{
+	it_msg_t *m = c->head;
+	if (m != NULL) {
+		c->head = m->next;
+		if (c->head == NULL)
+			c->tail = NULL;
+		m->next = NULL;
+	}
+	return m;
+}
+
+it_msg_t *client_wait(client_t *c, int timeout_ms)
+{
+	long long end = now_ms() + timeout_ms;
+	while (c->head == NULL && !c->gone) {
+		long long left = end - now_ms();
+		if (left <= 0)
+			break;
+		int slice = left < LOOP_SLICE_MS ? (int)left : LOOP_SLICE_MS;
+		if (mosquitto_loop(c->mosq, slice, 1) != MOSQ_ERR_SUCCESS)
+			c->gone = true;
+	}
+	return pop(c);
+}
+
+bool client_expect_none(client_t *c, int ms)
+{
+	long long end = now_ms() + ms;
+	while (c->head == NULL && !c->gone && now_ms() < end) {
+		if (mosquitto_loop(c->mosq, LOOP_SLICE_MS, 1) != MOSQ_ERR_SUCCESS)
+			c->gone = true;
+	}
+	if (c->head != NULL)
+		warnf("unexpected message on %s: %.200s", c->head->topic,
+				c->head->payload);
+	return c->head == NULL;
+}
+
+json_t *msg_json(const it_msg_t *m)
+{
+	if (m == NULL)
+		return NULL;
+	return json_loadb(m->payload, (size_t)m->len, 0, NULL);
+}
+
+/* ---- round trips ------------------------------------------------------ */
+
+it_msg_t *device_rr(const broker_t *b, int version, const char *sub,
+		const char *payload, int len, const pub_opts_t *o)
+{
+	client_t *c = client_connect(b, version, NULL, NULL, NULL);
+	if (c == NULL)
+		return NULL;
+	it_msg_t *m = NULL;
+	if (sub != NULL) {
+		int granted = client_subscribe(c, sub, 1);
+		if (granted < 0 || granted >= 0x80)
+			warnf("subscription to %s refused (%d)", sub, granted);
+	}
+	if (client_publish(c, "bootstrap/req", payload, len, o) >= 0)
+		m = client_wait(c, IT_WAIT_MS);
+	client_close(c);
+	return m;
+}
+
+static const char admin_topic[] = "$CONTROL/bootstrap/v1";
+static const char admin_resp[] = "$CONTROL/bootstrap/v1/response";
+
+json_t *admin_rr_raw(const broker_t *b, const char *payload)
+{
+	client_t *c = client_connect(b, 4, NULL, "admin", "adminpw");
+	if (c == NULL)
+		return NULL;
+	json_t *reply = NULL;
+	int granted = client_subscribe(c, admin_resp, 1);
+	if (granted < 0 || granted >= 0x80) {
+		warnf("admin cannot subscribe to %s (%d)", admin_resp, granted);
+		goto out;
+	}
+	if (client_publish(c, admin_topic, payload, (int)strlen(payload), NULL) < 0)
+		goto out;
+	it_msg_t *m = client_wait(c, IT_WAIT_MS);
+	if (m == NULL)
+		warnf("no admin reply to %.200s", payload);
+	reply = msg_json(m);
+	msg_free(m);
+out:
+	client_close(c);
+	return reply;
+}
+
+json_t *admin_rr_json(const broker_t *b, json_t *commands)
+{
+	json_t *root = json_pack("{sO}", "commands", commands);
+	char *text = root != NULL ? json_dumps(root, JSON_COMPACT) : NULL;
+	json_decref(root);
+	if (text == NULL)
+		return NULL;
+	json_t *reply = admin_rr_raw(b, text);
+	free(text);
+	return reply;
+}
+
+json_t *admin_rr(const broker_t *b, const char *commands_text)
+{
+	size_t n = strlen(commands_text) + 32;
+	char *text = malloc(n);
+	if (text == NULL)
+		return NULL;
+	snprintf(text, n, "{\"commands\":[%s]}", commands_text);
+	json_t *reply = admin_rr_raw(b, text);
+	free(text);
+	return reply;
+}
+
+it_msg_t *admin_rr_v5(const broker_t *b, const char *payload,
+		const char *resp_topic, const void *corr, int corr_len)
+{
+	client_t *c = client_connect(b, 5, NULL, "admin", "adminpw");
+	if (c == NULL)
+		return NULL;
+	pub_opts_t o = { .qos = 1, .resp_topic = resp_topic, .corr = corr,
+		.corr_len = corr_len };
+	it_msg_t *m = NULL;
+	if (client_publish(c, admin_topic, payload, (int)strlen(payload), &o) >= 0)
+		m = client_wait(c, IT_WAIT_MS);
+	client_close(c);
+	return m;
+}
+
+json_t *admin_cmd(const broker_t *b, json_t *cmd)
+{
+	json_t *arr = json_array();
+	if (arr == NULL || json_array_append(arr, cmd) != 0) {
+		json_decref(arr);
+		return NULL;
+	}
+	json_t *reply = admin_rr_json(b, arr);
+	json_decref(arr);
+	json_t *list = json_object_get(reply, "responses");
+	json_t *one = NULL;
+	if (json_is_array(list) && json_array_size(list) == 1)
+		one = json_incref(json_array_get(list, 0));
+	else
+		warnf("admin reply is not one response");
+	json_decref(reply);
+	return one;
+}
+
+json_t *admin_ok(const broker_t *b, json_t *cmd)
+{
+	json_t *one = admin_cmd(b, cmd);
+	json_t *data = json_object_get(one, "data");
+	if (json_object_get(one, "error") != NULL || !json_is_object(data)) {
+		char *text = one != NULL ? json_dumps(one, JSON_COMPACT) : NULL;
+		warnf("admin command failed: %s", text != NULL ? text : "(no reply)");
+		free(text);
+		json_decref(one);
+		return NULL;
+	}
+	json_incref(data);
+	json_decref(one);
+	return data;
+}
+
+char *admin_err(const broker_t *b, json_t *cmd)
+{
+	json_t *one = admin_cmd(b, cmd);
+	const char *e = jstr(one, "error");
+	char *copy = e != NULL ? strdup(e) : NULL;
+	json_decref(one);
+	return copy;
+}
+
+/* ---- configs ---------------------------------------------------------- */
+
+const char *jstr(const json_t *obj, const char *key)
+{
+	return json_string_value(json_object_get(obj, key));
+}
+
+static char *dup_member(const json_t *obj, const char *key)
+{
+	const char *s = jstr(obj, key);
+	return s != NULL ? strdup(s) : NULL;
+}
+
+void boot_cfg_free(boot_cfg_t *cfg)
+{
+	free(cfg->channel_id);
+	free(cfg->client_id);
+	free(cfg->client_secret);
+	free(cfg->external_id);
+	free(cfg->external_key);
+	memset(cfg, 0, sizeof *cfg);
+}
+
+static json_t *make_channel(const broker_t *b, const char *external_id)
+{
+	char name[IT_PATH_MAX];
+	snprintf(name, sizeof name, "chan-%.400s", external_id);
+	json_t *cmd = json_pack("{ss ss s{ss}}", "command", "createChannel",
+			"name", name, "metadata", "site", "lab");
+	json_t *ch = cmd != NULL ? admin_ok(b, cmd) : NULL;
+	json_decref(cmd);
+	if (jstr(ch, "id") == NULL) {
+		json_decref(ch);
+		return NULL;
+	}
+	return ch;
+}
+
+static json_t *create_config(const broker_t *b, const char *external_id,
+		json_t *channel, json_t *extra)
+{
+	json_t *cmd = json_pack("{ss ss s[O]}", "command", "createConfig",
+			"external_id", external_id, "channels", channel);
+	if (cmd == NULL)
+		return NULL;
+	if (extra != NULL && json_object_update(cmd, extra) != 0) {
+		json_decref(cmd);
+		return NULL;
+	}
+	json_t *data = admin_ok(b, cmd);
+	json_decref(cmd);
+	return data;
+}
+
+static int enable_config(const broker_t *b, const char *client_id)
+{
+	json_t *cmd = json_pack("{ss ss}", "command", "enableConfig",
+			"client_id", client_id);
+	json_t *data = cmd != NULL ? admin_ok(b, cmd) : NULL;
+	json_decref(cmd);
+	int rc = data != NULL ? 0 : -1;
+	json_decref(data);
+	return rc;
+}
+
+int make_config(const broker_t *b, const char *external_id, json_t *extra,
+		bool enable, boot_cfg_t *out)
+{
+	memset(out, 0, sizeof *out);
+	json_t *ch = make_channel(b, external_id);
+	json_t *cfg = ch != NULL ? create_config(b, external_id, ch, extra) : NULL;
+	int rc = -1;
+	if (cfg == NULL)
+		goto out;
+	out->channel_id = dup_member(ch, "id");
+	out->client_id = dup_member(cfg, "client_id");
+	out->client_secret = dup_member(cfg, "client_secret");
+	out->external_id = strdup(external_id);
+	out->external_key = dup_member(cfg, "external_key");
+	if (out->channel_id == NULL || out->client_id == NULL ||
+			out->client_secret == NULL || out->external_id == NULL ||
+			out->external_key == NULL) {
+		warnf("createConfig reply lacks a field");
+		goto out;
+	}
+	rc = enable ? enable_config(b, out->client_id) : 0;
+out:
+	if (rc != 0)
+		boot_cfg_free(out);
+	json_decref(ch);
+	json_decref(cfg);
+	return rc;
+}
+
+char *boot_request(const char *external_id, const char *external_key,
+		const char *req_id)
+{
+	json_t *o = json_pack("{ss ss}", "external_id", external_id,
+			"external_key", external_key);
+	if (o != NULL && req_id != NULL &&
+			json_object_set_new(o, "id", json_string(req_id)) != 0) {
+		json_decref(o);
+		return NULL;
+	}
+	char *text = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	return text;
+}
+
+int make_cert(const char *dir, const char *name, char **cert, char **key)
+{
+	char cpath[IT_PATH_MAX], kpath[IT_PATH_MAX], subj[128];
+	*cert = *key = NULL;
+	if (snprintf(cpath, sizeof cpath, "%s/%s.pem", dir, name) >= (int)sizeof cpath ||
+			snprintf(kpath, sizeof kpath, "%s/%s.key", dir, name) >= (int)sizeof kpath)
+		return -1;
+	snprintf(subj, sizeof subj, "/CN=%s", name);
+	char *argv[] = { "openssl", "req", "-x509", "-newkey", "ec",
+		"-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+		"-keyout", kpath, "-out", cpath, "-days", "2", "-subj", subj, NULL };
+	if (run_quiet(argv) != 0) {
+		warnf("cannot make a certificate");
+		return -1;
+	}
+	*cert = read_file_text(cpath, NULL);
+	*key = read_file_text(kpath, NULL);
+	if (*cert == NULL || *key == NULL) {
+		free(*cert);
+		free(*key);
+		*cert = *key = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+char *unique_name(const char *prefix)
+{
+	static unsigned counter;
+	size_t n = strlen(prefix) + 32;
+	char *s = malloc(n);
+	if (s != NULL)
+		snprintf(s, n, "%s-%ld-%u", prefix, (long)getpid(), ++counter);
+	return s;
+}

@@ -1,0 +1,198 @@
+/*
+ * Integration test harness: a real mosquitto broker running the plugin in a
+ * private temporary directory on a free loopback port, and small synchronous
+ * MQTT clients (libmosquitto, driven from the calling thread) to talk to it.
+ *
+ * Conventions: functions returning int give 0 on success and -1 on failure
+ * (a short reason goes to stderr); every wait is bounded; nothing listens or
+ * connects anywhere but 127.0.0.1. Tests run from the repository root.
+ */
+#ifndef IT_HARNESS_H
+#define IT_HARNESS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#define IT_PATH_MAX 512
+#define IT_WAIT_MS 3000         /* the longest wait for any one reply */
+#define IT_QUIET_MS 700         /* how long "nothing arrives" is watched */
+
+/* Flags for broker_start_flags / broker_start_fail. */
+#define BROKER_NO_PLUGIN_OPTS 0x1   /* write no default plugin_opt_* lines */
+
+typedef struct {
+	char dir[IT_PATH_MAX];      /* the temporary directory */
+	char conf[IT_PATH_MAX];     /* dir/mosquitto.conf */
+	int port;
+	pid_t pid;                  /* 0 when not running */
+} broker_t;
+
+/*
+ * extra_conf is appended to the configuration; "@DIR@" in it stands for the
+ * broker's temporary directory. A plugin_opt_<name> line in extra_conf
+ * replaces the default line for the same option.
+ */
+int broker_start(broker_t *b, const char *extra_conf);
+int broker_start_flags(broker_t *b, const char *extra_conf, unsigned flags);
+
+/*
+ * Prepares the directory, port, password file and configuration without
+ * starting anything, so a test can place files first; broker_launch starts.
+ */
+int broker_prepare(broker_t *b, const char *extra_conf, unsigned flags);
+int broker_launch(broker_t *b);
+
+/*
+ * 0 when the broker exits non-zero within a few seconds (it is killed when
+ * it keeps running). The directory stays for broker_log_contains.
+ */
+int broker_start_fail(broker_t *b, const char *extra_conf, unsigned flags);
+int broker_launch_fail(broker_t *b);
+
+int broker_stop(broker_t *b);           /* SIGTERM, then wait */
+int broker_kill9(broker_t *b);          /* SIGKILL, then wait */
+int broker_restart(broker_t *b);        /* stop if running, start again */
+bool broker_alive(broker_t *b);
+void broker_cleanup(broker_t *b);       /* stop, remove the directory */
+
+/* True when the broker log or its stdout/stderr contains text. */
+bool broker_log_contains(const broker_t *b, const char *text);
+
+/* b->dir + "/" + name into out. */
+int broker_path(const broker_t *b, const char *name, char *out, size_t outlen);
+
+/* Runs argv (searched in PATH) quietly; returns its exit status or -1. */
+int run_quiet(char *const argv[]);
+
+/* Reads a whole file, NUL-terminated; NULL on failure. */
+char *read_file_text(const char *path, size_t *len);
+
+/* Creates or truncates path and writes text into it. */
+int write_file_text(const char *path, const char *text);
+
+/* ---- clients ---------------------------------------------------------- */
+
+typedef struct it_msg {
+	char *topic;
+	char *payload;              /* NUL-terminated copy */
+	int len;
+	void *corr;                 /* Correlation Data property, or NULL */
+	int corr_len;
+	char *resp_topic;           /* Response Topic property, or NULL */
+	int qos;
+	bool retain;
+	struct it_msg *next;
+} it_msg_t;
+
+typedef struct client client_t;
+
+/* Version is 4 (MQTT 3.1.1) or 5; id, user, pass may be NULL. */
+client_t *client_connect(const broker_t *b, int version, const char *id,
+		const char *user, const char *pass);
+void client_close(client_t *c);
+
+/* The granted QoS or the SUBACK failure code (>= 0x80); -1 on timeout. */
+int client_subscribe(client_t *c, const char *filter, int qos);
+
+typedef struct {
+	int qos;
+	bool retain;
+	const char *resp_topic;     /* v5 only */
+	const void *corr;           /* v5 only */
+	int corr_len;
+} pub_opts_t;
+
+/*
+ * Publishes and waits until it is sent (QoS 0) or acknowledged (QoS 1).
+ * Returns the PUBACK reason code (0 for QoS 0 and for MQTT 3.1.1), -1 on
+ * failure. o may be NULL (QoS 0, no properties).
+ */
+int client_publish(client_t *c, const char *topic, const void *payload,
+		int len, const pub_opts_t *o);
+
+/* The next message, waiting at most timeout_ms; NULL when none came. */
+it_msg_t *client_wait(client_t *c, int timeout_ms);
+
+/* True when no message arrives within ms. */
+bool client_expect_none(client_t *c, int ms);
+
+void msg_free(it_msg_t *m);
+
+/* The payload parsed as JSON (new reference), NULL when it is not. */
+json_t *msg_json(const it_msg_t *m);
+
+/* ---- device and admin round trips ------------------------------------- */
+
+/*
+ * One bootstrap request from a fresh anonymous client: publishes payload to
+ * bootstrap/req with o, optionally after subscribing to sub, and returns the
+ * first message that comes back (NULL when none came in time).
+ */
+it_msg_t *device_rr(const broker_t *b, int version, const char *sub,
+		const char *payload, int len, const pub_opts_t *o);
+
+/*
+ * Sends {"commands": <commands>} as admin and returns the parsed reply
+ * object ({"responses": [...]}), or NULL. commands is borrowed.
+ */
+json_t *admin_rr_json(const broker_t *b, json_t *commands);
+
+/* Same, with commands given as the JSON text of the array's elements. */
+json_t *admin_rr(const broker_t *b, const char *commands_text);
+
+/* Sends payload as it is; returns the parsed reply object, or NULL. */
+json_t *admin_rr_raw(const broker_t *b, const char *payload);
+
+/*
+ * MQTT v5: sends payload with Response Topic resp_topic and Correlation
+ * Data corr, without subscribing to anything; returns the reply message.
+ */
+it_msg_t *admin_rr_v5(const broker_t *b, const char *payload,
+		const char *resp_topic, const void *corr, int corr_len);
+
+/*
+ * One command (borrowed) in its own batch: returns the single response
+ * object (new reference), or NULL when the reply was not one response.
+ */
+json_t *admin_cmd(const broker_t *b, json_t *cmd);
+
+/* The "data" object of one successful command (new reference), or NULL. */
+json_t *admin_ok(const broker_t *b, json_t *cmd);
+
+/* The "error" code of a failed command (malloc()ed), or NULL. */
+char *admin_err(const broker_t *b, json_t *cmd);
+
+/* ---- configs ---------------------------------------------------------- */
+
+typedef struct {
+	char *channel_id;
+	char *client_id;
+	char *client_secret;
+	char *external_id;
+	char *external_key;
+} boot_cfg_t;
+
+/*
+ * Creates a channel and a config for external_id on it, with the fields of
+ * extra (borrowed, may be NULL) added, then enables it when enable is set.
+ */
+int make_config(const broker_t *b, const char *external_id, json_t *extra,
+		bool enable, boot_cfg_t *out);
+void boot_cfg_free(boot_cfg_t *cfg);
+
+/* A request payload for these credentials, with id req_id (may be NULL). */
+char *boot_request(const char *external_id, const char *external_key,
+		const char *req_id);
+
+/* A self-signed EC certificate and its key, made in dir as <name>.pem. */
+int make_cert(const char *dir, const char *name, char **cert, char **key);
+
+/* String member or NULL. */
+const char *jstr(const json_t *obj, const char *key);
+
+/* A name unique within this process run: prefix-<pid>-<n>. */
+char *unique_name(const char *prefix);
+
+#endif
