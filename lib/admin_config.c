@@ -217,8 +217,12 @@ static int insert_failed(bs_call_t *call, const bs_config_t *cfg, int rc)
 int bs_cmd_create_config(bs_call_t *call)
 {
 	bs_config_t cfg = { 0 };
-	int rc = read_config(call, &cfg);
+	const char *given = json_string_value(json_object_get(call->cmd, "client_id"));
+	int rc;
 
+	/* The audit line names the client_id even when the command fails. */
+	snprintf(call->target, sizeof(call->target), "%s", given ? given : "");
+	rc = read_config(call, &cfg);
 	if (cfg.client_id != NULL)
 		snprintf(call->target, sizeof(call->target), "%s", cfg.client_id);
 	if (rc != BS_OK)

@@ -45,13 +45,13 @@ static int read_fields(json_t *root, request_t *req)
 	json_t *enc = json_object_get(root, "encrypt");
 	char err[128];
 
-	if (id != NULL && req->id == NULL)
-		return invalid(req, "id: must be a string of at most 64 bytes");
 	if (!json_is_string(ext))
 		return invalid(req, "external_id: a string is required");
 	if (bs_valid_external_id(json_string_value(ext), err, sizeof(err)) != BS_OK)
 		return invalid(req, err);
 	req->external_id = json_string_value(ext);
+	if (id != NULL && req->id == NULL)
+		return invalid(req, "id: must be a string of at most 64 bytes");
 	if (json_object_get(root, "op") != NULL || json_object_get(root, "proof") != NULL)
 		return invalid(req, "challenge mode is not supported by this version");
 	if (enc != NULL && !json_is_false(enc))

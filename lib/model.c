@@ -3,6 +3,7 @@
 #include "crypto.h"
 #include "error.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,13 +48,60 @@ void bs_time_format(time_t now, char out[BS_TIME_LEN])
 		snprintf(out, BS_TIME_LEN, "1970-01-01T00:00:00Z");
 }
 
-static int has_control(const char *s)
+/*
+ * Decodes the UTF-8 sequence at p into *cp and returns its length, or 0 when
+ * it is malformed (overlong, surrogate, truncated, beyond U+10FFFF).
+ */
+static size_t utf8_decode(const unsigned char *p, uint32_t *cp)
 {
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p < 0x20 || *p == 0x7f)
-			return 1;
+	size_t len;
+	uint32_t min;
+
+	if (p[0] < 0x80) {
+		*cp = p[0];
+		return 1;
 	}
-	return 0;
+	if ((p[0] & 0xe0) == 0xc0) {
+		len = 2, min = 0x80, *cp = p[0] & 0x1f;
+	} else if ((p[0] & 0xf0) == 0xe0) {
+		len = 3, min = 0x800, *cp = p[0] & 0x0f;
+	} else if ((p[0] & 0xf8) == 0xf0) {
+		len = 4, min = 0x10000, *cp = p[0] & 0x07;
+	} else {
+		return 0;
+	}
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		*cp = (*cp << 6) | (p[i] & 0x3f);
+	}
+	if (*cp < min || *cp > 0x10ffff || (*cp >= 0xd800 && *cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+/* Characters MQTT clients refuse in topic names: C0 and C1 controls, DEL,
+ * and the Unicode non-characters (as Mosquitto's own UTF-8 check). */
+static int forbidden_char(uint32_t cp)
+{
+	return cp <= 0x1f || (cp >= 0x7f && cp <= 0x9f)
+		|| (cp >= 0xfdd0 && cp <= 0xfdef) || (cp & 0xfffe) == 0xfffe;
+}
+
+/* 1 when s is well-formed UTF-8 holding no forbidden character and none
+ * of the bytes in extra. */
+static int clean_text(const char *s, const char *extra)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	uint32_t cp;
+
+	while (*p) {
+		size_t n = utf8_decode(p, &cp);
+		if (n == 0 || forbidden_char(cp) || (cp < 0x80 && strchr(extra, (int)cp)))
+			return 0;
+		p += n;
+	}
+	return 1;
 }
 
 static int fail(char *err, size_t errlen, const char *field, const char *why)
@@ -68,9 +116,9 @@ int bs_valid_id(const char *field, const char *s, char *err, size_t errlen)
 
 	if (len == 0 || len > BS_ID_MAX)
 		return fail(err, errlen, field, "must be 1 to 256 bytes");
-	if (strpbrk(s, "/+#") != NULL || has_control(s))
+	if (!clean_text(s, "/+#"))
 		return fail(err, errlen, field,
-				"must not contain '/', '+', '#' or control characters");
+				"must be UTF-8 without '/', '+', '#' or control characters");
 	return BS_OK;
 }
 
@@ -100,46 +148,11 @@ int bs_valid_text(const char *field, const char *s, size_t max,
 	return BS_OK;
 }
 
-/* Length of the UTF-8 sequence at p (well-formed, no surrogates, no
- * overlongs), or 0 when it is not one. */
-static size_t utf8_seq(const unsigned char *p)
-{
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		return (p[1] & 0xc0) == 0x80 ? 2 : 0;
-	if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		unsigned lo = p[0] == 0xe0 ? 0xa0 : 0x80;
-		unsigned hi = p[0] == 0xed ? 0x9f : 0xbf;
-		if (p[1] < lo || p[1] > hi || (p[2] & 0xc0) != 0x80)
-			return 0;
-		return 3;
-	}
-	if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		unsigned lo = p[0] == 0xf0 ? 0x90 : 0x80;
-		unsigned hi = p[0] == 0xf4 ? 0x8f : 0xbf;
-		if (p[1] < lo || p[1] > hi || (p[2] & 0xc0) != 0x80
-				|| (p[3] & 0xc0) != 0x80)
-			return 0;
-		return 4;
-	}
-	return 0;
-}
-
 int bs_valid_topic_name(const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
 	size_t len = strlen(s);
 
-	if (len == 0 || len > 65535)
-		return 0;
-	while (*p) {
-		size_t n = utf8_seq(p);
-		if (n == 0 || *p == '+' || *p == '#')
-			return 0;
-		p += n;
-	}
-	return 1;
+	return len > 0 && len <= 65535 && clean_text(s, "+#");
 }
 
 json_t *bs_channel_json(const bs_channel_t *ch)

@@ -73,39 +73,51 @@ static void free_users(bs_options_t *o)
 	o->n_admin_users = 0;
 }
 
-/* "admin, ops" -> {"admin", "ops"}; empty items are refused. */
+/* Strips blanks around s in place. */
+static char *trim(char *s)
+{
+	size_t len;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	len = strlen(s);
+	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+		s[--len] = '\0';
+	return s;
+}
+
+static int add_user(bs_options_t *o, const char *name)
+{
+	char **grown = realloc(o->admin_users, (o->n_admin_users + 1) * sizeof(*grown));
+
+	if (grown == NULL)
+		return BS_ERR_INTERNAL;
+	o->admin_users = grown;
+	if ((grown[o->n_admin_users] = strdup(name)) == NULL)
+		return BS_ERR_INTERNAL;
+	o->n_admin_users++;
+	return BS_OK;
+}
+
+/* "admin, ops" -> {"admin", "ops"}; an empty item anywhere is refused. */
 static int set_users(bs_options_t *o, const char *value, char *err, size_t errlen)
 {
-	char *copy = strdup(value), *save = NULL;
+	char *copy = strdup(value), *rest = copy, *item;
 	int rc = BS_OK;
 
 	if (copy == NULL)
 		return BS_ERR_INTERNAL;
 	free_users(o);
-	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		while (*tok == ' ' || *tok == '\t')
-			tok++;
-		size_t len = strlen(tok);
-		while (len > 0 && (tok[len - 1] == ' ' || tok[len - 1] == '\t'))
-			tok[--len] = '\0';
-		char **grown = realloc(o->admin_users, (o->n_admin_users + 1) * sizeof(*grown));
-		if (len == 0 || grown == NULL) {
-			rc = grown == NULL ? BS_ERR_INTERNAL
-				: bad(err, errlen, "admin_users", "empty user name in the list");
-			if (grown != NULL)
-				o->admin_users = grown;
-			break;
-		}
-		o->admin_users = grown;
-		if ((o->admin_users[o->n_admin_users] = strdup(tok)) == NULL) {
-			rc = BS_ERR_INTERNAL;
-			break;
-		}
-		o->n_admin_users++;
+	while (rc == BS_OK && (item = strsep(&rest, ",")) != NULL) {
+		item = trim(item);
+		if (*item == '\0')
+			rc = bad(err, errlen, "admin_users", "empty user name in the list");
+		else
+			rc = add_user(o, item);
 	}
 	free(copy);
-	if (rc == BS_OK && o->n_admin_users == 0)
-		rc = bad(err, errlen, "admin_users", "no user name given");
+	if (rc != BS_OK)
+		free_users(o);
 	return rc;
 }
 
