@@ -1,0 +1,697 @@
+/*
+ * Unit tests of lib/store.c through the core: opening and migrating the
+ * database, channels and configs, transactions, and the sealing of secret
+ * columns on disk. Each test runs in its own temporary directory.
+ */
+#define _GNU_SOURCE
+
+#include "core.h"
+#include "cu_main.h"
+#include "error.h"
+#include "model.h"
+#include "options.h"
+#include "store.h"
+
+#include <CUnit/CUnit.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* A test table entry named after its function. */
+#define T(fn) {#fn, fn}
+
+#define NOW "2026-01-02T03:04:05Z"
+#define LATER "2026-02-03T04:05:06Z"
+#define MAX_LINES 256
+#define MAX_FILE (16 * 1024 * 1024)
+
+#define SECRET_CLIENT "clientsecret-Qz7Kp2Lm9Xw4Rt8Vb1Nc"
+#define SECRET_EXTKEY "externalkey-Hj3Df6Gs0Aq5Ze9Yu2Io"
+#define SECRET_CLIENT_KEY "clientkey-Mn4Bv7Cx1Lk8Jh2Gf5Ds"
+#define EVIL "x'); DROP TABLE configs;--"
+
+typedef struct {
+	char dir[64];
+	char db[128];
+	char key[128];
+	char err[512];
+	bs_core_t *core;
+	char *lines[MAX_LINES];
+	size_t nlines;
+} env_t;
+
+static env_t env;
+
+/* ---- environment -------------------------------------------------------- */
+
+static void record_line(void *userdata, bs_log_level_t level, const char *line)
+{
+	env_t *e = userdata;
+
+	(void)level;
+	if (e->nlines < MAX_LINES)
+		e->lines[e->nlines++] = strdup(line);
+}
+
+static int remove_entry(const char *path, const struct stat *sb, int flag,
+		struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static void env_path(char *out, size_t outlen, const char *name)
+{
+	snprintf(out, outlen, "%s/%s", env.dir, name);
+}
+
+/* Opens the core on the database of env with the key file keyname. */
+static int core_open_with(const char *keyname, bs_core_t **out)
+{
+	bs_options_t o;
+	char keypath[128];
+
+	env_path(keypath, sizeof(keypath), keyname);
+	env.err[0] = '\0';
+	if (bs_options_init(&o) != BS_OK)
+		return BS_ERR_INTERNAL;
+	int rc = bs_options_set(&o, "db_path", env.db, env.err, sizeof(env.err));
+	if (rc == BS_OK)
+		rc = bs_options_set(&o, "key_file", keypath, env.err, sizeof(env.err));
+	if (rc == BS_OK)
+		rc = bs_options_set(&o, "admin_users", "admin", env.err, sizeof(env.err));
+	if (rc == BS_OK)
+		rc = bs_options_finish(&o, env.err, sizeof(env.err));
+	if (rc != BS_OK) {
+		bs_options_free(&o);
+		return rc;
+	}
+	rc = bs_core_open(&o, record_line, &env, out, env.err, sizeof(env.err));
+	bs_options_free(&o);
+	return rc;
+}
+
+static void env_close_core(void)
+{
+	bs_core_close(env.core);
+	env.core = NULL;
+}
+
+static void env_close(void)
+{
+	env_close_core();
+	for (size_t i = 0; i < env.nlines; i++)
+		free(env.lines[i]);
+	env.nlines = 0;
+	if (env.dir[0] != '\0')
+		nftw(env.dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	memset(&env, 0, sizeof(env));
+}
+
+/* A fresh directory with paths for the database and the key file. */
+static void env_prepare(void)
+{
+	env_close();
+	snprintf(env.dir, sizeof(env.dir), "/tmp/bs-unit-XXXXXX");
+	if (mkdtemp(env.dir) == NULL) {
+		env.dir[0] = '\0';
+		CU_FAIL_FATAL("mkdtemp");
+	}
+	env_path(env.db, sizeof(env.db), "bootstrap.db");
+	env_path(env.key, sizeof(env.key), "master.key");
+}
+
+static void env_reopen(void)
+{
+	env_close_core();
+	CU_ASSERT_EQUAL_FATAL(core_open_with("master.key", &env.core), BS_OK);
+}
+
+static void env_open(void)
+{
+	env_prepare();
+	env_reopen();
+}
+
+static bs_store_t *st(void)
+{
+	return env.core->store;
+}
+
+static int suite_clean(void)
+{
+	env_close();
+	return 0;
+}
+
+/* ---- raw access to the file --------------------------------------------- */
+
+static sqlite3 *raw_open(void)
+{
+	sqlite3 *db = NULL;
+
+	if (sqlite3_open_v2(env.db, &db, SQLITE_OPEN_READWRITE
+			| SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+		sqlite3_close(db);
+		return NULL;
+	}
+	sqlite3_busy_timeout(db, 2000);
+	return db;
+}
+
+static int raw_exec(const char *sql)
+{
+	sqlite3 *db = raw_open();
+	int rc = db ? sqlite3_exec(db, sql, NULL, NULL, NULL) : SQLITE_ERROR;
+
+	sqlite3_close(db);
+	return rc;
+}
+
+/* The first column of the first row of sql, as text in out ("" when none). */
+static void raw_text(const char *sql, char *out, size_t outlen)
+{
+	sqlite3 *db = raw_open();
+	sqlite3_stmt *s = NULL;
+
+	out[0] = '\0';
+	if (db != NULL && sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK
+			&& sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
+		snprintf(out, outlen, "%s", (const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+}
+
+static long raw_int(const char *sql)
+{
+	char buf[64];
+
+	raw_text(sql, buf, sizeof(buf));
+	return buf[0] ? strtol(buf, NULL, 10) : -1;
+}
+
+/* The whole file (empty when missing), malloc()ed; *len its size. */
+static char *slurp(const char *path, size_t *len)
+{
+	char *buf = malloc(MAX_FILE);
+	int fd = open(path, O_RDONLY);
+	size_t got = 0;
+
+	*len = 0;
+	if (buf == NULL || fd < 0) {
+		if (fd >= 0)
+			close(fd);
+		return buf;
+	}
+	for (int i = 0; i < 4096 && got < MAX_FILE; i++) {
+		ssize_t n = read(fd, buf + got, MAX_FILE - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fd);
+	*len = got;
+	return buf;
+}
+
+/* 1 when text occurs in the file at path + suffix. */
+static int file_contains(const char *suffix, const char *text)
+{
+	char path[160];
+	size_t len;
+
+	snprintf(path, sizeof(path), "%s%s", env.db, suffix);
+	char *buf = slurp(path, &len);
+	int found = buf != NULL && memmem(buf, len, text, strlen(text)) != NULL;
+	free(buf);
+	return found;
+}
+
+static void write_bytes(const char *path, const char *data, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_FATAL(write(fd, data, len) == (ssize_t)len);
+	close(fd);
+}
+
+/* ---- fixtures ------------------------------------------------------------ */
+
+static int add_channel(const char *id, const char *name, const char *meta)
+{
+	bs_channel_t ch = { .id = (char *)id, .name = (char *)name,
+		.metadata = (char *)meta };
+
+	return bs_store_channel_insert(st(), &ch, NOW);
+}
+
+/* A config with the given ids and secrets; channel ids from chans. */
+static int add_config(const char *client_id, const char *external_id,
+		const char *const *chans, size_t nchans)
+{
+	bs_channel_t links[8] = { { 0 } };
+	bs_config_t cfg = {
+		.client_id = (char *)client_id,
+		.client_secret = SECRET_CLIENT,
+		.name = "a device",
+		.external_id = (char *)external_id,
+		.external_key = SECRET_EXTKEY,
+		.content = "{\"k\":1}",
+		.client_key = SECRET_CLIENT_KEY,
+		.channels = links,
+		.nchannels = nchans,
+	};
+
+	for (size_t i = 0; i < nchans && i < 8; i++)
+		links[i].id = (char *)chans[i];
+	snprintf(cfg.created_at, BS_TIME_LEN, "%s", NOW);
+	snprintf(cfg.updated_at, BS_TIME_LEN, "%s", NOW);
+	return bs_store_config_insert(st(), &cfg);
+}
+
+static void add_three_channels(void)
+{
+	CU_ASSERT_EQUAL_FATAL(add_channel("c1", "one", "{}"), BS_OK);
+	CU_ASSERT_EQUAL_FATAL(add_channel("c2", "two", "{\"a\":1}"), BS_OK);
+	CU_ASSERT_EQUAL_FATAL(add_channel("c3", "three", "{}"), BS_OK);
+}
+
+/* ---- opening and migrations --------------------------------------------- */
+
+static void test_new_database_is_version_1_in_wal_mode(void)
+{
+	char mode[32];
+
+	env_open();
+	CU_ASSERT_EQUAL(bs_store_schema_version(st()), 1);
+	CU_ASSERT_EQUAL(raw_int("PRAGMA user_version"), 1);
+	raw_text("PRAGMA journal_mode", mode, sizeof(mode));
+	CU_ASSERT_STRING_EQUAL(mode, "wal");
+	CU_ASSERT_EQUAL(raw_int("SELECT count(*) FROM sqlite_master WHERE "
+			"type = 'table' AND name IN ('channels', 'configs', "
+			"'config_channels')"), 3);
+	env_close_core();
+	/* WAL mode is persistent: it is in the file, not the connection. */
+	raw_text("PRAGMA journal_mode", mode, sizeof(mode));
+	CU_ASSERT_STRING_EQUAL(mode, "wal");
+	env_close();
+}
+
+static void test_new_database_enforces_foreign_keys(void)
+{
+	static const char *const chans[] = { "no-such-channel" };
+
+	env_open();
+	CU_ASSERT_EQUAL(add_config("fk", "fk-ext", chans, 1), BS_ERR_NOT_FOUND);
+	CU_ASSERT_EQUAL(raw_int("SELECT count(*) FROM config_channels"), 0);
+	env_close();
+}
+
+static void test_reopen_keeps_data_and_does_not_migrate_again(void)
+{
+	static const char *const chans[] = { "c1" };
+	bs_config_t cfg;
+
+	env_open();
+	CU_ASSERT_EQUAL_FATAL(add_channel("c1", "one", "{}"), BS_OK);
+	CU_ASSERT_EQUAL_FATAL(add_config("keep", "keep-ext", chans, 1), BS_OK);
+	env_close_core();
+	/* A migration run again would recreate this index. */
+	CU_ASSERT_EQUAL_FATAL(raw_exec("DROP INDEX configs_created"), SQLITE_OK);
+	env_reopen();
+	CU_ASSERT_EQUAL(bs_store_schema_version(st()), 1);
+	CU_ASSERT_EQUAL(raw_int("SELECT count(*) FROM sqlite_master WHERE "
+			"name = 'configs_created'"), 0);
+	CU_ASSERT_EQUAL_FATAL(bs_store_config_get(st(), "keep", NULL,
+			BS_LOAD_CHANNELS | BS_LOAD_SECRET, &cfg), BS_OK);
+	CU_ASSERT_STRING_EQUAL(cfg.external_id, "keep-ext");
+	CU_ASSERT_STRING_EQUAL(cfg.client_secret, SECRET_CLIENT);
+	CU_ASSERT_EQUAL(cfg.nchannels, 1);
+	bs_config_clear(&cfg);
+	env_close();
+}
+
+static void test_newer_schema_version_is_refused_naming_the_file(void)
+{
+	bs_core_t *core = NULL;
+
+	env_prepare();
+	CU_ASSERT_EQUAL_FATAL(raw_exec("PRAGMA user_version = 99"), SQLITE_OK);
+	CU_ASSERT_NOT_EQUAL(core_open_with("master.key", &core), BS_OK);
+	CU_ASSERT_PTR_NULL(core);
+	CU_ASSERT_PTR_NOT_NULL(strstr(env.err, env.db));
+	CU_ASSERT_PTR_NULL(strchr(env.err, '\n'));
+	/* The file is left as it was. */
+	CU_ASSERT_EQUAL(raw_int("PRAGMA user_version"), 99);
+	CU_ASSERT_EQUAL(raw_int("SELECT count(*) FROM sqlite_master"), 0);
+	bs_core_close(core);
+	env_close();
+}
+
+static void test_file_that_is_not_a_database_is_refused(void)
+{
+	char junk[4096];
+	bs_core_t *core = NULL;
+
+	env_prepare();
+	for (size_t i = 0; i < sizeof(junk); i++)
+		junk[i] = "not a database\n"[i % 15];
+	write_bytes(env.db, junk, sizeof(junk));
+	CU_ASSERT_NOT_EQUAL(core_open_with("master.key", &core), BS_OK);
+	CU_ASSERT_PTR_NULL(core);
+	CU_ASSERT_PTR_NOT_NULL(strstr(env.err, env.db));
+	bs_core_close(core);
+	env_close();
+}
+
+/* ---- channels ----------------------------------------------------------- */
+
+static void test_channel_round_trip_and_duplicate_id_conflict(void)
+{
+	bs_channel_t ch = { 0 };
+
+	env_open();
+	CU_ASSERT_EQUAL(add_channel("c1", "first", "{\"room\":\"kitchen\"}"), BS_OK);
+	CU_ASSERT_EQUAL_FATAL(bs_store_channel_get(st(), "c1", &ch), BS_OK);
+	CU_ASSERT_STRING_EQUAL(ch.id, "c1");
+	CU_ASSERT_STRING_EQUAL(ch.name, "first");
+	CU_ASSERT_STRING_EQUAL(ch.metadata, "{\"room\":\"kitchen\"}");
+	bs_channel_clear(&ch);
+	CU_ASSERT_EQUAL(add_channel("c1", "again", "{}"), BS_ERR_CONFLICT);
+	CU_ASSERT_EQUAL_FATAL(bs_store_channel_get(st(), "c1", &ch), BS_OK);
+	CU_ASSERT_STRING_EQUAL(ch.name, "first");
+	bs_channel_clear(&ch);
+	CU_ASSERT_EQUAL(bs_store_channel_get(st(), "c9", &ch), BS_ERR_NOT_FOUND);
+	env_close();
+}
+
+/* ---- configs ------------------------------------------------------------ */
+
+static void assert_channel_order(const bs_config_t *cfg)
+{
+	CU_ASSERT_EQUAL_FATAL(cfg->nchannels, 3);
+	CU_ASSERT_STRING_EQUAL(cfg->channels[0].id, "c3");
+	CU_ASSERT_STRING_EQUAL(cfg->channels[1].id, "c1");
+	CU_ASSERT_STRING_EQUAL(cfg->channels[2].id, "c2");
+	CU_ASSERT_STRING_EQUAL(cfg->channels[2].name, "two");
+	CU_ASSERT_STRING_EQUAL(cfg->channels[2].metadata, "{\"a\":1}");
+}
+
+static void test_config_get_by_client_id_with_channels_in_order(void)
+{
+	static const char *const chans[] = { "c3", "c1", "c2" };
+	const unsigned all = BS_LOAD_CHANNELS | BS_LOAD_SECRET
+		| BS_LOAD_EXTERNAL_KEY | BS_LOAD_CLIENT_KEY;
+	bs_config_t cfg;
+
+	env_open();
+	add_three_channels();
+	CU_ASSERT_EQUAL_FATAL(add_config("cid", "ext", chans, 3), BS_OK);
+	CU_ASSERT_EQUAL_FATAL(bs_store_config_get(st(), "cid", NULL, all, &cfg), BS_OK);
+	CU_ASSERT_STRING_EQUAL(cfg.client_id, "cid");
+	CU_ASSERT_STRING_EQUAL(cfg.external_id, "ext");
+	CU_ASSERT_STRING_EQUAL(cfg.name, "a device");
+	CU_ASSERT_STRING_EQUAL(cfg.content, "{\"k\":1}");
+	CU_ASSERT_STRING_EQUAL(cfg.client_secret, SECRET_CLIENT);
+	CU_ASSERT_STRING_EQUAL(cfg.external_key, SECRET_EXTKEY);
+	CU_ASSERT_STRING_EQUAL(cfg.client_key, SECRET_CLIENT_KEY);
+	CU_ASSERT_PTR_NULL(cfg.client_cert);
+	CU_ASSERT_PTR_NULL(cfg.ca_cert);
+	CU_ASSERT_TRUE(cfg.has_client_key);
+	CU_ASSERT_FALSE(cfg.enabled);
+	CU_ASSERT_STRING_EQUAL(cfg.created_at, NOW);
+	CU_ASSERT_STRING_EQUAL(cfg.updated_at, NOW);
+	CU_ASSERT_STRING_EQUAL(cfg.last_bootstrap_at, "");
+	assert_channel_order(&cfg);
+	bs_config_clear(&cfg);
+	env_close();
+}
+
+static void test_config_get_by_external_id_loads_only_what_is_asked(void)
+{
+	static const char *const chans[] = { "c3", "c1", "c2" };
+	bs_config_t cfg;
+
+	env_open();
+	add_three_channels();
+	CU_ASSERT_EQUAL_FATAL(add_config("cid", "ext", chans, 3), BS_OK);
+	CU_ASSERT_EQUAL_FATAL(bs_store_config_get(st(), NULL, "ext",
+			BS_LOAD_CHANNELS, &cfg), BS_OK);
+	CU_ASSERT_STRING_EQUAL(cfg.client_id, "cid");
+	CU_ASSERT_PTR_NULL(cfg.client_secret);
+	CU_ASSERT_PTR_NULL(cfg.external_key);
+	CU_ASSERT_PTR_NULL(cfg.client_key);
+	CU_ASSERT_TRUE(cfg.has_client_key);
+	assert_channel_order(&cfg);
+	bs_config_clear(&cfg);
+	CU_ASSERT_EQUAL(bs_store_config_get(st(), NULL, "nope", 0, &cfg),
+			BS_ERR_NOT_FOUND);
+	CU_ASSERT_EQUAL(bs_store_config_get(st(), "nope", NULL, 0, &cfg),
+			BS_ERR_NOT_FOUND);
+	env_close();
+}
+
+static void test_config_duplicate_client_id_or_external_id_conflicts(void)
+{
+	bs_config_t cfg;
+
+	env_open();
+	CU_ASSERT_EQUAL_FATAL(add_config("a", "ext-a", NULL, 0), BS_OK);
+	CU_ASSERT_EQUAL(add_config("a", "ext-other", NULL, 0), BS_ERR_CONFLICT);
+	CU_ASSERT_EQUAL(add_config("b", "ext-a", NULL, 0), BS_ERR_CONFLICT);
+	CU_ASSERT_EQUAL(raw_int("SELECT count(*) FROM configs"), 1);
+	CU_ASSERT_EQUAL(bs_store_config_get(st(), NULL, "ext-other", 0, &cfg),
+			BS_ERR_NOT_FOUND);
+	CU_ASSERT_EQUAL(bs_store_config_get(st(), "b", NULL, 0, &cfg),
+			BS_ERR_NOT_FOUND);
+	env_close();
+}
+
+static void test_config_unknown_channel_not_found_and_savepoint_stores_nothing(void)
+{
+	static const char *const chans[] = { "c1", "missing" };
+	bs_config_t cfg;
+
+	env_open();
+	CU_ASSERT_EQUAL_FATAL(add_channel("c1", "one", "{}"), BS_OK);
+	CU_ASSERT_EQUAL_FATAL(bs_store_begin(st()), BS_OK);
+	CU_ASSERT_EQUAL_FATAL(bs_store_savepoint(st()), BS_OK);
+	CU_ASSERT_EQUAL(add_config("cid", "ext", chans, 2), BS_ERR_NOT_FOUND);
+	bs_store_rollback_savepoint(st());
+	CU_ASSERT_EQUAL(bs_store_commit(st()), BS_OK);
+	CU_ASSERT_EQUAL(bs_store_config_get(st(), "cid", NULL, 0, &cfg),
+			BS_ERR_NOT_FOUND);
+	CU_ASSERT_EQUAL(raw_int("SELECT count(*) FROM configs"), 0);
+	CU_ASSERT_EQUAL(raw_int("SELECT count(*) FROM config_channels"), 0);
+	CU_ASSERT_EQUAL(raw_int("SELECT count(*) FROM channels"), 1);
+	env_close();
+}
+
+/* ---- secrets on disk ---------------------------------------------------- */
+
+static void assert_no_clear_secret(const char *suffix)
+{
+	CU_ASSERT_FALSE(file_contains(suffix, SECRET_CLIENT));
+	CU_ASSERT_FALSE(file_contains(suffix, SECRET_EXTKEY));
+	CU_ASSERT_FALSE(file_contains(suffix, SECRET_CLIENT_KEY));
+}
+
+static void test_secrets_are_not_in_clear_on_disk(void)
+{
+	env_open();
+	CU_ASSERT_EQUAL_FATAL(add_config("cid-disk", "ext-disk-marker", NULL, 0), BS_OK);
+	/* The search works: a plain column is found, in the db or its WAL. */
+	CU_ASSERT_TRUE(file_contains("", "ext-disk-marker")
+			|| file_contains("-wal", "ext-disk-marker"));
+	assert_no_clear_secret("");
+	assert_no_clear_secret("-wal");
+	env_close_core();
+	CU_ASSERT_TRUE(file_contains("", "ext-disk-marker"));
+	assert_no_clear_secret("");
+	assert_no_clear_secret("-wal");
+	env_close();
+}
+
+static void test_sealed_value_moved_to_another_row_does_not_open(void)
+{
+	bs_config_t cfg;
+
+	env_open();
+	CU_ASSERT_EQUAL_FATAL(add_config("a", "ext-a", NULL, 0), BS_OK);
+	CU_ASSERT_EQUAL_FATAL(add_config("b", "ext-b", NULL, 0), BS_OK);
+	env_close_core();
+	CU_ASSERT_EQUAL_FATAL(raw_exec("UPDATE configs SET external_key = "
+			"(SELECT external_key FROM configs WHERE client_id = 'a') "
+			"WHERE client_id = 'b'"), SQLITE_OK);
+	CU_ASSERT_EQUAL(raw_int("SELECT count(DISTINCT external_key) FROM configs"), 1);
+	env_reopen();
+	memset(&cfg, 0x5a, sizeof(cfg));
+	CU_ASSERT_EQUAL(bs_store_config_get(st(), "b", NULL,
+			BS_LOAD_EXTERNAL_KEY, &cfg), BS_ERR_INTERNAL);
+	CU_ASSERT_PTR_NULL(cfg.external_key);
+	CU_ASSERT_PTR_NULL(cfg.client_id);
+	CU_ASSERT_PTR_NULL(strstr(bs_store_errmsg(st()), SECRET_EXTKEY));
+	/* The row itself and a's key are fine. */
+	CU_ASSERT_EQUAL(bs_store_config_get(st(), "b", NULL, BS_LOAD_SECRET, &cfg), BS_OK);
+	bs_config_clear(&cfg);
+	CU_ASSERT_EQUAL_FATAL(bs_store_config_get(st(), "a", NULL,
+			BS_LOAD_EXTERNAL_KEY, &cfg), BS_OK);
+	CU_ASSERT_STRING_EQUAL(cfg.external_key, SECRET_EXTKEY);
+	bs_config_clear(&cfg);
+	env_close();
+}
+
+static void test_other_key_file_cannot_load_secrets(void)
+{
+	static const unsigned flags[] = { BS_LOAD_SECRET, BS_LOAD_EXTERNAL_KEY,
+		BS_LOAD_CLIENT_KEY };
+	bs_config_t cfg;
+
+	env_open();
+	CU_ASSERT_EQUAL_FATAL(add_config("cid", "ext", NULL, 0), BS_OK);
+	env_close_core();
+	CU_ASSERT_EQUAL_FATAL(core_open_with("other.key", &env.core), BS_OK);
+	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+		CU_ASSERT_EQUAL(bs_store_config_get(st(), "cid", NULL, flags[i], &cfg),
+				BS_ERR_INTERNAL);
+		CU_ASSERT_PTR_NULL(cfg.client_id);
+	}
+	/* Plain columns still load. */
+	CU_ASSERT_EQUAL_FATAL(bs_store_config_get(st(), "cid", NULL,
+			BS_LOAD_CHANNELS, &cfg), BS_OK);
+	CU_ASSERT_STRING_EQUAL(cfg.external_id, "ext");
+	bs_config_clear(&cfg);
+	env_close();
+}
+
+/* ---- changes ------------------------------------------------------------ */
+
+static void test_delete_config_removes_its_channel_links(void)
+{
+	static const char *const chans[] = { "c1", "c2" };
+	static const char *const other[] = { "c1" };
+	bs_config_t cfg;
+
+	env_open();
+	add_three_channels();
+	CU_ASSERT_EQUAL_FATAL(add_config("gone", "ext-gone", chans, 2), BS_OK);
+	CU_ASSERT_EQUAL_FATAL(add_config("stays", "ext-stays", other, 1), BS_OK);
+	CU_ASSERT_EQUAL(raw_int("SELECT count(*) FROM config_channels"), 3);
+	CU_ASSERT_EQUAL(bs_store_config_delete(st(), "gone"), BS_OK);
+	CU_ASSERT_EQUAL(raw_int("SELECT count(*) FROM config_channels "
+			"WHERE client_id = 'gone'"), 0);
+	CU_ASSERT_EQUAL(raw_int("SELECT count(*) FROM config_channels"), 1);
+	CU_ASSERT_EQUAL(raw_int("SELECT count(*) FROM channels"), 3);
+	CU_ASSERT_EQUAL(bs_store_config_get(st(), "gone", NULL, 0, &cfg),
+			BS_ERR_NOT_FOUND);
+	CU_ASSERT_EQUAL(bs_store_config_delete(st(), "gone"), BS_ERR_NOT_FOUND);
+	env_close();
+}
+
+static void test_set_enabled_and_touch_bootstrap(void)
+{
+	bs_config_t cfg;
+
+	env_open();
+	CU_ASSERT_EQUAL_FATAL(add_config("cid", "ext", NULL, 0), BS_OK);
+	CU_ASSERT_EQUAL(bs_store_config_set_enabled(st(), "cid", 1, LATER), BS_OK);
+	CU_ASSERT_EQUAL(bs_store_config_touch_bootstrap(st(), "cid", LATER), BS_OK);
+	CU_ASSERT_EQUAL_FATAL(bs_store_config_get(st(), "cid", NULL, 0, &cfg), BS_OK);
+	CU_ASSERT_TRUE(cfg.enabled);
+	CU_ASSERT_STRING_EQUAL(cfg.created_at, NOW);
+	CU_ASSERT_STRING_EQUAL(cfg.updated_at, LATER);
+	CU_ASSERT_STRING_EQUAL(cfg.last_bootstrap_at, LATER);
+	bs_config_clear(&cfg);
+	CU_ASSERT_EQUAL(bs_store_config_set_enabled(st(), "cid", 0, NOW), BS_OK);
+	CU_ASSERT_EQUAL_FATAL(bs_store_config_get(st(), "cid", NULL, 0, &cfg), BS_OK);
+	CU_ASSERT_FALSE(cfg.enabled);
+	bs_config_clear(&cfg);
+	env_close();
+}
+
+static void test_set_enabled_or_touch_unknown_id_not_found(void)
+{
+	env_open();
+	CU_ASSERT_EQUAL(bs_store_config_set_enabled(st(), "nope", 1, NOW),
+			BS_ERR_NOT_FOUND);
+	CU_ASSERT_EQUAL(bs_store_config_set_enabled(st(), "nope", 0, NOW),
+			BS_ERR_NOT_FOUND);
+	CU_ASSERT_EQUAL(bs_store_config_touch_bootstrap(st(), "nope", NOW),
+			BS_ERR_NOT_FOUND);
+	CU_ASSERT_EQUAL(bs_store_config_delete(st(), "nope"), BS_ERR_NOT_FOUND);
+	env_close();
+}
+
+static void test_sql_metacharacters_are_stored_verbatim(void)
+{
+	static const char *const chans[] = { EVIL };
+	const char *name = "it's \"quoted\"; DELETE FROM channels;--";
+	bs_channel_t ch = { 0 };
+	bs_config_t cfg;
+
+	env_open();
+	CU_ASSERT_EQUAL_FATAL(add_channel(EVIL, name, "{}"), BS_OK);
+	CU_ASSERT_EQUAL_FATAL(add_config(EVIL, "e' OR '1'='1", chans, 1), BS_OK);
+	CU_ASSERT_EQUAL_FATAL(bs_store_channel_get(st(), EVIL, &ch), BS_OK);
+	CU_ASSERT_STRING_EQUAL(ch.id, EVIL);
+	CU_ASSERT_STRING_EQUAL(ch.name, name);
+	bs_channel_clear(&ch);
+	CU_ASSERT_EQUAL_FATAL(bs_store_config_get(st(), NULL, "e' OR '1'='1",
+			BS_LOAD_CHANNELS | BS_LOAD_SECRET, &cfg), BS_OK);
+	CU_ASSERT_STRING_EQUAL(cfg.client_id, EVIL);
+	CU_ASSERT_STRING_EQUAL(cfg.client_secret, SECRET_CLIENT);
+	CU_ASSERT_EQUAL_FATAL(cfg.nchannels, 1);
+	CU_ASSERT_STRING_EQUAL(cfg.channels[0].id, EVIL);
+	bs_config_clear(&cfg);
+	CU_ASSERT_EQUAL(bs_store_config_get(st(), NULL, "e", 0, &cfg), BS_ERR_NOT_FOUND);
+	CU_ASSERT_EQUAL(raw_int("SELECT count(*) FROM configs"), 1);
+	CU_ASSERT_EQUAL(raw_int("SELECT count(*) FROM channels"), 1);
+	env_close();
+}
+
+/* ---- main ---------------------------------------------------------------- */
+
+static const cu_test_t open_tests[] = {
+	T(test_new_database_is_version_1_in_wal_mode),
+	T(test_new_database_enforces_foreign_keys),
+	T(test_reopen_keeps_data_and_does_not_migrate_again),
+	T(test_newer_schema_version_is_refused_naming_the_file),
+	T(test_file_that_is_not_a_database_is_refused),
+	{ NULL, NULL },
+};
+
+static const cu_test_t data_tests[] = {
+	T(test_channel_round_trip_and_duplicate_id_conflict),
+	T(test_config_get_by_client_id_with_channels_in_order),
+	T(test_config_get_by_external_id_loads_only_what_is_asked),
+	T(test_config_duplicate_client_id_or_external_id_conflicts),
+	T(test_config_unknown_channel_not_found_and_savepoint_stores_nothing),
+	T(test_delete_config_removes_its_channel_links),
+	T(test_set_enabled_and_touch_bootstrap),
+	T(test_set_enabled_or_touch_unknown_id_not_found),
+	T(test_sql_metacharacters_are_stored_verbatim),
+	{ NULL, NULL },
+};
+
+static const cu_test_t secret_tests[] = {
+	T(test_secrets_are_not_in_clear_on_disk),
+	T(test_sealed_value_moved_to_another_row_does_not_open),
+	T(test_other_key_file_cannot_load_secrets),
+	{ NULL, NULL },
+};
+
+int main(void)
+{
+	cu_add_suite("store_open", NULL, suite_clean, open_tests);
+	cu_add_suite("store_data", NULL, suite_clean, data_tests);
+	cu_add_suite("store_secrets", NULL, suite_clean, secret_tests);
+	return cu_run("store");
+}
