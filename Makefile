@@ -105,7 +105,7 @@ run: deps $(PLUGIN)
 
 test: deps
 	@$(MAKE) --no-print-directory $(PLUGIN) $(UNIT_BIN) $(INT_BIN)
-	@sh test/run.sh $(UNIT_BIN) test/check_exports.sh $(INT_BIN)
+	@sh test/run.sh $(UNIT_BIN) test/check_exports.sh test/check_install.sh $(INT_BIN)
 
 test-unit: $(UNIT_BIN)
 	@sh test/run.sh $(UNIT_BIN)

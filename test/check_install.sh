@@ -1,0 +1,22 @@
+#!/bin/sh
+# make install puts the plugin and its documents under DESTDIR/PREFIX.
+set -u
+dir=$(mktemp -d /tmp/bs-install-XXXXXX) || exit 1
+trap 'rm -rf "$dir"' EXIT
+make -s install DESTDIR="$dir" PREFIX=/opt/bs >/dev/null 2>&1 || {
+	echo "make install failed"; echo "install: 0 passed, 1 failed"; exit 1; }
+failed=0
+for f in opt/bs/lib/mosquitto/mosquitto_bootstrap.so \
+		opt/bs/share/doc/mosquitto-bootstrap/README.md \
+		opt/bs/share/doc/mosquitto-bootstrap/mosquitto.conf; do
+	if [ ! -s "$dir/$f" ]; then
+		echo "missing after install: $f"
+		failed=$((failed + 1))
+	fi
+done
+if [ -n "$(find "$dir" -path "$dir/opt" -prune -o -type f -print)" ]; then
+	echo "files installed outside DESTDIR/PREFIX"
+	failed=$((failed + 1))
+fi
+echo "install: $((4 - failed)) passed, $failed failed"
+[ "$failed" -eq 0 ]
