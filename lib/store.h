@@ -58,6 +58,24 @@ int bs_store_channel_insert(bs_store_t *st, const bs_channel_t *ch,
 		const char *now);
 /* Fills out (cleared by the caller after use). */
 int bs_store_channel_get(bs_store_t *st, const char *id, bs_channel_t *out);
+/* Sets name and metadata of the channel ch->id. */
+int bs_store_channel_update(bs_store_t *st, const bs_channel_t *ch,
+		const char *now);
+/* Deletes a channel; it leaves every config that had it (their updated_at
+ * becomes now). */
+int bs_store_channel_delete(bs_store_t *st, const char *id, const char *now);
+/* A page of channels ordered by created_at then id, in *out (*n of them;
+ * free each with bs_channel_clear, then the array). */
+int bs_store_channel_list(bs_store_t *st, long offset, long limit,
+		bs_channel_t **out, size_t *n);
+int bs_store_channel_count(bs_store_t *st, long *total);
+
+/* What listConfigs matches; NULL or -1 fields match everything. */
+typedef struct bs_config_filter {
+	int enabled;              /* -1 any, 0 disabled, 1 enabled */
+	const char *name;         /* substring, ASCII case-insensitive */
+	const char *external_id;  /* exact */
+} bs_config_filter_t;
 
 /*
  * Inserts cfg with its channel links, in the order given (only
@@ -72,6 +90,22 @@ int bs_store_config_insert(bs_store_t *st, const bs_config_t *cfg);
  */
 int bs_store_config_get(bs_store_t *st, const char *client_id,
 		const char *external_id, unsigned flags, bs_config_t *out);
+
+/* A page of matching configs ordered by created_at then client_id, loaded
+ * as bs_store_config_get would with flags (free each with
+ * bs_config_clear, then the array). */
+int bs_store_config_list(bs_store_t *st, const bs_config_filter_t *f,
+		long offset, long limit, unsigned flags, bs_config_t **out, size_t *n);
+int bs_store_config_count(bs_store_t *st, const bs_config_filter_t *f,
+		long *total);
+
+/*
+ * Writes the changeable fields of cfg (name, external_key, content,
+ * client_cert, client_key, ca_cert, updated_at) over the stored row; cfg
+ * must hold every secret in clear. With relink, the channel links are
+ * replaced by cfg->channels.
+ */
+int bs_store_config_update(bs_store_t *st, const bs_config_t *cfg, int relink);
 
 int bs_store_config_set_enabled(bs_store_t *st, const char *client_id,
 		int enabled, const char *now);

@@ -1,0 +1,341 @@
+/* The configs table and its channel links; secret columns are sealed here. */
+#include "store_int.h"
+
+#include "error.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Column positions in the SELECTs of configs (CFG_COLUMNS in store.c). */
+enum { C_ID, C_SECRET, C_NAME, C_EXT_ID, C_EXT_KEY, C_CONTENT, C_CERT,
+	C_KEY, C_CA, C_ENABLED, C_CREATED, C_UPDATED, C_LAST };
+
+/* The additional data of a sealed column: "configs" NUL column NUL client_id. */
+static size_t make_aad(char *buf, size_t buflen, const char *column,
+		const char *client_id)
+{
+	int n = snprintf(buf, buflen, "configs%c%s%c%s", 0, column, 0, client_id);
+
+	return n < 0 || (size_t)n >= buflen ? 0 : (size_t)n;
+}
+
+static int seal(bs_store_t *st, const char *column, const char *client_id,
+		const char *clear, uint8_t **out, size_t *outlen)
+{
+	char aad[BS_ID_MAX + 64];
+	size_t aadlen = make_aad(aad, sizeof(aad), column, client_id);
+
+	if (aadlen == 0 || bs_crypto_seal(st->key, aad, aadlen, clear,
+			strlen(clear), out, outlen) != BS_OK) {
+		snprintf(st->errmsg, sizeof(st->errmsg), "cannot seal %s", column);
+		return BS_ERR_INTERNAL;
+	}
+	return BS_OK;
+}
+
+/* Opens a sealed column into a NUL-terminated string; NULL stays NULL. */
+static int unseal(bs_store_t *st, sqlite3_stmt *s, int col, const char *column,
+		const char *client_id, char **out)
+{
+	const uint8_t *blob = sqlite3_column_blob(s, col);
+	int bloblen = sqlite3_column_bytes(s, col);
+	char aad[BS_ID_MAX + 64];
+	size_t aadlen = make_aad(aad, sizeof(aad), column, client_id);
+	uint8_t *pt = NULL;
+	size_t ptlen = 0;
+
+	*out = NULL;
+	if (sqlite3_column_type(s, col) == SQLITE_NULL)
+		return BS_OK;
+	if (aadlen == 0 || bs_crypto_open(st->key, aad, aadlen, blob,
+			(size_t)bloblen, &pt, &ptlen) != BS_OK) {
+		snprintf(st->errmsg, sizeof(st->errmsg),
+				"%s of %s does not open with this key file", column, client_id);
+		return BS_ERR_INTERNAL;
+	}
+	*out = (char *)pt;
+	return BS_OK;
+}
+
+/* Binds a sealed secret (or NULL) at col. The sealed buffer is kept in
+ * *keep until the statement ran. */
+static int bind_sealed(bs_store_t *st, sqlite3_stmt *s, int col,
+		const char *column, const char *client_id, const char *clear,
+		uint8_t **keep)
+{
+	size_t len = 0;
+	int rc;
+
+	if (clear == NULL)
+		return sqlite3_bind_null(s, col) == SQLITE_OK ? BS_OK : BS_ERR_INTERNAL;
+	if ((rc = seal(st, column, client_id, clear, keep, &len)) != BS_OK)
+		return rc;
+	sqlite3_bind_blob(s, col, *keep, (int)len, SQLITE_STATIC);
+	return BS_OK;
+}
+
+static int insert_links(bs_store_t *st, const bs_config_t *cfg)
+{
+	for (size_t i = 0; i < cfg->nchannels; i++) {
+		sqlite3_stmt *s = store_stmt(st, ST_LINK_INSERT);
+		int rc;
+
+		store_bind_text(s, 1, cfg->client_id);
+		store_bind_text(s, 2, cfg->channels[i].id);
+		sqlite3_bind_int64(s, 3, (sqlite3_int64)i);
+		if ((rc = store_done(st, s, "link channel")) != BS_OK)
+			return rc;
+	}
+	return BS_OK;
+}
+
+int bs_store_config_insert(bs_store_t *st, const bs_config_t *cfg)
+{
+	sqlite3_stmt *s = store_stmt(st, ST_CFG_INSERT);
+	uint8_t *sealed[3] = { NULL, NULL, NULL };
+	int rc;
+
+	store_bind_text(s, 1, cfg->client_id);
+	store_bind_text(s, 3, cfg->name ? cfg->name : "");
+	store_bind_text(s, 4, cfg->external_id);
+	store_bind_text(s, 6, cfg->content ? cfg->content : "");
+	store_bind_text(s, 7, cfg->client_cert);
+	store_bind_text(s, 9, cfg->ca_cert);
+	sqlite3_bind_int(s, 10, cfg->enabled ? 1 : 0);
+	store_bind_text(s, 11, cfg->created_at);
+	store_bind_text(s, 12, cfg->updated_at);
+	if ((rc = bind_sealed(st, s, 2, "client_secret", cfg->client_id,
+			cfg->client_secret, &sealed[0])) != BS_OK
+			|| (rc = bind_sealed(st, s, 5, "external_key", cfg->client_id,
+			cfg->external_key, &sealed[1])) != BS_OK
+			|| (rc = bind_sealed(st, s, 8, "client_key", cfg->client_id,
+			cfg->client_key, &sealed[2])) != BS_OK)
+		goto out;
+	if ((rc = store_done(st, s, "insert config")) != BS_OK)
+		goto out;
+	rc = insert_links(st, cfg);
+out:
+	sqlite3_clear_bindings(s);
+	for (int i = 0; i < 3; i++)
+		free(sealed[i]);
+	return rc;
+}
+
+static int load_channels(bs_store_t *st, bs_config_t *cfg)
+{
+	sqlite3_stmt *s = store_stmt(st, ST_CFG_CHANNELS);
+	int rc;
+
+	store_bind_text(s, 1, cfg->client_id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		bs_channel_t *grown = realloc(cfg->channels,
+				(cfg->nchannels + 1) * sizeof(*grown));
+		if (grown == NULL) {
+			sqlite3_reset(s);
+			return BS_ERR_INTERNAL;
+		}
+		cfg->channels = grown;
+		memset(&grown[cfg->nchannels], 0, sizeof(*grown));
+		if (store_read_channel(s, &grown[cfg->nchannels]) != BS_OK) {
+			sqlite3_reset(s);
+			return BS_ERR_INTERNAL;
+		}
+		cfg->nchannels++;
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? BS_OK : store_fail(st, "load channels");
+}
+
+static void copy_time(sqlite3_stmt *s, int col, char out[BS_TIME_LEN])
+{
+	const unsigned char *t = sqlite3_column_text(s, col);
+
+	snprintf(out, BS_TIME_LEN, "%s", t ? (const char *)t : "");
+}
+
+static int read_config(bs_store_t *st, sqlite3_stmt *s, unsigned flags,
+		bs_config_t *out)
+{
+	int oom = 0;
+	int rc = BS_OK;
+
+	out->client_id = store_col_text(s, C_ID, &oom);
+	out->name = store_col_text(s, C_NAME, &oom);
+	out->external_id = store_col_text(s, C_EXT_ID, &oom);
+	out->content = store_col_text(s, C_CONTENT, &oom);
+	out->client_cert = store_col_text(s, C_CERT, &oom);
+	out->ca_cert = store_col_text(s, C_CA, &oom);
+	out->has_client_key = sqlite3_column_type(s, C_KEY) != SQLITE_NULL;
+	out->enabled = sqlite3_column_int(s, C_ENABLED);
+	copy_time(s, C_CREATED, out->created_at);
+	copy_time(s, C_UPDATED, out->updated_at);
+	copy_time(s, C_LAST, out->last_bootstrap_at);
+	if (oom || out->client_id == NULL)
+		return BS_ERR_INTERNAL;
+	if ((flags & BS_LOAD_SECRET) && rc == BS_OK)
+		rc = unseal(st, s, C_SECRET, "client_secret", out->client_id,
+				&out->client_secret);
+	if ((flags & BS_LOAD_EXTERNAL_KEY) && rc == BS_OK)
+		rc = unseal(st, s, C_EXT_KEY, "external_key", out->client_id,
+				&out->external_key);
+	if ((flags & BS_LOAD_CLIENT_KEY) && rc == BS_OK)
+		rc = unseal(st, s, C_KEY, "client_key", out->client_id,
+				&out->client_key);
+	return rc;
+}
+
+int bs_store_config_get(bs_store_t *st, const char *client_id,
+		const char *external_id, unsigned flags, bs_config_t *out)
+{
+	sqlite3_stmt *s = store_stmt(st, client_id ? ST_CFG_BY_ID : ST_CFG_BY_EXT);
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	store_bind_text(s, 1, client_id ? client_id : external_id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		rc = read_config(st, s, flags, out);
+	else
+		rc = rc == SQLITE_DONE ? BS_ERR_NOT_FOUND : store_fail(st, "get config");
+	sqlite3_reset(s);
+	if (rc == BS_OK && (flags & BS_LOAD_CHANNELS))
+		rc = load_channels(st, out);
+	if (rc != BS_OK)
+		bs_config_clear(out);
+	return rc;
+}
+
+int bs_store_config_set_enabled(bs_store_t *st, const char *client_id,
+		int enabled, const char *now)
+{
+	sqlite3_stmt *s = store_stmt(st, ST_CFG_ENABLE);
+
+	sqlite3_bind_int(s, 1, enabled ? 1 : 0);
+	store_bind_text(s, 2, now);
+	store_bind_text(s, 3, client_id);
+	return store_change_one(st, s, "set state");
+}
+
+int bs_store_config_delete(bs_store_t *st, const char *client_id)
+{
+	sqlite3_stmt *s = store_stmt(st, ST_CFG_DELETE);
+
+	store_bind_text(s, 1, client_id);
+	return store_change_one(st, s, "delete config");
+}
+
+int bs_store_config_touch_bootstrap(bs_store_t *st, const char *client_id,
+		const char *now)
+{
+	sqlite3_stmt *s = store_stmt(st, ST_CFG_TOUCH);
+
+	store_bind_text(s, 1, now);
+	store_bind_text(s, 2, client_id);
+	return store_change_one(st, s, "set last_bootstrap_at");
+}
+
+static void bind_filter(sqlite3_stmt *s, const bs_config_filter_t *f)
+{
+	if (f->enabled >= 0)
+		sqlite3_bind_int(s, 1, f->enabled);
+	store_bind_text(s, 2, f->name);
+	store_bind_text(s, 3, f->external_id);
+}
+
+int bs_store_config_count(bs_store_t *st, const bs_config_filter_t *f,
+		long *total)
+{
+	sqlite3_stmt *s = store_stmt(st, ST_CFG_COUNT);
+
+	bind_filter(s, f);
+	return store_count(st, s, total, "count configs");
+}
+
+static void free_configs(bs_config_t *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		bs_config_clear(&list[i]);
+	free(list);
+}
+
+/* Reads the rows of ST_CFG_LIST; channels are loaded afterwards, once the
+ * list statement is done with. */
+static int read_page(bs_store_t *st, sqlite3_stmt *s, unsigned flags,
+		bs_config_t *list, size_t max, size_t *n)
+{
+	int rc = SQLITE_DONE;
+
+	while (*n < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if ((rc = read_config(st, s, flags & ~BS_LOAD_CHANNELS, &list[*n])) != BS_OK) {
+			bs_config_clear(&list[*n]);
+			return rc;
+		}
+		(*n)++;
+	}
+	return *n == max || rc == SQLITE_DONE ? BS_OK : store_fail(st, "list configs");
+}
+
+int bs_store_config_list(bs_store_t *st, const bs_config_filter_t *f,
+		long offset, long limit, unsigned flags, bs_config_t **out, size_t *n)
+{
+	sqlite3_stmt *s = store_stmt(st, ST_CFG_LIST);
+	bs_config_t *list = calloc((size_t)limit + 1, sizeof(*list));
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (list == NULL)
+		return BS_ERR_INTERNAL;
+	bind_filter(s, f);
+	sqlite3_bind_int64(s, 4, limit);
+	sqlite3_bind_int64(s, 5, offset);
+	rc = read_page(st, s, flags, list, (size_t)limit, n);
+	sqlite3_reset(s);
+	for (size_t i = 0; rc == BS_OK && (flags & BS_LOAD_CHANNELS) && i < *n; i++)
+		rc = load_channels(st, &list[i]);
+	if (rc != BS_OK) {
+		free_configs(list, *n);
+		*n = 0;
+		return rc;
+	}
+	*out = list;
+	return BS_OK;
+}
+
+static int relink(bs_store_t *st, const bs_config_t *cfg)
+{
+	sqlite3_stmt *s = store_stmt(st, ST_LINK_CLEAR);
+	int rc;
+
+	store_bind_text(s, 1, cfg->client_id);
+	if ((rc = store_done(st, s, "unlink channels")) != BS_OK)
+		return rc;
+	return insert_links(st, cfg);
+}
+
+int bs_store_config_update(bs_store_t *st, const bs_config_t *cfg, int relink_channels)
+{
+	sqlite3_stmt *s = store_stmt(st, ST_CFG_UPDATE);
+	uint8_t *sealed[2] = { NULL, NULL };
+	int rc;
+
+	store_bind_text(s, 1, cfg->name ? cfg->name : "");
+	store_bind_text(s, 3, cfg->content ? cfg->content : "");
+	store_bind_text(s, 4, cfg->client_cert);
+	store_bind_text(s, 6, cfg->ca_cert);
+	store_bind_text(s, 7, cfg->updated_at);
+	store_bind_text(s, 8, cfg->client_id);
+	if ((rc = bind_sealed(st, s, 2, "external_key", cfg->client_id,
+			cfg->external_key, &sealed[0])) != BS_OK
+			|| (rc = bind_sealed(st, s, 5, "client_key", cfg->client_id,
+			cfg->client_key, &sealed[1])) != BS_OK)
+		goto out;
+	if ((rc = store_change_one(st, s, "update config")) == BS_OK && relink_channels)
+		rc = relink(st, cfg);
+out:
+	sqlite3_clear_bindings(s);
+	free(sealed[0]);
+	free(sealed[1]);
+	return rc;
+}

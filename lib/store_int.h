@@ -1,0 +1,50 @@
+/*
+ * Private to the store: the connection, its prepared statements, and the
+ * helpers that store.c, store_channel.c and store_config.c share.
+ */
+#ifndef BS_STORE_INT_H
+#define BS_STORE_INT_H
+
+#include "store.h"
+
+#include <sqlite3.h>
+
+enum stmt_id {
+	ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_SAVEPOINT, ST_RELEASE, ST_ROLLBACK_TO,
+	ST_CH_INSERT, ST_CH_GET, ST_CH_LIST, ST_CH_COUNT, ST_CH_UPDATE,
+	ST_CH_TOUCH_CONFIGS, ST_CH_DELETE,
+	ST_CFG_INSERT, ST_LINK_INSERT, ST_LINK_CLEAR, ST_CFG_BY_ID, ST_CFG_BY_EXT,
+	ST_CFG_CHANNELS, ST_CFG_LIST, ST_CFG_COUNT, ST_CFG_UPDATE,
+	ST_CFG_ENABLE, ST_CFG_DELETE, ST_CFG_TOUCH,
+	ST_COUNT
+};
+
+struct bs_store {
+	sqlite3 *db;
+	sqlite3_stmt *stmt[ST_COUNT];
+	uint8_t key[BS_KEY_LEN];
+	char errmsg[256];
+};
+
+/* The SQL of each statement, in store.c. */
+extern const char *const bs_store_sql[ST_COUNT];
+
+/* Records SQLite's last error under what; returns BS_ERR_INTERNAL. */
+int store_fail(bs_store_t *st, const char *what);
+/* The statement, reset and with its bindings cleared. */
+sqlite3_stmt *store_stmt(bs_store_t *st, enum stmt_id id);
+/* Runs a statement that returns no rows; maps constraint failures to
+ * BS_ERR_CONFLICT (unique keys) and BS_ERR_NOT_FOUND (foreign keys). */
+int store_done(bs_store_t *st, sqlite3_stmt *s, const char *what);
+/* The same, and BS_ERR_NOT_FOUND when no row changed. */
+int store_change_one(bs_store_t *st, sqlite3_stmt *s, const char *what);
+/* Binds text, or NULL for a NULL pointer (the text must outlive the step). */
+int store_bind_text(sqlite3_stmt *s, int col, const char *v);
+/* strdup of a text column; NULL for SQL NULL; *oom set when out of memory. */
+char *store_col_text(sqlite3_stmt *s, int col, int *oom);
+/* Reads a channel row (id, name, metadata). */
+int store_read_channel(sqlite3_stmt *s, bs_channel_t *out);
+/* Runs a single-row count(*) statement. */
+int store_count(bs_store_t *st, sqlite3_stmt *s, long *out, const char *what);
+
+#endif
