@@ -17,8 +17,13 @@ typedef struct {
 static const command_t commands[] = {
 	{ "createChannel", bs_cmd_create_channel, 1 },
 	{ "getChannel", bs_cmd_get_channel, 0 },
+	{ "listChannels", bs_cmd_list_channels, 0 },
+	{ "modifyChannel", bs_cmd_modify_channel, 1 },
+	{ "deleteChannel", bs_cmd_delete_channel, 1 },
 	{ "createConfig", bs_cmd_create_config, 1 },
 	{ "getConfig", bs_cmd_get_config, 0 },
+	{ "listConfigs", bs_cmd_list_configs, 0 },
+	{ "modifyConfig", bs_cmd_modify_config, 1 },
 	{ "enableConfig", bs_cmd_enable_config, 1 },
 	{ "disableConfig", bs_cmd_disable_config, 1 },
 	{ "deleteConfig", bs_cmd_delete_config, 1 },
@@ -158,6 +163,9 @@ static int run_one(batch_t *b, json_t *cmd)
 		rc = bs_call_fail(&call, BS_ERR_INVALID, "command: a string is required");
 	else if (c == NULL)
 		rc = bs_call_fail(&call, BS_ERR_INVALID, "unknown command '%.64s'", name);
+	else if (b->ctx->username == NULL)
+		rc = bs_call_fail(&call, BS_ERR_FORBIDDEN,
+				"admin commands need an authenticated username, for the audit log");
 	else if (bs_store_savepoint(b->core->store) != BS_OK)
 		rc = bs_call_store_failed(&call);
 	else {
@@ -264,9 +272,13 @@ int bs_admin_handle(bs_core_t *core, const bs_admin_ctx_t *ctx,
 	memset(out, 0, sizeof(*out));
 	if ((b.responses = json_array()) == NULL)
 		return BS_ERR_INTERNAL;
-	root = json_loadb(payload, len, JSON_REJECT_DUPLICATES, NULL);
+	if (len <= BS_ADMIN_MAX_BYTES)
+		root = json_loadb(payload, len, JSON_REJECT_DUPLICATES, NULL);
 	list = json_is_object(root) ? json_object_get(root, "commands") : NULL;
-	if (!json_is_array(list))
+	if (len > BS_ADMIN_MAX_BYTES)
+		rc = append_response(&b, "", NULL, BS_ERR_INVALID,
+				NULL, "payload is larger than 32 MiB");
+	else if (!json_is_array(list))
 		rc = append_response(&b, "", NULL, BS_ERR_INVALID,
 				NULL, "payload must be a JSON object with a \"commands\" array");
 	else if (json_array_size(list) > BS_ADMIN_MAX_COMMANDS)

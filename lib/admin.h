@@ -3,6 +3,8 @@
  * command out, in order. The batch runs in one transaction with a savepoint
  * per command: a failed command is rolled back alone and the rest go on.
  * Every change is logged in one audit line once the batch is committed.
+ * A sender without a username gets forbidden for every command: the audit
+ * log must say who changed what.
  */
 #ifndef BS_ADMIN_H
 #define BS_ADMIN_H
@@ -12,7 +14,11 @@
 #include <stddef.h>
 #include <time.h>
 
+/* Limits of one message: more is one invalid_request, nothing applied. A
+ * batch runs on the broker's only thread, so these bound how long one
+ * message can hold every other client up. */
 #define BS_ADMIN_MAX_COMMANDS 10000
+#define BS_ADMIN_MAX_BYTES (32u * 1024 * 1024)
 
 typedef struct bs_admin_ctx {
 	const char *username;     /* of the admin's connection, or NULL */

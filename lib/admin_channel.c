@@ -92,3 +92,55 @@ int bs_cmd_get_channel(bs_call_t *call)
 	bs_channel_clear(&ch);
 	return rc;
 }
+
+int bs_cmd_modify_channel(bs_call_t *call)
+{
+	bs_channel_t ch = { 0 };
+	char now[BS_TIME_LEN];
+	const char *id;
+	int rc;
+
+	if ((rc = bs_call_required(call, "id", &id)) != BS_OK)
+		return rc;
+	snprintf(call->target, sizeof(call->target), "%s", id);
+	rc = bs_store_channel_get(call->core->store, id, &ch);
+	if (rc == BS_ERR_NOT_FOUND)
+		return bs_call_fail(call, rc, "no channel with id '%.64s'", id);
+	if (rc != BS_OK)
+		return bs_call_store_failed(call);
+	rc = bs_field_text(call, "name", BS_ID_MAX, &ch.name);
+	if (rc == BS_OK && json_object_get(call->cmd, "metadata") != NULL) {
+		free(ch.metadata);
+		ch.metadata = NULL;
+		rc = read_metadata(call, &ch.metadata);
+	}
+	if (rc != BS_OK)
+		goto out;
+	bs_time_format(call->ctx->now, now);
+	if (bs_store_channel_update(call->core->store, &ch, now) != BS_OK)
+		rc = bs_call_store_failed(call);
+	else if ((call->data = bs_channel_json(&ch)) == NULL)
+		rc = bs_call_fail(call, BS_ERR_INTERNAL, "out of memory");
+out:
+	bs_channel_clear(&ch);
+	return rc;
+}
+
+int bs_cmd_delete_channel(bs_call_t *call)
+{
+	char now[BS_TIME_LEN];
+	const char *id;
+	int rc = bs_call_required(call, "id", &id);
+
+	if (rc != BS_OK)
+		return rc;
+	snprintf(call->target, sizeof(call->target), "%s", id);
+	bs_time_format(call->ctx->now, now);
+	rc = bs_store_channel_delete(call->core->store, id, now);
+	if (rc == BS_ERR_NOT_FOUND)
+		return bs_call_fail(call, rc, "no channel with id '%.64s'", id);
+	if (rc != BS_OK)
+		return bs_call_store_failed(call);
+	call->data = json_object();
+	return BS_OK;
+}

@@ -1,118 +1,12 @@
 /* The config commands. */
 #include "admin_int.h"
 
-#include "certs.h"
 #include "error.h"
 #include "store.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static char *dup_or_fail(bs_call_t *call, const char *s, int *rc)
-{
-	char *copy = strdup(s);
-
-	if (copy == NULL && *rc == BS_OK)
-		*rc = bs_call_fail(call, BS_ERR_INTERNAL, "out of memory");
-	return copy;
-}
-
-/* Optional text field with a size limit, copied into *slot (or dflt). */
-static int take_text(bs_call_t *call, const char *field, size_t max,
-		const char *dflt, char **slot)
-{
-	const char *v;
-	int rc = bs_call_string(call, field, &v);
-
-	if (rc != BS_OK)
-		return rc;
-	if (v == NULL && dflt == NULL)
-		return BS_OK;
-	if (v != NULL && bs_valid_text(field, v, max, call->message,
-			sizeof(call->message)) != BS_OK)
-		return BS_ERR_INVALID;
-	*slot = dup_or_fail(call, v ? v : dflt, &rc);
-	return rc;
-}
-
-/* A certificate or key field: a string, null or absent; checked by check. */
-static int take_pem(bs_call_t *call, const char *field,
-		int (*check)(const char *, size_t, char *, size_t), char **slot)
-{
-	json_t *v = json_object_get(call->cmd, field);
-	char why[200];
-	int rc = BS_OK;
-
-	if (v == NULL || json_is_null(v))
-		return BS_OK;
-	if (!json_is_string(v))
-		return bs_call_fail(call, BS_ERR_INVALID, "%s: must be a string or null", field);
-	if (json_string_length(v) > BS_CERT_MAX)
-		return bs_call_fail(call, BS_ERR_INVALID, "%s: must be at most 64 KiB", field);
-	if (json_string_length(v) == 0)
-		return BS_OK;
-	if (check(json_string_value(v), json_string_length(v), why, sizeof(why)) != BS_OK)
-		return bs_call_fail(call, BS_ERR_INVALID, "%s: %s", field, why);
-	*slot = dup_or_fail(call, json_string_value(v), &rc);
-	return rc;
-}
-
-static int take_certs(bs_call_t *call, bs_config_t *cfg)
-{
-	char why[200];
-	int rc;
-
-	if ((rc = take_pem(call, "client_cert", bs_certs_check_cert, &cfg->client_cert)) != BS_OK
-			|| (rc = take_pem(call, "client_key", bs_certs_check_key, &cfg->client_key)) != BS_OK
-			|| (rc = take_pem(call, "ca_cert", bs_certs_check_ca, &cfg->ca_cert)) != BS_OK)
-		return rc;
-	if (cfg->client_cert && cfg->client_key && bs_certs_check_pair(cfg->client_cert,
-			strlen(cfg->client_cert), cfg->client_key, strlen(cfg->client_key),
-			why, sizeof(why)) != BS_OK)
-		return bs_call_fail(call, BS_ERR_INVALID, "client_key: %s", why);
-	cfg->has_client_key = cfg->client_key != NULL;
-	return BS_OK;
-}
-
-/* An id given by the admin, or a fresh UUID v4. */
-static int take_id(bs_call_t *call, const char *field, char **slot)
-{
-	char uuid[BS_UUID_LEN + 1];
-	const char *v;
-	int rc = bs_call_string(call, field, &v);
-
-	if (rc != BS_OK)
-		return rc;
-	if (v == NULL) {
-		if (bs_crypto_uuid4(uuid) != BS_OK)
-			return bs_call_fail(call, BS_ERR_INTERNAL, "no randomness for an id");
-		v = uuid;
-	}
-	if (bs_valid_id(field, v, call->message, sizeof(call->message)) != BS_OK)
-		return BS_ERR_INVALID;
-	*slot = dup_or_fail(call, v, &rc);
-	return rc;
-}
-
-/* A secret given by the admin (checked by valid), or 256 random bits. */
-static int take_secret(bs_call_t *call, const char *field,
-		int (*valid)(const char *, char *, size_t), char **slot)
-{
-	char fresh[BS_SECRET_LEN + 1];
-	const char *v;
-	int rc = bs_call_string(call, field, &v);
-
-	if (rc != BS_OK)
-		return rc;
-	if (v != NULL && valid(v, call->message, sizeof(call->message)) != BS_OK)
-		return BS_ERR_INVALID;
-	if (v == NULL && bs_crypto_secret(fresh) != BS_OK)
-		return bs_call_fail(call, BS_ERR_INTERNAL, "no randomness for a secret");
-	*slot = dup_or_fail(call, v ? v : fresh, &rc);
-	explicit_bzero(fresh, sizeof(fresh));
-	return rc;
-}
 
 static int valid_client_secret(const char *s, char *err, size_t errlen)
 {
@@ -125,53 +19,10 @@ static int valid_client_secret(const char *s, char *err, size_t errlen)
 	return BS_OK;
 }
 
-static int channel_id_at(bs_call_t *call, json_t *item, const char **id)
-{
-	if (json_is_object(item))
-		item = json_object_get(item, "id");
-	if (!json_is_string(item))
-		return bs_call_fail(call, BS_ERR_INVALID,
-				"channels: each item must be a channel id or an object with an id");
-	*id = json_string_value(item);
-	return BS_OK;
-}
-
-/* channels: ids (or {"id": ...}) of existing channels, no repeats. */
-static int take_channels(bs_call_t *call, bs_config_t *cfg)
-{
-	json_t *list = json_object_get(call->cmd, "channels"), *item;
-	size_t i;
-	int rc;
-
-	if (list == NULL)
-		return BS_OK;
-	if (!json_is_array(list))
-		return bs_call_fail(call, BS_ERR_INVALID, "channels: must be an array");
-	if ((cfg->channels = calloc(json_array_size(list) + 1, sizeof(bs_channel_t))) == NULL)
-		return bs_call_fail(call, BS_ERR_INTERNAL, "out of memory");
-	json_array_foreach(list, i, item) {
-		const char *id = NULL;
-		if ((rc = channel_id_at(call, item, &id)) != BS_OK)
-			return rc;
-		for (size_t j = 0; j < i; j++) {
-			if (strcmp(cfg->channels[j].id, id) == 0)
-				return bs_call_fail(call, BS_ERR_INVALID,
-						"channels: '%.64s' is listed twice", id);
-		}
-		rc = bs_store_channel_get(call->core->store, id, &cfg->channels[i]);
-		if (rc == BS_ERR_NOT_FOUND)
-			return bs_call_fail(call, rc, "no channel with id '%.64s'", id);
-		if (rc != BS_OK)
-			return bs_call_store_failed(call);
-		cfg->nchannels++;
-	}
-	return BS_OK;
-}
-
 static int read_config(bs_call_t *call, bs_config_t *cfg)
 {
 	const char *ext;
-	int rc;
+	int present, rc;
 
 	if (json_object_get(call->cmd, "state") != NULL)
 		return bs_call_fail(call, BS_ERR_INVALID,
@@ -180,22 +31,18 @@ static int read_config(bs_call_t *call, bs_config_t *cfg)
 		return rc;
 	if (bs_valid_external_id(ext, call->message, sizeof(call->message)) != BS_OK)
 		return BS_ERR_INVALID;
-	cfg->external_id = dup_or_fail(call, ext, &rc);
-	if (rc == BS_OK)
-		rc = take_id(call, "client_id", &cfg->client_id);
-	if (rc == BS_OK)
-		rc = take_secret(call, "client_secret", valid_client_secret, &cfg->client_secret);
-	if (rc == BS_OK)
-		rc = take_secret(call, "external_key", bs_valid_external_key, &cfg->external_key);
-	if (rc == BS_OK)
-		rc = take_text(call, "name", BS_ID_MAX, "", &cfg->name);
-	if (rc == BS_OK)
-		rc = take_text(call, "content", BS_CONTENT_MAX, "", &cfg->content);
-	if (rc == BS_OK)
-		rc = take_certs(call, cfg);
-	if (rc == BS_OK)
-		rc = take_channels(call, cfg);
-	return rc;
+	if ((cfg->external_id = strdup(ext)) == NULL)
+		return bs_call_fail(call, BS_ERR_INTERNAL, "out of memory");
+	if ((rc = bs_field_id(call, "client_id", &cfg->client_id)) != BS_OK
+			|| (rc = bs_field_secret(call, "client_secret", valid_client_secret,
+				1, &cfg->client_secret)) != BS_OK
+			|| (rc = bs_field_secret(call, "external_key", bs_valid_external_key,
+				1, &cfg->external_key)) != BS_OK
+			|| (rc = bs_field_text(call, "name", BS_ID_MAX, &cfg->name)) != BS_OK
+			|| (rc = bs_field_text(call, "content", BS_CONTENT_MAX, &cfg->content)) != BS_OK
+			|| (rc = bs_field_certs(call, cfg)) != BS_OK)
+		return rc;
+	return bs_field_channels(call, cfg, &present);
 }
 
 static int insert_failed(bs_call_t *call, const bs_config_t *cfg, int rc)
@@ -322,4 +169,65 @@ int bs_cmd_delete_config(bs_call_t *call)
 	call->kick = 1;
 	call->data = json_object();
 	return BS_OK;
+}
+
+/* Fields modifyConfig refuses to change, rather than ignore. */
+static int refuse_fixed(bs_call_t *call)
+{
+	static const char *const fixed[] = { "external_id", "client_secret", "state" };
+
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+		if (json_object_get(call->cmd, fixed[i]) != NULL)
+			return bs_call_fail(call, BS_ERR_INVALID,
+					"%s: cannot be changed by modifyConfig", fixed[i]);
+	}
+	return BS_OK;
+}
+
+static int apply_changes(bs_call_t *call, bs_config_t *cfg, int *relink)
+{
+	int rc;
+
+	if ((rc = bs_field_text(call, "name", BS_ID_MAX, &cfg->name)) != BS_OK
+			|| (rc = bs_field_text(call, "content", BS_CONTENT_MAX, &cfg->content)) != BS_OK
+			|| (rc = bs_field_secret(call, "external_key", bs_valid_external_key,
+				0, &cfg->external_key)) != BS_OK
+			|| (rc = bs_field_certs(call, cfg)) != BS_OK)
+		return rc;
+	return bs_field_channels(call, cfg, relink);
+}
+
+int bs_cmd_modify_config(bs_call_t *call)
+{
+	const char *client_id;
+	bs_config_t cfg = { 0 };
+	int relink = 0, rc;
+
+	if ((rc = bs_call_required(call, "client_id", &client_id)) != BS_OK)
+		return rc;
+	snprintf(call->target, sizeof(call->target), "%s", client_id);
+	if ((rc = refuse_fixed(call)) != BS_OK)
+		return rc;
+	rc = bs_store_config_get(call->core->store, client_id, NULL, BS_LOAD_CHANNELS
+			| BS_LOAD_SECRET | BS_LOAD_EXTERNAL_KEY | BS_LOAD_CLIENT_KEY, &cfg);
+	if (rc == BS_ERR_NOT_FOUND)
+		return bs_call_fail(call, rc, "no config with client_id '%.64s'", client_id);
+	if (rc != BS_OK)
+		return bs_call_store_failed(call);
+	if ((rc = apply_changes(call, &cfg, &relink)) != BS_OK)
+		goto out;
+	bs_time_format(call->ctx->now, cfg.updated_at);
+	if ((rc = bs_store_config_update(call->core->store, &cfg, relink)) != BS_OK) {
+		rc = bs_call_store_failed(call);
+		goto out;
+	}
+	call->data = bs_config_admin_json(&cfg);
+	/* A new external_key is shown once, in this reply. */
+	if (call->data == NULL || (json_object_get(call->cmd, "external_key")
+			&& json_object_set_new(call->data, "external_key",
+				json_string(cfg.external_key)) != 0))
+		rc = bs_call_fail(call, BS_ERR_INTERNAL, "out of memory");
+out:
+	bs_config_clear(&cfg);
+	return rc;
 }

@@ -32,10 +32,38 @@ int bs_call_required(bs_call_t *call, const char *field, const char **out);
 /* The store failed: log why, answer internal_error. */
 int bs_call_store_failed(bs_call_t *call);
 
+/*
+ * Field readers (admin_fields.c). Each leaves *slot alone when the field is
+ * absent and answers invalid_request for a bad value; a replaced value is
+ * wiped before it is freed.
+ */
+/* A string of at most max bytes. */
+int bs_field_text(bs_call_t *call, const char *field, size_t max, char **slot);
+/* A certificate or key checked by check; null or "" clears the slot. */
+int bs_field_pem(bs_call_t *call, const char *field,
+		int (*check)(const char *, size_t, char *, size_t), char **slot);
+/* client_cert, client_key, ca_cert, then the match of the resulting pair. */
+int bs_field_certs(bs_call_t *call, bs_config_t *cfg);
+/* An id checked by bs_valid_id; a fresh UUID v4 when absent. */
+int bs_field_id(bs_call_t *call, const char *field, char **slot);
+/* A secret checked by valid; 256 random bits when absent and generate. */
+int bs_field_secret(bs_call_t *call, const char *field,
+		int (*valid)(const char *, char *, size_t), int generate, char **slot);
+/* channels: replaces cfg's channels when present (*present set). */
+int bs_field_channels(bs_call_t *call, bs_config_t *cfg, int *present);
+
+/* offset (default 0) and limit (default 10, 1 to 1000) of a list command. */
+int bs_call_page(bs_call_t *call, long *offset, long *limit);
+
 int bs_cmd_create_channel(bs_call_t *call);
 int bs_cmd_get_channel(bs_call_t *call);
+int bs_cmd_list_channels(bs_call_t *call);
+int bs_cmd_modify_channel(bs_call_t *call);
+int bs_cmd_delete_channel(bs_call_t *call);
 int bs_cmd_create_config(bs_call_t *call);
 int bs_cmd_get_config(bs_call_t *call);
+int bs_cmd_list_configs(bs_call_t *call);
+int bs_cmd_modify_config(bs_call_t *call);
 int bs_cmd_enable_config(bs_call_t *call);
 int bs_cmd_disable_config(bs_call_t *call);
 int bs_cmd_delete_config(bs_call_t *call);

@@ -1,0 +1,120 @@
+/* listChannels and listConfigs: pages of at most 1000 items, with totals. */
+#include "admin_int.h"
+
+#include "error.h"
+#include "store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define PAGE_DEFAULT 10
+#define PAGE_MAX 1000
+
+static int read_count(bs_call_t *call, const char *field, long min, long max,
+		long *out)
+{
+	json_t *v = json_object_get(call->cmd, field);
+
+	if (v == NULL)
+		return BS_OK;
+	if (!json_is_integer(v) || json_integer_value(v) < min
+			|| json_integer_value(v) > max)
+		return bs_call_fail(call, BS_ERR_INVALID,
+				"%s: must be an integer from %ld to %ld", field, min, max);
+	*out = (long)json_integer_value(v);
+	return BS_OK;
+}
+
+int bs_call_page(bs_call_t *call, long *offset, long *limit)
+{
+	int rc;
+
+	*offset = 0;
+	*limit = PAGE_DEFAULT;
+	if ((rc = read_count(call, "offset", 0, 1L << 40, offset)) != BS_OK)
+		return rc;
+	return read_count(call, "limit", 1, PAGE_MAX, limit);
+}
+
+/* {"<key>": items, "total": n, "offset": o, "limit": l}; steals items. */
+static int page_data(bs_call_t *call, const char *key, json_t *items,
+		long total, long offset, long limit)
+{
+	call->data = json_pack("{s:o, s:I, s:I, s:I}", key, items,
+			"total", (json_int_t)total, "offset", (json_int_t)offset,
+			"limit", (json_int_t)limit);
+	if (call->data == NULL)
+		return bs_call_fail(call, BS_ERR_INTERNAL, "out of memory");
+	return BS_OK;
+}
+
+int bs_cmd_list_channels(bs_call_t *call)
+{
+	bs_channel_t *list = NULL;
+	size_t n = 0;
+	long offset, limit, total;
+	json_t *items;
+	int rc;
+
+	if ((rc = bs_call_page(call, &offset, &limit)) != BS_OK)
+		return rc;
+	if (bs_store_channel_count(call->core->store, &total) != BS_OK
+			|| bs_store_channel_list(call->core->store, offset, limit, &list, &n) != BS_OK)
+		return bs_call_store_failed(call);
+	items = json_array();
+	for (size_t i = 0; i < n; i++) {
+		if (items != NULL && json_array_append_new(items, bs_channel_json(&list[i])) != 0)
+			json_decref(items), items = NULL;
+		bs_channel_clear(&list[i]);
+	}
+	free(list);
+	if (items == NULL)
+		return bs_call_fail(call, BS_ERR_INTERNAL, "out of memory");
+	return page_data(call, "channels", items, total, offset, limit);
+}
+
+static int read_filter(bs_call_t *call, bs_config_filter_t *f)
+{
+	const char *state;
+	int rc;
+
+	f->enabled = -1;
+	if ((rc = bs_call_string(call, "state", &state)) != BS_OK
+			|| (rc = bs_call_string(call, "name", &f->name)) != BS_OK
+			|| (rc = bs_call_string(call, "external_id", &f->external_id)) != BS_OK)
+		return rc;
+	if (state == NULL)
+		return BS_OK;
+	if (strcmp(state, "enabled") != 0 && strcmp(state, "disabled") != 0)
+		return bs_call_fail(call, BS_ERR_INVALID, "state: must be enabled or disabled");
+	f->enabled = state[0] == 'e';
+	return BS_OK;
+}
+
+int bs_cmd_list_configs(bs_call_t *call)
+{
+	bs_config_filter_t f;
+	bs_config_t *list = NULL;
+	size_t n = 0;
+	long offset, limit, total;
+	json_t *items;
+	int rc;
+
+	if ((rc = bs_call_page(call, &offset, &limit)) != BS_OK
+			|| (rc = read_filter(call, &f)) != BS_OK)
+		return rc;
+	if (bs_store_config_count(call->core->store, &f, &total) != BS_OK
+			|| bs_store_config_list(call->core->store, &f, offset, limit,
+				BS_LOAD_CHANNELS | BS_LOAD_SECRET, &list, &n) != BS_OK)
+		return bs_call_store_failed(call);
+	items = json_array();
+	for (size_t i = 0; i < n; i++) {
+		if (items != NULL && json_array_append_new(items, bs_config_admin_json(&list[i])) != 0)
+			json_decref(items), items = NULL;
+		bs_config_clear(&list[i]);
+	}
+	free(list);
+	if (items == NULL)
+		return bs_call_fail(call, BS_ERR_INTERNAL, "out of memory");
+	return page_data(call, "configs", items, total, offset, limit);
+}
