@@ -3,6 +3,7 @@
 #   make run        a broker in the foreground with config-examples/mosquitto.conf
 #   make test       every test: unit (CUnit), symbol check, integration (real broker)
 #   make test-san   the unit tests under AddressSanitizer + UBSan
+#   make bench      the benchmarks (today: the fleet import of 100,000 devices)
 #   make install    PREFIX=/usr/local DESTDIR= honoured
 
 PREFIX ?= /usr/local
@@ -52,7 +53,7 @@ TEST_COMMON := $(BUILD)/test/common/cu_main.o
 INT_COMMON := $(BUILD)/test/integration/harness.o
 
 .PHONY: all deps run test test-unit test-integration test-symbols test-san \
-	install uninstall clean
+	bench bench-import install uninstall clean
 .DELETE_ON_ERROR:
 .SECONDARY: $(TEST_COMMON) $(INT_COMMON)
 
@@ -118,6 +119,11 @@ test-symbols: $(PLUGIN)
 
 test-san:
 	@$(MAKE) --no-print-directory SAN=1 test-unit
+
+bench: bench-import
+
+bench-import: deps $(PLUGIN)
+	@sh test/bench/import.sh 100000
 
 install: $(PLUGIN)
 	install -d $(DESTDIR)$(PLUGINDIR) $(DESTDIR)$(DOCDIR)
