@@ -657,6 +657,421 @@ static void test_sql_metacharacters_are_stored_verbatim(void)
 	env_close();
 }
 
+/* ---- lists, updates and channel changes --------------------------------- */
+
+#define SECRET_NEW_EXTKEY "newexternalkey-Wq2Er4Ty6Ui8Op0As"
+
+/* A config named name, created at created, enabled or not; its external_id
+ * is "x-" client_id. */
+static int add_listed(const char *client_id, const char *name,
+		const char *created, int enabled)
+{
+	char ext[64];
+	bs_config_t cfg = {
+		.client_id = (char *)client_id,
+		.client_secret = SECRET_CLIENT,
+		.name = (char *)name,
+		.external_id = ext,
+		.external_key = SECRET_EXTKEY,
+		.enabled = enabled,
+	};
+
+	snprintf(ext, sizeof(ext), "x-%s", client_id);
+	snprintf(cfg.created_at, BS_TIME_LEN, "%s", created);
+	snprintf(cfg.updated_at, BS_TIME_LEN, "%s", created);
+	return bs_store_config_insert(st(), &cfg);
+}
+
+/* Five configs; in list order: b, k, z (at NOW), a, m (at LATER). */
+static void add_five_listed(void)
+{
+	CU_ASSERT_EQUAL_FATAL(add_listed("m", "Boiler one", LATER, 1), BS_OK);
+	CU_ASSERT_EQUAL_FATAL(add_listed("b", "the BOILER", NOW, 0), BS_OK);
+	CU_ASSERT_EQUAL_FATAL(add_listed("z", "pump", NOW, 1), BS_OK);
+	CU_ASSERT_EQUAL_FATAL(add_listed("a", "boiler", LATER, 0), BS_OK);
+	CU_ASSERT_EQUAL_FATAL(add_listed("k", "", NOW, 1), BS_OK);
+}
+
+/* The client_ids of a page, joined with ","; "!" when the call failed. */
+static const char *config_page(const bs_config_filter_t *f, long offset,
+		long limit)
+{
+	static char buf[256];
+	bs_config_t *list = NULL;
+	size_t n = 0, off = 0;
+
+	snprintf(buf, sizeof(buf), "!");
+	if (bs_store_config_list(st(), f, offset, limit, 0, &list, &n) != BS_OK)
+		return buf;
+	buf[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		if (off < sizeof(buf))
+			off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%s",
+					i ? "," : "", list[i].client_id);
+		bs_config_clear(&list[i]);
+	}
+	free(list);
+	return buf;
+}
+
+static long config_count(const bs_config_filter_t *f)
+{
+	long total = -1;
+
+	CU_ASSERT_EQUAL(bs_store_config_count(st(), f, &total), BS_OK);
+	return total;
+}
+
+static void test_config_list_and_count_filter_in_created_then_id_order(void)
+{
+	const bs_config_filter_t any = { -1, NULL, NULL };
+	const bs_config_filter_t on = { 1, NULL, NULL };
+	const bs_config_filter_t off = { 0, NULL, NULL };
+	const bs_config_filter_t boiler = { -1, "BOILER", NULL };
+	const bs_config_filter_t on_boiler = { 1, "bOiLeR", NULL };
+	const bs_config_filter_t ext_z = { -1, NULL, "x-z" };
+	const bs_config_filter_t ext_upper = { -1, NULL, "X-Z" };
+	const bs_config_filter_t ext_prefix = { -1, NULL, "x-" };
+	const bs_config_filter_t ext_off = { 0, NULL, "x-z" };
+
+	env_open();
+	add_five_listed();
+	CU_ASSERT_EQUAL(config_count(&any), 5);
+	CU_ASSERT_STRING_EQUAL(config_page(&any, 0, 10), "b,k,z,a,m");
+	CU_ASSERT_EQUAL(config_count(&on), 3);
+	CU_ASSERT_STRING_EQUAL(config_page(&on, 0, 10), "k,z,m");
+	CU_ASSERT_EQUAL(config_count(&off), 2);
+	CU_ASSERT_STRING_EQUAL(config_page(&off, 0, 10), "b,a");
+	CU_ASSERT_EQUAL(config_count(&boiler), 3);
+	CU_ASSERT_STRING_EQUAL(config_page(&boiler, 0, 10), "b,a,m");
+	CU_ASSERT_EQUAL(config_count(&on_boiler), 1);
+	CU_ASSERT_STRING_EQUAL(config_page(&on_boiler, 0, 10), "m");
+	CU_ASSERT_EQUAL(config_count(&ext_z), 1);
+	CU_ASSERT_STRING_EQUAL(config_page(&ext_z, 0, 10), "z");
+	CU_ASSERT_EQUAL(config_count(&ext_upper), 0);
+	CU_ASSERT_EQUAL(config_count(&ext_prefix), 0);
+	CU_ASSERT_EQUAL(config_count(&ext_off), 0);
+	CU_ASSERT_STRING_EQUAL(config_page(&ext_off, 0, 10), "");
+	env_close();
+}
+
+static void test_config_list_pages_and_past_the_end(void)
+{
+	const bs_config_filter_t any = { -1, NULL, NULL };
+	const bs_config_filter_t on = { 1, NULL, NULL };
+
+	env_open();
+	add_five_listed();
+	CU_ASSERT_STRING_EQUAL(config_page(&any, 0, 2), "b,k");
+	CU_ASSERT_STRING_EQUAL(config_page(&any, 2, 2), "z,a");
+	CU_ASSERT_STRING_EQUAL(config_page(&any, 4, 2), "m");
+	CU_ASSERT_STRING_EQUAL(config_page(&any, 5, 2), "");
+	CU_ASSERT_STRING_EQUAL(config_page(&any, 1000, 1000), "");
+	CU_ASSERT_STRING_EQUAL(config_page(&on, 1, 1), "z");
+	CU_ASSERT_STRING_EQUAL(config_page(&on, 3, 1), "");
+	/* The count ignores paging. */
+	CU_ASSERT_EQUAL(config_count(&any), 5);
+	env_close();
+}
+
+static void test_config_list_loads_only_what_is_asked(void)
+{
+	static const char *const chans[] = { "c3", "c1", "c2" };
+	const bs_config_filter_t any = { -1, NULL, NULL };
+	bs_config_t *list = NULL;
+	size_t n = 0;
+
+	env_open();
+	add_three_channels();
+	CU_ASSERT_EQUAL_FATAL(add_config("cid", "ext", chans, 3), BS_OK);
+	CU_ASSERT_EQUAL_FATAL(bs_store_config_list(st(), &any, 0, 10, 0, &list, &n),
+			BS_OK);
+	CU_ASSERT_EQUAL_FATAL(n, 1);
+	CU_ASSERT_PTR_NULL(list[0].client_secret);
+	CU_ASSERT_PTR_NULL(list[0].external_key);
+	CU_ASSERT_PTR_NULL(list[0].client_key);
+	CU_ASSERT_TRUE(list[0].has_client_key);
+	CU_ASSERT_EQUAL(list[0].nchannels, 0);
+	bs_config_clear(&list[0]);
+	free(list);
+	CU_ASSERT_EQUAL_FATAL(bs_store_config_list(st(), &any, 0, 10,
+			BS_LOAD_CHANNELS | BS_LOAD_SECRET | BS_LOAD_EXTERNAL_KEY,
+			&list, &n), BS_OK);
+	CU_ASSERT_EQUAL_FATAL(n, 1);
+	CU_ASSERT_STRING_EQUAL(list[0].client_secret, SECRET_CLIENT);
+	CU_ASSERT_STRING_EQUAL(list[0].external_key, SECRET_EXTKEY);
+	CU_ASSERT_PTR_NULL(list[0].client_key);
+	assert_channel_order(&list[0]);
+	bs_config_clear(&list[0]);
+	free(list);
+	env_close();
+}
+
+/* Writes the changeable fields of cid; channel ids from chans. */
+static int update_config(const char *external_key, const char *client_key,
+		const char *const *chans, size_t nchans, int relink)
+{
+	bs_channel_t links[4] = { { 0 } };
+	bs_config_t cfg = {
+		.client_id = "cid",
+		.name = "renamed",
+		.external_key = (char *)external_key,
+		.content = "",
+		.client_cert = "CERT-TEXT",
+		.client_key = (char *)client_key,
+		.ca_cert = "CA-TEXT",
+		.channels = links,
+		.nchannels = nchans,
+	};
+
+	for (size_t i = 0; i < nchans && i < 4; i++)
+		links[i].id = (char *)chans[i];
+	snprintf(cfg.updated_at, BS_TIME_LEN, "%s", LATER);
+	return bs_store_config_update(st(), &cfg, relink);
+}
+
+static void test_config_update_writes_fields_and_keeps_the_rest(void)
+{
+	static const char *const chans[] = { "c1", "c2" };
+	const unsigned all = BS_LOAD_CHANNELS | BS_LOAD_SECRET
+		| BS_LOAD_EXTERNAL_KEY | BS_LOAD_CLIENT_KEY;
+	bs_config_t cfg;
+
+	env_open();
+	add_three_channels();
+	CU_ASSERT_EQUAL_FATAL(add_config("cid", "ext", chans, 2), BS_OK);
+	CU_ASSERT_EQUAL_FATAL(bs_store_config_set_enabled(st(), "cid", 1, NOW), BS_OK);
+	CU_ASSERT_EQUAL(update_config(SECRET_NEW_EXTKEY, NULL, NULL, 0, 0), BS_OK);
+	CU_ASSERT_EQUAL_FATAL(bs_store_config_get(st(), "cid", NULL, all, &cfg), BS_OK);
+	CU_ASSERT_STRING_EQUAL(cfg.name, "renamed");
+	CU_ASSERT_STRING_EQUAL(cfg.content, "");
+	CU_ASSERT_STRING_EQUAL(cfg.external_key, SECRET_NEW_EXTKEY);
+	CU_ASSERT_PTR_NULL(cfg.client_key);
+	CU_ASSERT_FALSE(cfg.has_client_key);
+	CU_ASSERT_STRING_EQUAL(cfg.client_cert, "CERT-TEXT");
+	CU_ASSERT_STRING_EQUAL(cfg.ca_cert, "CA-TEXT");
+	CU_ASSERT_STRING_EQUAL(cfg.updated_at, LATER);
+	/* What update does not write stays. */
+	CU_ASSERT_STRING_EQUAL(cfg.created_at, NOW);
+	CU_ASSERT_STRING_EQUAL(cfg.client_secret, SECRET_CLIENT);
+	CU_ASSERT_STRING_EQUAL(cfg.external_id, "ext");
+	CU_ASSERT_TRUE(cfg.enabled);
+	CU_ASSERT_EQUAL_FATAL(cfg.nchannels, 2);
+	CU_ASSERT_STRING_EQUAL(cfg.channels[0].id, "c1");
+	CU_ASSERT_STRING_EQUAL(cfg.channels[1].id, "c2");
+	bs_config_clear(&cfg);
+	CU_ASSERT_EQUAL(update_config(SECRET_EXTKEY, SECRET_CLIENT_KEY, NULL, 0, 0),
+			BS_OK);
+	CU_ASSERT_EQUAL_FATAL(bs_store_config_get(st(), "cid", NULL, all, &cfg), BS_OK);
+	CU_ASSERT_STRING_EQUAL(cfg.client_key, SECRET_CLIENT_KEY);
+	CU_ASSERT_TRUE(cfg.has_client_key);
+	bs_config_clear(&cfg);
+	env_close();
+}
+
+static void test_config_update_relinks_channels_only_when_asked(void)
+{
+	static const char *const first[] = { "c1", "c2" };
+	static const char *const second[] = { "c3", "c1" };
+	static const char *const missing[] = { "c2", "nope" };
+	bs_config_t cfg;
+	char ids[64];
+
+	env_open();
+	add_three_channels();
+	CU_ASSERT_EQUAL_FATAL(add_config("cid", "ext", first, 2), BS_OK);
+	CU_ASSERT_EQUAL(update_config(SECRET_EXTKEY, NULL, second, 2, 1), BS_OK);
+	CU_ASSERT_EQUAL_FATAL(bs_store_config_get(st(), "cid", NULL,
+			BS_LOAD_CHANNELS, &cfg), BS_OK);
+	CU_ASSERT_EQUAL_FATAL(cfg.nchannels, 2);
+	CU_ASSERT_STRING_EQUAL(cfg.channels[0].id, "c3");
+	CU_ASSERT_STRING_EQUAL(cfg.channels[1].id, "c1");
+	bs_config_clear(&cfg);
+	/* An unknown channel fails; the savepoint keeps the links as they were. */
+	CU_ASSERT_EQUAL_FATAL(bs_store_begin(st()), BS_OK);
+	CU_ASSERT_EQUAL_FATAL(bs_store_savepoint(st()), BS_OK);
+	CU_ASSERT_EQUAL(update_config(SECRET_EXTKEY, NULL, missing, 2, 1),
+			BS_ERR_NOT_FOUND);
+	bs_store_rollback_savepoint(st());
+	CU_ASSERT_EQUAL(bs_store_commit(st()), BS_OK);
+	raw_text("SELECT group_concat(channel_id) FROM (SELECT channel_id "
+			"FROM config_channels ORDER BY position)", ids, sizeof(ids));
+	CU_ASSERT_STRING_EQUAL(ids, "c3,c1");
+	CU_ASSERT_EQUAL(raw_int("SELECT count(*) FROM config_channels"), 2);
+	CU_ASSERT_EQUAL(update_config(SECRET_EXTKEY, NULL, NULL, 0, 1), BS_OK);
+	CU_ASSERT_EQUAL(raw_int("SELECT count(*) FROM config_channels"), 0);
+	CU_ASSERT_EQUAL(raw_int("SELECT count(*) FROM channels"), 3);
+	env_close();
+}
+
+static void test_config_update_unknown_client_id_is_not_found(void)
+{
+	bs_config_t cfg = { .client_id = "ghost", .name = "n",
+		.external_key = SECRET_EXTKEY, .content = "" };
+
+	env_open();
+	snprintf(cfg.updated_at, BS_TIME_LEN, "%s", LATER);
+	CU_ASSERT_EQUAL(bs_store_config_update(st(), &cfg, 0), BS_ERR_NOT_FOUND);
+	CU_ASSERT_EQUAL(raw_int("SELECT count(*) FROM configs"), 0);
+	env_close();
+}
+
+static void test_config_update_reseals_the_new_external_key(void)
+{
+	bs_config_t cfg;
+
+	env_open();
+	CU_ASSERT_EQUAL_FATAL(add_config("cid", "ext", NULL, 0), BS_OK);
+	CU_ASSERT_EQUAL_FATAL(update_config(SECRET_NEW_EXTKEY, SECRET_CLIENT_KEY,
+			NULL, 0, 0), BS_OK);
+	/* The search works: the new plain name is found. */
+	CU_ASSERT_TRUE(file_contains("", "CERT-TEXT")
+			|| file_contains("-wal", "CERT-TEXT"));
+	CU_ASSERT_FALSE(file_contains("", SECRET_NEW_EXTKEY));
+	CU_ASSERT_FALSE(file_contains("-wal", SECRET_NEW_EXTKEY));
+	assert_no_clear_secret("");
+	assert_no_clear_secret("-wal");
+	env_close_core();
+	CU_ASSERT_FALSE(file_contains("", SECRET_NEW_EXTKEY));
+	CU_ASSERT_FALSE(file_contains("-wal", SECRET_NEW_EXTKEY));
+	assert_no_clear_secret("");
+	/* And it opens again, under its row's additional data. */
+	env_reopen();
+	CU_ASSERT_EQUAL_FATAL(bs_store_config_get(st(), "cid", NULL,
+			BS_LOAD_EXTERNAL_KEY | BS_LOAD_CLIENT_KEY, &cfg), BS_OK);
+	CU_ASSERT_STRING_EQUAL(cfg.external_key, SECRET_NEW_EXTKEY);
+	CU_ASSERT_STRING_EQUAL(cfg.client_key, SECRET_CLIENT_KEY);
+	bs_config_clear(&cfg);
+	env_close();
+}
+
+static void test_channel_update_writes_name_and_metadata(void)
+{
+	bs_channel_t upd = { .id = "c2", .name = "zwei", .metadata = "{\"x\":2}" };
+	bs_channel_t ch = { 0 };
+	char when[64];
+
+	env_open();
+	add_three_channels();
+	CU_ASSERT_EQUAL(bs_store_channel_update(st(), &upd, LATER), BS_OK);
+	CU_ASSERT_EQUAL_FATAL(bs_store_channel_get(st(), "c2", &ch), BS_OK);
+	CU_ASSERT_STRING_EQUAL(ch.name, "zwei");
+	CU_ASSERT_STRING_EQUAL(ch.metadata, "{\"x\":2}");
+	bs_channel_clear(&ch);
+	raw_text("SELECT created_at || ' ' || updated_at FROM channels "
+			"WHERE id = 'c2'", when, sizeof(when));
+	CU_ASSERT_STRING_EQUAL(when, NOW " " LATER);
+	upd.metadata = NULL;
+	CU_ASSERT_EQUAL(bs_store_channel_update(st(), &upd, LATER), BS_OK);
+	CU_ASSERT_EQUAL_FATAL(bs_store_channel_get(st(), "c2", &ch), BS_OK);
+	CU_ASSERT_STRING_EQUAL(ch.metadata, "{}");
+	bs_channel_clear(&ch);
+	CU_ASSERT_EQUAL_FATAL(bs_store_channel_get(st(), "c1", &ch), BS_OK);
+	CU_ASSERT_STRING_EQUAL(ch.name, "one");
+	bs_channel_clear(&ch);
+	upd.id = "nope";
+	CU_ASSERT_EQUAL(bs_store_channel_update(st(), &upd, LATER), BS_ERR_NOT_FOUND);
+	CU_ASSERT_EQUAL(raw_int("SELECT count(*) FROM channels"), 3);
+	env_close();
+}
+
+static void expect_links(const char *client_id, const char *ids,
+		const char *updated_at)
+{
+	bs_config_t cfg;
+	char got[64] = "";
+	size_t off = 0;
+
+	CU_ASSERT_EQUAL_FATAL(bs_store_config_get(st(), client_id, NULL,
+			BS_LOAD_CHANNELS, &cfg), BS_OK);
+	for (size_t i = 0; i < cfg.nchannels && off < sizeof(got); i++)
+		off += (size_t)snprintf(got + off, sizeof(got) - off, "%s%s",
+				i ? "," : "", cfg.channels[i].id);
+	CU_ASSERT_STRING_EQUAL(got, ids);
+	CU_ASSERT_STRING_EQUAL(cfg.updated_at, updated_at);
+	CU_ASSERT_STRING_EQUAL(cfg.created_at, NOW);
+	bs_config_clear(&cfg);
+}
+
+static void test_channel_delete_unlinks_and_touches_its_configs(void)
+{
+	static const char *const all3[] = { "c3", "c2", "c1" };
+	static const char *const just1[] = { "c1" };
+	static const char *const just3[] = { "c3" };
+	bs_channel_t ch;
+
+	env_open();
+	add_three_channels();
+	CU_ASSERT_EQUAL_FATAL(add_config("a", "ext-a", all3, 3), BS_OK);
+	CU_ASSERT_EQUAL_FATAL(add_config("b", "ext-b", just1, 1), BS_OK);
+	CU_ASSERT_EQUAL_FATAL(add_config("c", "ext-c", just3, 1), BS_OK);
+	CU_ASSERT_EQUAL(bs_store_channel_delete(st(), "c2", LATER), BS_OK);
+	expect_links("a", "c3,c1", LATER);
+	expect_links("b", "c1", NOW);
+	expect_links("c", "c3", NOW);
+	CU_ASSERT_EQUAL(bs_store_channel_get(st(), "c2", &ch), BS_ERR_NOT_FOUND);
+	CU_ASSERT_EQUAL(raw_int("SELECT count(*) FROM config_channels"), 4);
+	CU_ASSERT_EQUAL(bs_store_channel_delete(st(), "c2", LATER), BS_ERR_NOT_FOUND);
+	CU_ASSERT_EQUAL(bs_store_channel_delete(st(), "nope", LATER), BS_ERR_NOT_FOUND);
+	expect_links("b", "c1", NOW);
+	CU_ASSERT_EQUAL(raw_int("SELECT count(*) FROM configs"), 3);
+	env_close();
+}
+
+/* The ids of a page of channels, joined with ","; "!" on failure. */
+static const char *channel_page(long offset, long limit)
+{
+	static char buf[128];
+	bs_channel_t *list = NULL;
+	size_t n = 0, off = 0;
+
+	snprintf(buf, sizeof(buf), "!");
+	if (bs_store_channel_list(st(), offset, limit, &list, &n) != BS_OK)
+		return buf;
+	buf[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		if (off < sizeof(buf))
+			off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%s:%s",
+					i ? "," : "", list[i].id, list[i].name);
+		bs_channel_clear(&list[i]);
+	}
+	free(list);
+	return buf;
+}
+
+static void test_channel_list_and_count_in_created_then_id_order(void)
+{
+	bs_channel_t ch = { .id = "z", .name = "zed", .metadata = "{}" };
+	long total = -1;
+
+	env_open();
+	CU_ASSERT_EQUAL(bs_store_channel_count(st(), &total), BS_OK);
+	CU_ASSERT_EQUAL(total, 0);
+	CU_ASSERT_STRING_EQUAL(channel_page(0, 10), "");
+	CU_ASSERT_EQUAL_FATAL(bs_store_channel_insert(st(), &ch, NOW), BS_OK);
+	ch.id = "a";
+	ch.name = "late";
+	CU_ASSERT_EQUAL_FATAL(bs_store_channel_insert(st(), &ch, LATER), BS_OK);
+	ch.id = "m";
+	ch.name = "em";
+	CU_ASSERT_EQUAL_FATAL(bs_store_channel_insert(st(), &ch, NOW), BS_OK);
+	ch.id = "b";
+	ch.name = "bee";
+	CU_ASSERT_EQUAL_FATAL(bs_store_channel_insert(st(), &ch, NOW), BS_OK);
+	CU_ASSERT_EQUAL(bs_store_channel_count(st(), &total), BS_OK);
+	CU_ASSERT_EQUAL(total, 4);
+	CU_ASSERT_STRING_EQUAL(channel_page(0, 10), "b:bee,m:em,z:zed,a:late");
+	CU_ASSERT_STRING_EQUAL(channel_page(1, 2), "m:em,z:zed");
+	CU_ASSERT_STRING_EQUAL(channel_page(3, 2), "a:late");
+	CU_ASSERT_STRING_EQUAL(channel_page(4, 2), "");
+	CU_ASSERT_STRING_EQUAL(channel_page(100, 1000), "");
+	CU_ASSERT_EQUAL(bs_store_channel_delete(st(), "m", LATER), BS_OK);
+	CU_ASSERT_EQUAL(bs_store_channel_count(st(), &total), BS_OK);
+	CU_ASSERT_EQUAL(total, 3);
+	CU_ASSERT_STRING_EQUAL(channel_page(0, 10), "b:bee,z:zed,a:late");
+	env_close();
+}
+
 /* ---- main ---------------------------------------------------------------- */
 
 static const cu_test_t open_tests[] = {
@@ -681,10 +1096,24 @@ static const cu_test_t data_tests[] = {
 	{ NULL, NULL },
 };
 
+static const cu_test_t change_tests[] = {
+	T(test_config_list_and_count_filter_in_created_then_id_order),
+	T(test_config_list_pages_and_past_the_end),
+	T(test_config_list_loads_only_what_is_asked),
+	T(test_config_update_writes_fields_and_keeps_the_rest),
+	T(test_config_update_relinks_channels_only_when_asked),
+	T(test_config_update_unknown_client_id_is_not_found),
+	T(test_channel_update_writes_name_and_metadata),
+	T(test_channel_delete_unlinks_and_touches_its_configs),
+	T(test_channel_list_and_count_in_created_then_id_order),
+	{ NULL, NULL },
+};
+
 static const cu_test_t secret_tests[] = {
 	T(test_secrets_are_not_in_clear_on_disk),
 	T(test_sealed_value_moved_to_another_row_does_not_open),
 	T(test_other_key_file_cannot_load_secrets),
+	T(test_config_update_reseals_the_new_external_key),
 	{ NULL, NULL },
 };
 
@@ -692,6 +1121,7 @@ int main(void)
 {
 	cu_add_suite("store_open", NULL, suite_clean, open_tests);
 	cu_add_suite("store_data", NULL, suite_clean, data_tests);
+	cu_add_suite("store_changes", NULL, suite_clean, change_tests);
 	cu_add_suite("store_secrets", NULL, suite_clean, secret_tests);
 	return cu_run("store");
 }
