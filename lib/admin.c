@@ -270,6 +270,8 @@ int bs_admin_handle(bs_core_t *core, const bs_admin_ctx_t *ctx,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
+	/* Reads must see the bootstraps recorded so far. */
+	bs_core_flush(core);
 	if ((b.responses = json_array()) == NULL)
 		return BS_ERR_INTERNAL;
 	if (len <= BS_ADMIN_MAX_BYTES)

@@ -12,11 +12,18 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 typedef enum { BS_LOG_ERR, BS_LOG_WARNING, BS_LOG_NOTICE, BS_LOG_INFO } bs_log_level_t;
 
 /* Receives one finished log line (no prefix, no newline). */
 typedef void (*bs_log_fn)(void *userdata, bs_log_level_t level, const char *line);
+
+/* A bootstrap whose last_bootstrap_at is not written yet. */
+typedef struct bs_touch {
+	char *client_id;
+	time_t when;
+} bs_touch_t;
 
 typedef struct bs_core {
 	bs_options_t opts;          /* owned */
@@ -28,6 +35,10 @@ typedef struct bs_core {
 	uint8_t *decoy;
 	size_t decoy_len;
 	uint8_t key[BS_KEY_LEN];
+	/* last_bootstrap_at updates, written together by bs_core_flush: one
+	 * write transaction per request would cost more than the request. */
+	bs_touch_t *touches;
+	size_t ntouches, touches_cap;
 } bs_core_t;
 
 /*
@@ -38,6 +49,14 @@ typedef struct bs_core {
 int bs_core_open(bs_options_t *opts, bs_log_fn log, void *userdata,
 		bs_core_t **out, char *err, size_t errlen);
 void bs_core_close(bs_core_t *core);
+
+/* Records a successful bootstrap; written by the next bs_core_flush, or at
+ * once when many are waiting. */
+void bs_core_note_bootstrap(bs_core_t *core, const char *client_id, time_t when);
+
+/* Writes the recorded bootstraps in one transaction. Called by the plugin
+ * about once a second, before every admin batch, and at close. */
+void bs_core_flush(bs_core_t *core);
 
 void bs_core_log(const bs_core_t *core, bs_log_level_t level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -1,6 +1,7 @@
 #include "device.h"
 
 #include "error.h"
+#include "jsonw.h"
 #include "model.h"
 
 #include <stdio.h>
@@ -86,7 +87,7 @@ static int parse(const void *payload, size_t len, size_t max, json_t **root,
 static int authenticate(bs_core_t *core, request_t *req, bs_config_t *cfg)
 {
 	int rc = bs_store_config_get(core->store, NULL, req->external_id,
-			BS_LOAD_EXTERNAL_KEY, cfg);
+			BS_LOAD_EXTERNAL_KEY | BS_LOAD_SEALED, cfg);
 	size_t keylen = strlen(req->external_key);
 	int same;
 
@@ -116,25 +117,22 @@ static int authenticate(bs_core_t *core, request_t *req, bs_config_t *cfg)
 	return rc;
 }
 
-/* Loads what the reply carries and records the bootstrap. */
+/* Opens what the reply carries, writes it, and records the bootstrap. */
 static int complete(bs_core_t *core, const bs_request_ctx_t *ctx,
-		bs_config_t *cfg, json_t **data)
+		const request_t *req, bs_config_t *cfg, bs_reply_t *out)
 {
-	char now[BS_TIME_LEN];
-	bs_config_t full;
-	int rc = bs_store_config_get(core->store, cfg->client_id, NULL,
-			BS_LOAD_CHANNELS | BS_LOAD_SECRET | BS_LOAD_CLIENT_KEY, &full);
+	int rc = bs_store_config_unseal(core->store, cfg);
 
-	if (rc == BS_OK) {
-		bs_time_format(ctx->now, now);
-		rc = bs_store_config_touch_bootstrap(core->store, cfg->client_id, now);
-	}
-	if (rc == BS_OK && (*data = bs_config_device_json(&full)) == NULL)
+	if (rc == BS_OK)
+		rc = bs_store_config_channels(core->store, cfg);
+	if (rc == BS_OK && (out->payload = bs_config_device_reply(cfg, req->id,
+			&out->payloadlen)) == NULL)
 		rc = BS_ERR_INTERNAL;
-	if (rc != BS_OK)
+	if (rc == BS_OK)
+		bs_core_note_bootstrap(core, cfg->client_id, ctx->now);
+	else
 		bs_core_log(core, BS_LOG_ERR, "bootstrap of %s failed: %s",
 				cfg->client_id, bs_store_errmsg(core->store));
-	bs_config_clear(&full);
 	return rc;
 }
 
@@ -160,30 +158,25 @@ static void pick_topic(bs_core_t *core, const bs_request_ctx_t *ctx,
 	}
 }
 
-static json_t *error_json(int rc, const char *message)
+static char *error_reply(const request_t *req, int rc, size_t *len)
 {
-	return json_pack("{s:s, s:s}", "error", bs_error_code(rc),
-			"message", message[0] ? message : bs_error_code(rc));
-}
+	jw_t w;
 
-static int render(request_t *req, int rc, json_t *data, bs_reply_t *out)
-{
-	json_t *obj = rc == BS_OK ? json_incref(data) : error_json(rc, req->message);
-
-	if (obj != NULL && req->id != NULL)
-		json_object_set_new(obj, "id", json_string(req->id));
-	out->payload = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
-	out->payloadlen = out->payload ? strlen(out->payload) : 0;
-	out->err = rc;
-	json_decref(obj);
-	return out->payload != NULL && out->topic != NULL ? BS_OK : BS_ERR_INTERNAL;
+	jw_init(&w);
+	jw_object_begin(&w);
+	if (req->id != NULL)
+		jw_member(&w, "id", req->id);
+	jw_member(&w, "error", bs_error_code(rc));
+	jw_member(&w, "message", req->message[0] ? req->message : bs_error_code(rc));
+	jw_object_end(&w);
+	return jw_finish(&w, len);
 }
 
 int bs_device_handle(bs_core_t *core, const bs_request_ctx_t *ctx,
 		const void *payload, size_t len, bs_reply_t *out)
 {
 	request_t req;
-	json_t *root = NULL, *data = NULL;
+	json_t *root = NULL;
 	bs_config_t cfg;
 	int rc;
 
@@ -197,12 +190,14 @@ int bs_device_handle(bs_core_t *core, const bs_request_ctx_t *ctx,
 	if (rc == BS_OK)
 		rc = authenticate(core, &req, &cfg);
 	if (rc == BS_OK)
-		rc = complete(core, ctx, &cfg, &data);
+		rc = complete(core, ctx, &req, &cfg, out);
 	if (rc == BS_ERR_INTERNAL)
 		say(&req, rc, "the bootstrap store failed; try again later");
+	if (rc != BS_OK)
+		out->payload = error_reply(&req, rc, &out->payloadlen);
+	out->err = rc;
 	pick_topic(core, ctx, &req, out);
-	rc = render(&req, rc, data, out);
-	json_decref(data);
+	rc = out->payload != NULL && out->topic != NULL ? BS_OK : BS_ERR_INTERNAL;
 	json_decref(root);
 	bs_config_clear(&cfg);
 	if (rc != BS_OK)

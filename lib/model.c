@@ -2,6 +2,7 @@
 
 #include "crypto.h"
 #include "error.h"
+#include "jsonw.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -36,6 +37,8 @@ void bs_config_clear(bs_config_t *cfg)
 	for (size_t i = 0; i < cfg->nchannels; i++)
 		bs_channel_clear(&cfg->channels[i]);
 	free(cfg->channels);
+	free(cfg->sealed.secret);
+	free(cfg->sealed.client_key);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -204,29 +207,47 @@ json_t *bs_config_admin_json(const bs_config_t *cfg)
 				? json_string(cfg->last_bootstrap_at) : json_null());
 }
 
-/* Adds key: s to obj when s is set and not empty. */
-static int set_optional(json_t *obj, const char *key, const char *s)
+/* key: s when s is set and not empty. */
+static void write_optional(jw_t *w, const char *key, const char *s)
 {
-	if (s == NULL || s[0] == '\0')
-		return 0;
-	return json_object_set_new(obj, key, json_string(s));
+	if (s != NULL && s[0] != '\0')
+		jw_member(w, key, s);
 }
 
-json_t *bs_config_device_json(const bs_config_t *cfg)
+/* The stored metadata is compact JSON the admin module wrote: it goes into
+ * the reply as it is, without a parse. */
+static void write_channels(jw_t *w, const bs_config_t *cfg)
 {
-	json_t *obj = json_pack("{s:s, s:s, s:o}",
-			"client_id", cfg->client_id,
-			"client_secret", cfg->client_secret ? cfg->client_secret : "",
-			"channels", channels_json(cfg));
-
-	if (obj == NULL)
-		return NULL;
-	if (set_optional(obj, "content", cfg->content)
-			|| set_optional(obj, "client_cert", cfg->client_cert)
-			|| set_optional(obj, "client_key", cfg->client_key)
-			|| set_optional(obj, "ca_cert", cfg->ca_cert)) {
-		json_decref(obj);
-		return NULL;
+	jw_key(w, "channels");
+	jw_punct(w, "[");
+	for (size_t i = 0; i < cfg->nchannels; i++) {
+		if (i > 0)
+			jw_punct(w, ",");
+		jw_object_begin(w);
+		jw_member(w, "id", cfg->channels[i].id);
+		jw_member(w, "name", cfg->channels[i].name);
+		jw_key(w, "metadata");
+		jw_raw(w, cfg->channels[i].metadata ? cfg->channels[i].metadata : "{}");
+		jw_object_end(w);
 	}
-	return obj;
+	jw_punct(w, "]");
+}
+
+char *bs_config_device_reply(const bs_config_t *cfg, const char *id, size_t *len)
+{
+	jw_t w;
+
+	jw_init(&w);
+	jw_object_begin(&w);
+	if (id != NULL)
+		jw_member(&w, "id", id);
+	jw_member(&w, "client_id", cfg->client_id);
+	jw_member(&w, "client_secret", cfg->client_secret ? cfg->client_secret : "");
+	write_channels(&w, cfg);
+	write_optional(&w, "content", cfg->content);
+	write_optional(&w, "client_cert", cfg->client_cert);
+	write_optional(&w, "client_key", cfg->client_key);
+	write_optional(&w, "ca_cert", cfg->ca_cert);
+	jw_object_end(&w);
+	return jw_finish(&w, len);
 }

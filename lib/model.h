@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #define BS_TIME_LEN 21          /* "2026-01-02T03:04:05Z" + NUL */
@@ -44,6 +45,12 @@ typedef struct bs_config {
 	char last_bootstrap_at[BS_TIME_LEN]; /* "" until the first bootstrap */
 	bs_channel_t *channels;
 	size_t nchannels;
+	/* client_secret and client_key as stored, kept by the store on request
+	 * so that they are opened only once a device has proved its key. */
+	struct {
+		uint8_t *secret, *client_key;
+		size_t secret_len, client_key_len;
+	} sealed;
 } bs_config_t;
 
 void bs_channel_clear(bs_channel_t *ch);
@@ -69,10 +76,13 @@ int bs_valid_topic_name(const char *s);
 /*
  * JSON views, new references. The admin view never carries external_key or
  * client_key (it shows has_client_key); the caller adds a just-set
- * external_key itself. The device view is the bootstrap success reply.
+ * external_key itself.
  */
 json_t *bs_channel_json(const bs_channel_t *ch);
 json_t *bs_config_admin_json(const bs_config_t *cfg);
-json_t *bs_config_device_json(const bs_config_t *cfg);
+
+/* The bootstrap success reply as JSON text (malloc()ed, *len set), with
+ * id first when it is not NULL; NULL when memory ran out. */
+char *bs_config_device_reply(const bs_config_t *cfg, const char *id, size_t *len);
 
 #endif

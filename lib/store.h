@@ -28,6 +28,7 @@ enum {
 	BS_LOAD_SECRET = 2,       /* cfg->client_secret */
 	BS_LOAD_EXTERNAL_KEY = 4, /* cfg->external_key */
 	BS_LOAD_CLIENT_KEY = 8,   /* cfg->client_key */
+	BS_LOAD_SEALED = 16,      /* cfg->sealed, for bs_store_config_unseal */
 };
 
 /*
@@ -106,6 +107,11 @@ int bs_store_config_count(bs_store_t *st, const bs_config_filter_t *f,
  * replaced by cfg->channels.
  */
 int bs_store_config_update(bs_store_t *st, const bs_config_t *cfg, int relink);
+
+/* Opens what BS_LOAD_SEALED kept into client_secret and client_key. */
+int bs_store_config_unseal(bs_store_t *st, bs_config_t *cfg);
+/* Loads cfg->channels (after a get without BS_LOAD_CHANNELS). */
+int bs_store_config_channels(bs_store_t *st, bs_config_t *cfg);
 
 int bs_store_config_set_enabled(bs_store_t *st, const char *client_id,
 		int enabled, const char *now);

@@ -34,28 +34,61 @@ static int seal(bs_store_t *st, const char *column, const char *client_id,
 	return BS_OK;
 }
 
-/* Opens a sealed column into a NUL-terminated string; NULL stays NULL. */
-static int unseal(bs_store_t *st, sqlite3_stmt *s, int col, const char *column,
-		const char *client_id, char **out)
+/* Opens a sealed value into a NUL-terminated string; NULL stays NULL. */
+static int open_blob(bs_store_t *st, const uint8_t *blob, size_t len,
+		const char *column, const char *client_id, char **out)
 {
-	const uint8_t *blob = sqlite3_column_blob(s, col);
-	int bloblen = sqlite3_column_bytes(s, col);
 	char aad[BS_ID_MAX + 64];
 	size_t aadlen = make_aad(aad, sizeof(aad), column, client_id);
 	uint8_t *pt = NULL;
 	size_t ptlen = 0;
 
 	*out = NULL;
-	if (sqlite3_column_type(s, col) == SQLITE_NULL)
+	if (blob == NULL)
 		return BS_OK;
-	if (aadlen == 0 || bs_crypto_open(st->key, aad, aadlen, blob,
-			(size_t)bloblen, &pt, &ptlen) != BS_OK) {
+	if (aadlen == 0 || bs_crypto_open(st->key, aad, aadlen, blob, len,
+			&pt, &ptlen) != BS_OK) {
 		snprintf(st->errmsg, sizeof(st->errmsg),
 				"%s of %s does not open with this key file", column, client_id);
 		return BS_ERR_INTERNAL;
 	}
 	*out = (char *)pt;
 	return BS_OK;
+}
+
+static int unseal(bs_store_t *st, sqlite3_stmt *s, int col, const char *column,
+		const char *client_id, char **out)
+{
+	const uint8_t *blob = sqlite3_column_type(s, col) == SQLITE_NULL
+		? NULL : sqlite3_column_blob(s, col);
+
+	return open_blob(st, blob, (size_t)sqlite3_column_bytes(s, col), column,
+			client_id, out);
+}
+
+/* Copies a sealed column as it is; NULL stays NULL. */
+static int keep_blob(sqlite3_stmt *s, int col, uint8_t **out, size_t *len)
+{
+	const void *blob = sqlite3_column_blob(s, col);
+
+	*len = (size_t)sqlite3_column_bytes(s, col);
+	if (sqlite3_column_type(s, col) == SQLITE_NULL || blob == NULL)
+		return BS_OK;
+	if ((*out = malloc(*len)) == NULL)
+		return BS_ERR_INTERNAL;
+	memcpy(*out, blob, *len);
+	return BS_OK;
+}
+
+int bs_store_config_unseal(bs_store_t *st, bs_config_t *cfg)
+{
+	int rc = open_blob(st, cfg->sealed.secret, cfg->sealed.secret_len,
+			"client_secret", cfg->client_id, &cfg->client_secret);
+
+	if (rc == BS_OK)
+		rc = open_blob(st, cfg->sealed.client_key, cfg->sealed.client_key_len,
+				"client_key", cfg->client_id, &cfg->client_key);
+	return rc;
 }
 
 /* Binds a sealed secret (or NULL) at col. The sealed buffer is kept in
@@ -122,7 +155,7 @@ out:
 	return rc;
 }
 
-static int load_channels(bs_store_t *st, bs_config_t *cfg)
+int bs_store_config_channels(bs_store_t *st, bs_config_t *cfg)
 {
 	sqlite3_stmt *s = store_stmt(st, ST_CFG_CHANNELS);
 	int rc;
@@ -182,6 +215,10 @@ static int read_config(bs_store_t *st, sqlite3_stmt *s, unsigned flags,
 	if ((flags & BS_LOAD_CLIENT_KEY) && rc == BS_OK)
 		rc = unseal(st, s, C_KEY, "client_key", out->client_id,
 				&out->client_key);
+	if ((flags & BS_LOAD_SEALED) && rc == BS_OK
+			&& (keep_blob(s, C_SECRET, &out->sealed.secret, &out->sealed.secret_len) != BS_OK
+			|| keep_blob(s, C_KEY, &out->sealed.client_key, &out->sealed.client_key_len) != BS_OK))
+		rc = BS_ERR_INTERNAL;
 	return rc;
 }
 
@@ -200,7 +237,7 @@ int bs_store_config_get(bs_store_t *st, const char *client_id,
 		rc = rc == SQLITE_DONE ? BS_ERR_NOT_FOUND : store_fail(st, "get config");
 	sqlite3_reset(s);
 	if (rc == BS_OK && (flags & BS_LOAD_CHANNELS))
-		rc = load_channels(st, out);
+		rc = bs_store_config_channels(st, out);
 	if (rc != BS_OK)
 		bs_config_clear(out);
 	return rc;
@@ -293,7 +330,7 @@ int bs_store_config_list(bs_store_t *st, const bs_config_filter_t *f,
 	rc = read_page(st, s, flags, list, (size_t)limit, n);
 	sqlite3_reset(s);
 	for (size_t i = 0; rc == BS_OK && (flags & BS_LOAD_CHANNELS) && i < *n; i++)
-		rc = load_channels(st, &list[i]);
+		rc = bs_store_config_channels(st, &list[i]);
 	if (rc != BS_OK) {
 		free_configs(list, *n);
 		*n = 0;

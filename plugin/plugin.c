@@ -8,6 +8,7 @@
 #include <mqtt_protocol.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define EXPORT __attribute__((visibility("default")))
 
@@ -42,11 +43,14 @@ static int register_all(bs_plugin_t *p)
 		rc = bs_plugin_message_register(p);
 	if (rc == MOSQ_ERR_SUCCESS)
 		rc = bs_plugin_control_register(p);
+	if (rc == MOSQ_ERR_SUCCESS)
+		rc = bs_plugin_tick_register(p);
 	return rc;
 }
 
 static void unregister_all(bs_plugin_t *p)
 {
+	bs_plugin_tick_unregister(p);
 	bs_plugin_control_unregister(p);
 	bs_plugin_message_unregister(p);
 	bs_plugin_acl_unregister(p);
@@ -75,8 +79,10 @@ EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier,
 	bs_plugin_t *p = calloc(1, sizeof(*p));
 	bs_options_t opts;
 	char err[512] = "out of memory";
+	struct timespec t0, t1;
 	int rc;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (p == NULL) {
 		mosquitto_log_printf(MOSQ_LOG_ERR, "bootstrap: out of memory");
 		return MOSQ_ERR_NOMEM;
@@ -102,9 +108,11 @@ EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier,
 		mosquitto_log_printf(MOSQ_LOG_WARNING, "bootstrap: plugin_opt_client_auth: "
 				"login of bootstrapped clients is not in this version; "
 				"the broker's other authentication sources decide");
-	mosquitto_log_printf(MOSQ_LOG_INFO, "bootstrap: started (schema version %d, "
-			"requests on %s)", bs_store_schema_version(p->core->store),
-			p->core->opts.req_topic);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	mosquitto_log_printf(MOSQ_LOG_INFO, "bootstrap: started in %.1f ms "
+			"(schema version %d, requests on %s)",
+			(double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6,
+			bs_store_schema_version(p->core->store), p->core->opts.req_topic);
 	*userdata = p;
 	return MOSQ_ERR_SUCCESS;
 }

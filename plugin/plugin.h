@@ -6,11 +6,13 @@
 #include "core.h"
 
 #include <mosquitto.h>
+#include <time.h>
 #include <mosquitto_broker.h>
 
 typedef struct bs_plugin {
 	mosquitto_plugin_id_t *id;
 	bs_core_t *core;
+	time_t last_flush;
 } bs_plugin_t;
 
 int bs_plugin_message_register(bs_plugin_t *p);
@@ -19,6 +21,8 @@ int bs_plugin_control_register(bs_plugin_t *p);
 void bs_plugin_control_unregister(bs_plugin_t *p);
 int bs_plugin_acl_register(bs_plugin_t *p);
 void bs_plugin_acl_unregister(bs_plugin_t *p);
+int bs_plugin_tick_register(bs_plugin_t *p);
+void bs_plugin_tick_unregister(bs_plugin_t *p);
 
 /*
  * Publishes payload to one client (clientid set, no ACL, no subscription

@@ -1,0 +1,36 @@
+/*
+ * A small JSON writer for the replies on the request path, where building
+ * a Jansson tree only to serialise it cost more than the rest of a
+ * bootstrap. It appends to a growable buffer; an allocation failure is
+ * remembered and reported once, by jw_finish.
+ */
+#ifndef BS_JSONW_H
+#define BS_JSONW_H
+
+#include <stddef.h>
+
+typedef struct jw {
+	char *buf;
+	size_t len, cap;
+	int failed;
+	int first;        /* no member written yet in the current object */
+} jw_t;
+
+void jw_init(jw_t *w);
+void jw_object_begin(jw_t *w);
+void jw_object_end(jw_t *w);
+/* "key": followed by the value the next call writes. */
+void jw_key(jw_t *w, const char *key);
+/* A string value, escaped. */
+void jw_string(jw_t *w, const char *s);
+/* Text that is JSON already (a stored metadata object), written as is. */
+void jw_raw(jw_t *w, const char *json);
+/* "key": "value" */
+void jw_member(jw_t *w, const char *key, const char *value);
+/* Writes raw text with no separator handling ("[", "]", ","). */
+void jw_punct(jw_t *w, const char *text);
+/* The NUL-terminated text (malloc()ed, caller frees) and its length, or
+ * NULL when memory ran out. */
+char *jw_finish(jw_t *w, size_t *len);
+
+#endif
