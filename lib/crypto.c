@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -279,16 +280,32 @@ out:
 	return rc;
 }
 
+/*
+ * AES-256-GCM fetched from the provider once: EVP_aes_256_gcm() makes
+ * every EVP_CipherInit_ex fetch it again, which cost more than the
+ * decryption of a secret.
+ */
+static EVP_CIPHER *gcm_cipher;
+static pthread_once_t gcm_once = PTHREAD_ONCE_INIT;
+
+static void gcm_fetch(void)
+{
+	gcm_cipher = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+}
+
 /* A GCM context keyed with key and iv, the aad already absorbed. */
 static EVP_CIPHER_CTX *gcm_start(int enc, const uint8_t key[BS_KEY_LEN],
 		const uint8_t iv[BS_GCM_IV_LEN], const void *aad, size_t aadlen)
 {
 	int n;
-	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
-	if (ctx == NULL)
+	EVP_CIPHER_CTX *ctx;
+
+	if (pthread_once(&gcm_once, gcm_fetch) != 0 || gcm_cipher == NULL)
+		return NULL;
+	if ((ctx = EVP_CIPHER_CTX_new()) == NULL)
 		return NULL;
 	/* The default GCM IV length is 12 bytes, BS_GCM_IV_LEN. */
-	if (EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, iv, enc) != 1)
+	if (EVP_CipherInit_ex2(ctx, gcm_cipher, key, iv, enc, NULL) != 1)
 		goto fail;
 	if (aadlen > 0 &&
 			EVP_CipherUpdate(ctx, NULL, &n, aad, (int)aadlen) != 1)

@@ -15,9 +15,16 @@ enum { C_ID, C_SECRET, C_NAME, C_EXT_ID, C_EXT_KEY, C_CONTENT, C_CERT,
 static size_t make_aad(char *buf, size_t buflen, const char *column,
 		const char *client_id)
 {
-	int n = snprintf(buf, buflen, "configs%c%s%c%s", 0, column, 0, client_id);
+	static const char table[] = "configs";
+	size_t clen = strlen(column), ilen = strlen(client_id);
+	size_t n = sizeof(table) + clen + 1 + ilen;
 
-	return n < 0 || (size_t)n >= buflen ? 0 : (size_t)n;
+	if (n > buflen)
+		return 0;
+	memcpy(buf, table, sizeof(table));
+	memcpy(buf + sizeof(table), column, clen + 1);
+	memcpy(buf + sizeof(table) + clen + 1, client_id, ilen);
+	return n;
 }
 
 static int seal(bs_store_t *st, const char *column, const char *client_id,

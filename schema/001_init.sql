@@ -30,12 +30,15 @@ CREATE TABLE configs (
 CREATE UNIQUE INDEX configs_external_id ON configs(external_id);
 CREATE INDEX configs_created ON configs(created_at, client_id);
 
--- Which channels a config is connected to; position keeps the admin's order.
+-- Which channels a config is connected to; position keeps the admin's
+-- order. The key is (client_id, position) so that a bootstrap reads a
+-- config's channels in order straight off the key, without a sort.
 CREATE TABLE config_channels (
 	client_id   TEXT NOT NULL REFERENCES configs(client_id) ON DELETE CASCADE,
-	channel_id  TEXT NOT NULL REFERENCES channels(id) ON DELETE CASCADE,
 	position    INTEGER NOT NULL,
-	PRIMARY KEY (client_id, channel_id)
+	channel_id  TEXT NOT NULL REFERENCES channels(id) ON DELETE CASCADE,
+	PRIMARY KEY (client_id, position),
+	UNIQUE (client_id, channel_id)
 ) WITHOUT ROWID;
 
 CREATE INDEX config_channels_channel ON config_channels(channel_id);
