@@ -3,7 +3,7 @@
 #   make run        a broker in the foreground with config-examples/mosquitto.conf
 #   make test       every test: unit (CUnit), symbol check, integration (real broker)
 #   make test-san   the unit tests under AddressSanitizer + UBSan
-#   make bench      the benchmarks (today: the fleet import of 100,000 devices)
+#   make bench      the load benchmark (N = 1,000 and 1,000,000) and the fleet import
 #   make install    PREFIX=/usr/local DESTDIR= honoured
 
 PREFIX ?= /usr/local
@@ -120,7 +120,24 @@ test-symbols: $(PLUGIN)
 test-san:
 	@$(MAKE) --no-print-directory SAN=1 test-unit
 
-bench: bench-import
+# The load benchmark (test/bench/bench): admin import, restart, broker round
+# trip and device bootstrap for each N, on one broker it starts itself; then
+# the fleet import script. bench-quick is the short run for development.
+BENCH_SRC := $(sort $(wildcard test/bench/*.c))
+BENCH_OBJ := $(BENCH_SRC:%.c=$(BUILD)/%.o)
+BENCH_BIN := $(BUILD)/test/bench/bench
+.PHONY: bench-quick
+
+$(BENCH_BIN): $(BENCH_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $(BENCH_OBJ) -lmosquitto -ljansson
+
+bench: deps $(PLUGIN) $(BENCH_BIN)
+	$(BENCH_BIN) --configs 1000,1000000 --json bench-results.json
+	@$(MAKE) --no-print-directory bench-import
+
+bench-quick: deps $(PLUGIN) $(BENCH_BIN)
+	$(BENCH_BIN) --configs 10000 --seconds 3
 
 bench-import: deps $(PLUGIN)
 	@sh test/bench/import.sh 100000

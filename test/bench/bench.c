@@ -1,0 +1,318 @@
+/*
+ * bench: load generator for the broker with the bootstrap plugin.
+ *
+ * For each N in --configs, on one broker: its memory when empty, the admin
+ * import of N configs, a restart (the plugin's start time with N rows),
+ * then the broker's bare round trip (ping) and the device bootstrap with
+ * right and with partly wrong keys, all in the same run so that the ratios
+ * compare like with like. Run it from the repository root.
+ *
+ *   bench [--configs 1000,1000000] [--seconds 10] [--connections 32]
+ *         [--inflight 8] [--json FILE] [--plugin PATH]
+ *         [--host H --port P --admin-user U --admin-password W]
+ */
+#include "bench.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_PLUGIN "plugin/mosquitto_bootstrap.so"
+#define MAX_CONFIGS 99999999UL      /* the ids have eight digits */
+#define LAT_CAP (2u * 1000u * 1000u)
+#define SETTLE_MS 200
+
+volatile sig_atomic_t bench_stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	bench_stop = 1;
+}
+
+static int install_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	/* No SA_RESTART: poll() and waits must return and see bench_stop. */
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0)
+		return -1;
+	/* A broker that dies mid-write must show up as an error, not kill us. */
+	sa.sa_handler = SIG_IGN;
+	return sigaction(SIGPIPE, &sa, NULL);
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+			"usage: bench [--configs N,N...] [--seconds S] [--connections C]\n"
+			"             [--inflight K] [--json FILE] [--plugin PATH]\n"
+			"             [--host H --port P --admin-user U --admin-password W]\n");
+}
+
+static int parse_long(const char *s, long lo, long hi, const char *what, long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || *out < lo || *out > hi) {
+		fprintf(stderr, "bench: %s: %ld to %ld\n", what, lo, hi);
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_configs(bench_opts_t *o, const char *list)
+{
+	char *copy = strdup(list), *save = NULL, *tok;
+	long v;
+
+	free(o->configs);
+	o->configs = calloc(strlen(list) / 2 + 1, sizeof(*o->configs));
+	o->nconfigs = 0;
+	if (copy == NULL || o->configs == NULL) {
+		free(copy);
+		fprintf(stderr, "bench: out of memory\n");
+		return -1;
+	}
+	for (tok = strtok_r(copy, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+		if (parse_long(tok, 1, (long)MAX_CONFIGS, "--configs", &v) != 0) {
+			free(copy);
+			return -1;
+		}
+		o->configs[o->nconfigs++] = (size_t)v;
+	}
+	free(copy);
+	if (o->nconfigs == 0) {
+		fprintf(stderr, "bench: --configs: a comma-separated list of counts\n");
+		return -1;
+	}
+	return 0;
+}
+
+static int copy_opt(char *dst, size_t len, const char *src, const char *what)
+{
+	if (strlen(src) >= len) {
+		fprintf(stderr, "bench: %s: too long\n", what);
+		return -1;
+	}
+	strcpy(dst, src);
+	return 0;
+}
+
+static int parse_seconds(bench_opts_t *o, const char *s)
+{
+	char *end;
+
+	errno = 0;
+	o->seconds = strtod(s, &end);
+	if (errno != 0 || end == s || *end != '\0' || !(o->seconds >= 0.1 && o->seconds <= 3600)) {
+		fprintf(stderr, "bench: --seconds: 0.1 to 3600\n");
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_opt(bench_opts_t *o, int c, const char *arg)
+{
+	long v;
+
+	switch (c) {
+	case 'c': return parse_configs(o, arg);
+	case 's': return parse_seconds(o, arg);
+	case 'n': return parse_long(arg, 1, 1000, "--connections", &v) != 0 ? -1
+			: (o->connections = (int)v, 0);
+	case 'k': return parse_long(arg, 1, 1000, "--inflight", &v) != 0 ? -1
+			: (o->inflight = (int)v, 0);
+	case 'j': o->json_path = arg; return 0;
+	case 'H': o->own_broker = false;
+		return copy_opt(o->host, sizeof(o->host), arg, "--host");
+	case 'P': return parse_long(arg, 1, 65535, "--port", &v) != 0 ? -1
+			: (o->port = (int)v, 0);
+	case 'u': return copy_opt(o->admin_user, sizeof(o->admin_user), arg, "--admin-user");
+	case 'w': return copy_opt(o->admin_password, sizeof(o->admin_password), arg,
+			"--admin-password");
+	case 'p': return copy_opt(o->plugin, sizeof(o->plugin), arg, "--plugin");
+	default: usage(); return -1;
+	}
+}
+
+static char *join_args(int argc, char **argv)
+{
+	size_t len = 1;
+	char *s;
+
+	for (int i = 0; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	s = calloc(len, 1);
+	if (s == NULL)
+		return NULL;
+	for (int i = 0; i < argc; i++) {
+		if (i > 0)
+			strcat(s, " ");
+		strcat(s, argv[i]);
+	}
+	return s;
+}
+
+static int parse_args(bench_opts_t *o, int argc, char **argv)
+{
+	static const struct option longs[] = {
+		{ "configs", required_argument, NULL, 'c' },
+		{ "seconds", required_argument, NULL, 's' },
+		{ "connections", required_argument, NULL, 'n' },
+		{ "inflight", required_argument, NULL, 'k' },
+		{ "json", required_argument, NULL, 'j' },
+		{ "host", required_argument, NULL, 'H' },
+		{ "port", required_argument, NULL, 'P' },
+		{ "admin-user", required_argument, NULL, 'u' },
+		{ "admin-password", required_argument, NULL, 'w' },
+		{ "plugin", required_argument, NULL, 'p' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	*o = (bench_opts_t){ .own_broker = true, .host = "127.0.0.1", .admin_user = "admin",
+		.admin_password = "bench", .plugin = DEFAULT_PLUGIN, .connections = 32,
+		.inflight = 8, .seconds = 10 };
+	o->cmdline = join_args(argc, argv);
+	if (o->cmdline == NULL || parse_configs(o, "1000,1000000") != 0)
+		return -1;
+	while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1)
+		if (parse_opt(o, c, optarg) != 0)
+			return -1;
+	if (optind != argc || (!o->own_broker && o->port == 0)) {
+		usage();
+		return -1;
+	}
+	return 0;
+}
+
+/* Lets replies still on the way after a phase arrive and be dropped, so
+ * that they cannot be taken for the next phase's. */
+static int settle(bench_engine_t *e)
+{
+	uint64_t end = bench_now_ns() + SETTLE_MS * NS_PER_MS;
+
+	while (bench_now_ns() < end && !bench_stop)
+		if (engine_step(e, 10) != 0)
+			return -1;
+	return bench_stop ? -1 : 0;
+}
+
+static int load_phases(const bench_opts_t *o, size_t n, bench_lat_t *lat,
+		bench_result_t *r)
+{
+	bench_engine_cfg_t cfg = {
+		.host = o->host, .port = o->port, .id_prefix = "bench-load-", .subscribe = true,
+	};
+	bench_engine_t e;
+	int rc = 0;
+
+	if (engine_open(&e, o->connections, &cfg) != 0)
+		return -1;
+	for (int k = 0; k < PHASE_COUNT && rc == 0; k++) {
+		fprintf(stderr, "bench: N=%zu: %s\n", n, phase_name(k));
+		rc = load_phase(&e, o, k, n, lat, &r->phase[k]);
+		if (rc == 0)
+			rc = settle(&e);
+	}
+	engine_close(&e);
+	return rc;
+}
+
+/* Import, restart, load; with our own broker, from an empty database. */
+static int run_one(const bench_opts_t *o, bench_broker_t *b, size_t n,
+		bench_lat_t *lat, bench_result_t *r)
+{
+	if (o->own_broker && (broker_reset_db(b) != 0 || broker_start(b) != 0))
+		return -1;
+	r->rss_before_kib = o->own_broker ? broker_rss_kib(b) : -1;
+	fprintf(stderr, "bench: N=%zu: admin-import\n", n);
+	if (admin_import(o, n, r) != 0)
+		return -1;
+	if (o->own_broker) {
+		fprintf(stderr, "bench: N=%zu: restart\n", n);
+		if (broker_stop(b) != 0 || broker_start(b) != 0)
+			return -1;
+		r->start_ms = broker_start_ms(b);
+	}
+	if (load_phases(o, n, lat, r) != 0)
+		return -1;
+	r->rss_after_kib = o->own_broker ? broker_rss_kib(b) : -1;
+	return o->own_broker ? broker_stop(b) : 0;
+}
+
+static int resolve_plugin(bench_opts_t *o)
+{
+	char abs[PATH_MAX];
+
+	if (realpath(o->plugin, abs) == NULL) {
+		fprintf(stderr, "bench: %s: %s (run from the repository root after make)\n",
+				o->plugin, strerror(errno));
+		return -1;
+	}
+	return copy_opt(o->plugin, sizeof(o->plugin), abs, "--plugin");
+}
+
+static int run_all(bench_opts_t *o, bench_result_t *res, size_t *done)
+{
+	bench_broker_t b = { .pid = 0 };
+	bench_lat_t lat;
+	int rc = 0;
+
+	if (lat_init(&lat, LAT_CAP) != 0)
+		return -1;
+	if (o->own_broker) {
+		rc = resolve_plugin(o);
+		if (rc == 0)
+			rc = broker_setup(&b, o->plugin, o->admin_user, o->admin_password);
+		o->port = b.port;
+	}
+	for (size_t i = 0; i < o->nconfigs && rc == 0; i++) {
+		res[i] = (bench_result_t){ .n = o->configs[i], .rss_before_kib = -1,
+			.rss_after_kib = -1, .start_ms = -1 };
+		rc = run_one(o, &b, o->configs[i], &lat, &res[i]);
+		*done = i + 1;
+	}
+	if (bench_stop)
+		fprintf(stderr, "bench: interrupted\n");
+	broker_cleanup(&b);
+	lat_free(&lat);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	bench_opts_t o = { .configs = NULL };
+	bench_result_t *res = NULL;
+	size_t done = 0;
+	int rc = -1;
+
+	if (install_signals() != 0 || parse_args(&o, argc, argv) != 0)
+		goto out;
+	res = calloc(o.nconfigs, sizeof(*res));
+	if (res == NULL || mosquitto_lib_init() != MOSQ_ERR_SUCCESS) {
+		fprintf(stderr, "bench: cannot initialise\n");
+		goto out;
+	}
+	report_header(&o);
+	fflush(stdout);
+	rc = run_all(&o, res, &done);
+	mosquitto_lib_cleanup();
+	/* Whatever was measured before a failure is still worth showing. */
+	report_table(&o, res, done);
+	if (report_json(&o, res, done) != 0)
+		rc = -1;
+out:
+	free(res);
+	free(o.configs);
+	free(o.cmdline);
+	return rc == 0 ? 0 : 1;
+}

@@ -1,0 +1,183 @@
+/*
+ * Load generator for the broker with the plugin: shared declarations.
+ *
+ * One process, one thread. The broker (ours or an existing one) is driven
+ * through libmosquitto clients multiplexed with poll() in loop.c; the phases
+ * (admin import in admin.c, ping and bootstrap in load.c) only react to
+ * messages and to the clock. Functions returning int give 0 on success and
+ * -1 on failure, after writing a short reason to stderr.
+ */
+#ifndef BENCH_H
+#define BENCH_H
+
+#include <mosquitto.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define NS_PER_MS 1000000ULL
+#define NS_PER_S 1000000000ULL
+#define BENCH_PATH_MAX 512
+
+/* Set by SIGINT/SIGTERM; every loop checks it and unwinds. */
+extern volatile sig_atomic_t bench_stop;
+
+uint64_t bench_now_ns(void);
+/* xorshift64*: deterministic, so two runs ask for the same devices. */
+uint64_t bench_rand(uint64_t *state);
+
+/* ---- options ---------------------------------------------------------- */
+
+typedef struct {
+	bool own_broker;            /* false with --host */
+	char host[256];
+	int port;
+	char admin_user[128];
+	char admin_password[128];
+	char plugin[BENCH_PATH_MAX];
+	size_t *configs;            /* the N values, in the order given */
+	size_t nconfigs;
+	int connections;
+	int inflight;
+	double seconds;             /* measured part of each load phase */
+	const char *json_path;      /* NULL: no JSON */
+	char *cmdline;              /* argv joined, for the report */
+} bench_opts_t;
+
+/* ---- broker.c: our own broker process --------------------------------- */
+
+typedef struct {
+	char dir[BENCH_PATH_MAX];   /* "" until created */
+	char conf[BENCH_PATH_MAX];
+	char log[BENCH_PATH_MAX];
+	int port;
+	pid_t pid;                  /* 0 when not running */
+	long log_offset;            /* log size when the broker was last started */
+} bench_broker_t;
+
+int broker_setup(bench_broker_t *b, const char *plugin, const char *user,
+		const char *password);
+int broker_start(bench_broker_t *b);
+int broker_stop(bench_broker_t *b);
+/* Removes the plugin's database so the next start begins empty. */
+int broker_reset_db(bench_broker_t *b);
+/* VmRSS in KiB, or -1. */
+long broker_rss_kib(const bench_broker_t *b);
+/* The plugin's "started in X ms" from the last start; -1 when absent. */
+double broker_start_ms(const bench_broker_t *b);
+void broker_cleanup(bench_broker_t *b);
+
+/* ---- stats.c: latency samples ----------------------------------------- */
+
+/*
+ * A bounded reservoir: the first cap samples are kept, later ones replace
+ * a random kept one, so percentiles stay unbiased however long the phase.
+ */
+typedef struct {
+	uint64_t *ns;
+	size_t cap;
+	size_t len;
+	uint64_t seen;
+	uint64_t max;
+	uint64_t rng;
+	bool sorted;
+} bench_lat_t;
+
+int lat_init(bench_lat_t *l, size_t cap);
+void lat_reset(bench_lat_t *l);
+void lat_add(bench_lat_t *l, uint64_t ns);
+/* p in [0, 1]; 0 when empty. */
+uint64_t lat_percentile(bench_lat_t *l, double p);
+void lat_free(bench_lat_t *l);
+
+/* ---- loop.c: the connection engine ------------------------------------ */
+
+typedef struct bench_conn bench_conn_t;
+typedef struct bench_engine bench_engine_t;
+
+typedef void (*bench_msg_fn)(void *ctx, bench_conn_t *c,
+		const struct mosquitto_message *msg, const mosquitto_property *props);
+
+struct bench_conn {
+	struct mosquitto *mosq;
+	bench_engine_t *eng;
+	int index;
+	char topic[64];             /* its own ping topic */
+	bool connected;
+	bool subscribed;
+	bool closing;
+	bool failed;
+};
+
+struct bench_engine {
+	bench_conn_t *conns;
+	int n;
+	struct pollfd *pfds;
+	bench_msg_fn on_msg;        /* the running phase's handler */
+	void *ctx;
+	bool subscribe;             /* subscribe each connection to its topic */
+	uint64_t last_misc;
+};
+
+typedef struct {
+	const char *host;
+	int port;
+	const char *user;           /* NULL: anonymous */
+	const char *password;
+	const char *id_prefix;      /* client ids are <prefix><index> */
+	bool subscribe;             /* to "bench/ping/<index>" */
+} bench_engine_cfg_t;
+
+int engine_open(bench_engine_t *e, int n, const bench_engine_cfg_t *cfg);
+/* One poll() round of at most timeout_ms; -1 when a connection failed. */
+int engine_step(bench_engine_t *e, int timeout_ms);
+void engine_close(bench_engine_t *e);
+
+/* ---- results ---------------------------------------------------------- */
+
+enum { PHASE_PING, PHASE_BOOT, PHASE_BOOT_BAD, PHASE_COUNT };
+
+typedef struct {
+	bool ran;
+	uint64_t requests;          /* replies received in the measured window */
+	double seconds;
+	double rps;
+	double p50_us, p99_us, max_us;
+	uint64_t sent;              /* requests sent, warm-up and drain included */
+	uint64_t ok;                /* correct success replies */
+	uint64_t refused;           /* correct "unauthorized" replies (bad keys) */
+	uint64_t bad;               /* wrong, unparseable or unexpected replies */
+	uint64_t lost;              /* no reply within the timeout */
+	uint64_t late;              /* a reply after its request was given up */
+} bench_phase_t;
+
+typedef struct {
+	size_t n;
+	long rss_before_kib;        /* -1: unknown */
+	long rss_after_kib;
+	double start_ms;            /* -1: unknown */
+	double import_rate;         /* configs/s; 0 when not run */
+	double import_seconds;
+	size_t import_batches;
+	uint64_t import_errors;
+	uint64_t import_existing;   /* conflicts tolerated on an existing broker */
+	bench_phase_t phase[PHASE_COUNT];
+} bench_result_t;
+
+/* ---- admin.c, load.c: the phases -------------------------------------- */
+
+int admin_import(const bench_opts_t *o, size_t n, bench_result_t *r);
+int load_phase(bench_engine_t *e, const bench_opts_t *o, int kind, size_t n,
+		bench_lat_t *lat, bench_phase_t *out);
+
+/* ---- report.c --------------------------------------------------------- */
+
+const char *phase_name(int kind);
+void report_header(const bench_opts_t *o);
+void report_table(const bench_opts_t *o, const bench_result_t *r, size_t nr);
+int report_json(const bench_opts_t *o, const bench_result_t *r, size_t nr);
+
+#endif

@@ -1,0 +1,316 @@
+/*
+ * The load phases. Every connection keeps `inflight` requests outstanding
+ * in slots; a reply frees its slot, which at once carries the next request.
+ *
+ *   ping           each connection publishes to its own topic, to which it
+ *                  is subscribed: the broker's bare round trip;
+ *   bootstrap      device requests on bootstrap/req, answered by the plugin
+ *                  with a directed publish on bootstrap/res/<external_id>;
+ *   bootstrap-bad  the same, one request in ten with a wrong key.
+ *
+ * Time line: warm-up (replies checked, not counted), the measured window
+ * (replies counted in requests/s and latency), then a drain in which no
+ * new request is sent and the outstanding ones are awaited, bounded by the
+ * per-request timeout after which a request counts as lost.
+ */
+#include "bench.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define WARMUP_NS NS_PER_S
+#define TIMEOUT_NS (5 * NS_PER_S)
+#define SCAN_EVERY_NS (100 * NS_PER_MS)
+#define PING_BYTES 80
+#define BAD_KEY_PERCENT 10
+
+/* Request numbers grow across phases, so that a straggler from an earlier
+ * phase is recognised as late rather than taken for a wrong reply. */
+static uint64_t next_seq;
+
+typedef struct {
+	uint64_t seq;               /* of the request in flight; 0: idle */
+	uint64_t sent_ns;
+	uint32_t device;
+	bool bad_key;
+} slot_t;
+
+typedef struct {
+	int kind;
+	bench_engine_t *eng;
+	int inflight;
+	size_t ndevices;
+	slot_t *slots;              /* connection i owns [i * inflight, +inflight) */
+	uint64_t rng;
+	uint64_t measure_start, measure_end;
+	bool issuing;
+	size_t outstanding;
+	bench_lat_t *lat;
+	bench_phase_t *out;
+	bool failed;
+} load_t;
+
+static int send_ping(bench_conn_t *c, int s, const slot_t *sl)
+{
+	char buf[PING_BYTES + 1];
+	int len = snprintf(buf, sizeof(buf), "%d %llu ", s, (unsigned long long)sl->seq);
+
+	/* Pad to a fixed size so every round trip moves the same bytes. */
+	if (len < 0 || len > PING_BYTES)
+		return -1;
+	memset(buf + len, 'x', (size_t)(PING_BYTES - len));
+	return mosquitto_publish_v5(c->mosq, NULL, c->topic, PING_BYTES, buf, 0,
+			false, NULL);
+}
+
+static int send_boot(bench_conn_t *c, int s, const slot_t *sl)
+{
+	char buf[192];
+	int len = snprintf(buf, sizeof(buf),
+			"{\"external_id\":\"ext-%08u\",\"external_key\":\"key-%08u-secret%s\","
+			"\"id\":\"%d:%llu\"}", sl->device, sl->device, sl->bad_key ? "x" : "",
+			s, (unsigned long long)sl->seq);
+
+	if (len < 0 || (size_t)len >= sizeof(buf))
+		return -1;
+	return mosquitto_publish_v5(c->mosq, NULL, "bootstrap/req", len, buf, 0,
+			false, NULL);
+}
+
+/* Fills slot s of connection c with a fresh request and sends it. */
+static void issue(load_t *l, bench_conn_t *c, int s)
+{
+	slot_t *sl = &l->slots[(size_t)c->index * (size_t)l->inflight + (size_t)s];
+	int rc;
+
+	sl->seq = ++next_seq;
+	sl->device = (uint32_t)(bench_rand(&l->rng) % l->ndevices);
+	sl->bad_key = l->kind == PHASE_BOOT_BAD
+			&& bench_rand(&l->rng) % 100 < BAD_KEY_PERCENT;
+	sl->sent_ns = bench_now_ns();
+	rc = l->kind == PHASE_PING ? send_ping(c, s, sl) : send_boot(c, s, sl);
+	if (rc != MOSQ_ERR_SUCCESS) {
+		fprintf(stderr, "bench: publish on connection %d: %s\n", c->index,
+				rc < 0 ? "request too long" : mosquitto_strerror(rc));
+		l->failed = true;
+		sl->seq = 0;
+		return;
+	}
+	l->outstanding++;
+	l->out->sent++;
+}
+
+/* The slot a reply names, or NULL (counted) when it names none in flight. */
+static slot_t *claim(load_t *l, bench_conn_t *c, long s, unsigned long long seq)
+{
+	slot_t *sl;
+
+	if (s < 0 || s >= l->inflight || seq == 0) {
+		l->out->bad++;
+		return NULL;
+	}
+	sl = &l->slots[(size_t)c->index * (size_t)l->inflight + (size_t)s];
+	if (sl->seq != seq) {
+		/* Older than the slot's request: it was given up as lost. */
+		if (seq < sl->seq || sl->seq == 0)
+			l->out->late++;
+		else
+			l->out->bad++;
+		return NULL;
+	}
+	return sl;
+}
+
+static bool check_ping(const struct mosquitto_message *msg, const bench_conn_t *c,
+		long *s, unsigned long long *seq)
+{
+	char buf[PING_BYTES + 1];
+	char *end;
+
+	if (msg->payloadlen != PING_BYTES || strcmp(msg->topic, c->topic) != 0)
+		return false;
+	memcpy(buf, msg->payload, PING_BYTES);
+	buf[PING_BYTES] = '\0';
+	*s = strtol(buf, &end, 10);
+	if (*end != ' ')
+		return false;
+	*seq = strtoull(end + 1, &end, 10);
+	return *end == ' ';
+}
+
+/* "<slot>:<seq>" from the reply's id. */
+static bool parse_id(json_t *reply, long *s, unsigned long long *seq)
+{
+	const char *id = json_string_value(json_object_get(reply, "id"));
+	char *end;
+
+	if (id == NULL)
+		return false;
+	*s = strtol(id, &end, 10);
+	if (*end != ':')
+		return false;
+	*seq = strtoull(end + 1, &end, 10);
+	return *end == '\0';
+}
+
+/* Whether a bootstrap reply is exactly what the slot's request deserves. */
+static bool check_boot(const struct mosquitto_message *msg, json_t *reply,
+		const slot_t *sl)
+{
+	char want[64];
+	const char *secret;
+	json_t *error = json_object_get(reply, "error");
+
+	snprintf(want, sizeof(want), "bootstrap/res/ext-%08u", sl->device);
+	if (strcmp(msg->topic, want) != 0)
+		return false;
+	if (sl->bad_key)
+		return json_is_string(error)
+				&& strcmp(json_string_value(error), "unauthorized") == 0;
+	if (error != NULL)
+		return false;
+	snprintf(want, sizeof(want), "bench-%08u", sl->device);
+	secret = json_string_value(json_object_get(reply, "client_secret"));
+	return json_is_string(json_object_get(reply, "client_id"))
+			&& strcmp(json_string_value(json_object_get(reply, "client_id")), want) == 0
+			&& secret != NULL && secret[0] != '\0'
+			&& json_is_array(json_object_get(reply, "channels"));
+}
+
+/* Books a reply to slot s and sends the slot's next request. */
+static void complete(load_t *l, bench_conn_t *c, int s, slot_t *sl, bool good)
+{
+	uint64_t now = bench_now_ns();
+
+	if (!good)
+		l->out->bad++;
+	else if (sl->bad_key)
+		l->out->refused++;
+	else
+		l->out->ok++;
+	if (now >= l->measure_start && now < l->measure_end) {
+		l->out->requests++;
+		lat_add(l->lat, now - sl->sent_ns);
+	}
+	sl->seq = 0;
+	l->outstanding--;
+	if (l->issuing && now < l->measure_end)
+		issue(l, c, s);
+}
+
+static void on_reply(void *ctx, bench_conn_t *c, const struct mosquitto_message *msg,
+		const mosquitto_property *props)
+{
+	load_t *l = ctx;
+	long s = -1;
+	unsigned long long seq = 0;
+	json_t *reply = NULL;
+	slot_t *sl;
+	bool parsed;
+
+	(void)props;
+	if (l->kind == PHASE_PING) {
+		parsed = check_ping(msg, c, &s, &seq);
+	} else {
+		reply = json_loadb(msg->payload, (size_t)msg->payloadlen, 0, NULL);
+		parsed = json_is_object(reply) && parse_id(reply, &s, &seq);
+	}
+	if (!parsed) {
+		l->out->bad++;
+	} else if ((sl = claim(l, c, s, seq)) != NULL) {
+		complete(l, c, (int)s, sl,
+				l->kind == PHASE_PING || check_boot(msg, reply, sl));
+	}
+	json_decref(reply);
+}
+
+/* Gives up requests older than the timeout; their slots carry on. */
+static void expire(load_t *l, uint64_t now)
+{
+	for (int i = 0; i < l->eng->n; i++) {
+		for (int s = 0; s < l->inflight; s++) {
+			slot_t *sl = &l->slots[(size_t)i * (size_t)l->inflight + (size_t)s];
+
+			if (sl->seq == 0 || now - sl->sent_ns < TIMEOUT_NS)
+				continue;
+			l->out->lost++;
+			sl->seq = 0;
+			l->outstanding--;
+			if (l->issuing)
+				issue(l, &l->eng->conns[i], s);
+		}
+	}
+}
+
+static int drive(load_t *l, double seconds)
+{
+	uint64_t start = bench_now_ns(), last_scan = start;
+
+	l->measure_start = start + WARMUP_NS;
+	l->measure_end = l->measure_start + (uint64_t)(seconds * (double)NS_PER_S);
+	l->issuing = true;
+	for (int i = 0; i < l->eng->n && !l->failed; i++)
+		for (int s = 0; s < l->inflight && !l->failed; s++)
+			issue(l, &l->eng->conns[i], s);
+	while (!l->failed && !bench_stop) {
+		uint64_t now = bench_now_ns();
+
+		if (now >= l->measure_end)
+			l->issuing = false;
+		if (now - last_scan >= SCAN_EVERY_NS) {
+			last_scan = now;
+			expire(l, now);
+		}
+		if (!l->issuing && l->outstanding == 0)
+			break;
+		if (engine_step(l->eng, 5) != 0)
+			l->failed = true;
+	}
+	return l->failed || bench_stop ? -1 : 0;
+}
+
+static void summarize(load_t *l, double seconds)
+{
+	bench_phase_t *o = l->out;
+
+	o->ran = true;
+	o->seconds = seconds;
+	o->rps = (double)o->requests / seconds;
+	o->p50_us = (double)lat_percentile(l->lat, 0.50) / 1e3;
+	o->p99_us = (double)lat_percentile(l->lat, 0.99) / 1e3;
+	o->max_us = (double)l->lat->max / 1e3;
+}
+
+int load_phase(bench_engine_t *e, const bench_opts_t *o, int kind, size_t n,
+		bench_lat_t *lat, bench_phase_t *out)
+{
+	load_t l = {
+		.kind = kind, .eng = e, .inflight = o->inflight, .ndevices = n,
+		.rng = 0x2545F4914F6CDD1DULL + (uint64_t)kind, .lat = lat, .out = out,
+	};
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (kind != PHASE_PING && n == 0) {
+		fprintf(stderr, "bench: no devices to bootstrap\n");
+		return -1;
+	}
+	l.slots = calloc((size_t)e->n * (size_t)o->inflight, sizeof(*l.slots));
+	if (l.slots == NULL) {
+		fprintf(stderr, "bench: out of memory for request slots\n");
+		return -1;
+	}
+	lat_reset(lat);
+	e->on_msg = on_reply;
+	e->ctx = &l;
+	rc = drive(&l, o->seconds);
+	e->on_msg = NULL;
+	e->ctx = NULL;
+	/* An interrupted or failed phase has no figures worth a row. */
+	if (rc == 0)
+		summarize(&l, o->seconds);
+	free(l.slots);
+	return rc;
+}

@@ -1,0 +1,270 @@
+/*
+ * The report: the machine and command line, one table on stdout, and the
+ * same figures as JSON. Unknown figures are "-" in the table and null in
+ * the JSON, never a made-up zero.
+ */
+#include "bench.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#define KIB_PER_MIB 1024.0
+
+typedef struct {
+	long nproc;
+	char model[256];
+	char kernel[256];
+} machine_t;
+
+const char *phase_name(int kind)
+{
+	static const char *const names[PHASE_COUNT] = { "ping", "bootstrap", "bootstrap-bad" };
+
+	return kind >= 0 && kind < PHASE_COUNT ? names[kind] : "?";
+}
+
+static void cpu_model(char *out, size_t len)
+{
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	char line[512];
+
+	snprintf(out, len, "unknown");
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *colon = strchr(line, ':');
+
+		if (strncmp(line, "model name", 10) != 0 || colon == NULL)
+			continue;
+		colon += strspn(colon + 1, " \t") + 1;
+		colon[strcspn(colon, "\n")] = '\0';
+		snprintf(out, len, "%s", colon);
+		break;
+	}
+	fclose(f);
+}
+
+static void machine(machine_t *m)
+{
+	struct utsname u;
+
+	m->nproc = sysconf(_SC_NPROCESSORS_ONLN);
+	cpu_model(m->model, sizeof(m->model));
+	if (uname(&u) == 0)
+		snprintf(m->kernel, sizeof(m->kernel), "%s %s %s", u.sysname, u.release, u.machine);
+	else
+		snprintf(m->kernel, sizeof(m->kernel), "unknown");
+}
+
+void report_header(const bench_opts_t *o)
+{
+	machine_t m;
+
+	machine(&m);
+	printf("machine: %ld cpus, %s, %s\n", m.nproc, m.model, m.kernel);
+	printf("command: %s\n", o->cmdline);
+	printf("broker:  %s, %d connections x %d in flight, %.1f s per phase after 1 s warm-up\n\n",
+			o->own_broker ? "started by the benchmark" : "existing",
+			o->connections, o->inflight, o->seconds);
+}
+
+static double ratio(double a, double b)
+{
+	return b > 0 ? a / b : 0;
+}
+
+static void phase_row(const bench_result_t *r, int k)
+{
+	const bench_phase_t *p = &r->phase[k], *ping = &r->phase[PHASE_PING];
+
+	if (!p->ran)
+		return;
+	printf("%-9zu %-14s %10.0f %9.3f %9.3f %9.3f %7llu %6llu", r->n, phase_name(k),
+			p->rps, p->p50_us / 1e3, p->p99_us / 1e3, p->max_us / 1e3,
+			(unsigned long long)(p->bad + p->lost), (unsigned long long)p->lost);
+	if (k != PHASE_PING && ping->ran)
+		printf(" %8.3f %8.2f", ratio(p->rps, ping->rps), ratio(p->p99_us, ping->p99_us));
+	else
+		printf(" %8s %8s", "-", "-");
+	printf("\n");
+}
+
+static void fmt_mib(char *out, size_t len, long kib)
+{
+	if (kib < 0)
+		snprintf(out, len, "-");
+	else
+		snprintf(out, len, "%.1f", (double)kib / KIB_PER_MIB);
+}
+
+static void summary_row(const bench_result_t *r)
+{
+	char before[32], after[32], diff[32], start[32];
+
+	fmt_mib(before, sizeof(before), r->rss_before_kib);
+	fmt_mib(after, sizeof(after), r->rss_after_kib);
+	if (r->rss_before_kib >= 0 && r->rss_after_kib >= 0)
+		snprintf(diff, sizeof(diff), "%+.1f",
+				(double)(r->rss_after_kib - r->rss_before_kib) / KIB_PER_MIB);
+	else
+		snprintf(diff, sizeof(diff), "-");
+	if (r->start_ms >= 0)
+		snprintf(start, sizeof(start), "%.1f", r->start_ms);
+	else
+		snprintf(start, sizeof(start), "-");
+	printf("%-9zu %10s %10s %9s %10s %12.0f %10.2f %8llu\n", r->n, before, after, diff,
+			start, r->import_rate, r->import_seconds,
+			(unsigned long long)r->import_errors);
+	if (r->import_existing > 0)
+		printf("%-9zu (%llu configs were there already: an existing broker)\n", r->n,
+				(unsigned long long)r->import_existing);
+}
+
+/* The results for the smallest and the largest N that ran bootstrap. */
+static bool extremes(const bench_result_t *r, size_t nr, size_t *lo, size_t *hi)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < nr; i++) {
+		if (!r[i].phase[PHASE_BOOT].ran)
+			continue;
+		if (!any || r[i].n < r[*lo].n)
+			*lo = i;
+		if (!any || r[i].n > r[*hi].n)
+			*hi = i;
+		any = true;
+	}
+	return any && r[*lo].n != r[*hi].n;
+}
+
+void report_table(const bench_opts_t *o, const bench_result_t *r, size_t nr)
+{
+	size_t lo = 0, hi = 0;
+
+	(void)o;
+	printf("%-9s %-14s %10s %9s %9s %9s %7s %6s %8s %8s\n", "configs", "phase",
+			"req/s", "p50 ms", "p99 ms", "max ms", "errors", "lost",
+			"x ping/s", "x p99");
+	for (size_t i = 0; i < nr; i++)
+		for (int k = 0; k < PHASE_COUNT; k++)
+			phase_row(&r[i], k);
+	printf("\n%-9s %10s %10s %9s %10s %12s %10s %8s\n", "configs", "rss0 MiB",
+			"rss1 MiB", "diff MiB", "start_ms", "import cfg/s", "import s", "errors");
+	for (size_t i = 0; i < nr; i++)
+		summary_row(&r[i]);
+	if (extremes(r, nr, &lo, &hi)) {
+		const bench_phase_t *a = &r[lo].phase[PHASE_BOOT], *b = &r[hi].phase[PHASE_BOOT];
+
+		printf("\nbootstrap(%zu)/bootstrap(%zu): req/s x%.3f, p99 x%.2f\n",
+				r[hi].n, r[lo].n, ratio(b->rps, a->rps), ratio(b->p99_us, a->p99_us));
+	}
+	fflush(stdout);
+}
+
+/* ---- JSON ------------------------------------------------------------- */
+
+static json_t *num_or_null(double v, bool known)
+{
+	return known ? json_real(v) : json_null();
+}
+
+static json_t *phase_json(const bench_result_t *r, int k)
+{
+	const bench_phase_t *p = &r->phase[k], *ping = &r->phase[PHASE_PING];
+	bool vs = k != PHASE_PING && ping->ran;
+
+	return json_pack("{s:s, s:I, s:f, s:f, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}",
+			"phase", phase_name(k), "requests", (json_int_t)p->requests,
+			"seconds", p->seconds, "requests_per_s", p->rps,
+			"p50_us", p->p50_us, "p99_us", p->p99_us, "max_us", p->max_us,
+			"sent", (json_int_t)p->sent, "ok", (json_int_t)p->ok,
+			"refused", (json_int_t)p->refused,
+			"errors", (json_int_t)(p->bad + p->lost), "bad", (json_int_t)p->bad,
+			"lost", (json_int_t)p->lost, "late", (json_int_t)p->late,
+			"ratio_rps_to_ping", num_or_null(ratio(p->rps, ping->rps), vs),
+			"ratio_p99_to_ping", num_or_null(ratio(p->p99_us, ping->p99_us), vs));
+}
+
+static json_t *kib_json(long kib)
+{
+	return kib >= 0 ? json_integer(kib) : json_null();
+}
+
+static json_t *result_json(const bench_result_t *r)
+{
+	json_t *phases = json_array();
+	bool rss = r->rss_before_kib >= 0 && r->rss_after_kib >= 0;
+
+	for (int k = 0; k < PHASE_COUNT && phases != NULL; k++)
+		if (r->phase[k].ran && json_array_append_new(phases, phase_json(r, k)) != 0)
+			break;
+	return json_pack("{s:I, s:o, s:o, s:o, s:o, s:{s:f, s:f, s:I, s:I, s:I}, s:o}",
+			"configs", (json_int_t)r->n,
+			"rss_before_kib", kib_json(r->rss_before_kib),
+			"rss_after_kib", kib_json(r->rss_after_kib),
+			"rss_diff_mib", num_or_null((double)(r->rss_after_kib - r->rss_before_kib)
+					/ KIB_PER_MIB, rss),
+			"start_ms", num_or_null(r->start_ms, r->start_ms >= 0),
+			"admin_import", "configs_per_s", r->import_rate,
+			"seconds", r->import_seconds, "batches", (json_int_t)r->import_batches,
+			"errors", (json_int_t)r->import_errors,
+			"existing", (json_int_t)r->import_existing,
+			"phases", phases);
+}
+
+static json_t *scaling_json(const bench_result_t *r, size_t nr)
+{
+	size_t lo = 0, hi = 0;
+
+	if (!extremes(r, nr, &lo, &hi))
+		return json_null();
+	const bench_phase_t *a = &r[lo].phase[PHASE_BOOT], *b = &r[hi].phase[PHASE_BOOT];
+	return json_pack("{s:I, s:I, s:f, s:f}", "configs_min", (json_int_t)r[lo].n,
+			"configs_max", (json_int_t)r[hi].n,
+			"bootstrap_rps_ratio", ratio(b->rps, a->rps),
+			"bootstrap_p99_ratio", ratio(b->p99_us, a->p99_us));
+}
+
+static json_t *root_json(const bench_opts_t *o, const bench_result_t *r, size_t nr)
+{
+	json_t *results = json_array();
+	machine_t m;
+
+	machine(&m);
+	for (size_t i = 0; i < nr && results != NULL; i++)
+		if (json_array_append_new(results, result_json(&r[i])) != 0)
+			break;
+	return json_pack("{s:{s:I, s:s, s:s}, s:s, s:{s:b, s:I, s:I, s:f, s:f}, s:o, s:o}",
+			"machine", "nproc", (json_int_t)m.nproc, "model", m.model,
+			"kernel", m.kernel,
+			"command", o->cmdline,
+			"settings", "own_broker", o->own_broker,
+			"connections", (json_int_t)o->connections,
+			"inflight", (json_int_t)o->inflight, "seconds", o->seconds,
+			"warmup_seconds", 1.0,
+			"results", results, "scaling", scaling_json(r, nr));
+}
+
+int report_json(const bench_opts_t *o, const bench_result_t *r, size_t nr)
+{
+	json_t *root;
+	int rc;
+
+	if (o->json_path == NULL)
+		return 0;
+	root = root_json(o, r, nr);
+	if (root == NULL) {
+		fprintf(stderr, "bench: cannot build the JSON report\n");
+		return -1;
+	}
+	rc = json_dump_file(root, o->json_path, JSON_INDENT(2) | JSON_SORT_KEYS);
+	json_decref(root);
+	if (rc != 0) {
+		fprintf(stderr, "bench: cannot write %s\n", o->json_path);
+		return -1;
+	}
+	return 0;
+}
