@@ -170,7 +170,10 @@ static int pragma_int(bs_store_t *st, const char *sql, int *out)
  * append; synchronous=NORMAL then loses nothing when the process dies (a
  * committed transaction is in the OS page cache), only possibly the last
  * transactions on a power cut. busy_timeout stays small: the broker has one
- * thread and must not wait long on another process holding the database.
+ * thread and must not wait long. The plugin is the database's only user, so
+ * it holds it exclusively: that spares two lock system calls per statement
+ * on the request path, and a second broker on the same file is refused. The
+ * 16 MiB page cache holds the inner pages of a million-config database.
  */
 static int set_pragmas(bs_store_t *st)
 {
@@ -184,7 +187,8 @@ static int set_pragmas(bs_store_t *st)
 	if (!wal)
 		return store_fail(st, "cannot switch to WAL mode");
 	sqlite3_busy_timeout(st->db, 200);
-	return exec(st, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+	return exec(st, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
+			"PRAGMA cache_size=-16384; PRAGMA locking_mode=EXCLUSIVE;",
 			"pragmas");
 }
 

@@ -9,6 +9,7 @@
 #include "admin.h"
 #include "core.h"
 #include "cu_main.h"
+#include "store_int.h"
 #include "error.h"
 #include "options.h"
 
@@ -271,6 +272,28 @@ static json_t *create_config(const char *client_id, const char *external_id)
 /* ---- looking at the store and the log ----------------------------------- */
 
 /* Row counts and state of the whole store, as one comparable string. */
+
+/* The plugin holds its database exclusively while it is open, so raw
+ * checks go through its own connection then, and open the file otherwise. */
+static sqlite3 *raw_conn(void)
+{
+	sqlite3 *db = NULL;
+
+	if (env.core != NULL)
+		return env.core->store->db;
+	if (sqlite3_open_v2(env.db, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+		sqlite3_close(db);
+		return NULL;
+	}
+	return db;
+}
+
+static void raw_release(sqlite3 *db)
+{
+	if (env.core == NULL || db != env.core->store->db)
+		sqlite3_close(db);
+}
+
 static void snapshot(char *out, size_t outlen)
 {
 	static const char sql[] = "SELECT (SELECT count(*) FROM configs) || '/' "
@@ -282,12 +305,12 @@ static void snapshot(char *out, size_t outlen)
 	sqlite3_stmt *s = NULL;
 
 	snprintf(out, outlen, "unreadable");
-	if (sqlite3_open_v2(env.db, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK
+	if ((db = raw_conn()) != NULL
 			&& sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK
 			&& sqlite3_step(s) == SQLITE_ROW)
 		snprintf(out, outlen, "%s", (const char *)sqlite3_column_text(s, 0));
 	sqlite3_finalize(s);
-	sqlite3_close(db);
+	raw_release(db);
 }
 
 static size_t count_rows(const char *table)

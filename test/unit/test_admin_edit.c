@@ -11,6 +11,7 @@
 #include "admin.h"
 #include "core.h"
 #include "cu_main.h"
+#include "store_int.h"
 #include "device.h"
 #include "error.h"
 #include "options.h"
@@ -321,6 +322,28 @@ static const char *channel_ids(json_t *channels)
 
 /* Every row of the store, sealed columns included, as one string (kept).
  * A re-sealed secret changes its bytes, so any write shows. */
+
+/* The plugin holds its database exclusively while it is open, so raw
+ * checks go through its own connection then, and open the file otherwise. */
+static sqlite3 *raw_conn(void)
+{
+	sqlite3 *db = NULL;
+
+	if (env.core != NULL)
+		return env.core->store->db;
+	if (sqlite3_open_v2(env.db, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+		sqlite3_close(db);
+		return NULL;
+	}
+	return db;
+}
+
+static void raw_release(sqlite3 *db)
+{
+	if (env.core == NULL || db != env.core->store->db)
+		sqlite3_close(db);
+}
+
 static const char *snapshot(void)
 {
 	static const char sql[] =
@@ -332,12 +355,12 @@ static const char *snapshot(void)
 	sqlite3_stmt *s = NULL;
 	char *out = NULL;
 
-	if (sqlite3_open_v2(env.db, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK
+	if ((db = raw_conn()) != NULL
 			&& sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK
 			&& sqlite3_step(s) == SQLITE_ROW)
 		out = strdup((const char *)sqlite3_column_text(s, 0));
 	sqlite3_finalize(s);
-	sqlite3_close(db);
+	raw_release(db);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(keep(out));
 	return out;
 }

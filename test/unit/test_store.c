@@ -7,6 +7,7 @@
 
 #include "core.h"
 #include "cu_main.h"
+#include "store_int.h"
 #include "error.h"
 #include "model.h"
 #include "options.h"
@@ -153,10 +154,14 @@ static int suite_clean(void)
 
 /* ---- raw access to the file --------------------------------------------- */
 
+/* The plugin holds its database exclusively while it is open, so raw
+ * checks go through its own connection then, and open the file otherwise. */
 static sqlite3 *raw_open(void)
 {
 	sqlite3 *db = NULL;
 
+	if (env.core != NULL)
+		return env.core->store->db;
 	if (sqlite3_open_v2(env.db, &db, SQLITE_OPEN_READWRITE
 			| SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
 		sqlite3_close(db);
@@ -166,12 +171,18 @@ static sqlite3 *raw_open(void)
 	return db;
 }
 
+static void raw_close(sqlite3 *db)
+{
+	if (env.core == NULL || db != env.core->store->db)
+		sqlite3_close(db);
+}
+
 static int raw_exec(const char *sql)
 {
 	sqlite3 *db = raw_open();
 	int rc = db ? sqlite3_exec(db, sql, NULL, NULL, NULL) : SQLITE_ERROR;
 
-	sqlite3_close(db);
+	raw_close(db);
 	return rc;
 }
 
@@ -186,7 +197,7 @@ static void raw_text(const char *sql, char *out, size_t outlen)
 			&& sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
 		snprintf(out, outlen, "%s", (const char *)sqlite3_column_text(s, 0));
 	sqlite3_finalize(s);
-	sqlite3_close(db);
+	raw_close(db);
 }
 
 static long raw_int(const char *sql)
@@ -336,6 +347,19 @@ static void test_reopen_keeps_data_and_does_not_migrate_again(void)
 	CU_ASSERT_STRING_EQUAL(cfg.client_secret, SECRET_CLIENT);
 	CU_ASSERT_EQUAL(cfg.nchannels, 1);
 	bs_config_clear(&cfg);
+	env_close();
+}
+
+static void test_second_opener_of_the_same_database_is_refused(void)
+{
+	bs_core_t *second = NULL;
+
+	env_open();
+	CU_ASSERT_EQUAL_FATAL(add_channel("c1", "one", "{}"), BS_OK);
+	CU_ASSERT_NOT_EQUAL(core_open_with("master.key", &second), BS_OK);
+	CU_ASSERT_PTR_NULL(second);
+	CU_ASSERT_PTR_NOT_NULL(strstr(env.err, env.db));
+	bs_core_close(second);
 	env_close();
 }
 
@@ -1078,6 +1102,7 @@ static const cu_test_t open_tests[] = {
 	T(test_new_database_is_version_1_in_wal_mode),
 	T(test_new_database_enforces_foreign_keys),
 	T(test_reopen_keeps_data_and_does_not_migrate_again),
+	T(test_second_opener_of_the_same_database_is_refused),
 	T(test_newer_schema_version_is_refused_naming_the_file),
 	T(test_file_that_is_not_a_database_is_refused),
 	{ NULL, NULL },
