@@ -53,28 +53,16 @@ fail:
 
 #define TOUCHES_MAX 4096
 
-static void forget_touches(bs_core_t *core)
-{
-	for (size_t i = 0; i < core->ntouches; i++)
-		free(core->touches[i].client_id);
-	core->ntouches = 0;
-}
-
 void bs_core_flush(bs_core_t *core)
 {
-	char when[BS_TIME_LEN];
 	int rc;
 
 	if (core->ntouches == 0)
 		return;
 	rc = bs_store_begin(core->store);
-	for (size_t i = 0; rc == BS_OK && i < core->ntouches; i++) {
-		bs_time_format(core->touches[i].when, when);
+	for (size_t i = 0; rc == BS_OK && i < core->ntouches; i++)
 		rc = bs_store_config_touch_bootstrap(core->store,
-				core->touches[i].client_id, when);
-		if (rc == BS_ERR_NOT_FOUND) /* deleted since: nothing to record */
-			rc = BS_OK;
-	}
+				core->touches[i].config_id, core->touches[i].when);
 	if (rc == BS_OK)
 		rc = bs_store_commit(core->store);
 	if (rc != BS_OK) {
@@ -82,13 +70,11 @@ void bs_core_flush(bs_core_t *core)
 				"not written: %s", core->ntouches, bs_store_errmsg(core->store));
 		bs_store_rollback(core->store);
 	}
-	forget_touches(core);
+	core->ntouches = 0;
 }
 
-void bs_core_note_bootstrap(bs_core_t *core, const char *client_id, time_t when)
+void bs_core_note_bootstrap(bs_core_t *core, int64_t config_id, time_t when)
 {
-	char *id;
-
 	if (core->ntouches == core->touches_cap) {
 		size_t cap = core->touches_cap ? core->touches_cap * 2 : 64;
 		bs_touch_t *grown = realloc(core->touches, cap * sizeof(*grown));
@@ -97,9 +83,7 @@ void bs_core_note_bootstrap(bs_core_t *core, const char *client_id, time_t when)
 		core->touches = grown;
 		core->touches_cap = cap;
 	}
-	if ((id = strdup(client_id)) == NULL)
-		return;
-	core->touches[core->ntouches].client_id = id;
+	core->touches[core->ntouches].config_id = config_id;
 	core->touches[core->ntouches].when = when;
 	if (++core->ntouches >= TOUCHES_MAX)
 		bs_core_flush(core);
@@ -111,7 +95,6 @@ void bs_core_close(bs_core_t *core)
 		return;
 	if (core->store != NULL)
 		bs_core_flush(core);
-	forget_touches(core);
 	free(core->touches);
 	bs_store_close(core->store);
 	bs_options_free(&core->opts);

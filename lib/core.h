@@ -21,7 +21,7 @@ typedef void (*bs_log_fn)(void *userdata, bs_log_level_t level, const char *line
 
 /* A bootstrap whose last_bootstrap_at is not written yet. */
 typedef struct bs_touch {
-	char *client_id;
+	int64_t config_id;      /* bs_config_t.id */
 	time_t when;
 } bs_touch_t;
 
@@ -52,7 +52,7 @@ void bs_core_close(bs_core_t *core);
 
 /* Records a successful bootstrap; written by the next bs_core_flush, or at
  * once when many are waiting. */
-void bs_core_note_bootstrap(bs_core_t *core, const char *client_id, time_t when);
+void bs_core_note_bootstrap(bs_core_t *core, int64_t config_id, time_t when);
 
 /* Writes the recorded bootstraps in one transaction. Called by the plugin
  * about once a second, before every admin batch, and at close. */

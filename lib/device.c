@@ -129,7 +129,7 @@ static int complete(bs_core_t *core, const bs_request_ctx_t *ctx,
 			&out->payloadlen)) == NULL)
 		rc = BS_ERR_INTERNAL;
 	if (rc == BS_OK)
-		bs_core_note_bootstrap(core, cfg->client_id, ctx->now);
+		bs_core_note_bootstrap(core, cfg->id, ctx->now);
 	else
 		bs_core_log(core, BS_LOG_ERR, "bootstrap of %s failed: %s",
 				cfg->client_id, bs_store_errmsg(core->store));

@@ -29,6 +29,7 @@ typedef struct bs_channel {
 } bs_channel_t;
 
 typedef struct bs_config {
+	int64_t id;             /* the store's row id; 0 until stored */
 	char *client_id;
 	char *client_secret;    /* clear text, in memory only */
 	char *name;

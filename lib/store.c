@@ -12,14 +12,16 @@
 extern const char *const bs_schema_migrations[];
 extern const int bs_schema_count;
 
-#define CFG_COLUMNS "client_id, client_secret, name, external_id, external_key, " \
-	"content, client_cert, client_key, ca_cert, enabled, created_at, " \
-	"updated_at, last_bootstrap_at"
+/* A config with its last bootstrap; column positions in store_config.c. */
+#define CFG_SELECT "SELECT c.id, c.client_id, c.client_secret, c.name, " \
+	"c.external_id, c.external_key, c.content, c.client_cert, c.client_key, " \
+	"c.ca_cert, c.enabled, c.created_at, c.updated_at, b.at " \
+	"FROM configs c LEFT JOIN bootstraps b ON b.config_id = c.id"
 
 /* The filters of listConfigs: NULL parameters match everything. */
-#define CFG_FILTER " WHERE (?1 IS NULL OR enabled = ?1)" \
-	" AND (?2 IS NULL OR instr(lower(name), lower(?2)) > 0)" \
-	" AND (?3 IS NULL OR external_id = ?3)"
+#define CFG_FILTER " WHERE (?1 IS NULL OR c.enabled = ?1)" \
+	" AND (?2 IS NULL OR instr(lower(c.name), lower(?2)) > 0)" \
+	" AND (?3 IS NULL OR c.external_id = ?3)"
 
 const char *const bs_store_sql[ST_COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -39,26 +41,30 @@ const char *const bs_store_sql[ST_COUNT] = {
 	[ST_CH_TOUCH_CONFIGS] = "UPDATE configs SET updated_at = ? WHERE client_id IN "
 		"(SELECT client_id FROM config_channels WHERE channel_id = ?)",
 	[ST_CH_DELETE] = "DELETE FROM channels WHERE id = ?",
-	[ST_CFG_INSERT] = "INSERT INTO configs (" CFG_COLUMNS ") VALUES "
-		"(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+	[ST_CFG_INSERT] = "INSERT INTO configs (client_id, client_secret, name, "
+		"external_id, external_key, content, client_cert, client_key, ca_cert, "
+		"enabled, created_at, updated_at) VALUES "
+		"(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	[ST_LINK_INSERT] = "INSERT INTO config_channels (client_id, channel_id, "
 		"position) VALUES (?, ?, ?)",
 	[ST_LINK_CLEAR] = "DELETE FROM config_channels WHERE client_id = ?",
-	[ST_CFG_BY_ID] = "SELECT " CFG_COLUMNS " FROM configs WHERE client_id = ?",
-	[ST_CFG_BY_EXT] = "SELECT " CFG_COLUMNS " FROM configs WHERE external_id = ?",
+	[ST_CFG_BY_ID] = CFG_SELECT " WHERE c.client_id = ?",
+	[ST_CFG_BY_EXT] = CFG_SELECT " WHERE c.external_id = ?",
 	[ST_CFG_CHANNELS] = "SELECT c.id, c.name, c.metadata FROM config_channels l "
 		"JOIN channels c ON c.id = l.channel_id WHERE l.client_id = ? "
 		"ORDER BY l.position",
-	[ST_CFG_LIST] = "SELECT " CFG_COLUMNS " FROM configs" CFG_FILTER
-		" ORDER BY created_at, client_id LIMIT ?4 OFFSET ?5",
-	[ST_CFG_COUNT] = "SELECT count(*) FROM configs" CFG_FILTER,
+	[ST_CFG_LIST] = CFG_SELECT CFG_FILTER
+		" ORDER BY c.created_at, c.client_id LIMIT ?4 OFFSET ?5",
+	[ST_CFG_COUNT] = "SELECT count(*) FROM configs c" CFG_FILTER,
 	[ST_CFG_UPDATE] = "UPDATE configs SET name = ?, external_key = ?, content = ?, "
 		"client_cert = ?, client_key = ?, ca_cert = ?, updated_at = ? "
 		"WHERE client_id = ?",
 	[ST_CFG_ENABLE] = "UPDATE configs SET enabled = ?, updated_at = ? "
 		"WHERE client_id = ?",
+	[ST_BOOT_DELETE] = "DELETE FROM bootstraps WHERE config_id = "
+		"(SELECT id FROM configs WHERE client_id = ?)",
 	[ST_CFG_DELETE] = "DELETE FROM configs WHERE client_id = ?",
-	[ST_CFG_TOUCH] = "UPDATE configs SET last_bootstrap_at = ? WHERE client_id = ?",
+	[ST_CFG_TOUCH] = "INSERT OR REPLACE INTO bootstraps (config_id, at) VALUES (?, ?)",
 };
 
 int store_fail(bs_store_t *st, const char *what)

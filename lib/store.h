@@ -19,6 +19,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 typedef struct bs_store bs_store_t;
 
@@ -116,7 +117,7 @@ int bs_store_config_channels(bs_store_t *st, bs_config_t *cfg);
 int bs_store_config_set_enabled(bs_store_t *st, const char *client_id,
 		int enabled, const char *now);
 int bs_store_config_delete(bs_store_t *st, const char *client_id);
-int bs_store_config_touch_bootstrap(bs_store_t *st, const char *client_id,
-		const char *now);
+/* Records that the config whose store id is id bootstrapped at when. */
+int bs_store_config_touch_bootstrap(bs_store_t *st, int64_t id, time_t when);
 
 #endif

@@ -8,8 +8,8 @@
 #include <string.h>
 
 /* Column positions in the SELECTs of configs (CFG_COLUMNS in store.c). */
-enum { C_ID, C_SECRET, C_NAME, C_EXT_ID, C_EXT_KEY, C_CONTENT, C_CERT,
-	C_KEY, C_CA, C_ENABLED, C_CREATED, C_UPDATED, C_LAST };
+enum { C_ROWID, C_ID, C_SECRET, C_NAME, C_EXT_ID, C_EXT_KEY, C_CONTENT,
+	C_CERT, C_KEY, C_CA, C_ENABLED, C_CREATED, C_UPDATED, C_LAST };
 
 /* The additional data of a sealed column: "configs" NUL column NUL client_id. */
 static size_t make_aad(char *buf, size_t buflen, const char *column,
@@ -210,7 +210,9 @@ static int read_config(bs_store_t *st, sqlite3_stmt *s, unsigned flags,
 	out->enabled = sqlite3_column_int(s, C_ENABLED);
 	copy_time(s, C_CREATED, out->created_at);
 	copy_time(s, C_UPDATED, out->updated_at);
-	copy_time(s, C_LAST, out->last_bootstrap_at);
+	if (sqlite3_column_type(s, C_LAST) != SQLITE_NULL)
+		bs_time_format((time_t)sqlite3_column_int64(s, C_LAST), out->last_bootstrap_at);
+	out->id = sqlite3_column_int64(s, C_ROWID);
 	if (oom || out->client_id == NULL)
 		return BS_ERR_INTERNAL;
 	if ((flags & BS_LOAD_SECRET) && rc == BS_OK)
@@ -263,20 +265,24 @@ int bs_store_config_set_enabled(bs_store_t *st, const char *client_id,
 
 int bs_store_config_delete(bs_store_t *st, const char *client_id)
 {
-	sqlite3_stmt *s = store_stmt(st, ST_CFG_DELETE);
+	sqlite3_stmt *s = store_stmt(st, ST_BOOT_DELETE);
+	int rc;
 
+	store_bind_text(s, 1, client_id);
+	if ((rc = store_done(st, s, "delete last bootstrap")) != BS_OK)
+		return rc;
+	s = store_stmt(st, ST_CFG_DELETE);
 	store_bind_text(s, 1, client_id);
 	return store_change_one(st, s, "delete config");
 }
 
-int bs_store_config_touch_bootstrap(bs_store_t *st, const char *client_id,
-		const char *now)
+int bs_store_config_touch_bootstrap(bs_store_t *st, int64_t id, time_t when)
 {
 	sqlite3_stmt *s = store_stmt(st, ST_CFG_TOUCH);
 
-	store_bind_text(s, 1, now);
-	store_bind_text(s, 2, client_id);
-	return store_change_one(st, s, "set last_bootstrap_at");
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)when);
+	return store_done(st, s, "set last_bootstrap_at");
 }
 
 static void bind_filter(sqlite3_stmt *s, const bs_config_filter_t *f)

@@ -12,7 +12,8 @@ CREATE TABLE channels (
 );
 
 CREATE TABLE configs (
-	client_id          TEXT PRIMARY KEY NOT NULL,
+	id                 INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused
+	client_id          TEXT NOT NULL UNIQUE,
 	client_secret      BLOB NOT NULL,         -- sealed
 	name               TEXT NOT NULL DEFAULT '',
 	external_id        TEXT NOT NULL,
@@ -23,12 +24,22 @@ CREATE TABLE configs (
 	ca_cert            TEXT,
 	enabled            INTEGER NOT NULL DEFAULT 0 CHECK (enabled IN (0, 1)),
 	created_at         TEXT NOT NULL,
-	updated_at         TEXT NOT NULL,
-	last_bootstrap_at  TEXT
+	updated_at         TEXT NOT NULL
 );
 
 CREATE UNIQUE INDEX configs_external_id ON configs(external_id);
 CREATE INDEX configs_created ON configs(created_at, client_id);
+
+-- When each config last bootstrapped (its last_bootstrap_at), apart from
+-- configs: recording a bootstrap then rewrites a 10-byte row of a table
+-- small enough to stay in the page cache, not a whole config on a random
+-- page of a large one. No foreign key, since checking it would read that
+-- random page: deleteConfig deletes the row itself, and configs.id is
+-- never reused.
+CREATE TABLE bootstraps (
+	config_id  INTEGER PRIMARY KEY,  -- configs.id
+	at         INTEGER NOT NULL      -- Unix time, seconds
+);
 
 -- Which channels a config is connected to; position keeps the admin's
 -- order. The key is (client_id, position) so that a bootstrap reads a

@@ -315,7 +315,7 @@ static const char *channel_ids(json_t *channels)
 	"|| '|' || hex(external_key) || '|' || hex(client_secret) || '|' " \
 	"|| content || '|' || ifnull(client_cert, '-') || '|' || hex(client_key) " \
 	"|| '|' || ifnull(ca_cert, '-') || '|' || enabled || '|' || created_at " \
-	"|| '|' || updated_at || '|' || ifnull(last_bootstrap_at, '-') AS r " \
+	"|| '|' || updated_at || '|' || ifnull((SELECT at FROM bootstraps WHERE config_id = id), '-') AS r " \
 	"FROM configs ORDER BY client_id"
 #define DUMP_LINKS "SELECT client_id || '|' || channel_id || '|' || position " \
 	"AS r FROM config_channels ORDER BY client_id, position"

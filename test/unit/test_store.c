@@ -28,6 +28,7 @@
 
 #define NOW "2026-01-02T03:04:05Z"
 #define LATER "2026-02-03T04:05:06Z"
+#define LATER_UNIX 1770091506
 #define MAX_LINES 256
 #define MAX_FILE (16 * 1024 * 1024)
 
@@ -308,7 +309,7 @@ static void test_new_database_is_version_1_in_wal_mode(void)
 	CU_ASSERT_STRING_EQUAL(mode, "wal");
 	CU_ASSERT_EQUAL(raw_int("SELECT count(*) FROM sqlite_master WHERE "
 			"type = 'table' AND name IN ('channels', 'configs', "
-			"'config_channels')"), 3);
+			"'config_channels', 'bootstraps')"), 4);
 	env_close_core();
 	/* WAL mode is persistent: it is in the file, not the connection. */
 	raw_text("PRAGMA journal_mode", mode, sizeof(mode));
@@ -627,7 +628,10 @@ static void test_set_enabled_and_touch_bootstrap(void)
 	env_open();
 	CU_ASSERT_EQUAL_FATAL(add_config("cid", "ext", NULL, 0), BS_OK);
 	CU_ASSERT_EQUAL(bs_store_config_set_enabled(st(), "cid", 1, LATER), BS_OK);
-	CU_ASSERT_EQUAL(bs_store_config_touch_bootstrap(st(), "cid", LATER), BS_OK);
+	CU_ASSERT_EQUAL_FATAL(bs_store_config_get(st(), "cid", NULL, 0, &cfg), BS_OK);
+	CU_ASSERT_STRING_EQUAL(cfg.last_bootstrap_at, "");
+	CU_ASSERT_EQUAL(bs_store_config_touch_bootstrap(st(), cfg.id, LATER_UNIX), BS_OK);
+	bs_config_clear(&cfg);
 	CU_ASSERT_EQUAL_FATAL(bs_store_config_get(st(), "cid", NULL, 0, &cfg), BS_OK);
 	CU_ASSERT_TRUE(cfg.enabled);
 	CU_ASSERT_STRING_EQUAL(cfg.created_at, NOW);
@@ -641,14 +645,32 @@ static void test_set_enabled_and_touch_bootstrap(void)
 	env_close();
 }
 
-static void test_set_enabled_or_touch_unknown_id_not_found(void)
+static void test_delete_config_forgets_its_last_bootstrap(void)
+{
+	bs_config_t cfg;
+
+	env_open();
+	CU_ASSERT_EQUAL_FATAL(add_config("gone", "ext-gone", NULL, 0), BS_OK);
+	CU_ASSERT_EQUAL_FATAL(bs_store_config_get(st(), "gone", NULL, 0, &cfg), BS_OK);
+	CU_ASSERT_EQUAL(bs_store_config_touch_bootstrap(st(), cfg.id, LATER_UNIX), BS_OK);
+	bs_config_clear(&cfg);
+	CU_ASSERT_EQUAL(raw_int("SELECT count(*) FROM bootstraps"), 1);
+	CU_ASSERT_EQUAL(bs_store_config_delete(st(), "gone"), BS_OK);
+	CU_ASSERT_EQUAL(raw_int("SELECT count(*) FROM bootstraps"), 0);
+	/* A new config under the same names starts without a bootstrap. */
+	CU_ASSERT_EQUAL_FATAL(add_config("gone", "ext-gone", NULL, 0), BS_OK);
+	CU_ASSERT_EQUAL_FATAL(bs_store_config_get(st(), "gone", NULL, 0, &cfg), BS_OK);
+	CU_ASSERT_STRING_EQUAL(cfg.last_bootstrap_at, "");
+	bs_config_clear(&cfg);
+	env_close();
+}
+
+static void test_set_enabled_or_delete_unknown_id_not_found(void)
 {
 	env_open();
 	CU_ASSERT_EQUAL(bs_store_config_set_enabled(st(), "nope", 1, NOW),
 			BS_ERR_NOT_FOUND);
 	CU_ASSERT_EQUAL(bs_store_config_set_enabled(st(), "nope", 0, NOW),
-			BS_ERR_NOT_FOUND);
-	CU_ASSERT_EQUAL(bs_store_config_touch_bootstrap(st(), "nope", NOW),
 			BS_ERR_NOT_FOUND);
 	CU_ASSERT_EQUAL(bs_store_config_delete(st(), "nope"), BS_ERR_NOT_FOUND);
 	env_close();
@@ -1116,7 +1138,8 @@ static const cu_test_t data_tests[] = {
 	T(test_config_unknown_channel_not_found_and_savepoint_stores_nothing),
 	T(test_delete_config_removes_its_channel_links),
 	T(test_set_enabled_and_touch_bootstrap),
-	T(test_set_enabled_or_touch_unknown_id_not_found),
+	T(test_set_enabled_or_delete_unknown_id_not_found),
+	T(test_delete_config_forgets_its_last_bootstrap),
 	T(test_sql_metacharacters_are_stored_verbatim),
 	{ NULL, NULL },
 };
