@@ -101,6 +101,7 @@ void bs_core_close(bs_core_t *core)
 	free(core->decoy);
 	explicit_bzero(core->key, sizeof(core->key));
 	free(core);
+	bs_crypto_release();
 }
 
 void bs_core_log(const bs_core_t *core, bs_log_level_t level, const char *fmt, ...)

@@ -293,27 +293,57 @@ static void gcm_fetch(void)
 	gcm_cipher = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
 }
 
-/* A GCM context keyed with key and iv, the aad already absorbed. */
+/*
+ * One context per direction and thread, kept keyed: setting up a context
+ * and its key schedule for every secret cost more than decrypting it. A
+ * new IV is all a reused context needs.
+ */
+typedef struct {
+	EVP_CIPHER_CTX *ctx;
+	uint8_t key[BS_KEY_LEN];
+	int keyed;
+} gcm_slot_t;
+
+static _Thread_local gcm_slot_t gcm_slots[2];
+
+void bs_crypto_release(void)
+{
+	for (int i = 0; i < 2; i++) {
+		EVP_CIPHER_CTX_free(gcm_slots[i].ctx);
+		OPENSSL_cleanse(&gcm_slots[i], sizeof(gcm_slots[i]));
+	}
+}
+
+/* The context for enc keyed with key and iv, the aad already absorbed;
+ * it belongs to the slot, not to the caller. */
 static EVP_CIPHER_CTX *gcm_start(int enc, const uint8_t key[BS_KEY_LEN],
 		const uint8_t iv[BS_GCM_IV_LEN], const void *aad, size_t aadlen)
 {
-	int n;
-	EVP_CIPHER_CTX *ctx;
+	gcm_slot_t *slot = &gcm_slots[enc ? 1 : 0];
+	int same, n;
 
 	if (pthread_once(&gcm_once, gcm_fetch) != 0 || gcm_cipher == NULL)
 		return NULL;
-	if ((ctx = EVP_CIPHER_CTX_new()) == NULL)
+	if (slot->ctx == NULL && (slot->ctx = EVP_CIPHER_CTX_new()) == NULL)
 		return NULL;
+	same = slot->keyed && memcmp(slot->key, key, BS_KEY_LEN) == 0;
+	slot->keyed = 0;
 	/* The default GCM IV length is 12 bytes, BS_GCM_IV_LEN. */
-	if (EVP_CipherInit_ex2(ctx, gcm_cipher, key, iv, enc, NULL) != 1)
-		goto fail;
+	if (EVP_CipherInit_ex2(slot->ctx, same ? NULL : gcm_cipher,
+			same ? NULL : key, iv, enc, NULL) != 1)
+		return NULL;
 	if (aadlen > 0 &&
-			EVP_CipherUpdate(ctx, NULL, &n, aad, (int)aadlen) != 1)
-		goto fail;
-	return ctx;
-fail:
-	EVP_CIPHER_CTX_free(ctx);
-	return NULL;
+			EVP_CipherUpdate(slot->ctx, NULL, &n, aad, (int)aadlen) != 1)
+		return NULL;
+	memcpy(slot->key, key, BS_KEY_LEN);
+	slot->keyed = 1;
+	return slot->ctx;
+}
+
+/* After a failure the slot is keyed again from scratch next time. */
+static void gcm_failed(int enc)
+{
+	gcm_slots[enc ? 1 : 0].keyed = 0;
 }
 
 int bs_crypto_seal(const uint8_t key[BS_KEY_LEN],
@@ -356,10 +386,11 @@ int bs_crypto_seal(const uint8_t key[BS_KEY_LEN],
 	buf = NULL;
 	rc = BS_OK;
 out:
-	EVP_CIPHER_CTX_free(ctx);
 	free(buf);
-	if (rc != BS_OK)
+	if (rc != BS_OK) {
+		gcm_failed(1);
 		ERR_clear_error();
+	}
 	return rc;
 }
 
@@ -407,11 +438,12 @@ int bs_crypto_open(const uint8_t key[BS_KEY_LEN],
 	buf = NULL;
 	rc = BS_OK;
 out:
-	EVP_CIPHER_CTX_free(ctx);
 	/* Unauthenticated plaintext must not linger in freed memory. */
 	bs_crypto_free_secret(buf, ctlen + 1);
-	if (rc != BS_OK)
+	if (rc != BS_OK) {
+		gcm_failed(0);
 		ERR_clear_error();
+	}
 	return rc;
 }
 

@@ -64,6 +64,10 @@ int bs_crypto_open(const uint8_t key[BS_KEY_LEN],
  */
 int bs_crypto_equal(const void *a, size_t alen, const void *b, size_t blen);
 
+/* Frees the calling thread's cached cipher contexts (they hold a key
+ * schedule); the next seal or open makes them again. */
+void bs_crypto_release(void);
+
 /* Zeroes len bytes at p and frees it; NULL is fine. */
 void bs_crypto_free_secret(void *p, size_t len);
 
