@@ -39,6 +39,7 @@ void bs_config_clear(bs_config_t *cfg)
 	free(cfg->channels);
 	free(cfg->sealed.secret);
 	free(cfg->sealed.client_key);
+	free(cfg->channel_ids);
 	memset(cfg, 0, sizeof(*cfg));
 }
 

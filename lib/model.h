@@ -52,6 +52,9 @@ typedef struct bs_config {
 		uint8_t *secret, *client_key;
 		size_t secret_len, client_key_len;
 	} sealed;
+	/* Its channel ids as the store keeps them with the row, for
+	 * bs_store_config_channels. */
+	char *channel_ids;
 } bs_config_t;
 
 void bs_channel_clear(bs_channel_t *ch);

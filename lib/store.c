@@ -15,7 +15,7 @@ extern const int bs_schema_count;
 /* A config with its last bootstrap; column positions in store_config.c. */
 #define CFG_SELECT "SELECT c.id, c.client_id, c.client_secret, c.name, " \
 	"c.external_id, c.external_key, c.content, c.client_cert, c.client_key, " \
-	"c.ca_cert, c.enabled, c.created_at, c.updated_at, b.at " \
+	"c.ca_cert, c.enabled, c.created_at, c.updated_at, b.at, c.channel_ids " \
 	"FROM configs c LEFT JOIN bootstraps b ON b.config_id = c.id"
 
 /* The filters of listConfigs: NULL parameters match everything. */
@@ -38,27 +38,29 @@ const char *const bs_store_sql[ST_COUNT] = {
 	[ST_CH_COUNT] = "SELECT count(*) FROM channels",
 	[ST_CH_UPDATE] = "UPDATE channels SET name = ?, metadata = ?, updated_at = ? "
 		"WHERE id = ?",
-	[ST_CH_TOUCH_CONFIGS] = "UPDATE configs SET updated_at = ? WHERE client_id IN "
-		"(SELECT client_id FROM config_channels WHERE channel_id = ?)",
+	[ST_CH_TOUCH_CONFIGS] = "UPDATE configs SET updated_at = ?1, channel_ids = "
+		"(SELECT ifnull(group_concat(channel_id, char(10)), '') FROM "
+		"(SELECT channel_id FROM config_channels l WHERE l.client_id = "
+		"configs.client_id AND l.channel_id != ?2 ORDER BY l.position)) "
+		"WHERE client_id IN (SELECT client_id FROM config_channels "
+		"WHERE channel_id = ?2)",
 	[ST_CH_DELETE] = "DELETE FROM channels WHERE id = ?",
 	[ST_CFG_INSERT] = "INSERT INTO configs (client_id, client_secret, name, "
 		"external_id, external_key, content, client_cert, client_key, ca_cert, "
-		"enabled, created_at, updated_at) VALUES "
-		"(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		"enabled, created_at, updated_at, channel_ids) VALUES "
+		"(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	[ST_LINK_INSERT] = "INSERT INTO config_channels (client_id, channel_id, "
 		"position) VALUES (?, ?, ?)",
 	[ST_LINK_CLEAR] = "DELETE FROM config_channels WHERE client_id = ?",
 	[ST_CFG_BY_ID] = CFG_SELECT " WHERE c.client_id = ?",
 	[ST_CFG_BY_EXT] = CFG_SELECT " WHERE c.external_id = ?",
-	[ST_CFG_CHANNELS] = "SELECT c.id, c.name, c.metadata FROM config_channels l "
-		"JOIN channels c ON c.id = l.channel_id WHERE l.client_id = ? "
-		"ORDER BY l.position",
 	[ST_CFG_LIST] = CFG_SELECT CFG_FILTER
 		" ORDER BY c.created_at, c.client_id LIMIT ?4 OFFSET ?5",
 	[ST_CFG_COUNT] = "SELECT count(*) FROM configs c" CFG_FILTER,
 	[ST_CFG_UPDATE] = "UPDATE configs SET name = ?, external_key = ?, content = ?, "
 		"client_cert = ?, client_key = ?, ca_cert = ?, updated_at = ? "
 		"WHERE client_id = ?",
+	[ST_CFG_SET_CHANNELS] = "UPDATE configs SET channel_ids = ? WHERE client_id = ?",
 	[ST_CFG_ENABLE] = "UPDATE configs SET enabled = ?, updated_at = ? "
 		"WHERE client_id = ?",
 	[ST_BOOT_DELETE] = "DELETE FROM bootstraps WHERE config_id = "

@@ -9,7 +9,7 @@
 
 /* Column positions in the SELECTs of configs (CFG_COLUMNS in store.c). */
 enum { C_ROWID, C_ID, C_SECRET, C_NAME, C_EXT_ID, C_EXT_KEY, C_CONTENT,
-	C_CERT, C_KEY, C_CA, C_ENABLED, C_CREATED, C_UPDATED, C_LAST };
+	C_CERT, C_KEY, C_CA, C_ENABLED, C_CREATED, C_UPDATED, C_LAST, C_CHANNEL_IDS };
 
 /* The additional data of a sealed column: "configs" NUL column NUL client_id. */
 static size_t make_aad(char *buf, size_t buflen, const char *column,
@@ -115,6 +115,28 @@ static int bind_sealed(bs_store_t *st, sqlite3_stmt *s, int col,
 	return BS_OK;
 }
 
+/* The channel ids of cfg joined by newlines, as configs.channel_ids keeps
+ * them (ids hold no control characters). */
+static char *join_channel_ids(const bs_config_t *cfg)
+{
+	size_t len = 1, at = 0;
+	char *out;
+
+	for (size_t i = 0; i < cfg->nchannels; i++)
+		len += strlen(cfg->channels[i].id) + 1;
+	if ((out = malloc(len)) == NULL)
+		return NULL;
+	for (size_t i = 0; i < cfg->nchannels; i++) {
+		size_t n = strlen(cfg->channels[i].id);
+		if (i > 0)
+			out[at++] = '\n';
+		memcpy(out + at, cfg->channels[i].id, n);
+		at += n;
+	}
+	out[at] = '\0';
+	return out;
+}
+
 static int insert_links(bs_store_t *st, const bs_config_t *cfg)
 {
 	for (size_t i = 0; i < cfg->nchannels; i++) {
@@ -134,7 +156,8 @@ int bs_store_config_insert(bs_store_t *st, const bs_config_t *cfg)
 {
 	sqlite3_stmt *s = store_stmt(st, ST_CFG_INSERT);
 	uint8_t *sealed[3] = { NULL, NULL, NULL };
-	int rc;
+	char *ids = join_channel_ids(cfg);
+	int rc = BS_ERR_INTERNAL;
 
 	store_bind_text(s, 1, cfg->client_id);
 	store_bind_text(s, 3, cfg->name ? cfg->name : "");
@@ -145,7 +168,9 @@ int bs_store_config_insert(bs_store_t *st, const bs_config_t *cfg)
 	sqlite3_bind_int(s, 10, cfg->enabled ? 1 : 0);
 	store_bind_text(s, 11, cfg->created_at);
 	store_bind_text(s, 12, cfg->updated_at);
-	if ((rc = bind_sealed(st, s, 2, "client_secret", cfg->client_id,
+	store_bind_text(s, 13, ids);
+	if (ids == NULL
+			|| (rc = bind_sealed(st, s, 2, "client_secret", cfg->client_id,
 			cfg->client_secret, &sealed[0])) != BS_OK
 			|| (rc = bind_sealed(st, s, 5, "external_key", cfg->client_id,
 			cfg->external_key, &sealed[1])) != BS_OK
@@ -159,32 +184,49 @@ out:
 	sqlite3_clear_bindings(s);
 	for (int i = 0; i < 3; i++)
 		free(sealed[i]);
+	free(ids);
 	return rc;
 }
 
-int bs_store_config_channels(bs_store_t *st, bs_config_t *cfg)
+static int add_channel(bs_store_t *st, bs_config_t *cfg, const char *id)
 {
-	sqlite3_stmt *s = store_stmt(st, ST_CFG_CHANNELS);
+	bs_channel_t *grown = realloc(cfg->channels,
+			(cfg->nchannels + 1) * sizeof(*grown));
 	int rc;
 
-	store_bind_text(s, 1, cfg->client_id);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		bs_channel_t *grown = realloc(cfg->channels,
-				(cfg->nchannels + 1) * sizeof(*grown));
-		if (grown == NULL) {
-			sqlite3_reset(s);
-			return BS_ERR_INTERNAL;
-		}
-		cfg->channels = grown;
-		memset(&grown[cfg->nchannels], 0, sizeof(*grown));
-		if (store_read_channel(s, &grown[cfg->nchannels]) != BS_OK) {
-			sqlite3_reset(s);
-			return BS_ERR_INTERNAL;
-		}
-		cfg->nchannels++;
+	if (grown == NULL)
+		return BS_ERR_INTERNAL;
+	cfg->channels = grown;
+	memset(&grown[cfg->nchannels], 0, sizeof(*grown));
+	rc = bs_store_channel_get(st, id, &grown[cfg->nchannels]);
+	if (rc == BS_ERR_NOT_FOUND) {
+		snprintf(st->errmsg, sizeof(st->errmsg),
+				"config %s names a missing channel", cfg->client_id);
+		return BS_ERR_INTERNAL;
 	}
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? BS_OK : store_fail(st, "load channels");
+	if (rc == BS_OK)
+		cfg->nchannels++;
+	return rc;
+}
+
+/* Channels come from the small channels table, which stays in the page
+ * cache, by the ids kept with the config's row. */
+int bs_store_config_channels(bs_store_t *st, bs_config_t *cfg)
+{
+	const char *p = cfg->channel_ids;
+	char id[BS_ID_MAX + 1];
+	int rc = BS_OK;
+
+	while (rc == BS_OK && p != NULL && *p != '\0') {
+		size_t n = strcspn(p, "\n");
+		if (n > BS_ID_MAX)
+			return BS_ERR_INTERNAL;
+		memcpy(id, p, n);
+		id[n] = '\0';
+		rc = add_channel(st, cfg, id);
+		p += n + (p[n] == '\n');
+	}
+	return rc;
 }
 
 static void copy_time(sqlite3_stmt *s, int col, char out[BS_TIME_LEN])
@@ -213,6 +255,7 @@ static int read_config(bs_store_t *st, sqlite3_stmt *s, unsigned flags,
 	if (sqlite3_column_type(s, C_LAST) != SQLITE_NULL)
 		bs_time_format((time_t)sqlite3_column_int64(s, C_LAST), out->last_bootstrap_at);
 	out->id = sqlite3_column_int64(s, C_ROWID);
+	out->channel_ids = store_col_text(s, C_CHANNEL_IDS, &oom);
 	if (oom || out->client_id == NULL)
 		return BS_ERR_INTERNAL;
 	if ((flags & BS_LOAD_SECRET) && rc == BS_OK)
@@ -353,15 +396,25 @@ int bs_store_config_list(bs_store_t *st, const bs_config_filter_t *f,
 	return BS_OK;
 }
 
+/* Replaces the links and the ids kept with the row by cfg->channels. */
 static int relink(bs_store_t *st, const bs_config_t *cfg)
 {
 	sqlite3_stmt *s = store_stmt(st, ST_LINK_CLEAR);
+	char *ids;
 	int rc;
 
 	store_bind_text(s, 1, cfg->client_id);
-	if ((rc = store_done(st, s, "unlink channels")) != BS_OK)
+	if ((rc = store_done(st, s, "unlink channels")) != BS_OK
+			|| (rc = insert_links(st, cfg)) != BS_OK)
 		return rc;
-	return insert_links(st, cfg);
+	if ((ids = join_channel_ids(cfg)) == NULL)
+		return BS_ERR_INTERNAL;
+	s = store_stmt(st, ST_CFG_SET_CHANNELS);
+	store_bind_text(s, 1, ids);
+	store_bind_text(s, 2, cfg->client_id);
+	rc = store_done(st, s, "keep channel ids");
+	free(ids);
+	return rc;
 }
 
 int bs_store_config_update(bs_store_t *st, const bs_config_t *cfg, int relink_channels)

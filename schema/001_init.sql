@@ -24,7 +24,11 @@ CREATE TABLE configs (
 	ca_cert            TEXT,
 	enabled            INTEGER NOT NULL DEFAULT 0 CHECK (enabled IN (0, 1)),
 	created_at         TEXT NOT NULL,
-	updated_at         TEXT NOT NULL
+	updated_at         TEXT NOT NULL,
+	-- The ids of its channels in order, joined by newlines: a copy of its
+	-- config_channels rows that a bootstrap reads with the row itself,
+	-- instead of a page of the link table. The store keeps both in step.
+	channel_ids        TEXT NOT NULL DEFAULT ''
 );
 
 CREATE UNIQUE INDEX configs_external_id ON configs(external_id);
