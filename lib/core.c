@@ -51,41 +51,42 @@ fail:
 	return rc;
 }
 
-#define TOUCHES_MAX 4096
+/* Past this many waiting (16 bytes each), everything is written at once. */
+#define TOUCHES_MAX (1u << 20)
+/* A batch is written in this many slices, within its BS_FLUSH_SECONDS. */
+#define SLICES (BS_FLUSH_SECONDS * 1000 / BS_TICK_MS - 5)
+
+static void write_touches(bs_core_t *core, size_t max, int rotate, long long now_ms)
+{
+	size_t failed = 0;
+
+	if (bs_touches_write(&core->touches, core->store, max, rotate, &failed))
+		core->last_rotate_ms = now_ms;
+	if (failed > 0)
+		bs_core_log(core, BS_LOG_WARNING, "last_bootstrap_at of %zu configs "
+				"not written: %s", failed, bs_store_errmsg(core->store));
+}
+
+void bs_core_tick(bs_core_t *core, long long now_ms)
+{
+	size_t slice = core->touches.writing.n / SLICES + 1;
+
+	write_touches(core, slice < 256 ? 256 : slice,
+			now_ms - core->last_rotate_ms >= BS_FLUSH_SECONDS * 1000LL, now_ms);
+}
 
 void bs_core_flush(bs_core_t *core)
 {
-	int rc;
-
-	if (core->ntouches == 0)
-		return;
-	rc = bs_store_begin(core->store);
-	for (size_t i = 0; rc == BS_OK && i < core->ntouches; i++)
-		rc = bs_store_config_touch_bootstrap(core->store,
-				core->touches[i].config_id, core->touches[i].when);
-	if (rc == BS_OK)
-		rc = bs_store_commit(core->store);
-	if (rc != BS_OK) {
-		bs_core_log(core, BS_LOG_WARNING, "last_bootstrap_at of %zu configs "
-				"not written: %s", core->ntouches, bs_store_errmsg(core->store));
-		bs_store_rollback(core->store);
-	}
-	core->ntouches = 0;
+	/* Two rounds at most: the batch being written, then the pending one. */
+	for (int i = 0; i < 3 && bs_touches_waiting(&core->touches) > 0; i++)
+		write_touches(core, (size_t)-1, 1, core->last_rotate_ms);
 }
 
 void bs_core_note_bootstrap(bs_core_t *core, int64_t config_id, time_t when)
 {
-	if (core->ntouches == core->touches_cap) {
-		size_t cap = core->touches_cap ? core->touches_cap * 2 : 64;
-		bs_touch_t *grown = realloc(core->touches, cap * sizeof(*grown));
-		if (grown == NULL)
-			return;
-		core->touches = grown;
-		core->touches_cap = cap;
-	}
-	core->touches[core->ntouches].config_id = config_id;
-	core->touches[core->ntouches].when = when;
-	if (++core->ntouches >= TOUCHES_MAX)
+	if (bs_touches_add(&core->touches, config_id, when) != BS_OK)
+		bs_core_log(core, BS_LOG_WARNING, "out of memory: a last_bootstrap_at is lost");
+	else if (core->touches.pending.n >= TOUCHES_MAX)
 		bs_core_flush(core);
 }
 
@@ -95,7 +96,7 @@ void bs_core_close(bs_core_t *core)
 		return;
 	if (core->store != NULL)
 		bs_core_flush(core);
-	free(core->touches);
+	bs_touches_free(&core->touches);
 	bs_store_close(core->store);
 	bs_options_free(&core->opts);
 	free(core->decoy);

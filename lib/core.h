@@ -9,6 +9,7 @@
 #include "crypto.h"
 #include "options.h"
 #include "store.h"
+#include "touches.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -18,12 +19,6 @@ typedef enum { BS_LOG_ERR, BS_LOG_WARNING, BS_LOG_NOTICE, BS_LOG_INFO } bs_log_l
 
 /* Receives one finished log line (no prefix, no newline). */
 typedef void (*bs_log_fn)(void *userdata, bs_log_level_t level, const char *line);
-
-/* A bootstrap whose last_bootstrap_at is not written yet. */
-typedef struct bs_touch {
-	int64_t config_id;      /* bs_config_t.id */
-	time_t when;
-} bs_touch_t;
 
 typedef struct bs_core {
 	bs_options_t opts;          /* owned */
@@ -35,10 +30,8 @@ typedef struct bs_core {
 	uint8_t *decoy;
 	size_t decoy_len;
 	uint8_t key[BS_KEY_LEN];
-	/* last_bootstrap_at updates, written together by bs_core_flush: one
-	 * write transaction per request would cost more than the request. */
-	bs_touch_t *touches;
-	size_t ntouches, touches_cap;
+	bs_touches_t touches;       /* last_bootstrap_at not written yet */
+	long long last_rotate_ms;
 } bs_core_t;
 
 /*
@@ -50,12 +43,21 @@ int bs_core_open(bs_options_t *opts, bs_log_fn log, void *userdata,
 		bs_core_t **out, char *err, size_t errlen);
 void bs_core_close(bs_core_t *core);
 
-/* Records a successful bootstrap; written by the next bs_core_flush, or at
- * once when many are waiting. */
+/* Records a successful bootstrap, for bs_core_tick or bs_core_flush. */
 void bs_core_note_bootstrap(bs_core_t *core, int64_t config_id, time_t when);
 
-/* Writes the recorded bootstraps in one transaction. Called by the plugin
- * about once a second, before every admin batch, and at close. */
+/*
+ * Writes a slice of the recorded bootstraps; the plugin calls it every
+ * BS_TICK_MS with a monotonic clock in milliseconds. Every BS_FLUSH_SECONDS
+ * the bootstraps recorded so far become one batch, written over the next
+ * ticks: the longer the wait, the more bootstraps share each page written.
+ */
+#define BS_TICK_MS 100
+#define BS_FLUSH_SECONDS 5
+void bs_core_tick(bs_core_t *core, long long now_ms);
+
+/* Writes every recorded bootstrap now: before an admin batch answers, so
+ * that reads are never stale, and at close. */
 void bs_core_flush(bs_core_t *core);
 
 void bs_core_log(const bs_core_t *core, bs_log_level_t level, const char *fmt, ...)

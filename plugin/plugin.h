@@ -12,7 +12,7 @@
 typedef struct bs_plugin {
 	mosquitto_plugin_id_t *id;
 	bs_core_t *core;
-	time_t last_flush;
+	long long last_tick_ms;
 } bs_plugin_t;
 
 int bs_plugin_message_register(bs_plugin_t *p);
