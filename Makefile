@@ -4,6 +4,7 @@
 #   make test       every test: unit (CUnit), symbol check, integration (real broker)
 #   make test-san   the unit tests under AddressSanitizer + UBSan
 #   make bench      the load benchmark (N = 1,000 and 1,000,000) and the fleet import
+#   make fuzz       the request parser under libFuzzer (clang), FUZZ_SECONDS=60
 #   make install    PREFIX=/usr/local DESTDIR= honoured
 
 PREFIX ?= /usr/local
@@ -53,7 +54,7 @@ TEST_COMMON := $(BUILD)/test/common/cu_main.o
 INT_COMMON := $(BUILD)/test/integration/harness.o
 
 .PHONY: all deps run test test-unit test-integration test-symbols test-san \
-	bench bench-import install uninstall clean
+	bench bench-import fuzz install uninstall clean
 .DELETE_ON_ERROR:
 .SECONDARY: $(TEST_COMMON) $(INT_COMMON)
 
@@ -138,6 +139,19 @@ bench: deps $(PLUGIN) $(BENCH_BIN)
 
 bench-quick: deps $(PLUGIN) $(BENCH_BIN)
 	$(BENCH_BIN) --configs 10000 --seconds 3
+
+# libFuzzer needs clang; the target checks its verdicts against Jansson's.
+FUZZ_SECONDS ?= 60
+FUZZ_BIN := build/fuzz/fuzz_request
+$(FUZZ_BIN): test/fuzz/fuzz_request.c lib/request.c lib/model.c lib/crypto.c lib/error.c lib/jsonw.c
+	@mkdir -p $(dir $@)
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_DEFAULT_SOURCE \
+		-D_POSIX_C_SOURCE=200809L -Ilib -o $@ $^ $(LIBS)
+
+fuzz: $(FUZZ_BIN)
+	@mkdir -p build/fuzz/corpus
+	@printf '{"external_id":"00:1A","external_key":"k-123456","id":"r1"}' > build/fuzz/corpus/seed
+	cd build/fuzz && ./fuzz_request -max_total_time=$(FUZZ_SECONDS) -max_len=1024 corpus
 
 bench-import: deps $(PLUGIN)
 	@sh test/bench/import.sh 100000

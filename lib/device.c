@@ -3,12 +3,13 @@
 #include "error.h"
 #include "jsonw.h"
 #include "model.h"
+#include "request.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* What a parsed request holds; the strings point into the JSON object. */
+/* What a parsed request holds; the strings point into its parsed copy. */
 typedef struct {
 	const char *id;            /* NULL when absent or unusable */
 	const char *external_id;   /* NULL until validated */
@@ -29,54 +30,52 @@ static int invalid(request_t *req, const char *msg)
 }
 
 /* The id is read first, so that even a bad request gets its id echoed. */
-static void read_id(json_t *root, request_t *req)
+static void read_id(const bs_request_t *r, request_t *req)
 {
-	json_t *id = json_object_get(root, "id");
-
-	if (json_is_string(id) && json_string_length(id) <= BS_REQ_ID_MAX
-			&& strlen(json_string_value(id)) == json_string_length(id))
-		req->id = json_string_value(id);
+	if (r->id.kind == BS_JSON_STRING && r->id.len <= BS_REQ_ID_MAX)
+		req->id = r->id.str;
 }
 
-static int read_fields(json_t *root, request_t *req)
+static int read_fields(const bs_request_t *r, request_t *req)
 {
-	json_t *id = json_object_get(root, "id");
-	json_t *ext = json_object_get(root, "external_id");
-	json_t *key = json_object_get(root, "external_key");
-	json_t *enc = json_object_get(root, "encrypt");
 	char err[128];
 
-	if (!json_is_string(ext))
+	if (r->external_id.kind != BS_JSON_STRING)
 		return invalid(req, "external_id: a string is required");
-	if (bs_valid_external_id(json_string_value(ext), err, sizeof(err)) != BS_OK)
+	if (bs_valid_external_id(r->external_id.str, err, sizeof(err)) != BS_OK)
 		return invalid(req, err);
-	req->external_id = json_string_value(ext);
-	if (id != NULL && req->id == NULL)
+	req->external_id = r->external_id.str;
+	if (r->id.kind != BS_JSON_ABSENT && req->id == NULL)
 		return invalid(req, "id: must be a string of at most 64 bytes");
-	if (json_object_get(root, "op") != NULL || json_object_get(root, "proof") != NULL)
+	if (r->op.kind != BS_JSON_ABSENT || r->proof.kind != BS_JSON_ABSENT
+			|| r->nonce.kind != BS_JSON_ABSENT)
 		return invalid(req, "challenge mode is not supported by this version");
-	if (enc != NULL && !json_is_false(enc))
+	if (r->encrypt.kind != BS_JSON_ABSENT && r->encrypt.kind != BS_JSON_FALSE)
 		return invalid(req, "encrypted replies are not supported by this version");
-	if (!json_is_string(key))
+	if (r->external_key.kind != BS_JSON_STRING)
 		return invalid(req, "external_key: a string is required");
-	if (json_string_length(key) > BS_KEY_MAX)
+	if (r->external_key.len > BS_KEY_MAX)
 		return invalid(req, "external_key: must be at most 256 bytes");
-	req->external_key = json_string_value(key);
+	req->external_key = r->external_key.str;
 	return BS_OK;
 }
 
-static int parse(const void *payload, size_t len, size_t max, json_t **root,
+static int parse(const void *payload, size_t len, size_t max, bs_request_t *r,
 		request_t *req)
 {
+	const char *why;
+	int rc;
+
 	if (len > max)
 		return invalid(req, "request is larger than max_request_bytes");
-	*root = json_loadb(payload, len, JSON_REJECT_DUPLICATES, NULL);
-	if (*root == NULL)
-		return invalid(req, "request is not valid JSON");
-	if (!json_is_object(*root))
-		return invalid(req, "request must be a JSON object");
-	read_id(*root, req);
-	return read_fields(*root, req);
+	rc = bs_request_parse(payload, len, r, &why);
+	if (rc == BS_ERR_INTERNAL)
+		return say(req, rc, "out of memory");
+	if (rc != BS_OK)
+		return invalid(req, why && strcmp(why, "not an object") == 0
+				? "request must be a JSON object" : "request is not valid JSON");
+	read_id(r, req);
+	return read_fields(r, req);
 }
 
 /*
@@ -176,14 +175,15 @@ int bs_device_handle(bs_core_t *core, const bs_request_ctx_t *ctx,
 		const void *payload, size_t len, bs_reply_t *out)
 {
 	request_t req;
-	json_t *root = NULL;
+	bs_request_t parsed;
 	bs_config_t cfg;
 	int rc;
 
 	memset(&req, 0, sizeof(req));
+	memset(&parsed, 0, sizeof(parsed));
 	memset(&cfg, 0, sizeof(cfg));
 	memset(out, 0, sizeof(*out));
-	rc = parse(payload, len, core->opts.max_request_bytes, &root, &req);
+	rc = parse(payload, len, core->opts.max_request_bytes, &parsed, &req);
 	if (rc == BS_OK && ctx->response_topic != NULL
 			&& !bs_valid_topic_name(ctx->response_topic))
 		rc = invalid(&req, "response topic is not a valid topic name");
@@ -198,7 +198,7 @@ int bs_device_handle(bs_core_t *core, const bs_request_ctx_t *ctx,
 	out->err = rc;
 	pick_topic(core, ctx, &req, out);
 	rc = out->payload != NULL && out->topic != NULL ? BS_OK : BS_ERR_INTERNAL;
-	json_decref(root);
+	bs_request_free(&parsed);
 	bs_config_clear(&cfg);
 	if (rc != BS_OK)
 		bs_reply_free(out);

@@ -52,11 +52,7 @@ void bs_time_format(time_t now, char out[BS_TIME_LEN])
 		snprintf(out, BS_TIME_LEN, "1970-01-01T00:00:00Z");
 }
 
-/*
- * Decodes the UTF-8 sequence at p into *cp and returns its length, or 0 when
- * it is malformed (overlong, surrogate, truncated, beyond U+10FFFF).
- */
-static size_t utf8_decode(const unsigned char *p, uint32_t *cp)
+size_t bs_utf8_decode(const unsigned char *p, size_t avail, uint32_t *cp)
 {
 	size_t len;
 	uint32_t min;
@@ -74,6 +70,8 @@ static size_t utf8_decode(const unsigned char *p, uint32_t *cp)
 	} else {
 		return 0;
 	}
+	if (len > avail)
+		return 0;
 	for (size_t i = 1; i < len; i++) {
 		if ((p[i] & 0xc0) != 0x80)
 			return 0;
@@ -100,7 +98,7 @@ static int clean_text(const char *s, const char *extra)
 	uint32_t cp;
 
 	while (*p) {
-		size_t n = utf8_decode(p, &cp);
+		size_t n = bs_utf8_decode(p, SIZE_MAX, &cp); /* NUL stops it */
 		if (n == 0 || forbidden_char(cp) || (cp < 0x80 && strchr(extra, (int)cp)))
 			return 0;
 		p += n;

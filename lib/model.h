@@ -74,6 +74,13 @@ int bs_valid_external_key(const char *s, char *err, size_t errlen);
 int bs_valid_text(const char *field, const char *s, size_t max,
 		char *err, size_t errlen);
 
+/*
+ * Decodes the UTF-8 sequence at p (at most avail bytes) into *cp and
+ * returns its length, or 0 when it is malformed: overlong, a surrogate,
+ * truncated, beyond U+10FFFF.
+ */
+size_t bs_utf8_decode(const unsigned char *p, size_t avail, uint32_t *cp);
+
 /* True when s is usable as an MQTT topic name (not a filter). */
 int bs_valid_topic_name(const char *s);
 
