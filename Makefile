@@ -4,6 +4,7 @@
 #   make test       every test: unit (CUnit), symbol check, integration (real broker)
 #   make test-san   the unit tests under AddressSanitizer + UBSan
 #   make bench      the load benchmark (N = 1,000 and 1,000,000) and the fleet import
+#   make bench-core the core alone, without a broker (bootstraps per second)
 #   make fuzz       the request parser under libFuzzer (clang), FUZZ_SECONDS=60
 #   make install    PREFIX=/usr/local DESTDIR= honoured
 
@@ -54,7 +55,7 @@ TEST_COMMON := $(BUILD)/test/common/cu_main.o
 INT_COMMON := $(BUILD)/test/integration/harness.o
 
 .PHONY: all deps run test test-unit test-integration test-symbols test-san \
-	bench bench-import fuzz install uninstall clean
+	bench bench-import bench-core fuzz install uninstall clean
 .DELETE_ON_ERROR:
 .SECONDARY: $(TEST_COMMON) $(INT_COMMON)
 
@@ -139,6 +140,15 @@ bench: deps $(PLUGIN) $(BENCH_BIN)
 
 bench-quick: deps $(PLUGIN) $(BENCH_BIN)
 	$(BENCH_BIN) --configs 10000 --seconds 3
+
+# The core alone, without a broker: the plugin's own cost per bootstrap.
+CORE_BENCH := $(BUILD)/test/bench/core/core_bench
+$(CORE_BENCH): test/bench/core/core_bench.c $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Ilib -o $@ $< $(LIBA) $(LIBS)
+
+bench-core: $(CORE_BENCH)
+	$(CORE_BENCH) 10000 200000
 
 # libFuzzer needs clang; the target checks its verdicts against Jansson's.
 FUZZ_SECONDS ?= 60

@@ -1,0 +1,165 @@
+/*
+ * The core alone, without a broker: seeds N configs through admin batches,
+ * then runs bootstrap requests for random devices through bs_device_handle
+ * and reports the rate, so that the plugin's own cost per request can be
+ * told apart from the broker's (make bench measures both together), and
+ * profiled: valgrind --tool=callgrind --toggle-collect=bs_device_handle.
+ *
+ *   core_bench [N configs, default 10000] [requests, default 200000]
+ */
+#define _GNU_SOURCE /* nftw */
+
+#include "admin.h"
+#include "device.h"
+#include "error.h"
+
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static void quiet(void *userdata, bs_log_level_t level, const char *line)
+{
+	(void)userdata;
+	(void)level;
+	(void)line;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static long long now_ms(void)
+{
+	return (long long)(now_s() * 1000);
+}
+
+static bs_core_t *open_core(const char *dir)
+{
+	char db[256], key[256], err[256];
+	bs_options_t o;
+	bs_core_t *core = NULL;
+
+	snprintf(db, sizeof(db), "%s/bootstrap.db", dir);
+	snprintf(key, sizeof(key), "%s/bootstrap.key", dir);
+	if (bs_options_init(&o) != BS_OK
+			|| bs_options_set(&o, "db_path", db, err, sizeof(err)) != BS_OK
+			|| bs_options_set(&o, "key_file", key, err, sizeof(err)) != BS_OK
+			|| bs_options_finish(&o, err, sizeof(err)) != BS_OK
+			|| bs_core_open(&o, quiet, NULL, &core, err, sizeof(err)) != BS_OK) {
+		fprintf(stderr, "core_bench: %s\n", err);
+		return NULL;
+	}
+	return core;
+}
+
+static int run_admin(bs_core_t *core, const char *text, size_t len)
+{
+	bs_admin_ctx_t ctx = { .username = "bench", .client_id = "core_bench",
+		.now = time(NULL) };
+	bs_admin_result_t res;
+	int rc = bs_admin_handle(core, &ctx, text, len, &res);
+
+	if (rc == BS_OK && strstr(res.payload, "\"error\"") != NULL)
+		rc = BS_ERR_INTERNAL;
+	bs_admin_result_free(&res);
+	return rc;
+}
+
+/* Devices bench-%08d with one channel, enabled, 5,000 per batch. */
+static int seed(bs_core_t *core, long n)
+{
+	static const char channel[] = "{\"commands\":[{\"command\":\"createChannel\","
+		"\"id\":\"telemetry\",\"name\":\"Telemetry\"}]}";
+	size_t cap = 5000 * 260 + 64;
+	char *buf = malloc(cap);
+	int rc = buf ? run_admin(core, channel, strlen(channel)) : BS_ERR_INTERNAL;
+
+	for (long b = 0; rc == BS_OK && b < n; b += 5000) {
+		size_t len = (size_t)snprintf(buf, cap, "{\"commands\":[");
+		for (long i = b; i < b + 5000 && i < n; i++)
+			len += (size_t)snprintf(buf + len, cap - len, "%s{\"command\":"
+					"\"createConfig\",\"client_id\":\"bench-%08ld\",\"external_id\":"
+					"\"ext-%08ld\",\"external_key\":\"key-%08ld-secret\",\"channels\":"
+					"[\"telemetry\"]},{\"command\":\"enableConfig\",\"client_id\":"
+					"\"bench-%08ld\"}", i > b ? "," : "", i, i, i, i);
+		len += (size_t)snprintf(buf + len, cap - len, "]}");
+		rc = run_admin(core, buf, len);
+	}
+	free(buf);
+	return rc;
+}
+
+static long bootstrap(bs_core_t *core, long n, long requests)
+{
+	long bad = 0;
+	long long last_tick = now_ms();
+
+	for (long r = 0; r < requests; r++) {
+		char req[160];
+		long i = random() % n;
+		int len = snprintf(req, sizeof(req), "{\"external_id\":\"ext-%08ld\","
+				"\"external_key\":\"key-%08ld-secret\",\"id\":\"%ld\"}", i, i, r);
+		bs_request_ctx_t ctx = { "device", "127.0.0.1", NULL, time(NULL) };
+		bs_reply_t reply;
+
+		if (bs_device_handle(core, &ctx, req, (size_t)len, &reply) != BS_OK
+				|| reply.err != BS_OK)
+			bad++;
+		bs_reply_free(&reply);
+		/* As the plugin's tick does. */
+		if ((r & 63) == 0 && now_ms() - last_tick >= BS_TICK_MS) {
+			last_tick = now_ms();
+			bs_core_tick(core, last_tick);
+		}
+	}
+	return bad;
+}
+
+static int remove_entry(const char *path, const struct stat *sb, int flag,
+		struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+int main(int argc, char **argv)
+{
+	long n = argc > 1 ? atol(argv[1]) : 10000;
+	long requests = argc > 2 ? atol(argv[2]) : 200000;
+	char dir[] = "/tmp/bs-core-XXXXXX";
+	bs_core_t *core;
+	double t0, t1;
+	long bad;
+	int rc = 1;
+
+	if (n < 1 || requests < 1 || mkdtemp(dir) == NULL)
+		return 2;
+	if ((core = open_core(dir)) == NULL)
+		goto out;
+	t0 = now_s();
+	if (seed(core, n) != BS_OK) {
+		fprintf(stderr, "core_bench: seeding failed\n");
+		goto out;
+	}
+	t1 = now_s();
+	printf("seeded %ld configs in %.1f s (%.0f configs/s)\n", n, t1 - t0, n / (t1 - t0));
+	t0 = now_s();
+	bad = bootstrap(core, n, requests);
+	t1 = now_s();
+	printf("%ld bootstraps of %ld configs: %.0f per second, %.2f us each, %ld failed\n",
+			requests, n, requests / (t1 - t0), (t1 - t0) / requests * 1e6, bad);
+	rc = bad != 0;
+out:
+	bs_core_close(core);
+	nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+	return rc;
+}
