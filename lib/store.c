@@ -293,6 +293,7 @@ void bs_store_close(bs_store_t *st)
 {
 	if (st == NULL)
 		return;
+	store_cache_clear(st);
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
 	sqlite3_close(st->db);
@@ -325,6 +326,7 @@ int bs_store_commit(bs_store_t *st)
 
 void bs_store_rollback(bs_store_t *st)
 {
+	store_cache_clear(st);
 	if (!sqlite3_get_autocommit(st->db))
 		store_done(st, store_stmt(st, ST_ROLLBACK), "rollback");
 }
@@ -341,6 +343,7 @@ int bs_store_release(bs_store_t *st)
 
 void bs_store_rollback_savepoint(bs_store_t *st)
 {
+	store_cache_clear(st);
 	store_done(st, store_stmt(st, ST_ROLLBACK_TO), "rollback to savepoint");
 	store_done(st, store_stmt(st, ST_RELEASE), "release");
 }

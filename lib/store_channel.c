@@ -39,6 +39,7 @@ int bs_store_channel_update(bs_store_t *st, const bs_channel_t *ch,
 {
 	sqlite3_stmt *s = store_stmt(st, ST_CH_UPDATE);
 
+	store_cache_clear(st);
 	store_bind_text(s, 1, ch->name);
 	store_bind_text(s, 2, ch->metadata ? ch->metadata : "{}");
 	store_bind_text(s, 3, now);
@@ -51,6 +52,7 @@ int bs_store_channel_delete(bs_store_t *st, const char *id, const char *now)
 	sqlite3_stmt *s = store_stmt(st, ST_CH_TOUCH_CONFIGS);
 	int rc;
 
+	store_cache_clear(st);
 	store_bind_text(s, 1, now);
 	store_bind_text(s, 2, id);
 	if ((rc = store_done(st, s, "touch configs of channel")) != BS_OK)

@@ -188,6 +188,27 @@ out:
 	return rc;
 }
 
+/* A copy of the cached channel, or of the stored one (then cached). */
+static int get_channel(bs_store_t *st, const char *id, bs_channel_t *out)
+{
+	const bs_channel_t *hit = store_cache_get(st, id);
+	int rc;
+
+	if (hit == NULL) {
+		if ((rc = bs_store_channel_get(st, id, out)) == BS_OK)
+			store_cache_put(st, out);
+		return rc;
+	}
+	out->id = strdup(hit->id);
+	out->name = strdup(hit->name);
+	out->metadata = strdup(hit->metadata);
+	if (out->id == NULL || out->name == NULL || out->metadata == NULL) {
+		bs_channel_clear(out);
+		return BS_ERR_INTERNAL;
+	}
+	return BS_OK;
+}
+
 static int add_channel(bs_store_t *st, bs_config_t *cfg, const char *id)
 {
 	bs_channel_t *grown = realloc(cfg->channels,
@@ -198,7 +219,7 @@ static int add_channel(bs_store_t *st, bs_config_t *cfg, const char *id)
 		return BS_ERR_INTERNAL;
 	cfg->channels = grown;
 	memset(&grown[cfg->nchannels], 0, sizeof(*grown));
-	rc = bs_store_channel_get(st, id, &grown[cfg->nchannels]);
+	rc = get_channel(st, id, &grown[cfg->nchannels]);
 	if (rc == BS_ERR_NOT_FOUND) {
 		snprintf(st->errmsg, sizeof(st->errmsg),
 				"config %s names a missing channel", cfg->client_id);

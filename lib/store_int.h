@@ -24,6 +24,9 @@ struct bs_store {
 	sqlite3_stmt *stmt[ST_COUNT];
 	uint8_t key[BS_KEY_LEN];
 	char errmsg[256];
+	/* Channels by id for bootstraps (store_cache.c): open addressing. */
+	bs_channel_t *cache;
+	size_t cache_cap, cache_n;
 };
 
 /* The SQL of each statement, in store.c. */
@@ -44,6 +47,11 @@ int store_bind_text(sqlite3_stmt *s, int col, const char *v);
 char *store_col_text(sqlite3_stmt *s, int col, int *oom);
 /* Reads a channel row (id, name, metadata). */
 int store_read_channel(sqlite3_stmt *s, bs_channel_t *out);
+/* The channel cache (store_cache.c). */
+const bs_channel_t *store_cache_get(const bs_store_t *st, const char *id);
+void store_cache_put(bs_store_t *st, const bs_channel_t *ch);
+void store_cache_clear(bs_store_t *st);
+
 /* Runs a single-row count(*) statement. */
 int store_count(bs_store_t *st, sqlite3_stmt *s, long *out, const char *what);
 

@@ -457,6 +457,33 @@ static void test_success_reply_fields(void)
 	fx_close();
 }
 
+/* Channels are cached for bootstraps: a change must show at once. */
+static void test_channel_changes_show_in_the_next_reply(void)
+{
+	json_t *chans;
+
+	setup_default();
+	admin_ok_quiet(json_pack("[o, {s:s, s:s, s:[s, s]}]", cmd_channel("c2", "alarms"),
+			"command", "modifyConfig", "client_id", CID, "channels", "c1", "c2"));
+	ask(GOOD_REQ);
+	expect_success(RES_DEV);
+	admin_ok_quiet(json_pack("[{s:s, s:s, s:s, s:{s:s}}]", "command", "modifyChannel",
+			"id", "c1", "name", "renamed", "metadata", "unit", "K"));
+	ask(GOOD_REQ);
+	expect_success(RES_DEV);
+	chans = json_object_get(fx.json, "channels");
+	CU_ASSERT_FATAL(json_array_size(chans) == 2);
+	CHECK_STR(str_at(json_array_get(chans, 0), "name"), "renamed");
+	CHECK_STR(str_at(json_object_get(json_array_get(chans, 0), "metadata"), "unit"), "K");
+	admin_ok_quiet(json_pack("[{s:s, s:s}]", "command", "deleteChannel", "id", "c1"));
+	ask(GOOD_REQ);
+	expect_success(RES_DEV);
+	chans = json_object_get(fx.json, "channels");
+	CU_ASSERT_FATAL(json_array_size(chans) == 1);
+	CHECK_STR(str_at(json_array_get(chans, 0), "id"), "c2");
+	fx_close();
+}
+
 static void test_success_without_id_has_no_id(void)
 {
 	setup_default();
@@ -1067,6 +1094,7 @@ int main(void)
 		T(test_success_sets_last_bootstrap_at),
 		T(test_failure_leaves_last_bootstrap_at),
 		T(test_success_repeats),
+		T(test_channel_changes_show_in_the_next_reply),
 		T(test_encrypt_false_is_a_plain_success),
 		T(test_id_of_64_bytes_echoed),
 		{ NULL, NULL }

@@ -1,0 +1,92 @@
+/*
+ * Channels by id, kept in memory for bootstraps: looking a channel up in
+ * SQLite cost a sixth of a bootstrap, and channels are few and rarely
+ * change. Any change to the channels table, and any rollback, empties the
+ * cache, so it never holds what the database does not.
+ */
+#include "store_int.h"
+
+#include "error.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CACHE_MAX 4096   /* channels kept at most; past it, lookups go to SQLite */
+
+static uint64_t hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+void store_cache_clear(bs_store_t *st)
+{
+	for (size_t i = 0; i < st->cache_cap; i++)
+		bs_channel_clear(&st->cache[i]);
+	free(st->cache);
+	st->cache = NULL;
+	st->cache_cap = st->cache_n = 0;
+}
+
+const bs_channel_t *store_cache_get(const bs_store_t *st, const char *id)
+{
+	if (st->cache_n == 0)
+		return NULL;
+	for (size_t i = hash(id) & (st->cache_cap - 1);; i = (i + 1) & (st->cache_cap - 1)) {
+		if (st->cache[i].id == NULL)
+			return NULL;
+		if (strcmp(st->cache[i].id, id) == 0)
+			return &st->cache[i];
+	}
+}
+
+static void insert(bs_channel_t *table, size_t cap, bs_channel_t *ch)
+{
+	size_t i = hash(ch->id) & (cap - 1);
+
+	while (table[i].id != NULL)
+		i = (i + 1) & (cap - 1);
+	table[i] = *ch;
+	memset(ch, 0, sizeof(*ch));
+}
+
+/* Doubles the table, keeping it at most half full. */
+static int grow(bs_store_t *st)
+{
+	size_t cap = st->cache_cap ? st->cache_cap * 2 : 64;
+	bs_channel_t *table = calloc(cap, sizeof(*table));
+
+	if (table == NULL)
+		return BS_ERR_INTERNAL;
+	for (size_t i = 0; i < st->cache_cap; i++) {
+		if (st->cache[i].id != NULL)
+			insert(table, cap, &st->cache[i]);
+	}
+	free(st->cache);
+	st->cache = table;
+	st->cache_cap = cap;
+	return BS_OK;
+}
+
+/* Keeps a copy of ch; silently does nothing when full or out of memory. */
+void store_cache_put(bs_store_t *st, const bs_channel_t *ch)
+{
+	bs_channel_t copy = { 0 };
+
+	if (st->cache_n >= CACHE_MAX
+			|| ((st->cache_n + 1) * 2 > st->cache_cap && grow(st) != BS_OK))
+		return;
+	copy.id = strdup(ch->id);
+	copy.name = strdup(ch->name);
+	copy.metadata = strdup(ch->metadata ? ch->metadata : "{}");
+	if (copy.id == NULL || copy.name == NULL || copy.metadata == NULL) {
+		bs_channel_clear(&copy);
+		return;
+	}
+	insert(st->cache, st->cache_cap, &copy);
+	st->cache_n++;
+}
