@@ -52,6 +52,25 @@ static int read_channel(bs_call_t *call, bs_channel_t *ch)
 	return BS_OK;
 }
 
+/* Loads the channel id names, answering not_found when there is none. */
+static int load(bs_call_t *call, const char *id, bs_channel_t *ch)
+{
+	int rc = bs_store_channel_get(call->core->store, id, ch);
+
+	if (rc == BS_ERR_NOT_FOUND)
+		return bs_call_fail(call, rc, "no channel with id '%.64s'", id);
+	return rc == BS_OK ? rc : bs_call_store_failed(call);
+}
+
+/* On success the channel is the response data; ch is cleared either way. */
+static int answer(bs_call_t *call, bs_channel_t *ch, int rc)
+{
+	if (rc == BS_OK && (call->data = bs_channel_json(ch)) == NULL)
+		rc = bs_call_fail(call, BS_ERR_INTERNAL, "out of memory");
+	bs_channel_clear(ch);
+	return rc;
+}
+
 int bs_cmd_create_channel(bs_call_t *call)
 {
 	bs_channel_t ch = { 0 };
@@ -59,7 +78,7 @@ int bs_cmd_create_channel(bs_call_t *call)
 	int rc = read_channel(call, &ch);
 
 	if (rc != BS_OK)
-		goto out;
+		return answer(call, &ch, rc);
 	snprintf(call->target, sizeof(call->target), "%s", ch.id);
 	bs_time_format(call->ctx->now, now);
 	rc = bs_store_channel_insert(call->core->store, &ch, now);
@@ -67,11 +86,7 @@ int bs_cmd_create_channel(bs_call_t *call)
 		rc = bs_call_fail(call, rc, "a channel with id '%.64s' already exists", ch.id);
 	else if (rc != BS_OK)
 		rc = bs_call_store_failed(call);
-	else if ((call->data = bs_channel_json(&ch)) == NULL)
-		rc = bs_call_fail(call, BS_ERR_INTERNAL, "out of memory");
-out:
-	bs_channel_clear(&ch);
-	return rc;
+	return answer(call, &ch, rc);
 }
 
 int bs_cmd_get_channel(bs_call_t *call)
@@ -80,17 +95,9 @@ int bs_cmd_get_channel(bs_call_t *call)
 	const char *id;
 	int rc = bs_call_required(call, "id", &id);
 
-	if (rc != BS_OK)
-		return rc;
-	rc = bs_store_channel_get(call->core->store, id, &ch);
-	if (rc == BS_ERR_NOT_FOUND)
-		return bs_call_fail(call, rc, "no channel with id '%.64s'", id);
-	if (rc != BS_OK)
-		return bs_call_store_failed(call);
-	if ((call->data = bs_channel_json(&ch)) == NULL)
-		rc = bs_call_fail(call, BS_ERR_INTERNAL, "out of memory");
-	bs_channel_clear(&ch);
-	return rc;
+	if (rc == BS_OK)
+		rc = load(call, id, &ch);
+	return answer(call, &ch, rc);
 }
 
 int bs_cmd_modify_channel(bs_call_t *call)
@@ -103,27 +110,19 @@ int bs_cmd_modify_channel(bs_call_t *call)
 	if ((rc = bs_call_required(call, "id", &id)) != BS_OK)
 		return rc;
 	snprintf(call->target, sizeof(call->target), "%s", id);
-	rc = bs_store_channel_get(call->core->store, id, &ch);
-	if (rc == BS_ERR_NOT_FOUND)
-		return bs_call_fail(call, rc, "no channel with id '%.64s'", id);
-	if (rc != BS_OK)
-		return bs_call_store_failed(call);
-	rc = bs_field_text(call, "name", BS_ID_MAX, &ch.name);
+	if ((rc = load(call, id, &ch)) == BS_OK)
+		rc = bs_field_text(call, "name", BS_ID_MAX, &ch.name);
 	if (rc == BS_OK && json_object_get(call->cmd, "metadata") != NULL) {
 		free(ch.metadata);
 		ch.metadata = NULL;
 		rc = read_metadata(call, &ch.metadata);
 	}
-	if (rc != BS_OK)
-		goto out;
-	bs_time_format(call->ctx->now, now);
-	if (bs_store_channel_update(call->core->store, &ch, now) != BS_OK)
-		rc = bs_call_store_failed(call);
-	else if ((call->data = bs_channel_json(&ch)) == NULL)
-		rc = bs_call_fail(call, BS_ERR_INTERNAL, "out of memory");
-out:
-	bs_channel_clear(&ch);
-	return rc;
+	if (rc == BS_OK) {
+		bs_time_format(call->ctx->now, now);
+		if (bs_store_channel_update(call->core->store, &ch, now) != BS_OK)
+			rc = bs_call_store_failed(call);
+	}
+	return answer(call, &ch, rc);
 }
 
 int bs_cmd_delete_channel(bs_call_t *call)
