@@ -86,7 +86,7 @@ static int parse(const void *payload, size_t len, size_t max, bs_request_t *r,
 static int authenticate(bs_core_t *core, request_t *req, bs_config_t *cfg)
 {
 	int rc = bs_store_config_get(core->store, NULL, req->external_id,
-			BS_LOAD_EXTERNAL_KEY | BS_LOAD_SEALED, cfg);
+			BS_LOAD_EXTERNAL_KEY | BS_LOAD_SEALED | BS_SKIP_LAST_BOOTSTRAP, cfg);
 	size_t keylen = strlen(req->external_key);
 	int same;
 

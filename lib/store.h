@@ -30,6 +30,7 @@ enum {
 	BS_LOAD_EXTERNAL_KEY = 4, /* cfg->external_key */
 	BS_LOAD_CLIENT_KEY = 8,   /* cfg->client_key */
 	BS_LOAD_SEALED = 16,      /* cfg->sealed, for bs_store_config_unseal */
+	BS_SKIP_LAST_BOOTSTRAP = 32, /* leave last_bootstrap_at "": a bootstrap's lookup */
 };
 
 /*

@@ -298,7 +298,8 @@ static int read_config(bs_store_t *st, sqlite3_stmt *s, unsigned flags,
 int bs_store_config_get(bs_store_t *st, const char *client_id,
 		const char *external_id, unsigned flags, bs_config_t *out)
 {
-	sqlite3_stmt *s = store_stmt(st, client_id ? ST_CFG_BY_ID : ST_CFG_BY_EXT);
+	sqlite3_stmt *s = store_stmt(st, client_id ? ST_CFG_BY_ID
+			: (flags & BS_SKIP_LAST_BOOTSTRAP) ? ST_CFG_BY_EXT_LEAN : ST_CFG_BY_EXT);
 	int rc;
 
 	memset(out, 0, sizeof(*out));
