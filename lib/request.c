@@ -69,7 +69,8 @@ static size_t utf8_encode(uint32_t cp, char *out)
 	return 4;
 }
 
-/* \uXXXX, with a surrogate pair when the first is a high surrogate. */
+/* A \u escape (four hex digits), with a surrogate pair when the first is a
+ * high surrogate. */
 static int unicode_escape(parser_t *ps, uint32_t *cp)
 {
 	uint32_t lo;
