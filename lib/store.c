@@ -47,8 +47,9 @@ const char *const bs_store_sql[ST_COUNT] = {
 	[ST_CH_DELETE] = "DELETE FROM channels WHERE id = ?",
 	[ST_CFG_INSERT] = "INSERT INTO configs (client_id, client_secret, name, "
 		"external_id, external_key, content, client_cert, client_key, ca_cert, "
-		"enabled, created_at, updated_at, channel_ids) VALUES "
-		"(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		"enabled, created_at, updated_at, channel_ids, id) VALUES "
+		"(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+		"(SELECT ifnull(max(id), 0) + 1 FROM configs))",
 	[ST_LINK_INSERT] = "INSERT INTO config_channels (client_id, channel_id, "
 		"position) VALUES (?, ?, ?)",
 	[ST_LINK_CLEAR] = "DELETE FROM config_channels WHERE client_id = ?",

@@ -11,12 +11,15 @@ CREATE TABLE channels (
 	updated_at  TEXT NOT NULL
 );
 
+-- Keyed by external_id and stored in that key's B-tree (WITHOUT ROWID), so
+-- that a bootstrap finds the whole config in one page, not an index page
+-- and then a table page.
 CREATE TABLE configs (
-	id                 INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused
+	external_id        TEXT PRIMARY KEY NOT NULL,
+	id                 INTEGER NOT NULL UNIQUE,  -- the key of its bootstraps row
 	client_id          TEXT NOT NULL UNIQUE,
 	client_secret      BLOB NOT NULL,         -- sealed
 	name               TEXT NOT NULL DEFAULT '',
-	external_id        TEXT NOT NULL,
 	external_key       BLOB NOT NULL,         -- sealed
 	content            TEXT NOT NULL DEFAULT '',
 	client_cert        TEXT,
@@ -29,17 +32,17 @@ CREATE TABLE configs (
 	-- config_channels rows that a bootstrap reads with the row itself,
 	-- instead of a page of the link table. The store keeps both in step.
 	channel_ids        TEXT NOT NULL DEFAULT ''
-);
+) WITHOUT ROWID;
 
-CREATE UNIQUE INDEX configs_external_id ON configs(external_id);
 CREATE INDEX configs_created ON configs(created_at, client_id);
 
 -- When each config last bootstrapped (its last_bootstrap_at), apart from
 -- configs: recording a bootstrap then rewrites a 10-byte row of a table
 -- small enough to stay in the page cache, not a whole config on a random
 -- page of a large one. No foreign key, since checking it would read that
--- random page: deleteConfig deletes the row itself, and configs.id is
--- never reused.
+-- random page: deleteConfig deletes the row itself, and written bootstrap
+-- times are all written before any admin command runs, so an id freed by
+-- a deletion and given again never meets an old time.
 CREATE TABLE bootstraps (
 	config_id  INTEGER PRIMARY KEY,  -- configs.id
 	at         INTEGER NOT NULL      -- Unix time, seconds
