@@ -51,13 +51,14 @@ UNIT_SRC := $(sort $(wildcard test/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:test/unit/%.c=$(BUILD)/test/unit/%)
 INT_SRC := $(sort $(wildcard test/integration/test_*.c))
 INT_BIN := $(INT_SRC:test/integration/%.c=$(BUILD)/test/integration/%)
-TEST_COMMON := $(BUILD)/test/common/cu_main.o
+TEST_COMMON := $(BUILD)/test/common/cu_main.o $(BUILD)/test/common/tmpdir.o
 INT_COMMON := $(BUILD)/test/integration/harness.o
+ADMIN_ENV := $(BUILD)/test/common/admin_env.o
 
 .PHONY: all deps run test test-unit test-integration test-symbols test-san \
 	bench bench-import bench-core fuzz install uninstall clean
 .DELETE_ON_ERROR:
-.SECONDARY: $(TEST_COMMON) $(INT_COMMON)
+.SECONDARY: $(TEST_COMMON) $(INT_COMMON) $(ADMIN_ENV)
 
 all: $(PLUGIN)
 
@@ -75,7 +76,7 @@ deps:
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Ilib -MMD -MP -c $< -o $@
+	$(CC) $(ALL_CFLAGS) -Ilib -Itest/common -MMD -MP -c $< -o $@
 
 $(BUILD)/schema_sql.c: $(SCHEMA) schema/embed.sh
 	@mkdir -p $(dir $@)
@@ -95,7 +96,10 @@ $(PLUGIN): $(PLUGIN_OBJ) $(LIBA) plugin/exports.map
 
 $(BUILD)/test/unit/%: test/unit/%.c $(TEST_COMMON) $(LIBA)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Ilib -Itest/common -o $@ $< $(TEST_COMMON) $(LIBA) $(TEST_LIBS)
+	$(CC) $(ALL_CFLAGS) -Ilib -Itest/common -o $@ $< $(filter %.o,$^) $(LIBA) $(TEST_LIBS)
+
+# The admin tests share one fixture.
+$(BUILD)/test/unit/test_admin $(BUILD)/test/unit/test_admin_edit: $(ADMIN_ENV)
 
 $(BUILD)/test/integration/%: test/integration/%.c $(INT_COMMON) $(TEST_COMMON) $(LIBA)
 	@mkdir -p $(dir $@)
@@ -126,7 +130,7 @@ test-san:
 # trip and device bootstrap for each N, on one broker it starts itself; then
 # the fleet import script. bench-quick is the short run for development.
 BENCH_SRC := $(sort $(wildcard test/bench/*.c))
-BENCH_OBJ := $(BENCH_SRC:%.c=$(BUILD)/%.o)
+BENCH_OBJ := $(BENCH_SRC:%.c=$(BUILD)/%.o) $(BUILD)/test/common/tmpdir.o
 BENCH_BIN := $(BUILD)/test/bench/bench
 .PHONY: bench-quick
 
@@ -143,9 +147,9 @@ bench-quick: deps $(PLUGIN) $(BENCH_BIN)
 
 # The core alone, without a broker: the plugin's own cost per bootstrap.
 CORE_BENCH := $(BUILD)/test/bench/core/core_bench
-$(CORE_BENCH): test/bench/core/core_bench.c $(LIBA)
+$(CORE_BENCH): test/bench/core/core_bench.c $(BUILD)/test/common/tmpdir.o $(LIBA)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Ilib -o $@ $< $(LIBA) $(LIBS)
+	$(CC) $(ALL_CFLAGS) -Ilib -Itest/common -o $@ $< $(BUILD)/test/common/tmpdir.o $(LIBA) $(LIBS)
 
 bench-core: $(CORE_BENCH)
 	$(CORE_BENCH) 10000 200000

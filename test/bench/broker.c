@@ -4,9 +4,9 @@
  * itself, started, restarted on the same directory and port, and stopped.
  */
 #include "bench.h"
+#include "tmpdir.h"
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -326,31 +326,10 @@ double broker_start_ms(const bench_broker_t *b)
 	return ms;
 }
 
-/* Empties and removes the directory; it only ever holds plain files. */
-static void remove_dir(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *ent;
-	char path[BENCH_PATH_MAX];
-
-	if (d == NULL)
-		return;
-	while ((ent = readdir(d)) != NULL) {
-		if (strcmp(ent->d_name, ".") == 0 || strcmp(ent->d_name, "..") == 0)
-			continue;
-		if (snprintf(path, sizeof(path), "%s/%s", dir, ent->d_name) < (int)sizeof(path)
-				&& unlink(path) != 0)
-			fprintf(stderr, "bench: unlink %s: %s\n", path, strerror(errno));
-	}
-	closedir(d);
-	if (rmdir(dir) != 0)
-		fprintf(stderr, "bench: rmdir %s: %s\n", dir, strerror(errno));
-}
-
 void broker_cleanup(bench_broker_t *b)
 {
 	(void)broker_stop(b);
 	if (b->dir[0] != '\0')
-		remove_dir(b->dir);
+		tmpdir_remove(b->dir);
 	b->dir[0] = '\0';
 }

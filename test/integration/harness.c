@@ -1,7 +1,7 @@
 #include "harness.h"
+#include "tmpdir.h"
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <mosquitto.h>
@@ -24,7 +24,6 @@
 #define STOP_WAIT_MS 5000
 #define POLL_MS 20
 #define LOOP_SLICE_MS 20
-#define MAX_DIR_DEPTH 4
 
 static const char plugin_rel[] = "plugin/mosquitto_bootstrap.so";
 
@@ -105,38 +104,6 @@ int write_file_text(const char *path, const char *text)
 	size_t len = strlen(text);
 	int rc = fwrite(text, 1, len, f) == len ? 0 : -1;
 	if (fclose(f) != 0)
-		rc = -1;
-	return rc;
-}
-
-static int remove_tree(const char *path, int depth)
-{
-	if (depth > MAX_DIR_DEPTH)
-		return -1;
-	DIR *d = opendir(path);
-	if (d == NULL)
-		return -1;
-	int rc = 0;
-	struct dirent *e;
-	while ((e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		char sub[IT_PATH_MAX];
-		int n = snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-		if (n < 0 || (size_t)n >= sizeof sub) {
-			rc = -1;
-			continue;
-		}
-		struct stat st;
-		if (lstat(sub, &st) != 0)
-			rc = -1;
-		else if (S_ISDIR(st.st_mode))
-			rc |= remove_tree(sub, depth + 1);
-		else if (unlink(sub) != 0)
-			rc = -1;
-	}
-	closedir(d);
-	if (rmdir(path) != 0)
 		rc = -1;
 	return rc;
 }
@@ -479,7 +446,7 @@ void broker_cleanup(broker_t *b)
 {
 	broker_stop(b);
 	if (b->dir[0] != '\0' && getenv("IT_KEEP") == NULL)
-		remove_tree(b->dir, 0);
+		tmpdir_remove(b->dir);
 	b->dir[0] = '\0';
 }
 

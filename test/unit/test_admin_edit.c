@@ -6,10 +6,12 @@
  * Each test runs on a fresh database in its own temporary directory; the
  * certificate suite makes two RSA pairs with openssl once.
  */
-#define _GNU_SOURCE
+#define _GNU_SOURCE /* strcasestr */
 
 #include "admin.h"
 #include "core.h"
+#include "admin_env.h"
+#include "tmpdir.h"
 #include "cu_main.h"
 #include "store_int.h"
 #include "device.h"
@@ -18,7 +20,6 @@
 
 #include <CUnit/CUnit.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <jansson.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -31,11 +32,7 @@
 /* A test table entry named after its function. */
 #define T(fn) {#fn, fn}
 
-#define MAX_LINES 1024
-#define MAX_KEEP 256
 #define MAX_FILE 65536
-#define TMP_TEMPLATE "/tmp/bs-edit-XXXXXX"
-#define T0 ((time_t)1700000000)
 #define T0_TEXT "2023-11-14T22:13:20Z"
 #define T1 ((time_t)1700000600)
 #define T1_TEXT "2023-11-14T22:23:20Z"
@@ -44,214 +41,21 @@
 #define GIVEN_KEY "ek-given-0123456789abcdef"
 #define NEW_KEY "ek-new-Zq8Wm3Rt6Yp1Xc4Vb7"
 
-#define CHECK_CASE(cond, name) check_case((cond) != 0, (name), #cond, __LINE__)
-
-typedef struct {
-	char dir[64];
-	char db[128];
-	char err[512];
-	bs_core_t *core;
-	bs_admin_ctx_t ctx;
-	bs_admin_result_t last;
-	char *lines[MAX_LINES];
-	size_t nlines;
-	void *keep[MAX_KEEP];       /* freed by env_close */
-	size_t nkeep;
-	json_t *roots[MAX_KEEP];    /* parsed replies, released by env_close */
-	size_t nroots;
-} env_t;
-
-static env_t env;
-
 /* ---- environment -------------------------------------------------------- */
 
-static void check_case(int ok, const char *name, const char *cond, unsigned line)
-{
-	char msg[512];
-
-	snprintf(msg, sizeof(msg), "[%s] %s", name, cond);
-	CU_assertImplementation(ok ? CU_TRUE : CU_FALSE, line, msg, __FILE__, "",
-			CU_FALSE);
-}
-
-static void record_line(void *userdata, bs_log_level_t level, const char *line)
-{
-	env_t *e = userdata;
-
-	(void)level;
-	if (e->nlines < MAX_LINES)
-		e->lines[e->nlines++] = strdup(line);
-}
-
-static void clear_lines(void)
-{
-	for (size_t i = 0; i < env.nlines; i++)
-		free(env.lines[i]);
-	env.nlines = 0;
-}
-
 /* Frees p when the environment closes; returns p. */
-static void *keep(void *p)
-{
-	if (p != NULL && env.nkeep < MAX_KEEP)
-		env.keep[env.nkeep++] = p;
-	else if (p != NULL)
-		CU_FAIL("keep: too many buffers");
-	return p;
-}
-
-static int remove_entry(const char *path, const struct stat *sb, int flag,
-		struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void remove_tree(const char *dir)
-{
-	if (dir[0] != '\0')
-		nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static void env_close(void)
-{
-	bs_admin_result_free(&env.last);
-	bs_core_close(env.core);
-	clear_lines();
-	for (size_t i = 0; i < env.nkeep; i++)
-		free(env.keep[i]);
-	for (size_t i = 0; i < env.nroots; i++)
-		json_decref(env.roots[i]);
-	remove_tree(env.dir);
-	memset(&env, 0, sizeof(env));
-}
-
-static int open_core(void)
-{
-	bs_options_t o;
-	char keypath[128];
-	int rc;
-
-	snprintf(keypath, sizeof(keypath), "%s/master.key", env.dir);
-	if (bs_options_init(&o) != BS_OK)
-		return BS_ERR_INTERNAL;
-	rc = bs_options_set(&o, "db_path", env.db, env.err, sizeof(env.err));
-	if (rc == BS_OK)
-		rc = bs_options_set(&o, "key_file", keypath, env.err, sizeof(env.err));
-	if (rc == BS_OK)
-		rc = bs_options_set(&o, "admin_users", "admin", env.err, sizeof(env.err));
-	if (rc == BS_OK)
-		rc = bs_options_finish(&o, env.err, sizeof(env.err));
-	if (rc == BS_OK)
-		rc = bs_core_open(&o, record_line, &env, &env.core, env.err,
-				sizeof(env.err));
-	bs_options_free(&o);
-	return rc;
-}
 
 /* A fresh directory and database; the admin is "admin" on "admin-cli". */
-static void env_open(void)
-{
-	env_close();
-	snprintf(env.dir, sizeof(env.dir), TMP_TEMPLATE);
-	if (mkdtemp(env.dir) == NULL) {
-		env.dir[0] = '\0';
-		CU_FAIL_FATAL("mkdtemp");
-	}
-	snprintf(env.db, sizeof(env.db), "%s/bootstrap.db", env.dir);
-	env.ctx.username = "admin";
-	env.ctx.client_id = "admin-cli";
-	env.ctx.now = T0;
-	CU_ASSERT_EQUAL_FATAL(open_core(), BS_OK);
-}
-
-static int suite_clean(void)
-{
-	env_close();
-	return 0;
-}
 
 /* ---- running commands --------------------------------------------------- */
 
 /* Runs a raw payload; returns the responses array (owned by env). */
-static json_t *run_raw(const void *payload, size_t len)
-{
-	json_t *root;
-
-	bs_admin_result_free(&env.last);
-	CU_ASSERT_EQUAL_FATAL(bs_admin_handle(env.core, &env.ctx, payload, len,
-			&env.last), BS_OK);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(env.last.payload);
-	root = json_loadb(env.last.payload, env.last.payloadlen, 0, NULL);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(root);
-	if (env.nroots >= MAX_KEEP) {
-		json_decref(root);
-		CU_FAIL_FATAL("too many replies in one test");
-	}
-	env.roots[env.nroots++] = root;
-	CU_ASSERT_TRUE_FATAL(json_is_array(json_object_get(root, "responses")));
-	return json_object_get(root, "responses");
-}
 
 /* Runs {"commands": cmds} (cmds is stolen). */
-static json_t *run_batch(json_t *cmds)
-{
-	json_t *root = json_pack("{s:o}", "commands", cmds);
-	char *text = root ? json_dumps(root, JSON_COMPACT) : NULL;
-	json_t *list;
-
-	json_decref(root);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
-	list = run_raw(text, strlen(text));
-	free(text);
-	return list;
-}
 
 /* Runs one command (stolen); returns its response, the only one. */
-static json_t *run1(json_t *cmd)
-{
-	json_t *list = run_batch(json_pack("[o]", cmd));
-
-	CU_ASSERT_EQUAL_FATAL(json_array_size(list), 1);
-	return json_array_get(list, 0);
-}
-
-static const char *str(json_t *obj, const char *key)
-{
-	return json_string_value(json_object_get(obj, key));
-}
-
-static int str_is(json_t *obj, const char *key, const char *want)
-{
-	const char *got = str(obj, key);
-
-	return got != NULL && strcmp(got, want) == 0;
-}
 
 /* The data of a successful response. */
-static json_t *ok_data(json_t *resp)
-{
-	json_t *data = json_object_get(resp, "data");
-
-	CU_ASSERT_PTR_NULL(json_object_get(resp, "error"));
-	if (json_object_get(resp, "error") != NULL)
-		fprintf(stderr, "\n  unexpected error: %s: %s\n", str(resp, "error"),
-				str(resp, "message"));
-	CU_ASSERT_TRUE_FATAL(json_is_object(data));
-	return data;
-}
-
-static void expect_error(json_t *resp, const char *code, const char *name)
-{
-	CHECK_CASE(str_is(resp, "error", code), name);
-	CHECK_CASE(json_object_get(resp, "data") == NULL, name);
-	CHECK_CASE(json_is_string(json_object_get(resp, "message")), name);
-	if (!str_is(resp, "error", code))
-		fprintf(stderr, "\n  [%s] want %s, got %s\n", name, code,
-				str(resp, "error") ? str(resp, "error") : "success");
-}
 
 static json_t *get_config(const char *client_id)
 {
@@ -262,12 +66,6 @@ static json_t *get_config(const char *client_id)
 static json_t *get_channel(const char *id)
 {
 	return run1(json_pack("{s:s, s:s}", "command", "getChannel", "id", id));
-}
-
-static json_t *create_channel(const char *id, const char *name)
-{
-	return run1(json_pack("{s:s, s:s, s:s}", "command", "createChannel",
-			"id", id, "name", name));
 }
 
 /* createConfig with a client_id, an external_id, a given key and channels
@@ -325,24 +123,6 @@ static const char *channel_ids(json_t *channels)
 
 /* The plugin holds its database exclusively while it is open, so raw
  * checks go through its own connection then, and open the file otherwise. */
-static sqlite3 *raw_conn(void)
-{
-	sqlite3 *db = NULL;
-
-	if (env.core != NULL)
-		return env.core->store->db;
-	if (sqlite3_open_v2(env.db, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
-		sqlite3_close(db);
-		return NULL;
-	}
-	return db;
-}
-
-static void raw_release(sqlite3 *db)
-{
-	if (env.core == NULL || db != env.core->store->db)
-		sqlite3_close(db);
-}
 
 static const char *snapshot(void)
 {
@@ -365,50 +145,11 @@ static const char *snapshot(void)
 	return out;
 }
 
-static int is_audit(const char *line)
-{
-	return strncmp(line, "audit:", 6) == 0;
-}
-
-static size_t count_audit(void)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < env.nlines; i++)
-		n += is_audit(env.lines[i]) ? 1 : 0;
-	return n;
-}
-
 /* The i-th audit line, or "" when there are fewer. */
-static const char *audit_line(size_t want)
-{
-	for (size_t i = 0, n = 0; i < env.nlines; i++) {
-		if (is_audit(env.lines[i]) && n++ == want)
-			return env.lines[i];
-	}
-	return "";
-}
 
 /* 1 when no log line contains text. */
-static int log_free_of(const char *text)
-{
-	for (size_t i = 0; i < env.nlines; i++) {
-		if (strstr(env.lines[i], text) != NULL)
-			return 0;
-	}
-	return 1;
-}
 
 /* n copies of c, NUL-terminated, freed with the environment. */
-static char *repeat(char c, size_t n)
-{
-	char *s = keep(malloc(n + 1));
-
-	CU_ASSERT_PTR_NOT_NULL_FATAL(s);
-	memset(s, c, n);
-	s[n] = '\0';
-	return s;
-}
 
 /* ---- listChannels ------------------------------------------------------- */
 
@@ -1342,13 +1083,12 @@ static int certs_init(void)
 	char dir[64];
 	int rc;
 
-	snprintf(dir, sizeof(dir), TMP_TEMPLATE);
-	if (mkdtemp(dir) == NULL)
+	if (tmpdir_make(dir, sizeof(dir), "/tmp/bs-edit-XXXXXX") != 0)
 		return -1;
 	rc = make_pair(dir, "pair-a", &pair_a);
 	if (rc == 0)
 		rc = make_pair(dir, "pair-b", &pair_b);
-	remove_tree(dir);
+	tmpdir_remove(dir);
 	return rc;
 }
 

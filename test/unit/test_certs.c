@@ -5,6 +5,7 @@
  */
 #include "certs.h"
 #include "cu_main.h"
+#include "tmpdir.h"
 #include "error.h"
 
 #include <CUnit/CUnit.h>
@@ -84,9 +85,7 @@ static int suite_init(void)
 
 static int suite_clean(void)
 {
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return tmpdir_remove(tmpdir);
 }
 
 /* Reads a generated file into a buffer of its exact size. */

@@ -6,13 +6,13 @@
 #include "admin.h"
 #include "core.h"
 #include "cu_main.h"
+#include "tmpdir.h"
 #include "device.h"
 #include "error.h"
 #include "model.h"
 #include "options.h"
 
 #include <CUnit/CUnit.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <stdbool.h>
@@ -37,7 +37,6 @@
 #define RES "bootstrap/res"
 #define GOOD_REQ "{\"external_id\":\"" EXT "\",\"external_key\":\"" KEY "\",\"id\":\"r1\"}"
 #define NOW ((time_t)1767323045)
-#define MAX_DIR_ENTRIES 1000
 #define MAX_FILE 65536
 
 /* Compares two strings, either may be NULL, and says which differed. */
@@ -63,24 +62,6 @@ static fixture_t fx;
 
 /* ---- fixture ------------------------------------------------------------ */
 
-static void remove_dir(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	char path[300];
-
-	if (d == NULL)
-		return;
-	for (int i = 0; i < MAX_DIR_ENTRIES && (e = readdir(d)) != NULL; i++) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-		unlink(path);
-	}
-	closedir(d);
-	rmdir(dir);
-}
-
 static void forget_reply(void)
 {
 	bs_reply_free(&fx.reply);
@@ -96,7 +77,7 @@ static void fx_close(void)
 	forget_reply();
 	bs_core_close(fx.core);
 	fx.core = NULL;
-	remove_dir(fx.dir);
+	tmpdir_remove(fx.dir);
 	fx.open = false;
 }
 

@@ -8,6 +8,7 @@
 #include "core.h"
 #include "cu_main.h"
 #include "store_int.h"
+#include "tmpdir.h"
 #include "error.h"
 #include "model.h"
 #include "options.h"
@@ -15,7 +16,6 @@
 
 #include <CUnit/CUnit.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,15 +58,6 @@ static void record_line(void *userdata, bs_log_level_t level, const char *line)
 	(void)level;
 	if (e->nlines < MAX_LINES)
 		e->lines[e->nlines++] = strdup(line);
-}
-
-static int remove_entry(const char *path, const struct stat *sb, int flag,
-		struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
 }
 
 static void env_path(char *out, size_t outlen, const char *name)
@@ -112,8 +103,7 @@ static void env_close(void)
 	for (size_t i = 0; i < env.nlines; i++)
 		free(env.lines[i]);
 	env.nlines = 0;
-	if (env.dir[0] != '\0')
-		nftw(env.dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	tmpdir_remove(env.dir);
 	memset(&env, 0, sizeof(env));
 }
 

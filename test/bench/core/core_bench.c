@@ -7,13 +7,11 @@
  *
  *   core_bench [N configs, default 10000] [requests, default 200000]
  */
-#define _GNU_SOURCE /* nftw */
-
 #include "admin.h"
 #include "device.h"
 #include "error.h"
+#include "tmpdir.h"
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,15 +120,6 @@ static long bootstrap(bs_core_t *core, long n, long requests)
 	return bad;
 }
 
-static int remove_entry(const char *path, const struct stat *sb, int flag,
-		struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 int main(int argc, char **argv)
 {
 	long n = argc > 1 ? atol(argv[1]) : 10000;
@@ -160,6 +149,6 @@ int main(int argc, char **argv)
 	rc = bad != 0;
 out:
 	bs_core_close(core);
-	nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+	tmpdir_remove(dir);
 	return rc;
 }
