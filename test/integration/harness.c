@@ -897,6 +897,30 @@ char *admin_err(const broker_t *b, json_t *cmd)
 	return copy;
 }
 
+json_t *admin_cmd_by(const char *command, const char *field, const char *value)
+{
+	return json_pack("{ss ss}", "command", command, field, value);
+}
+
+json_t *admin_ok_take(const broker_t *b, json_t *cmd)
+{
+	json_t *data = cmd != NULL ? admin_ok(b, cmd) : NULL;
+	json_decref(cmd);
+	return data;
+}
+
+char *admin_err_take(const broker_t *b, json_t *cmd)
+{
+	char *e = cmd != NULL ? admin_err(b, cmd) : NULL;
+	json_decref(cmd);
+	return e;
+}
+
+json_t *admin_get_config(const broker_t *b, const char *field, const char *value)
+{
+	return admin_ok_take(b, admin_cmd_by("getConfig", field, value));
+}
+
 /* ---- configs ---------------------------------------------------------- */
 
 const char *jstr(const json_t *obj, const char *key)

@@ -164,6 +164,16 @@ json_t *admin_ok(const broker_t *b, json_t *cmd);
 /* The "error" code of a failed command (malloc()ed), or NULL. */
 char *admin_err(const broker_t *b, json_t *cmd);
 
+/* {"command": command, field: value} (new reference). */
+json_t *admin_cmd_by(const char *command, const char *field, const char *value);
+
+/* admin_ok and admin_err on a command they take (stolen; NULL gives NULL). */
+json_t *admin_ok_take(const broker_t *b, json_t *cmd);
+char *admin_err_take(const broker_t *b, json_t *cmd);
+
+/* getConfig by field (client_id or external_id): its data, or NULL. */
+json_t *admin_get_config(const broker_t *b, const char *field, const char *value);
+
 /* ---- configs ---------------------------------------------------------- */
 
 typedef struct {

@@ -34,30 +34,9 @@ static int suite_clean(void)
 
 /* ---- helpers ---------------------------------------------------------- */
 
-static json_t *cmd_by(const char *command, const char *field, const char *value)
-{
-	return json_pack("{ss ss}", "command", command, field, value);
-}
-
-/* Runs a command built by the caller (stolen) and returns its data. */
-static json_t *ok_new(json_t *cmd)
-{
-	json_t *data = cmd != NULL ? admin_ok(&B, cmd) : NULL;
-	json_decref(cmd);
-	return data;
-}
-
-/* Runs a command (stolen) and returns its error code (malloc()ed). */
-static char *err_new(json_t *cmd)
-{
-	char *e = cmd != NULL ? admin_err(&B, cmd) : NULL;
-	json_decref(cmd);
-	return e;
-}
-
 static void check_err_new(json_t *cmd, const char *code)
 {
-	char *e = err_new(cmd);
+	char *e = admin_err_take(&B, cmd);
 	CHECK_STR(e, code);
 	free(e);
 }
@@ -98,7 +77,7 @@ static json_t *new_channel(void)
 	json_t *cmd = json_pack("{ss ss s{si}}", "command", "createChannel",
 			"name", name, "metadata", "floor", 3);
 	free(name);
-	return ok_new(cmd);
+	return admin_ok_take(&B, cmd);
 }
 
 /* createConfig with external_id and extra fields (borrowed, may be NULL). */
@@ -110,12 +89,7 @@ static json_t *create_config(const char *external_id, json_t *extra)
 		json_decref(cmd);
 		return NULL;
 	}
-	return ok_new(cmd);
-}
-
-static json_t *get_config(const char *field, const char *value)
-{
-	return ok_new(cmd_by("getConfig", field, value));
+	return admin_ok_take(&B, cmd);
 }
 
 /* ---- channels --------------------------------------------------------- */
@@ -130,7 +104,7 @@ static void test_create_channel_then_get_channel_returns_it(void)
 	CHECK(jstr(ch, "name") != NULL);
 	CHECK(json_integer_value(json_object_get(json_object_get(ch, "metadata"),
 					"floor")) == 3);
-	json_t *got = id != NULL ? ok_new(cmd_by("getChannel", "id", id)) : NULL;
+	json_t *got = id != NULL ? admin_ok_take(&B, admin_cmd_by("getChannel", "id", id)) : NULL;
 	CHECK(got != NULL && json_equal(got, ch));
 	json_decref(got);
 	json_decref(ch);
@@ -188,7 +162,7 @@ static void test_get_config_hides_secrets_but_shows_has_client_key(void)
 	json_t *extra = cert != NULL
 		? json_pack("{ss ss}", "client_cert", cert, "client_key", key) : NULL;
 	json_t *cfg = ext != NULL && extra != NULL ? create_config(ext, extra) : NULL;
-	json_t *got = cfg != NULL ? get_config("client_id", jstr(cfg, "client_id")) : NULL;
+	json_t *got = cfg != NULL ? admin_get_config(&B, "client_id", jstr(cfg, "client_id")) : NULL;
 	if (CHECK(cfg != NULL && got != NULL)) {
 		CHECK(json_object_get(got, "external_key") == NULL);
 		CHECK(json_object_get(got, "client_key") == NULL);
@@ -209,8 +183,8 @@ static void test_get_config_by_client_id_and_by_external_id(void)
 	if (!CHECK(cfg != NULL))
 		goto out;
 	const char *id = jstr(cfg, "client_id");
-	json_t *a = get_config("client_id", id);
-	json_t *b = get_config("external_id", ext);
+	json_t *a = admin_get_config(&B, "client_id", id);
+	json_t *b = admin_get_config(&B, "external_id", ext);
 	CHECK(a != NULL && b != NULL);
 	CHECK_STR(jstr(a, "client_id"), id);
 	CHECK_STR(jstr(b, "client_id"), id);
@@ -229,13 +203,13 @@ static void test_enable_and_disable_change_state(void)
 	if (!CHECK(cfg != NULL))
 		goto out;
 	const char *id = jstr(cfg, "client_id");
-	json_t *on = ok_new(cmd_by("enableConfig", "client_id", id));
+	json_t *on = admin_ok_take(&B, admin_cmd_by("enableConfig", "client_id", id));
 	CHECK_STR(jstr(on, "state"), "enabled");
-	json_t *seen = get_config("client_id", id);
+	json_t *seen = admin_get_config(&B, "client_id", id);
 	CHECK_STR(jstr(seen, "state"), "enabled");
-	json_t *off = ok_new(cmd_by("disableConfig", "client_id", id));
+	json_t *off = admin_ok_take(&B, admin_cmd_by("disableConfig", "client_id", id));
 	CHECK_STR(jstr(off, "state"), "disabled");
-	json_t *seen2 = get_config("client_id", id);
+	json_t *seen2 = admin_get_config(&B, "client_id", id);
 	CHECK_STR(jstr(seen2, "state"), "disabled");
 	json_decref(seen2);
 	json_decref(off);
@@ -253,11 +227,11 @@ static void test_delete_config_then_get_config_is_not_found(void)
 	if (!CHECK(cfg != NULL))
 		goto out;
 	const char *id = jstr(cfg, "client_id");
-	json_t *del = ok_new(cmd_by("deleteConfig", "client_id", id));
+	json_t *del = admin_ok_take(&B, admin_cmd_by("deleteConfig", "client_id", id));
 	CHECK(json_is_object(del) && json_object_size(del) == 0);
 	json_decref(del);
-	check_err_new(cmd_by("getConfig", "client_id", id), "not_found");
-	check_err_new(cmd_by("getConfig", "external_id", ext), "not_found");
+	check_err_new(admin_cmd_by("getConfig", "client_id", id), "not_found");
+	check_err_new(admin_cmd_by("getConfig", "external_id", ext), "not_found");
 out:
 	json_decref(cfg);
 	free(ext);
@@ -271,7 +245,7 @@ static void test_duplicate_external_id_is_conflict(void)
 		json_t *cmd = json_pack("{ss ss}", "command", "createConfig",
 				"external_id", ext);
 		check_err_new(cmd, "conflict");
-		json_t *still = get_config("external_id", ext);
+		json_t *still = admin_get_config(&B, "external_id", ext);
 		CHECK_STR(jstr(still, "client_id"), jstr(cfg, "client_id"));
 		json_decref(still);
 	}
@@ -284,11 +258,11 @@ static void test_unknown_channel_creates_nothing(void)
 	char *ext = unique_name("nochan");
 	json_t *cmd = json_pack("{ss ss s[{ss}]}", "command", "createConfig",
 			"external_id", ext, "channels", "id", "no-such-channel");
-	char *e = err_new(cmd);
+	char *e = admin_err_take(&B, cmd);
 	CHECK(e != NULL && (strcmp(e, "not_found") == 0 ||
 				strcmp(e, "invalid_request") == 0));
 	free(e);
-	check_err_new(cmd_by("getConfig", "external_id", ext), "not_found");
+	check_err_new(admin_cmd_by("getConfig", "external_id", ext), "not_found");
 	free(ext);
 }
 
@@ -324,7 +298,7 @@ static void test_batch_failure_in_middle_keeps_order_and_applies_rest(void)
 	CHECK_STR(jstr(r2, "command"), "createConfig");
 	CHECK_STR(jstr(r2, "correlationData"), "3");
 	CHECK(json_object_get(r2, "error") == NULL);
-	json_t *made = get_config("external_id", ext);
+	json_t *made = admin_get_config(&B, "external_id", ext);
 	CHECK(made != NULL);
 	json_decref(made);
 out:
@@ -400,7 +374,7 @@ static void outsider_has_no_effect(const char *user, const char *pass)
 	CHECK(client_publish(c, "$CONTROL/bootstrap/v1", text, (int)strlen(text),
 				&o) >= 0);
 	CHECK(client_expect_none(c, IT_QUIET_MS));
-	check_err_new(cmd_by("getConfig", "external_id", ext), "not_found");
+	check_err_new(admin_cmd_by("getConfig", "external_id", ext), "not_found");
 	CHECK(client_expect_none(c, IT_QUIET_MS));
 out:
 	free(text);

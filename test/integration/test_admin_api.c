@@ -38,30 +38,9 @@ static const char *str_or(const char *s, const char *dflt)
 	return s != NULL ? s : dflt;
 }
 
-static json_t *cmd_by(const char *command, const char *field, const char *value)
-{
-	return json_pack("{ss ss}", "command", command, field, value);
-}
-
-/* Runs a command (stolen) and returns its data. */
-static json_t *ok_new(json_t *cmd)
-{
-	json_t *data = cmd != NULL ? admin_ok(&B, cmd) : NULL;
-	json_decref(cmd);
-	return data;
-}
-
-/* Runs a command (stolen) and returns its error code (malloc()ed). */
-static char *err_new(json_t *cmd)
-{
-	char *e = cmd != NULL ? admin_err(&B, cmd) : NULL;
-	json_decref(cmd);
-	return e;
-}
-
 static bool check_err_new(json_t *cmd, const char *code)
 {
-	char *e = err_new(cmd);
+	char *e = admin_err_take(&B, cmd);
 	bool ok = CHECK_STR(e, code);
 	free(e);
 	return ok;
@@ -97,7 +76,7 @@ static json_t *create_channel(const char *id, const char *name)
 			"name", name, "metadata", "site", "lab");
 	if (cmd != NULL && id != NULL)
 		json_object_set_new(cmd, "id", json_string(id));
-	return ok_new(cmd);
+	return admin_ok_take(&B, cmd);
 }
 
 /* createConfig for external_id with extra fields (borrowed, may be NULL). */
@@ -109,12 +88,7 @@ static json_t *create_config(const char *external_id, json_t *extra)
 		json_decref(cmd);
 		return NULL;
 	}
-	return ok_new(cmd);
-}
-
-static json_t *get_config(const char *client_id)
-{
-	return ok_new(cmd_by("getConfig", "client_id", client_id));
+	return admin_ok_take(&B, cmd);
 }
 
 /* modifyConfig of client_id with the fields of change (borrowed). */
@@ -132,7 +106,7 @@ static json_t *modify_cmd(const char *client_id, json_t *change)
 /* The "total" of a list command without filters; -1 on failure. */
 static long list_total(const char *command)
 {
-	json_t *data = ok_new(json_pack("{ss si}", "command", command, "limit", 1));
+	json_t *data = admin_ok_take(&B, json_pack("{ss si}", "command", command, "limit", 1));
 	json_t *t = json_object_get(data, "total");
 	long n = json_is_integer(t) ? (long)json_integer_value(t) : -1;
 	json_decref(data);
@@ -231,7 +205,7 @@ static void test_create_channel_with_given_id_is_returned_by_get_channel(void)
 	CHECK_STR(jstr(ch, "id"), id);
 	CHECK_STR(jstr(ch, "name"), "Telemetry");
 	CHECK_STR(jstr(json_object_get(ch, "metadata"), "site"), "lab");
-	json_t *got = ok_new(cmd_by("getChannel", "id", id));
+	json_t *got = admin_ok_take(&B, admin_cmd_by("getChannel", "id", id));
 	CHECK(got != NULL && json_equal(got, ch));
 	json_decref(got);
 out:
@@ -252,7 +226,7 @@ static void test_create_channel_bad_fields_are_invalid_request(void)
 		goto out;
 	for (size_t i = 0; i < 6; i++)
 		CHECK_STR(resp_error(rs, i), "invalid_request");
-	check_err_new(cmd_by("getChannel", "id", "a/b"), "not_found");
+	check_err_new(admin_cmd_by("getChannel", "id", "a/b"), "not_found");
 out:
 	json_decref(rs);
 }
@@ -265,7 +239,7 @@ static void test_create_channel_with_existing_id_is_conflict(void)
 		json_t *cmd = json_pack("{ss ss ss}", "command", "createChannel",
 				"id", id, "name", "second");
 		check_err_new(cmd, "conflict");
-		json_t *got = ok_new(cmd_by("getChannel", "id", id));
+		json_t *got = admin_ok_take(&B, admin_cmd_by("getChannel", "id", id));
 		CHECK_STR(jstr(got, "name"), "first");
 		json_decref(got);
 	}
@@ -275,7 +249,7 @@ static void test_create_channel_with_existing_id_is_conflict(void)
 
 static void test_get_channel_unknown_is_not_found_and_missing_id_invalid(void)
 {
-	check_err_new(cmd_by("getChannel", "id", "no-such-channel"), "not_found");
+	check_err_new(admin_cmd_by("getChannel", "id", "no-such-channel"), "not_found");
 	check_err_new(json_pack("{ss}", "command", "getChannel"), "invalid_request");
 	check_err_new(json_pack("{ss si}", "command", "getChannel", "id", 7),
 			"invalid_request");
@@ -301,7 +275,7 @@ static bool create_channels(char **ids, size_t n)
 /* Adds the ids of one listChannels page to seen; false on a repeat. */
 static bool collect_page(json_t *seen, long offset, long limit, long total)
 {
-	json_t *data = ok_new(json_pack("{ss si si}", "command", "listChannels",
+	json_t *data = admin_ok_take(&B, json_pack("{ss si si}", "command", "listChannels",
 				"offset", (int)offset, "limit", (int)limit));
 	json_t *list = json_object_get(data, "channels");
 	long want = total - offset < limit ? total - offset : limit;
@@ -329,7 +303,7 @@ static void test_list_channels_pages_cover_every_channel_once(void)
 	json_t *seen = json_object();
 	if (!CHECK(create_channels(ids, N)))
 		goto out;
-	json_t *first = ok_new(json_pack("{ss}", "command", "listChannels"));
+	json_t *first = admin_ok_take(&B, json_pack("{ss}", "command", "listChannels"));
 	long total = (long)json_integer_value(json_object_get(first, "total"));
 	CHECK(total >= N);
 	CHECK(json_integer_value(json_object_get(first, "offset")) == 0);
@@ -375,16 +349,16 @@ static void test_modify_channel_changes_name_and_metadata(void)
 	json_t *ch = id != NULL ? create_channel(id, "before") : NULL;
 	if (!CHECK(ch != NULL))
 		goto out;
-	json_t *mod = ok_new(json_pack("{ss ss ss s{ss}}", "command", "modifyChannel",
+	json_t *mod = admin_ok_take(&B, json_pack("{ss ss ss s{ss}}", "command", "modifyChannel",
 				"id", id, "name", "after", "metadata", "unit", "C"));
 	CHECK_STR(jstr(mod, "id"), id);
 	CHECK_STR(jstr(mod, "name"), "after");
 	json_t *meta = json_object_get(mod, "metadata");
 	CHECK(json_object_size(meta) == 1 && jstr(meta, "unit") != NULL);
-	json_t *only = ok_new(json_pack("{ss ss ss}", "command", "modifyChannel",
+	json_t *only = admin_ok_take(&B, json_pack("{ss ss ss}", "command", "modifyChannel",
 				"id", id, "name", "again"));
 	CHECK_STR(jstr(json_object_get(only, "metadata"), "unit"), "C");
-	json_t *got = ok_new(cmd_by("getChannel", "id", id));
+	json_t *got = admin_ok_take(&B, admin_cmd_by("getChannel", "id", id));
 	CHECK(got != NULL && json_equal(got, only));
 	json_decref(got);
 	json_decref(only);
@@ -405,7 +379,7 @@ static void test_modify_channel_unknown_is_not_found_and_bad_name_invalid(void)
 	if (CHECK(ch != NULL)) {
 		check_err_new(json_pack("{ss ss si}", "command", "modifyChannel",
 					"id", id, "name", 5), "invalid_request");
-		json_t *got = ok_new(cmd_by("getChannel", "id", id));
+		json_t *got = admin_ok_take(&B, admin_cmd_by("getChannel", "id", id));
 		CHECK(got != NULL && json_equal(got, ch));
 		json_decref(got);
 	}
@@ -437,12 +411,12 @@ static void test_delete_channel_removes_it_from_every_config(void)
 	long before = list_total("listChannels");
 	if (!CHECK(a != NULL && b != NULL && ida != NULL && idb != NULL))
 		goto out;
-	json_t *del = ok_new(cmd_by("deleteChannel", "id", c1));
+	json_t *del = admin_ok_take(&B, admin_cmd_by("deleteChannel", "id", c1));
 	CHECK(json_is_object(del) && json_object_size(del) == 0);
 	json_decref(del);
-	check_err_new(cmd_by("getChannel", "id", c1), "not_found");
+	check_err_new(admin_cmd_by("getChannel", "id", c1), "not_found");
 	CHECK(list_total("listChannels") == before - 1);
-	json_t *ga = get_config(ida), *gb = get_config(idb);
+	json_t *ga = admin_get_config(&B, "client_id", ida), *gb = admin_get_config(&B, "client_id", idb);
 	CHECK(has_channels(ga, second, 1));
 	CHECK(has_channels(gb, NULL, 0));
 	json_decref(ga);
@@ -460,7 +434,7 @@ out:
 
 static void test_delete_channel_unknown_is_not_found(void)
 {
-	check_err_new(cmd_by("deleteChannel", "id", "no-such-channel"), "not_found");
+	check_err_new(admin_cmd_by("deleteChannel", "id", "no-such-channel"), "not_found");
 	check_err_new(json_pack("{ss}", "command", "deleteChannel"), "invalid_request");
 }
 
@@ -505,7 +479,7 @@ static void test_create_config_with_every_field_returns_them(void)
 	check_full_config(cfg, id, ext, chan);
 	CHECK(jstr(cfg, "external_key") != NULL && strlen(jstr(cfg, "external_key")) >= 8);
 	CHECK(jstr(cfg, "client_secret") != NULL && jstr(cfg, "client_secret")[0] != '\0');
-	json_t *got = get_config(id);
+	json_t *got = admin_get_config(&B, "client_id", id);
 	json_t *want = json_deep_copy(cfg);
 	json_object_del(want, "external_key");
 	CHECK(got != NULL && json_equal(got, want));
@@ -550,7 +524,7 @@ static void test_create_config_bad_fields_are_invalid_request(void)
 			"{\"command\":\"createConfig\",\"external_id\":\"bad-name\",\"name\":7}");
 	check_all_invalid(rs, 12, before);
 	json_decref(rs);
-	check_err_new(cmd_by("getConfig", "external_id", "bad-key"), "not_found");
+	check_err_new(admin_cmd_by("getConfig", "external_id", "bad-key"), "not_found");
 }
 
 static void test_create_config_oversized_or_mismatched_fields_are_invalid(void)
@@ -592,8 +566,8 @@ static void test_create_config_duplicate_ids_are_conflict(void)
 	check_err_new(same_ext, "conflict");
 	check_err_new(same_id, "conflict");
 	CHECK(list_total("listConfigs") == before);
-	check_err_new(cmd_by("getConfig", "client_id", id2), "not_found");
-	check_err_new(cmd_by("getConfig", "external_id", ext2), "not_found");
+	check_err_new(admin_cmd_by("getConfig", "client_id", id2), "not_found");
+	check_err_new(admin_cmd_by("getConfig", "external_id", ext2), "not_found");
 out:
 	json_decref(cfg);
 	json_decref(extra);
@@ -618,15 +592,15 @@ static void test_get_config_by_either_id_and_its_errors(void)
 	json_t *cfg = create_config(ext, NULL);
 	if (!CHECK(cfg != NULL))
 		goto out;
-	json_t *a = get_config(jstr(cfg, "client_id"));
-	json_t *b = ok_new(cmd_by("getConfig", "external_id", ext));
+	json_t *a = admin_get_config(&B, "client_id", jstr(cfg, "client_id"));
+	json_t *b = admin_ok_take(&B, admin_cmd_by("getConfig", "external_id", ext));
 	CHECK(a != NULL && b != NULL && json_equal(a, b));
 	CHECK(json_object_get(a, "external_key") == NULL);
 	CHECK_STR(jstr(a, "client_secret"), jstr(cfg, "client_secret"));
 	json_decref(a);
 	json_decref(b);
-	check_err_new(cmd_by("getConfig", "client_id", "no-such-client"), "not_found");
-	check_err_new(cmd_by("getConfig", "external_id", "no-such-ext"), "not_found");
+	check_err_new(admin_cmd_by("getConfig", "client_id", "no-such-client"), "not_found");
+	check_err_new(admin_cmd_by("getConfig", "external_id", "no-such-ext"), "not_found");
 	check_err_new(json_pack("{ss}", "command", "getConfig"), "invalid_request");
 	check_err_new(json_pack("{ss si}", "command", "getConfig", "client_id", 3),
 			"invalid_request");
@@ -657,15 +631,15 @@ static void test_modify_config_changes_name_content_and_channels(void)
 		goto out;
 	json_t *change = json_pack("{ss ss s[{ss}{ss}]}", "name", "New name",
 			"content", "x=1", "channels", "id", c2, "id", c1);
-	json_t *mod = ok_new(modify_cmd(id, change));
+	json_t *mod = admin_ok_take(&B, modify_cmd(id, change));
 	CHECK_STR(jstr(mod, "name"), "New name");
 	CHECK_STR(jstr(mod, "content"), "x=1");
 	CHECK(has_channels(mod, both, 2));
 	CHECK(json_object_get(mod, "external_key") == NULL);
-	json_t *got = get_config(id);
+	json_t *got = admin_get_config(&B, "client_id", id);
 	CHECK(got != NULL && json_equal(got, mod));
 	json_t *none = json_pack("{s[]}", "channels");
-	json_t *emptied = ok_new(modify_cmd(id, none));
+	json_t *emptied = admin_ok_take(&B, modify_cmd(id, none));
 	CHECK(has_channels(emptied, NULL, 0));
 	CHECK_STR(jstr(emptied, "name"), "New name");
 	json_decref(emptied);
@@ -690,16 +664,16 @@ static void test_modify_config_null_or_empty_clears_certificates_and_key(void)
 	if (!CHECK(id != NULL))
 		goto out;
 	json_t *nokey = json_pack("{sn}", "client_key");
-	json_t *a = ok_new(modify_cmd(id, nokey));
+	json_t *a = admin_ok_take(&B, modify_cmd(id, nokey));
 	CHECK(json_is_false(json_object_get(a, "has_client_key")));
 	CHECK_STR(jstr(a, "client_cert"), cert);
 	json_t *nocert = json_pack("{ss sn}", "client_cert", "", "ca_cert");
-	json_t *b = ok_new(modify_cmd(id, nocert));
+	json_t *b = admin_ok_take(&B, modify_cmd(id, nocert));
 	CHECK(b != NULL && unset(b, "client_cert") && unset(b, "ca_cert"));
-	json_t *got = get_config(id);
+	json_t *got = admin_get_config(&B, "client_id", id);
 	CHECK(got != NULL && unset(got, "client_cert") && unset(got, "ca_cert") &&
 			json_is_false(json_object_get(got, "has_client_key")));
-	json_t *c = ok_new(modify_cmd(id, full));
+	json_t *c = admin_ok_take(&B, modify_cmd(id, full));
 	CHECK(json_is_true(json_object_get(c, "has_client_key")));
 	CHECK_STR(jstr(c, "client_cert"), cert);
 	json_decref(c);
@@ -749,15 +723,15 @@ static void test_modify_config_new_external_key_is_shown_once_and_used(void)
 	json_t *extra = json_pack("{ss}", "external_key", "old-key-0123456789");
 	json_t *cfg = create_config(ext, extra);
 	const char *id = jstr(cfg, "client_id");
-	json_t *on = id != NULL ? ok_new(cmd_by("enableConfig", "client_id", id)) : NULL;
+	json_t *on = id != NULL ? admin_ok_take(&B, admin_cmd_by("enableConfig", "client_id", id)) : NULL;
 	if (!CHECK(on != NULL))
 		goto out;
 	json_t *change = json_pack("{ss}", "external_key", "new-key-0123456789");
-	json_t *mod = ok_new(modify_cmd(id, change));
+	json_t *mod = admin_ok_take(&B, modify_cmd(id, change));
 	CHECK_STR(jstr(mod, "external_key"), "new-key-0123456789");
-	json_t *got = get_config(id);
+	json_t *got = admin_get_config(&B, "client_id", id);
 	CHECK(got != NULL && json_object_get(got, "external_key") == NULL);
-	json_t *list = ok_new(json_pack("{ss ss}", "command", "listConfigs",
+	json_t *list = admin_ok_take(&B, json_pack("{ss ss}", "command", "listConfigs",
 				"external_id", ext));
 	json_t *item = json_array_get(json_object_get(list, "configs"), 0);
 	CHECK(item != NULL && json_object_get(item, "external_key") == NULL);
@@ -779,7 +753,7 @@ static void test_modify_config_fixed_fields_are_invalid_request(void)
 	char *id = new_config_id("fixed", NULL);
 	if (!CHECK(id != NULL))
 		return;
-	json_t *before = get_config(id);
+	json_t *before = admin_get_config(&B, "client_id", id);
 	json_t *changes = json_pack("[{ss ss} {ss ss} {ss ss} {si} {ss ss} {ss ss}]",
 			"name", "x", "external_id", "other-ext",
 			"name", "x", "client_secret", "other-secret",
@@ -793,7 +767,7 @@ static void test_modify_config_fixed_fields_are_invalid_request(void)
 		if (!check_err_new(modify_cmd(id, change), "invalid_request"))
 			fprintf(stderr, "  change %zu\n", i);
 	}
-	json_t *after = get_config(id);
+	json_t *after = admin_get_config(&B, "client_id", id);
 	CHECK(before != NULL && after != NULL && json_equal(before, after));
 	json_decref(after);
 	json_decref(changes);
@@ -815,7 +789,7 @@ static void test_state_and_delete_commands_on_unknown_config(void)
 	static const char *const cmds[] = { "enableConfig", "disableConfig",
 		"deleteConfig" };
 	for (size_t i = 0; i < 3; i++) {
-		check_err_new(cmd_by(cmds[i], "client_id", "no-such-client"), "not_found");
+		check_err_new(admin_cmd_by(cmds[i], "client_id", "no-such-client"), "not_found");
 		check_err_new(json_pack("{ss}", "command", cmds[i]), "invalid_request");
 	}
 }
@@ -825,17 +799,17 @@ static void test_enable_then_delete_config(void)
 	char *id = new_config_id("lifecycle", NULL);
 	if (!CHECK(id != NULL))
 		return;
-	json_t *on = ok_new(cmd_by("enableConfig", "client_id", id));
+	json_t *on = admin_ok_take(&B, admin_cmd_by("enableConfig", "client_id", id));
 	CHECK_STR(jstr(on, "state"), "enabled");
-	json_t *list = ok_new(json_pack("{ss ss ss}", "command", "listConfigs",
+	json_t *list = admin_ok_take(&B, json_pack("{ss ss ss}", "command", "listConfigs",
 				"state", "enabled", "external_id", jstr(on, "external_id")));
 	CHECK(json_integer_value(json_object_get(list, "total")) == 1);
-	json_t *off = ok_new(cmd_by("disableConfig", "client_id", id));
+	json_t *off = admin_ok_take(&B, admin_cmd_by("disableConfig", "client_id", id));
 	CHECK_STR(jstr(off, "state"), "disabled");
-	json_t *del = ok_new(cmd_by("deleteConfig", "client_id", id));
+	json_t *del = admin_ok_take(&B, admin_cmd_by("deleteConfig", "client_id", id));
 	CHECK(json_is_object(del) && json_object_size(del) == 0);
-	check_err_new(cmd_by("getConfig", "client_id", id), "not_found");
-	check_err_new(cmd_by("deleteConfig", "client_id", id), "not_found");
+	check_err_new(admin_cmd_by("getConfig", "client_id", id), "not_found");
+	check_err_new(admin_cmd_by("deleteConfig", "client_id", id), "not_found");
 	json_decref(del);
 	json_decref(off);
 	json_decref(list);
@@ -859,12 +833,12 @@ static void check_command_ends_session(const char *command, const char *client_i
 	json_t *extra = json_pack("{ss}", "client_id", client_id);
 	char *ext = unique_name(client_id);
 	json_t *cfg = create_config(ext, extra);
-	json_t *on = ok_new(cmd_by("enableConfig", "client_id", client_id));
+	json_t *on = admin_ok_take(&B, admin_cmd_by("enableConfig", "client_id", client_id));
 	client_t *dev = client_connect(&B, 5, NULL, client_id, "any-password");
 	client_t *other = client_connect(&B, 5, NULL, "alice", "alicepw");
 	if (!CHECK(cfg != NULL && on != NULL && dev != NULL && other != NULL))
 		goto out;
-	json_t *data = ok_new(cmd_by(command, "client_id", client_id));
+	json_t *data = admin_ok_take(&B, admin_cmd_by(command, "client_id", client_id));
 	CHECK(data != NULL);
 	json_decref(data);
 	CHECK(!still_connected(dev));
@@ -946,7 +920,7 @@ static int create_list_batch(int batch)
 		ref_fill(&first[j], batch, j);
 		json_array_append_new(cmds, ref_create_cmd(&first[j]));
 		if (first[j].enabled)
-			json_array_append_new(cmds, cmd_by("enableConfig", "client_id",
+			json_array_append_new(cmds, admin_cmd_by("enableConfig", "client_id",
 						first[j].client_id));
 	}
 	size_t want = json_array_size(cmds);
@@ -1248,7 +1222,7 @@ static void test_batch_failed_command_leaves_no_trace_and_later_ones_run(void)
 	CHECK_STR(resp_error(rs, 1), "not_found");
 	CHECK_STR(resp_error(rs, 2), "invalid_request");
 	CHECK(resp_error(rs, 3) == NULL);
-	json_t *cfg = ok_new(cmd_by("getConfig", "external_id", ext));
+	json_t *cfg = admin_ok_take(&B, admin_cmd_by("getConfig", "external_id", ext));
 	const char *one[] = { chan };
 	CHECK(has_channels(cfg, one, 1));
 	json_decref(cfg);

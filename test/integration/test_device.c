@@ -86,15 +86,6 @@ static bool new_config(const char *prefix, json_t *extra, bool enable,
 	return CHECK(ok && *req != NULL);
 }
 
-static json_t *get_config(const broker_t *b, const char *client_id)
-{
-	json_t *cmd = json_pack("{ss ss}", "command", "getConfig",
-			"client_id", client_id);
-	json_t *data = cmd != NULL ? admin_ok(b, cmd) : NULL;
-	json_decref(cmd);
-	return data;
-}
-
 static void check_error(json_t *reply, const char *code)
 {
 	CHECK_STR(jstr(reply, "error"), code);
@@ -368,7 +359,7 @@ static void test_disabled_config_gets_disabled(void)
 	json_t *reply = ask(&B, 4, NULL, req, NULL, NULL);
 	check_error(reply, "disabled");
 	CHECK_STR(jstr(reply, "id"), "d1");
-	json_t *after = get_config(&B, cfg.client_id);
+	json_t *after = admin_get_config(&B, "client_id", cfg.client_id);
 	CHECK_STR(jstr(after, "state"), "disabled");
 	CHECK(json_is_null(json_object_get(after, "last_bootstrap_at")));
 	json_decref(after);
@@ -453,11 +444,11 @@ static void test_bootstrap_sets_last_bootstrap_at_and_keeps_state(void)
 	char *req;
 	if (!new_config("last", NULL, true, &cfg, &req, NULL))
 		return;
-	json_t *before = get_config(&B, cfg.client_id);
+	json_t *before = admin_get_config(&B, "client_id", cfg.client_id);
 	CHECK(json_is_null(json_object_get(before, "last_bootstrap_at")));
 	json_t *reply = ask(&B, 4, NULL, req, NULL, NULL);
 	check_success(reply, &cfg);
-	json_t *after = get_config(&B, cfg.client_id);
+	json_t *after = admin_get_config(&B, "client_id", cfg.client_id);
 	CHECK(json_is_string(json_object_get(after, "last_bootstrap_at")));
 	CHECK_STR(jstr(after, "state"), "enabled");
 	json_decref(after);

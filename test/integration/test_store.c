@@ -9,15 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static json_t *get_config(const broker_t *b, const char *client_id)
-{
-	json_t *cmd = json_pack("{ss ss}", "command", "getConfig",
-			"client_id", client_id);
-	json_t *data = cmd != NULL ? admin_ok(b, cmd) : NULL;
-	json_decref(cmd);
-	return data;
-}
-
 /* The device bootstraps and gets its own client_id and client_secret. */
 static void check_bootstrap(const broker_t *b, const boot_cfg_t *cfg)
 {
@@ -37,7 +28,7 @@ static void check_bootstrap(const broker_t *b, const boot_cfg_t *cfg)
 static void check_state(const broker_t *b, const char *client_id,
 		const char *state)
 {
-	json_t *cfg = get_config(b, client_id);
+	json_t *cfg = admin_get_config(b, "client_id", client_id);
 	CHECK(cfg != NULL);
 	CHECK_STR(jstr(cfg, "state"), state);
 	json_decref(cfg);
