@@ -8,17 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int valid_client_secret(const char *s, char *err, size_t errlen)
-{
-	size_t len = strlen(s);
-
-	if (len == 0 || len > BS_KEY_MAX) {
-		snprintf(err, errlen, "client_secret: must be 1 to 256 bytes");
-		return BS_ERR_INVALID;
-	}
-	return BS_OK;
-}
-
 static int read_config(bs_call_t *call, bs_config_t *cfg)
 {
 	const char *ext;
@@ -34,7 +23,7 @@ static int read_config(bs_call_t *call, bs_config_t *cfg)
 	if ((cfg->external_id = strdup(ext)) == NULL)
 		return bs_call_fail(call, BS_ERR_INTERNAL, "out of memory");
 	if ((rc = bs_field_id(call, "client_id", &cfg->client_id)) != BS_OK
-			|| (rc = bs_field_secret(call, "client_secret", valid_client_secret,
+			|| (rc = bs_field_secret(call, "client_secret", bs_valid_client_secret,
 				1, &cfg->client_secret)) != BS_OK
 			|| (rc = bs_field_secret(call, "external_key", bs_valid_external_key,
 				1, &cfg->external_key)) != BS_OK

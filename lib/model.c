@@ -138,6 +138,15 @@ int bs_valid_external_key(const char *s, char *err, size_t errlen)
 	return BS_OK;
 }
 
+int bs_valid_client_secret(const char *s, char *err, size_t errlen)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len > BS_KEY_MAX)
+		return fail(err, errlen, "client_secret", "must be 1 to 256 bytes");
+	return BS_OK;
+}
+
 int bs_valid_text(const char *field, const char *s, size_t max,
 		char *err, size_t errlen)
 {

@@ -71,6 +71,7 @@ void bs_time_format(time_t now, char out[BS_TIME_LEN]);
 int bs_valid_id(const char *field, const char *s, char *err, size_t errlen);
 int bs_valid_external_id(const char *s, char *err, size_t errlen);
 int bs_valid_external_key(const char *s, char *err, size_t errlen);
+int bs_valid_client_secret(const char *s, char *err, size_t errlen);
 int bs_valid_text(const char *field, const char *s, size_t max,
 		char *err, size_t errlen);
 
