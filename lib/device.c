@@ -145,11 +145,11 @@ static char *join_topic(const char *base, const char *leaf)
 	return t;
 }
 
-/* The usable Response Topic, else <prefix>/res[/<external_id>]. */
+/* The Response Topic when usable, else <prefix>/res[/<external_id>]. */
 static void pick_topic(bs_core_t *core, const bs_request_ctx_t *ctx,
-		const request_t *req, bs_reply_t *out)
+		int usable, const request_t *req, bs_reply_t *out)
 {
-	if (ctx->response_topic != NULL && bs_valid_topic_name(ctx->response_topic)) {
+	if (usable) {
 		out->topic = strdup(ctx->response_topic);
 		out->on_response_topic = 1;
 	} else {
@@ -177,6 +177,7 @@ int bs_device_handle(bs_core_t *core, const bs_request_ctx_t *ctx,
 	request_t req;
 	bs_request_t parsed;
 	bs_config_t cfg;
+	int usable = ctx->response_topic != NULL && bs_valid_topic_name(ctx->response_topic);
 	int rc;
 
 	memset(&req, 0, sizeof(req));
@@ -184,8 +185,7 @@ int bs_device_handle(bs_core_t *core, const bs_request_ctx_t *ctx,
 	memset(&cfg, 0, sizeof(cfg));
 	memset(out, 0, sizeof(*out));
 	rc = parse(payload, len, core->opts.max_request_bytes, &parsed, &req);
-	if (rc == BS_OK && ctx->response_topic != NULL
-			&& !bs_valid_topic_name(ctx->response_topic))
+	if (rc == BS_OK && ctx->response_topic != NULL && !usable)
 		rc = invalid(&req, "response topic is not a valid topic name");
 	if (rc == BS_OK)
 		rc = authenticate(core, &req, &cfg);
@@ -196,7 +196,7 @@ int bs_device_handle(bs_core_t *core, const bs_request_ctx_t *ctx,
 	if (rc != BS_OK)
 		out->payload = error_reply(&req, rc, &out->payloadlen);
 	out->err = rc;
-	pick_topic(core, ctx, &req, out);
+	pick_topic(core, ctx, usable, &req, out);
 	rc = out->payload != NULL && out->topic != NULL ? BS_OK : BS_ERR_INTERNAL;
 	bs_request_free(&parsed);
 	bs_config_clear(&cfg);
