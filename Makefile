@@ -56,7 +56,7 @@ INT_COMMON := $(BUILD)/test/integration/harness.o
 ADMIN_ENV := $(BUILD)/test/common/admin_env.o
 
 .PHONY: all deps run test test-unit test-integration test-symbols test-san \
-	bench bench-import bench-core fuzz install uninstall clean
+	bench bench-import bench-core bench-tools fuzz install uninstall clean
 .DELETE_ON_ERROR:
 .SECONDARY: $(TEST_COMMON) $(INT_COMMON) $(ADMIN_ENV)
 
@@ -111,7 +111,7 @@ run: deps $(PLUGIN)
 	mosquitto -c config-examples/mosquitto.conf
 
 test: deps
-	@$(MAKE) --no-print-directory $(PLUGIN) $(UNIT_BIN) $(INT_BIN)
+	@$(MAKE) --no-print-directory $(PLUGIN) $(UNIT_BIN) $(INT_BIN) bench-tools
 	@sh test/run.sh $(UNIT_BIN) test/check_exports.sh test/check_install.sh $(INT_BIN)
 
 test-unit: $(UNIT_BIN)
@@ -138,18 +138,27 @@ $(BENCH_BIN): $(BENCH_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $(BENCH_OBJ) -lmosquitto -ljansson
 
-bench: deps $(PLUGIN) $(BENCH_BIN)
-	$(BENCH_BIN) --configs 1000,1000000 --json bench-results.json
+# The yardstick plugin for the floor phase: a request answered with no work.
+FLOOR_SO := $(BUILD)/test/bench/floor_plugin.so
+$(FLOOR_SO): test/bench/floor/floor_plugin.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -shared -o $@ $<
+
+bench: deps $(PLUGIN) $(BENCH_BIN) $(FLOOR_SO)
+	$(BENCH_BIN) --configs 1000,1000000 --floor-plugin $(FLOOR_SO) --json bench-results.json
 	@$(MAKE) --no-print-directory bench-import
 
-bench-quick: deps $(PLUGIN) $(BENCH_BIN)
-	$(BENCH_BIN) --configs 10000 --seconds 3
+bench-quick: deps $(PLUGIN) $(BENCH_BIN) $(FLOOR_SO)
+	$(BENCH_BIN) --configs 10000 --seconds 3 --floor-plugin $(FLOOR_SO)
 
 # The core alone, without a broker: the plugin's own cost per bootstrap.
 CORE_BENCH := $(BUILD)/test/bench/core/core_bench
 $(CORE_BENCH): test/bench/core/core_bench.c $(BUILD)/test/common/tmpdir.o $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Ilib -Itest/common -o $@ $< $(BUILD)/test/common/tmpdir.o $(LIBA) $(LIBS)
+
+# Built by make test too, so that the benchmark tools never stop compiling.
+bench-tools: $(BENCH_BIN) $(FLOOR_SO) $(CORE_BENCH)
 
 bench-core: $(CORE_BENCH)
 	$(CORE_BENCH) 10000 200000

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #define DEFAULT_PLUGIN "plugin/mosquitto_bootstrap.so"
+#define DEFAULT_FLOOR "build/default/test/bench/floor_plugin.so"
 #define MAX_CONFIGS 99999999UL      /* the ids have eight digits */
 #define LAT_CAP (2u * 1000u * 1000u)
 #define SETTLE_MS 200
@@ -52,6 +53,7 @@ static void usage(void)
 	fprintf(stderr,
 			"usage: bench [--configs N,N...] [--seconds S] [--connections C]\n"
 			"             [--inflight K] [--json FILE] [--plugin PATH]\n"
+			"             [--floor-plugin PATH | --no-floor]\n"
 			"             [--host H --port P --admin-user U --admin-password W]\n");
 }
 
@@ -139,6 +141,9 @@ static int parse_opt(bench_opts_t *o, int c, const char *arg)
 	case 'w': return copy_opt(o->admin_password, sizeof(o->admin_password), arg,
 			"--admin-password");
 	case 'p': return copy_opt(o->plugin, sizeof(o->plugin), arg, "--plugin");
+	case 'f': return copy_opt(o->floor_plugin, sizeof(o->floor_plugin), arg,
+			"--floor-plugin");
+	case 'F': o->floor_plugin[0] = '\0'; return 0;
 	default: usage(); return -1;
 	}
 }
@@ -174,12 +179,15 @@ static int parse_args(bench_opts_t *o, int argc, char **argv)
 		{ "admin-user", required_argument, NULL, 'u' },
 		{ "admin-password", required_argument, NULL, 'w' },
 		{ "plugin", required_argument, NULL, 'p' },
+		{ "floor-plugin", required_argument, NULL, 'f' },
+		{ "no-floor", no_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
 	*o = (bench_opts_t){ .own_broker = true, .host = "127.0.0.1", .admin_user = "admin",
-		.admin_password = "bench", .plugin = DEFAULT_PLUGIN, .connections = 32,
+		.admin_password = "bench", .plugin = DEFAULT_PLUGIN,
+		.floor_plugin = DEFAULT_FLOOR, .connections = 32,
 		.inflight = 8, .seconds = 10 };
 	o->cmdline = join_args(argc, argv);
 	if (o->cmdline == NULL || parse_configs(o, "1000,1000000") != 0)
@@ -218,6 +226,8 @@ static int load_phases(const bench_opts_t *o, size_t n, bench_lat_t *lat,
 	if (engine_open(&e, o->connections, &cfg) != 0)
 		return -1;
 	for (int k = 0; k < PHASE_COUNT && rc == 0; k++) {
+		if (k == PHASE_FLOOR && (!o->own_broker || o->floor_plugin[0] == '\0'))
+			continue;
 		fprintf(stderr, "bench: N=%zu: %s\n", n, phase_name(k));
 		rc = load_phase(&e, o, k, n, lat, &r->phase[k]);
 		if (rc == 0)
@@ -249,16 +259,25 @@ static int run_one(const bench_opts_t *o, bench_broker_t *b, size_t n,
 	return o->own_broker ? broker_stop(b) : 0;
 }
 
-static int resolve_plugin(bench_opts_t *o)
+/* An absolute path, since the broker runs in its own directory. */
+static int resolve(char *path, size_t len, const char *what)
 {
 	char abs[PATH_MAX];
 
-	if (realpath(o->plugin, abs) == NULL) {
+	if (realpath(path, abs) == NULL) {
 		fprintf(stderr, "bench: %s: %s (run from the repository root after make)\n",
-				o->plugin, strerror(errno));
+				path, strerror(errno));
 		return -1;
 	}
-	return copy_opt(o->plugin, sizeof(o->plugin), abs, "--plugin");
+	return copy_opt(path, len, abs, what);
+}
+
+static int resolve_plugins(bench_opts_t *o)
+{
+	if (resolve(o->plugin, sizeof(o->plugin), "--plugin") != 0)
+		return -1;
+	return o->floor_plugin[0] == '\0' ? 0
+			: resolve(o->floor_plugin, sizeof(o->floor_plugin), "--floor-plugin");
 }
 
 static int run_all(bench_opts_t *o, bench_result_t *res, size_t *done)
@@ -270,9 +289,10 @@ static int run_all(bench_opts_t *o, bench_result_t *res, size_t *done)
 	if (lat_init(&lat, LAT_CAP) != 0)
 		return -1;
 	if (o->own_broker) {
-		rc = resolve_plugin(o);
+		rc = resolve_plugins(o);
 		if (rc == 0)
-			rc = broker_setup(&b, o->plugin, o->admin_user, o->admin_password);
+			rc = broker_setup(&b, o->plugin, o->floor_plugin, o->admin_user,
+					o->admin_password);
 		o->port = b.port;
 	}
 	for (size_t i = 0; i < o->nconfigs && rc == 0; i++) {

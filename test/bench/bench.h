@@ -38,6 +38,7 @@ typedef struct {
 	char admin_user[128];
 	char admin_password[128];
 	char plugin[BENCH_PATH_MAX];
+	char floor_plugin[BENCH_PATH_MAX]; /* "": no floor phase */
 	size_t *configs;            /* the N values, in the order given */
 	size_t nconfigs;
 	int connections;
@@ -58,8 +59,9 @@ typedef struct {
 	long log_offset;            /* log size when the broker was last started */
 } bench_broker_t;
 
-int broker_setup(bench_broker_t *b, const char *plugin, const char *user,
-		const char *password);
+/* floor_plugin: "" for none. */
+int broker_setup(bench_broker_t *b, const char *plugin, const char *floor_plugin,
+		const char *user, const char *password);
 int broker_start(bench_broker_t *b);
 int broker_stop(bench_broker_t *b);
 /* Removes the plugin's database so the next start begins empty. */
@@ -138,7 +140,10 @@ void engine_close(bench_engine_t *e);
 
 /* ---- results ---------------------------------------------------------- */
 
-enum { PHASE_PING, PHASE_BOOT, PHASE_BOOT_BAD, PHASE_COUNT };
+/* floor: the same requests answered by the yardstick plugin
+ * (floor/floor_plugin.c), which does no work of its own: the broker's cost
+ * of a request answered by a plugin. Only with our own broker. */
+enum { PHASE_PING, PHASE_FLOOR, PHASE_BOOT, PHASE_BOOT_BAD, PHASE_COUNT };
 
 typedef struct {
 	bool ran;

@@ -100,7 +100,9 @@ static int run_tool(const bench_broker_t *b, char *const argv[])
 	return 0;
 }
 
-static int write_conf(bench_broker_t *b, const char *plugin)
+/* The floor plugin comes last: plugin_opt_ lines belong to the plugin line
+ * above them. */
+static int write_conf(bench_broker_t *b, const char *plugin, const char *floor_plugin)
 {
 	FILE *f = fopen(b->conf, "w");
 	int rc;
@@ -123,8 +125,10 @@ static int write_conf(bench_broker_t *b, const char *plugin)
 			"plugin_opt_db_path %s/bootstrap.db\n"
 			"plugin_opt_key_file %s/bootstrap.key\n"
 			"plugin_opt_admin_users admin\n"
-			"plugin_opt_acl_default allow\n",
-			b->log, b->port, b->dir, plugin, b->dir, b->dir);
+			"plugin_opt_acl_default allow\n"
+			"%s%s%s",
+			b->log, b->port, b->dir, plugin, b->dir, b->dir,
+			floor_plugin[0] ? "plugin " : "", floor_plugin, floor_plugin[0] ? "\n" : "");
 	if (fclose(f) != 0 || rc < 0) {
 		fprintf(stderr, "bench: writing %s failed\n", b->conf);
 		return -1;
@@ -132,8 +136,8 @@ static int write_conf(bench_broker_t *b, const char *plugin)
 	return 0;
 }
 
-int broker_setup(bench_broker_t *b, const char *plugin, const char *user,
-		const char *password)
+int broker_setup(bench_broker_t *b, const char *plugin, const char *floor_plugin,
+		const char *user, const char *password)
 {
 	char passwd[BENCH_PATH_MAX];
 
@@ -155,7 +159,7 @@ int broker_setup(bench_broker_t *b, const char *plugin, const char *user,
 		(char *)user, (char *)password, NULL };
 	if (run_tool(b, argv) != 0)
 		return -1;
-	return write_conf(b, plugin);
+	return write_conf(b, plugin, floor_plugin);
 }
 
 static long file_size(const char *path)

@@ -4,6 +4,10 @@
  *
  *   ping           each connection publishes to its own topic, to which it
  *                  is subscribed: the broker's bare round trip;
+ *   floor          bootstrap requests on bench/floor/req, answered by the
+ *                  yardstick plugin with a directed publish on
+ *                  bench/floor/res/<external_id>: the broker's cost of a
+ *                  request that a plugin answers, with no plugin work;
  *   bootstrap      device requests on bootstrap/req, answered by the plugin
  *                  with a directed publish on bootstrap/res/<external_id>;
  *   bootstrap-bad  the same, one request in ten with a wrong key.
@@ -65,7 +69,17 @@ static int send_ping(bench_conn_t *c, int s, const slot_t *sl)
 			false, NULL);
 }
 
-static int send_boot(bench_conn_t *c, int s, const slot_t *sl)
+static const char *req_topic(int kind)
+{
+	return kind == PHASE_FLOOR ? "bench/floor/req" : "bootstrap/req";
+}
+
+static const char *res_prefix(int kind)
+{
+	return kind == PHASE_FLOOR ? "bench/floor/res/" : "bootstrap/res/";
+}
+
+static int send_boot(bench_conn_t *c, int kind, int s, const slot_t *sl)
 {
 	char buf[192];
 	int len = snprintf(buf, sizeof(buf),
@@ -75,7 +89,7 @@ static int send_boot(bench_conn_t *c, int s, const slot_t *sl)
 
 	if (len < 0 || (size_t)len >= sizeof(buf))
 		return -1;
-	return mosquitto_publish_v5(c->mosq, NULL, "bootstrap/req", len, buf, 0,
+	return mosquitto_publish_v5(c->mosq, NULL, req_topic(kind), len, buf, 0,
 			false, NULL);
 }
 
@@ -90,7 +104,7 @@ static void issue(load_t *l, bench_conn_t *c, int s)
 	sl->bad_key = l->kind == PHASE_BOOT_BAD
 			&& bench_rand(&l->rng) % 100 < BAD_KEY_PERCENT;
 	sl->sent_ns = bench_now_ns();
-	rc = l->kind == PHASE_PING ? send_ping(c, s, sl) : send_boot(c, s, sl);
+	rc = l->kind == PHASE_PING ? send_ping(c, s, sl) : send_boot(c, l->kind, s, sl);
 	if (rc != MOSQ_ERR_SUCCESS) {
 		fprintf(stderr, "bench: publish on connection %d: %s\n", c->index,
 				rc < 0 ? "request too long" : mosquitto_strerror(rc));
@@ -156,14 +170,14 @@ static bool parse_id(json_t *reply, long *s, unsigned long long *seq)
 }
 
 /* Whether a bootstrap reply is exactly what the slot's request deserves. */
-static bool check_boot(const struct mosquitto_message *msg, json_t *reply,
+static bool check_boot(int kind, const struct mosquitto_message *msg, json_t *reply,
 		const slot_t *sl)
 {
 	char want[64];
 	const char *secret;
 	json_t *error = json_object_get(reply, "error");
 
-	snprintf(want, sizeof(want), "bootstrap/res/ext-%08u", sl->device);
+	snprintf(want, sizeof(want), "%sext-%08u", res_prefix(kind), sl->device);
 	if (strcmp(msg->topic, want) != 0)
 		return false;
 	if (sl->bad_key)
@@ -221,7 +235,7 @@ static void on_reply(void *ctx, bench_conn_t *c, const struct mosquitto_message 
 		l->out->bad++;
 	} else if ((sl = claim(l, c, s, seq)) != NULL) {
 		complete(l, c, (int)s, sl,
-				l->kind == PHASE_PING || check_boot(msg, reply, sl));
+				l->kind == PHASE_PING || check_boot(l->kind, msg, reply, sl));
 	}
 	json_decref(reply);
 }

@@ -21,7 +21,8 @@ typedef struct {
 
 const char *phase_name(int kind)
 {
-	static const char *const names[PHASE_COUNT] = { "ping", "bootstrap", "bootstrap-bad" };
+	static const char *const names[PHASE_COUNT] = { "ping", "floor", "bootstrap",
+		"bootstrap-bad" };
 
 	return kind >= 0 && kind < PHASE_COUNT ? names[kind] : "?";
 }
