@@ -52,7 +52,7 @@ void bs_core_note_bootstrap(bs_core_t *core, int64_t config_id, time_t when);
  * the bootstraps recorded so far become one batch, written over the next
  * ticks: the longer the wait, the more bootstraps share each page written.
  */
-#define BS_TICK_MS 100
+#define BS_TICK_MS 10
 #define BS_FLUSH_SECONDS 5
 void bs_core_tick(bs_core_t *core, long long now_ms);
 
