@@ -86,7 +86,7 @@ static int parse(const void *payload, size_t len, size_t max, bs_request_t *r,
 static int authenticate(bs_core_t *core, request_t *req, bs_config_t *cfg)
 {
 	int rc = bs_store_config_get(core->store, NULL, req->external_id,
-			BS_LOAD_EXTERNAL_KEY | BS_LOAD_SEALED | BS_SKIP_LAST_BOOTSTRAP, cfg);
+			BS_LOAD_EXTERNAL_KEY | BS_LOAD_SEALED | BS_DEVICE_VIEW, cfg);
 	size_t keylen = strlen(req->external_key);
 	int same;
 
@@ -135,13 +135,21 @@ static int complete(bs_core_t *core, const bs_request_ctx_t *ctx,
 	return rc;
 }
 
+/* base, or base/leaf when there is a leaf. */
 static char *join_topic(const char *base, const char *leaf)
 {
-	size_t len = strlen(base) + (leaf ? strlen(leaf) + 1 : 0) + 1;
-	char *t = malloc(len);
+	size_t blen = strlen(base), llen = leaf ? strlen(leaf) : 0;
+	char *t = malloc(blen + llen + 2);
 
-	if (t != NULL)
-		snprintf(t, len, "%s%s%s", base, leaf ? "/" : "", leaf ? leaf : "");
+	if (t == NULL)
+		return NULL;
+	memcpy(t, base, blen);
+	if (leaf != NULL) {
+		t[blen] = '/';
+		memcpy(t + blen + 1, leaf, llen);
+		blen += llen + 1;
+	}
+	t[blen] = '\0';
 	return t;
 }
 

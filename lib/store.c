@@ -56,9 +56,11 @@ const char *const bs_store_sql[ST_COUNT] = {
 	[ST_CFG_BY_ID] = CFG_SELECT " WHERE c.client_id = ?",
 	[ST_CFG_BY_EXT] = CFG_SELECT " WHERE c.external_id = ?",
 	/* The same columns without the join: one B-tree fewer per bootstrap. */
-	[ST_CFG_BY_EXT_LEAN] = "SELECT c.id, c.client_id, c.client_secret, c.name, "
-		"c.external_id, c.external_key, c.content, c.client_cert, c.client_key, "
-		"c.ca_cert, c.enabled, c.created_at, c.updated_at, NULL, c.channel_ids "
+	/* Text and blob columns cost SQLite an allocation each: a bootstrap
+	 * selects only those its reply needs. */
+	[ST_CFG_DEVICE] = "SELECT c.id, c.client_id, c.client_secret, NULL, NULL, "
+		"c.external_key, c.content, c.client_cert, c.client_key, c.ca_cert, "
+		"c.enabled, NULL, NULL, NULL, c.channel_ids "
 		"FROM configs c WHERE c.external_id = ?",
 	[ST_CFG_LIST] = CFG_SELECT CFG_FILTER
 		" ORDER BY c.created_at, c.client_id LIMIT ?4 OFFSET ?5",

@@ -30,7 +30,9 @@ enum {
 	BS_LOAD_EXTERNAL_KEY = 4, /* cfg->external_key */
 	BS_LOAD_CLIENT_KEY = 8,   /* cfg->client_key */
 	BS_LOAD_SEALED = 16,      /* cfg->sealed, for bs_store_config_unseal */
-	BS_SKIP_LAST_BOOTSTRAP = 32, /* leave last_bootstrap_at "": a bootstrap's lookup */
+	/* A bootstrap's lookup by external_id: only what a device reply needs;
+	 * name, external_id and the three times are left empty. */
+	BS_DEVICE_VIEW = 32,
 };
 
 /*

@@ -253,8 +253,10 @@ int bs_store_config_channels(bs_store_t *st, bs_config_t *cfg)
 static void copy_time(sqlite3_stmt *s, int col, char out[BS_TIME_LEN])
 {
 	const unsigned char *t = sqlite3_column_text(s, col);
+	size_t len = t ? strnlen((const char *)t, BS_TIME_LEN - 1) : 0;
 
-	snprintf(out, BS_TIME_LEN, "%s", t ? (const char *)t : "");
+	memcpy(out, t ? (const char *)t : "", len);
+	out[len] = '\0';
 }
 
 static int read_config(bs_store_t *st, sqlite3_stmt *s, unsigned flags,
@@ -299,7 +301,7 @@ int bs_store_config_get(bs_store_t *st, const char *client_id,
 		const char *external_id, unsigned flags, bs_config_t *out)
 {
 	sqlite3_stmt *s = store_stmt(st, client_id ? ST_CFG_BY_ID
-			: (flags & BS_SKIP_LAST_BOOTSTRAP) ? ST_CFG_BY_EXT_LEAN : ST_CFG_BY_EXT);
+			: (flags & BS_DEVICE_VIEW) ? ST_CFG_DEVICE : ST_CFG_BY_EXT);
 	int rc;
 
 	memset(out, 0, sizeof(*out));
