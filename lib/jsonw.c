@@ -10,22 +10,32 @@ void jw_init(jw_t *w)
 	w->first = 1;
 }
 
+/* Room for n more bytes and the NUL; 0 when memory ran out. */
+static int reserve(jw_t *w, size_t n)
+{
+	size_t cap;
+	char *grown;
+
+	if (w->failed)
+		return 0;
+	if (w->len + n + 1 <= w->cap)
+		return 1;
+	cap = w->cap ? w->cap : 256;
+	while (cap < w->len + n + 1)
+		cap *= 2;
+	if ((grown = realloc(w->buf, cap)) == NULL) {
+		w->failed = 1;
+		return 0;
+	}
+	w->buf = grown;
+	w->cap = cap;
+	return 1;
+}
+
 static void put(jw_t *w, const char *s, size_t n)
 {
-	if (w->failed)
+	if (!reserve(w, n))
 		return;
-	if (w->len + n + 1 > w->cap) {
-		size_t cap = w->cap ? w->cap : 256;
-		while (cap < w->len + n + 1)
-			cap *= 2;
-		char *grown = realloc(w->buf, cap);
-		if (grown == NULL) {
-			w->failed = 1;
-			return;
-		}
-		w->buf = grown;
-		w->cap = cap;
-	}
 	memcpy(w->buf + w->len, s, n);
 	w->len += n;
 	w->buf[w->len] = '\0';
@@ -48,41 +58,60 @@ void jw_object_end(jw_t *w)
 	w->first = 0;
 }
 
+/* Keys are the protocol's field names: plain ASCII, written unescaped. */
 void jw_key(jw_t *w, const char *key)
 {
+	size_t n = strlen(key);
+	char *p;
+
+	if (!reserve(w, n + 4))
+		return;
+	p = w->buf + w->len;
 	if (!w->first)
-		put(w, ",", 1);
+		*p++ = ',';
 	w->first = 0;
-	jw_string(w, key);
-	put(w, ":", 1);
+	*p++ = '"';
+	memcpy(p, key, n);
+	p += n;
+	*p++ = '"';
+	*p++ = ':';
+	*p = '\0';
+	w->len = (size_t)(p - w->buf);
+}
+
+static void escape(jw_t *w, unsigned char c)
+{
+	char esc[8];
+
+	switch (c) {
+	case '"': put(w, "\\\"", 2); break;
+	case '\\': put(w, "\\\\", 2); break;
+	case '\n': put(w, "\\n", 2); break;
+	case '\r': put(w, "\\r", 2); break;
+	case '\t': put(w, "\\t", 2); break;
+	default:
+		snprintf(esc, sizeof(esc), "\\u%04x", c);
+		put(w, esc, 6);
+	}
 }
 
 /* Escapes what JSON requires: the quote, the backslash and control
- * characters; everything else (valid UTF-8 from the store) goes as is. */
+ * characters; everything else (valid UTF-8 from the store) is copied in
+ * spans. */
 void jw_string(jw_t *w, const char *s)
 {
-	const char *run = s;
-	char esc[8];
-
 	put(w, "\"", 1);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		put(w, run, (size_t)(s - run));
-		run = s + 1;
-		switch (c) {
-		case '"': put(w, "\\\"", 2); break;
-		case '\\': put(w, "\\\\", 2); break;
-		case '\n': put(w, "\\n", 2); break;
-		case '\r': put(w, "\\r", 2); break;
-		case '\t': put(w, "\\t", 2); break;
-		default:
-			snprintf(esc, sizeof(esc), "\\u%04x", c);
-			put(w, esc, 6);
-		}
+	for (;;) {
+		size_t n = 0;
+
+		while ((unsigned char)s[n] >= 0x20 && s[n] != '"' && s[n] != '\\')
+			n++;
+		put(w, s, n);
+		if (s[n] == '\0')
+			break;
+		escape(w, (unsigned char)s[n]);
+		s += n + 1;
 	}
-	put(w, run, (size_t)(s - run));
 	put(w, "\"", 1);
 }
 

@@ -98,6 +98,13 @@ static int clean_text(const char *s, const char *extra)
 	uint32_t cp;
 
 	while (*p) {
+		if (*p >= 0x20 && *p < 0x7f) {
+			/* Printable ASCII: only extra can refuse it. */
+			if (strchr(extra, *p) != NULL)
+				return 0;
+			p++;
+			continue;
+		}
 		size_t n = bs_utf8_decode(p, SIZE_MAX, &cp); /* NUL stops it */
 		if (n == 0 || forbidden_char(cp) || (cp < 0x80 && strchr(extra, (int)cp)))
 			return 0;

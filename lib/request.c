@@ -128,6 +128,11 @@ static int string(parser_t *ps, bs_member_t *m)
 		unsigned char c = (unsigned char)*ps->p;
 		if (c < 0x20)
 			return fail(ps, "control character in a string");
+		if (c < 0x80 && c != '\\') {
+			/* ASCII, by far the usual case, needs no decoding. */
+			*out++ = *ps->p++;
+			continue;
+		}
 		if (c == '\\') {
 			ps->p++;
 			if ((rc = escape(ps, &out)) != BS_OK)
