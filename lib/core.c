@@ -52,7 +52,6 @@ fail:
 }
 
 /* Past this many waiting (16 bytes each), everything is written at once. */
-#define TOUCHES_MAX (1u << 20)
 /* A batch is written in this many slices, within its BS_FLUSH_SECONDS. */
 #define SLICES (BS_FLUSH_SECONDS * 1000 / BS_TICK_MS - 5)
 
@@ -69,7 +68,7 @@ static void write_touches(bs_core_t *core, size_t max, int rotate, long long now
 
 void bs_core_tick(bs_core_t *core, long long now_ms)
 {
-	size_t slice = core->touches.writing.n / SLICES + 1;
+	size_t slice = core->touches.batch / SLICES + 1;
 
 	write_touches(core, slice < 256 ? 256 : slice,
 			now_ms - core->last_rotate_ms >= BS_FLUSH_SECONDS * 1000LL, now_ms);
@@ -86,8 +85,6 @@ void bs_core_note_bootstrap(bs_core_t *core, int64_t config_id, time_t when)
 {
 	if (bs_touches_add(&core->touches, config_id, when) != BS_OK)
 		bs_core_log(core, BS_LOG_WARNING, "out of memory: a last_bootstrap_at is lost");
-	else if (core->touches.pending.n >= TOUCHES_MAX)
-		bs_core_flush(core);
 }
 
 void bs_core_close(bs_core_t *core)

@@ -1,4 +1,4 @@
-/* Recorded bootstraps: sorted, deduplicated, written in slices, none lost. */
+/* Recorded bootstraps: in id order, deduplicated, written in slices, none lost. */
 #include "cu_main.h"
 #include "error.h"
 #include "store_int.h"
@@ -93,21 +93,29 @@ static void test_newest_bootstrap_of_each_config_is_kept(void)
 		CU_ASSERT_EQUAL(stored_at(id), 1020 + id % 7);
 }
 
-static void test_ids_beyond_one_radix_digit_sort_right(void)
+/* Ids on one page, on neighbouring pages and far apart, added out of
+ * order: each slice writes the smallest ones still waiting. */
+static void test_ids_are_written_in_order_whatever_their_spread(void)
 {
-	static const int64_t ids[] = { 4194305, 3, 2048, 2047, 1LL << 40, 4194304, 1 };
+	static const int64_t ids[] = { 4194305, 3, 4096, 4095, 1LL << 40, 4194304, 0, 63, 64 };
+	static const int64_t sorted[] = { 0, 3, 63, 64, 4095, 4096, 4194304, 4194305,
+		1LL << 40 };
+	const size_t n = sizeof(ids) / sizeof(ids[0]);
 	size_t failed;
 
 	reset();
-	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
+	for (size_t i = 0; i < n; i++)
 		CU_ASSERT_EQUAL(bs_touches_add(&touches, ids[i], 7), BS_OK);
-	bs_touches_write(&touches, store, 0, 1, &failed);
-	CU_ASSERT_EQUAL(touches.writing.n, 7);
-	for (size_t i = 1; i < touches.writing.n; i++)
-		CU_ASSERT_TRUE(touches.writing.v[i - 1].config_id < touches.writing.v[i].config_id);
-	write_all();
-	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
-		CU_ASSERT_EQUAL(stored_at(ids[i]), 7);
+	CU_ASSERT_EQUAL(bs_touches_add(&touches, -1, 7), BS_ERR_INVALID);
+	for (size_t k = 0; k < n; k += 2) {
+		bs_touches_write(&touches, store, 2, 1, &failed);
+		CU_ASSERT_EQUAL(failed, 0);
+		CU_ASSERT_EQUAL(query("SELECT count(*) FROM bootstraps WHERE ? = 0", 0),
+				k + 2 < n ? (long long)k + 2 : (long long)n);
+		for (size_t i = 0; i < n; i++)
+			CU_ASSERT_EQUAL(stored_at(sorted[i]), i < k + 2 ? 7 : -1);
+	}
+	CU_ASSERT_EQUAL(bs_touches_waiting(&touches), 0);
 }
 
 static void test_slices_write_the_batch_and_later_ones_wait(void)
@@ -149,7 +157,8 @@ int main(void)
 {
 	static const cu_test_t tests[] = {
 		{ "newest bootstrap of each config is kept", test_newest_bootstrap_of_each_config_is_kept },
-		{ "ids beyond one radix digit sort right", test_ids_beyond_one_radix_digit_sort_right },
+		{ "ids are written in order whatever their spread",
+			test_ids_are_written_in_order_whatever_their_spread },
 		{ "slices write the batch and later ones wait", test_slices_write_the_batch_and_later_ones_wait },
 		{ "nothing waiting writes nothing", test_nothing_waiting_writes_nothing },
 		{ NULL, NULL },
