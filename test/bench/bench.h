@@ -95,6 +95,22 @@ void lat_add(bench_lat_t *l, uint64_t ns);
 uint64_t lat_percentile(bench_lat_t *l, double p);
 void lat_free(bench_lat_t *l);
 
+/* ---- reply.c: reading a device reply --------------------------------- */
+
+typedef struct {
+	const char *p;              /* a string's content, or the raw value */
+	size_t len;
+	char kind;                  /* 0 absent, '"' string, '[' array, '{' object,
+	                               'l' true, false, null or a number */
+} bench_span_t;
+
+/* Scans a flat JSON object; vals[i] gets the member named keys[i]. -1 when
+ * it is not an object, is malformed or names one member twice. */
+int reply_scan(const void *json, size_t len, const char *const *keys,
+		bench_span_t *vals, size_t n);
+/* Whether v is a string equal to want, compared raw. */
+bool span_is(const bench_span_t *v, const char *want);
+
 /* ---- loop.c: the connection engine ------------------------------------ */
 
 typedef struct bench_conn bench_conn_t;

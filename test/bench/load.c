@@ -19,7 +19,6 @@
  */
 #include "bench.h"
 
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,15 +153,23 @@ static bool check_ping(const struct mosquitto_message *msg, const bench_conn_t *
 	return *end == ' ';
 }
 
+enum { R_ID, R_CLIENT_ID, R_SECRET, R_CHANNELS, R_ERROR, R_COUNT };
+
+static const char *const reply_keys[R_COUNT] = {
+	"id", "client_id", "client_secret", "channels", "error",
+};
+
 /* "<slot>:<seq>" from the reply's id. */
-static bool parse_id(json_t *reply, long *s, unsigned long long *seq)
+static bool parse_id(const bench_span_t *id, long *s, unsigned long long *seq)
 {
-	const char *id = json_string_value(json_object_get(reply, "id"));
+	char buf[64];
 	char *end;
 
-	if (id == NULL)
+	if (id->kind != '"' || id->len >= sizeof(buf))
 		return false;
-	*s = strtol(id, &end, 10);
+	memcpy(buf, id->p, id->len);
+	buf[id->len] = '\0';
+	*s = strtol(buf, &end, 10);
 	if (*end != ':')
 		return false;
 	*seq = strtoull(end + 1, &end, 10);
@@ -170,27 +177,21 @@ static bool parse_id(json_t *reply, long *s, unsigned long long *seq)
 }
 
 /* Whether a bootstrap reply is exactly what the slot's request deserves. */
-static bool check_boot(int kind, const struct mosquitto_message *msg, json_t *reply,
-		const slot_t *sl)
+static bool check_boot(int kind, const struct mosquitto_message *msg,
+		const bench_span_t *v, const slot_t *sl)
 {
 	char want[64];
-	const char *secret;
-	json_t *error = json_object_get(reply, "error");
 
 	snprintf(want, sizeof(want), "%sext-%08u", res_prefix(kind), sl->device);
 	if (strcmp(msg->topic, want) != 0)
 		return false;
 	if (sl->bad_key)
-		return json_is_string(error)
-				&& strcmp(json_string_value(error), "unauthorized") == 0;
-	if (error != NULL)
+		return span_is(&v[R_ERROR], "unauthorized") && v[R_CLIENT_ID].kind == 0;
+	if (v[R_ERROR].kind != 0)
 		return false;
 	snprintf(want, sizeof(want), "bench-%08u", sl->device);
-	secret = json_string_value(json_object_get(reply, "client_secret"));
-	return json_is_string(json_object_get(reply, "client_id"))
-			&& strcmp(json_string_value(json_object_get(reply, "client_id")), want) == 0
-			&& secret != NULL && secret[0] != '\0'
-			&& json_is_array(json_object_get(reply, "channels"));
+	return span_is(&v[R_CLIENT_ID], want) && v[R_SECRET].kind == '"'
+			&& v[R_SECRET].len > 0 && v[R_CHANNELS].kind == '[';
 }
 
 /* Books a reply to slot s and sends the slot's next request. */
@@ -220,24 +221,22 @@ static void on_reply(void *ctx, bench_conn_t *c, const struct mosquitto_message 
 	load_t *l = ctx;
 	long s = -1;
 	unsigned long long seq = 0;
-	json_t *reply = NULL;
+	bench_span_t v[R_COUNT];
 	slot_t *sl;
 	bool parsed;
 
 	(void)props;
-	if (l->kind == PHASE_PING) {
+	if (l->kind == PHASE_PING)
 		parsed = check_ping(msg, c, &s, &seq);
-	} else {
-		reply = json_loadb(msg->payload, (size_t)msg->payloadlen, 0, NULL);
-		parsed = json_is_object(reply) && parse_id(reply, &s, &seq);
-	}
+	else
+		parsed = reply_scan(msg->payload, (size_t)msg->payloadlen, reply_keys, v,
+				R_COUNT) == 0 && parse_id(&v[R_ID], &s, &seq);
 	if (!parsed) {
 		l->out->bad++;
 	} else if ((sl = claim(l, c, s, seq)) != NULL) {
 		complete(l, c, (int)s, sl,
-				l->kind == PHASE_PING || check_boot(l->kind, msg, reply, sl));
+				l->kind == PHASE_PING || check_boot(l->kind, msg, v, sl));
 	}
-	json_decref(reply);
 }
 
 /* Gives up requests older than the timeout; their slots carry on. */
