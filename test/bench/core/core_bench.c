@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -97,6 +98,23 @@ static int seed(bs_core_t *core, long n)
 /* Seconds spent in bs_core_tick, writing bootstrap times. */
 static double tick_seconds;
 
+/* The database and its write-ahead log, in MiB. */
+static double db_mib(const char *dir)
+{
+	static const char *const files[] = { "bootstrap.db", "bootstrap.db-wal" };
+	double total = 0;
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char path[256];
+		struct stat st;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		if (stat(path, &st) == 0)
+			total += (double)st.st_size;
+	}
+	return total / (1024 * 1024);
+}
+
 static long bootstrap(bs_core_t *core, long n, long requests)
 {
 	long bad = 0;
@@ -146,7 +164,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	t1 = now_s();
-	printf("seeded %ld configs in %.1f s (%.0f configs/s)\n", n, t1 - t0, n / (t1 - t0));
+	printf("seeded %ld configs in %.1f s (%.0f configs/s), database %.0f MiB\n", n,
+			t1 - t0, n / (t1 - t0), db_mib(dir));
 	t0 = now_s();
 	bad = bootstrap(core, n, requests);
 	t1 = now_s();
