@@ -791,26 +791,29 @@ it_msg_t *device_rr(const broker_t *b, int version, const char *sub,
 static const char admin_topic[] = "$CONTROL/bootstrap/v1";
 static const char admin_resp[] = "$CONTROL/bootstrap/v1/response";
 
+json_t *admin_rr_as(const broker_t *b, const char *id, const char *user,
+		const char *pass, const char *payload)
+{
+	client_t *c = client_connect(b, 4, id, user, pass);
+	json_t *reply = NULL;
+	int granted = c != NULL ? client_subscribe(c, admin_resp, 1) : -1;
+
+	if (granted >= 0 && granted < 0x80
+			&& client_publish(c, admin_topic, payload, (int)strlen(payload), NULL) >= 0) {
+		it_msg_t *m = client_wait(c, IT_WAIT_MS);
+		reply = msg_json(m);
+		msg_free(m);
+	}
+	client_close(c);
+	return reply;
+}
+
 json_t *admin_rr_raw(const broker_t *b, const char *payload)
 {
-	client_t *c = client_connect(b, 4, NULL, "admin", "adminpw");
-	if (c == NULL)
-		return NULL;
-	json_t *reply = NULL;
-	int granted = client_subscribe(c, admin_resp, 1);
-	if (granted < 0 || granted >= 0x80) {
-		warnf("admin cannot subscribe to %s (%d)", admin_resp, granted);
-		goto out;
-	}
-	if (client_publish(c, admin_topic, payload, (int)strlen(payload), NULL) < 0)
-		goto out;
-	it_msg_t *m = client_wait(c, IT_WAIT_MS);
-	if (m == NULL)
+	json_t *reply = admin_rr_as(b, NULL, "admin", "adminpw", payload);
+
+	if (reply == NULL)
 		warnf("no admin reply to %.200s", payload);
-	reply = msg_json(m);
-	msg_free(m);
-out:
-	client_close(c);
 	return reply;
 }
 
@@ -959,19 +962,27 @@ static json_t *make_channel(const broker_t *b, const char *external_id)
 	return ch;
 }
 
-static json_t *create_config(const broker_t *b, const char *external_id,
-		json_t *channel, json_t *extra)
+json_t *admin_create_config(const broker_t *b, const char *external_id, json_t *extra)
 {
-	json_t *cmd = json_pack("{ss ss s[O]}", "command", "createConfig",
-			"external_id", external_id, "channels", channel);
-	if (cmd == NULL)
-		return NULL;
-	if (extra != NULL && json_object_update(cmd, extra) != 0) {
+	json_t *cmd = json_pack("{ss ss}", "command", "createConfig",
+			"external_id", external_id);
+
+	if (cmd != NULL && extra != NULL && json_object_update(cmd, extra) != 0) {
 		json_decref(cmd);
 		return NULL;
 	}
-	json_t *data = admin_ok(b, cmd);
-	json_decref(cmd);
+	return admin_ok_take(b, cmd);
+}
+
+static json_t *create_config(const broker_t *b, const char *external_id,
+		json_t *channel, json_t *extra)
+{
+	json_t *fields = json_pack("{s[O]}", "channels", channel);
+	json_t *data = NULL;
+
+	if (fields != NULL && (extra == NULL || json_object_update(fields, extra) == 0))
+		data = admin_create_config(b, external_id, fields);
+	json_decref(fields);
 	return data;
 }
 

@@ -145,6 +145,11 @@ json_t *admin_rr(const broker_t *b, const char *commands_text);
 /* Sends payload as it is; returns the parsed reply object, or NULL. */
 json_t *admin_rr_raw(const broker_t *b, const char *payload);
 
+/* The same from client id (NULL: a generated one) as user (NULL:
+ * anonymous), over MQTT 3.1.1; silent when no reply comes. */
+json_t *admin_rr_as(const broker_t *b, const char *id, const char *user,
+		const char *pass, const char *payload);
+
 /*
  * MQTT v5: sends payload with Response Topic resp_topic and Correlation
  * Data corr, without subscribing to anything; returns the reply message.
@@ -170,6 +175,10 @@ json_t *admin_cmd_by(const char *command, const char *field, const char *value);
 /* admin_ok and admin_err on a command they take (stolen; NULL gives NULL). */
 json_t *admin_ok_take(const broker_t *b, json_t *cmd);
 char *admin_err_take(const broker_t *b, json_t *cmd);
+
+/* createConfig for external_id with the fields of extra (borrowed, may be
+ * NULL) added: its data, or NULL. */
+json_t *admin_create_config(const broker_t *b, const char *external_id, json_t *extra);
 
 /* getConfig by field (client_id or external_id): its data, or NULL. */
 json_t *admin_get_config(const broker_t *b, const char *field, const char *value);

@@ -80,18 +80,6 @@ static json_t *new_channel(void)
 	return admin_ok_take(&B, cmd);
 }
 
-/* createConfig with external_id and extra fields (borrowed, may be NULL). */
-static json_t *create_config(const char *external_id, json_t *extra)
-{
-	json_t *cmd = json_pack("{ss ss}", "command", "createConfig",
-			"external_id", external_id);
-	if (cmd != NULL && extra != NULL && json_object_update(cmd, extra) != 0) {
-		json_decref(cmd);
-		return NULL;
-	}
-	return admin_ok_take(&B, cmd);
-}
-
 /* ---- channels --------------------------------------------------------- */
 
 static void test_create_channel_then_get_channel_returns_it(void)
@@ -115,7 +103,7 @@ static void test_create_channel_then_get_channel_returns_it(void)
 static void test_create_config_generates_uuid_secret_and_key(void)
 {
 	char *ext = unique_name("gen");
-	json_t *cfg = ext != NULL ? create_config(ext, NULL) : NULL;
+	json_t *cfg = ext != NULL ? admin_create_config(&B, ext, NULL) : NULL;
 	if (!CHECK(cfg != NULL))
 		goto out;
 	CHECK(is_uuid4(jstr(cfg, "client_id")));
@@ -143,7 +131,7 @@ static void test_create_config_keeps_given_id_secret_and_key(void)
 			"client_secret", "given-secret-0123456789",
 			"external_key", "given-key-0123456789", "name", "Given");
 	json_t *cfg = ext != NULL && id != NULL && extra != NULL
-		? create_config(ext, extra) : NULL;
+		? admin_create_config(&B, ext, extra) : NULL;
 	if (CHECK(cfg != NULL)) {
 		CHECK_STR(jstr(cfg, "client_id"), id);
 		CHECK_STR(jstr(cfg, "client_secret"), "given-secret-0123456789");
@@ -161,7 +149,7 @@ static void test_get_config_hides_secrets_but_shows_has_client_key(void)
 	char *ext = unique_name("hidden");
 	json_t *extra = cert != NULL
 		? json_pack("{ss ss}", "client_cert", cert, "client_key", key) : NULL;
-	json_t *cfg = ext != NULL && extra != NULL ? create_config(ext, extra) : NULL;
+	json_t *cfg = ext != NULL && extra != NULL ? admin_create_config(&B, ext, extra) : NULL;
 	json_t *got = cfg != NULL ? admin_get_config(&B, "client_id", jstr(cfg, "client_id")) : NULL;
 	if (CHECK(cfg != NULL && got != NULL)) {
 		CHECK(json_object_get(got, "external_key") == NULL);
@@ -179,7 +167,7 @@ static void test_get_config_hides_secrets_but_shows_has_client_key(void)
 static void test_get_config_by_client_id_and_by_external_id(void)
 {
 	char *ext = unique_name("lookup");
-	json_t *cfg = ext != NULL ? create_config(ext, NULL) : NULL;
+	json_t *cfg = ext != NULL ? admin_create_config(&B, ext, NULL) : NULL;
 	if (!CHECK(cfg != NULL))
 		goto out;
 	const char *id = jstr(cfg, "client_id");
@@ -199,7 +187,7 @@ out:
 static void test_enable_and_disable_change_state(void)
 {
 	char *ext = unique_name("state");
-	json_t *cfg = ext != NULL ? create_config(ext, NULL) : NULL;
+	json_t *cfg = ext != NULL ? admin_create_config(&B, ext, NULL) : NULL;
 	if (!CHECK(cfg != NULL))
 		goto out;
 	const char *id = jstr(cfg, "client_id");
@@ -223,7 +211,7 @@ out:
 static void test_delete_config_then_get_config_is_not_found(void)
 {
 	char *ext = unique_name("gone");
-	json_t *cfg = ext != NULL ? create_config(ext, NULL) : NULL;
+	json_t *cfg = ext != NULL ? admin_create_config(&B, ext, NULL) : NULL;
 	if (!CHECK(cfg != NULL))
 		goto out;
 	const char *id = jstr(cfg, "client_id");
@@ -240,7 +228,7 @@ out:
 static void test_duplicate_external_id_is_conflict(void)
 {
 	char *ext = unique_name("dup");
-	json_t *cfg = ext != NULL ? create_config(ext, NULL) : NULL;
+	json_t *cfg = ext != NULL ? admin_create_config(&B, ext, NULL) : NULL;
 	if (CHECK(cfg != NULL)) {
 		json_t *cmd = json_pack("{ss ss}", "command", "createConfig",
 				"external_id", ext);

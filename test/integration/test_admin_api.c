@@ -79,18 +79,6 @@ static json_t *create_channel(const char *id, const char *name)
 	return admin_ok_take(&B, cmd);
 }
 
-/* createConfig for external_id with extra fields (borrowed, may be NULL). */
-static json_t *create_config(const char *external_id, json_t *extra)
-{
-	json_t *cmd = json_pack("{ss ss}", "command", "createConfig",
-			"external_id", external_id);
-	if (cmd != NULL && extra != NULL && json_object_update(cmd, extra) != 0) {
-		json_decref(cmd);
-		return NULL;
-	}
-	return admin_ok_take(&B, cmd);
-}
-
 /* modifyConfig of client_id with the fields of change (borrowed). */
 static json_t *modify_cmd(const char *client_id, json_t *change)
 {
@@ -394,7 +382,7 @@ static char *config_on(const char *ext, const char *const *chans, size_t n)
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(list, json_pack("{ss}", "id", chans[i]));
 	json_t *extra = json_pack("{so}", "channels", list);
-	json_t *cfg = extra != NULL ? create_config(ext, extra) : NULL;
+	json_t *cfg = extra != NULL ? admin_create_config(&B, ext, extra) : NULL;
 	char *id = jstr(cfg, "client_id") != NULL ? strdup(jstr(cfg, "client_id")) : NULL;
 	json_decref(cfg);
 	json_decref(extra);
@@ -473,7 +461,7 @@ static void test_create_config_with_every_field_returns_them(void)
 	char *chan = unique_name("ch-full");
 	json_t *ch = create_channel(chan, "full");
 	json_t *extra = ch != NULL ? full_config_fields(id, chan) : NULL;
-	json_t *cfg = extra != NULL ? create_config(ext, extra) : NULL;
+	json_t *cfg = extra != NULL ? admin_create_config(&B, ext, extra) : NULL;
 	if (!CHECK(cfg != NULL))
 		goto out;
 	check_full_config(cfg, id, ext, chan);
@@ -555,7 +543,7 @@ static void test_create_config_duplicate_ids_are_conflict(void)
 	char *ext = unique_name("dup"), *ext2 = unique_name("dup");
 	char *id = unique_name("client-dup"), *id2 = unique_name("client-dup");
 	json_t *extra = json_pack("{ss}", "client_id", id);
-	json_t *cfg = create_config(ext, extra);
+	json_t *cfg = admin_create_config(&B, ext, extra);
 	if (!CHECK(cfg != NULL))
 		goto out;
 	long before = list_total("listConfigs");
@@ -589,7 +577,7 @@ static void test_create_config_unknown_channel_is_not_found(void)
 static void test_get_config_by_either_id_and_its_errors(void)
 {
 	char *ext = unique_name("get");
-	json_t *cfg = create_config(ext, NULL);
+	json_t *cfg = admin_create_config(&B, ext, NULL);
 	if (!CHECK(cfg != NULL))
 		goto out;
 	json_t *a = admin_get_config(&B, "client_id", jstr(cfg, "client_id"));
@@ -613,7 +601,7 @@ out:
 static char *new_config_id(const char *prefix, json_t *extra)
 {
 	char *ext = unique_name(prefix);
-	json_t *cfg = ext != NULL ? create_config(ext, extra) : NULL;
+	json_t *cfg = ext != NULL ? admin_create_config(&B, ext, extra) : NULL;
 	char *id = jstr(cfg, "client_id") != NULL ? strdup(jstr(cfg, "client_id")) : NULL;
 	json_decref(cfg);
 	free(ext);
@@ -721,7 +709,7 @@ static void test_modify_config_new_external_key_is_shown_once_and_used(void)
 {
 	char *ext = unique_name("rekey");
 	json_t *extra = json_pack("{ss}", "external_key", "old-key-0123456789");
-	json_t *cfg = create_config(ext, extra);
+	json_t *cfg = admin_create_config(&B, ext, extra);
 	const char *id = jstr(cfg, "client_id");
 	json_t *on = id != NULL ? admin_ok_take(&B, admin_cmd_by("enableConfig", "client_id", id)) : NULL;
 	if (!CHECK(on != NULL))
@@ -832,7 +820,7 @@ static void check_command_ends_session(const char *command, const char *client_i
 {
 	json_t *extra = json_pack("{ss}", "client_id", client_id);
 	char *ext = unique_name(client_id);
-	json_t *cfg = create_config(ext, extra);
+	json_t *cfg = admin_create_config(&B, ext, extra);
 	json_t *on = admin_ok_take(&B, admin_cmd_by("enableConfig", "client_id", client_id));
 	client_t *dev = client_connect(&B, 5, NULL, client_id, "any-password");
 	client_t *other = client_connect(&B, 5, NULL, "alice", "alicepw");
@@ -1414,19 +1402,13 @@ static json_t *batch_from(const char *client_id, json_t *cmds)
 {
 	json_t *root = json_pack("{so}", "commands", cmds);
 	char *text = root != NULL ? json_dumps(root, JSON_COMPACT) : NULL;
-	client_t *c = client_connect(&B, 4, client_id, "admin", "adminpw");
-	json_t *reply = NULL;
-	if (c != NULL && text != NULL && client_subscribe(c, RESPONSE_TOPIC, 1) == 1 &&
-			client_publish(c, ADMIN_TOPIC, text, (int)strlen(text), NULL) >= 0) {
-		it_msg_t *m = client_wait(c, IT_WAIT_MS);
-		reply = msg_json(m);
-		msg_free(m);
-	}
-	client_close(c);
+	json_t *reply = text != NULL ? admin_rr_as(&B, client_id, "admin", "adminpw", text)
+		: NULL;
+	json_t *rs = json_incref(json_object_get(reply, "responses"));
+
+	json_decref(reply);
 	free(text);
 	json_decref(root);
-	json_t *rs = json_incref(json_object_get(reply, "responses"));
-	json_decref(reply);
 	return rs;
 }
 

@@ -59,15 +59,10 @@ static json_t *first_response(const it_msg_t *m)
 static json_t *rr_as(const char *user, const char *pass, json_t *cmd)
 {
 	char *text = one_batch(cmd);
-	client_t *c = client_connect(&B, 4, NULL, user, pass);
-	json_t *r = NULL;
-	if (text != NULL && c != NULL && client_subscribe(c, RESPONSE_TOPIC, 1) == 1 &&
-			client_publish(c, ADMIN_TOPIC, text, (int)strlen(text), NULL) >= 0) {
-		it_msg_t *m = client_wait(c, IT_WAIT_MS);
-		r = first_response(m);
-		msg_free(m);
-	}
-	client_close(c);
+	json_t *reply = text != NULL ? admin_rr_as(&B, NULL, user, pass, text) : NULL;
+	json_t *r = json_incref(json_array_get(json_object_get(reply, "responses"), 0));
+
+	json_decref(reply);
 	free(text);
 	return r;
 }
