@@ -253,3 +253,21 @@ char *repeat(char c, size_t n)
 	s[n] = '\0';
 	return s;
 }
+
+void assert_audit_lines(const audit_want_t *want, size_t n)
+{
+	char expect[300];
+
+	CU_ASSERT_EQUAL(count_audit(), n);
+	for (size_t i = 0; i < n; i++) {
+		const char *line = audit_line(i);
+		CHECK_CASE(strstr(line, "user=admin ") != NULL, want[i].command);
+		CHECK_CASE(strstr(line, "client=admin-cli ") != NULL, want[i].command);
+		snprintf(expect, sizeof(expect), "command=%s ", want[i].command);
+		CHECK_CASE(strstr(line, expect) != NULL, want[i].command);
+		snprintf(expect, sizeof(expect), "target=%s ", want[i].target);
+		CHECK_CASE(strstr(line, expect) != NULL, want[i].command);
+		snprintf(expect, sizeof(expect), "result=%s", want[i].result);
+		CHECK_CASE(strstr(line, expect) != NULL, want[i].command);
+	}
+}

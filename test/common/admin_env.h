@@ -77,6 +77,15 @@ int is_audit(const char *line);
 size_t count_audit(void);
 /* The want-th audit line, or "". */
 const char *audit_line(size_t want);
+
+typedef struct {
+	const char *command;
+	const char *target;
+	const char *result;
+} audit_want_t;
+
+/* Exactly n audit lines, the i-th by admin from admin-cli with want[i]. */
+void assert_audit_lines(const audit_want_t *want, size_t n);
 /* 1 when no log line holds text. */
 int log_free_of(const char *text);
 /* n copies of c (kept). */

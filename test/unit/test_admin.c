@@ -728,29 +728,6 @@ static void test_delete_config_unknown_is_not_found_without_kick(void)
 
 /* ---- audit -------------------------------------------------------------- */
 
-typedef struct {
-	const char *command;
-	const char *target;
-	const char *result;
-} audit_want_t;
-
-static void assert_audit_lines(const audit_want_t *want, size_t n)
-{
-	char expect[300];
-
-	CU_ASSERT_EQUAL(count_audit(), n);
-	for (size_t i = 0; i < n; i++) {
-		const char *line = audit_line(i);
-		CHECK_CASE(strstr(line, "user=admin") != NULL, want[i].command);
-		CHECK_CASE(strstr(line, "client=admin-cli") != NULL, want[i].command);
-		snprintf(expect, sizeof(expect), "command=%s ", want[i].command);
-		CHECK_CASE(strstr(line, expect) != NULL, want[i].command);
-		CHECK_CASE(strstr(line, want[i].target) != NULL, want[i].command);
-		snprintf(expect, sizeof(expect), "result=%s", want[i].result);
-		CHECK_CASE(strstr(line, expect) != NULL, want[i].command);
-	}
-}
-
 static void test_audit_one_line_per_change_with_result(void)
 {
 	static const audit_want_t want[] = {
