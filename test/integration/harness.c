@@ -355,6 +355,21 @@ int broker_launch(broker_t *b)
 	return -1;
 }
 
+int broker_start_acl(broker_t *b, const char *extra_conf, unsigned flags,
+		const char *acl)
+{
+	char path[IT_PATH_MAX];
+
+	if (broker_prepare(b, extra_conf, flags) != 0)
+		return -1;
+	if (broker_path(b, "acl", path, sizeof path) != 0
+			|| write_file_text(path, acl) != 0 || broker_launch(b) != 0) {
+		broker_cleanup(b);
+		return -1;
+	}
+	return 0;
+}
+
 int broker_start_flags(broker_t *b, const char *extra_conf, unsigned flags)
 {
 	if (broker_prepare(b, extra_conf, flags) != 0)

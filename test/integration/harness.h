@@ -44,6 +44,11 @@ int broker_start_flags(broker_t *b, const char *extra_conf, unsigned flags);
 int broker_prepare(broker_t *b, const char *extra_conf, unsigned flags);
 int broker_launch(broker_t *b);
 
+/* Prepares, writes acl as the file "acl" in the directory (for an
+ * acl_file @DIR@/acl line in extra_conf), then launches. */
+int broker_start_acl(broker_t *b, const char *extra_conf, unsigned flags,
+		const char *acl);
+
 /*
  * 0 when the broker exits non-zero within a few seconds (it is killed when
  * it keeps running). The directory stays for broker_log_contains.

@@ -1586,15 +1586,7 @@ static int start_forbidden(void)
 		"\n"
 		"user admin\n"
 		"topic readwrite $CONTROL/bootstrap/#\n";
-	char path[IT_PATH_MAX];
-	if (broker_prepare(&B, conf, BROKER_NO_PLUGIN_OPTS) != 0)
-		return -1;
-	if (broker_path(&B, "acl", path, sizeof path) != 0 ||
-			write_file_text(path, acl) != 0 || broker_launch(&B) != 0) {
-		broker_cleanup(&B);
-		return -1;
-	}
-	return 0;
+	return broker_start_acl(&B, conf, BROKER_NO_PLUGIN_OPTS, acl);
 }
 
 static json_t *every_command(void)

@@ -264,16 +264,8 @@ static const char anonymous_acl[] =
 
 static int start_with_acl(const char *acl)
 {
-	char path[IT_PATH_MAX];
 	wide_open = false;
-	if (broker_prepare(&B, unset_conf, BROKER_NO_PLUGIN_OPTS) != 0)
-		return -1;
-	if (broker_path(&B, "acl", path, sizeof path) != 0 ||
-			write_file_text(path, acl) != 0 || broker_launch(&B) != 0) {
-		broker_cleanup(&B);
-		return -1;
-	}
-	return 0;
+	return broker_start_acl(&B, unset_conf, BROKER_NO_PLUGIN_OPTS, acl);
 }
 
 static int start_alice_acl(void)
