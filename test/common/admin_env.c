@@ -1,7 +1,8 @@
 #include "admin_env.h"
 
+#include "core_open.h"
+
 #include "error.h"
-#include "options.h"
 #include "store_int.h"
 #include "tmpdir.h"
 
@@ -70,25 +71,11 @@ void env_close(void)
 
 int open_core(void)
 {
-	bs_options_t o;
 	char keypath[128];
-	int rc;
 
 	env_path(keypath, sizeof(keypath), "master.key");
-	if (bs_options_init(&o) != BS_OK)
-		return BS_ERR_INTERNAL;
-	rc = bs_options_set(&o, "db_path", env.db, env.err, sizeof(env.err));
-	if (rc == BS_OK)
-		rc = bs_options_set(&o, "key_file", keypath, env.err, sizeof(env.err));
-	if (rc == BS_OK)
-		rc = bs_options_set(&o, "admin_users", "admin", env.err, sizeof(env.err));
-	if (rc == BS_OK)
-		rc = bs_options_finish(&o, env.err, sizeof(env.err));
-	if (rc == BS_OK)
-		rc = bs_core_open(&o, record_line, &env, &env.core, env.err,
-				sizeof(env.err));
-	bs_options_free(&o);
-	return rc;
+	return test_core_open(env.db, keypath, record_line, &env, &env.core, env.err,
+			sizeof(env.err));
 }
 
 void env_open(void)

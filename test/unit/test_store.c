@@ -6,12 +6,12 @@
 #define _GNU_SOURCE
 
 #include "core.h"
+#include "core_open.h"
 #include "cu_main.h"
 #include "store_int.h"
 #include "tmpdir.h"
 #include "error.h"
 #include "model.h"
-#include "options.h"
 #include "store.h"
 
 #include <CUnit/CUnit.h>
@@ -68,27 +68,11 @@ static void env_path(char *out, size_t outlen, const char *name)
 /* Opens the core on the database of env with the key file keyname. */
 static int core_open_with(const char *keyname, bs_core_t **out)
 {
-	bs_options_t o;
 	char keypath[128];
 
 	env_path(keypath, sizeof(keypath), keyname);
-	env.err[0] = '\0';
-	if (bs_options_init(&o) != BS_OK)
-		return BS_ERR_INTERNAL;
-	int rc = bs_options_set(&o, "db_path", env.db, env.err, sizeof(env.err));
-	if (rc == BS_OK)
-		rc = bs_options_set(&o, "key_file", keypath, env.err, sizeof(env.err));
-	if (rc == BS_OK)
-		rc = bs_options_set(&o, "admin_users", "admin", env.err, sizeof(env.err));
-	if (rc == BS_OK)
-		rc = bs_options_finish(&o, env.err, sizeof(env.err));
-	if (rc != BS_OK) {
-		bs_options_free(&o);
-		return rc;
-	}
-	rc = bs_core_open(&o, record_line, &env, out, env.err, sizeof(env.err));
-	bs_options_free(&o);
-	return rc;
+	return test_core_open(env.db, keypath, record_line, &env, out, env.err,
+			sizeof(env.err));
 }
 
 static void env_close_core(void)

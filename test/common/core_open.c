@@ -1,0 +1,27 @@
+#include "core_open.h"
+
+#include "error.h"
+#include "options.h"
+
+int test_core_open(const char *db, const char *key_file, bs_log_fn log,
+		void *userdata, bs_core_t **out, char *err, size_t errlen)
+{
+	bs_options_t o;
+	int rc;
+
+	if (errlen > 0)
+		err[0] = '\0';
+	if (bs_options_init(&o) != BS_OK)
+		return BS_ERR_INTERNAL;
+	rc = bs_options_set(&o, "db_path", db, err, errlen);
+	if (rc == BS_OK)
+		rc = bs_options_set(&o, "key_file", key_file, err, errlen);
+	if (rc == BS_OK)
+		rc = bs_options_set(&o, "admin_users", "admin", err, errlen);
+	if (rc == BS_OK)
+		rc = bs_options_finish(&o, err, errlen);
+	if (rc == BS_OK)
+		rc = bs_core_open(&o, log, userdata, out, err, errlen);
+	bs_options_free(&o);
+	return rc;
+}
