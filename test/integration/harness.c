@@ -276,6 +276,20 @@ static int put_default_opts(FILE *f, const broker_t *b, const char *extra)
 	return 0;
 }
 
+/* Last in the file, so that the lines of extra_conf stay with the plain
+ * listener and the plugin. */
+static int put_tls_listener(FILE *f, const broker_t *b)
+{
+	return fprintf(f,
+			"listener %d 127.0.0.1\n"
+			"cafile %s/ca.pem\n"
+			"certfile %s/server.pem\n"
+			"keyfile %s/server.key\n"
+			"require_certificate true\n"
+			"use_identity_as_username true\n",
+			b->tls_port, b->dir, b->dir, b->dir) < 0 ? -1 : 0;
+}
+
 static int write_conf(const broker_t *b, const char *extra, unsigned flags)
 {
 	char cwd[IT_PATH_MAX];
@@ -305,12 +319,33 @@ static int write_conf(const broker_t *b, const char *extra, unsigned flags)
 		rc = put_default_opts(f, b, extra);
 	if (rc == 0 && extra != NULL)
 		rc = put(f, extra, b->dir) == 0 && fputc('\n', f) != EOF ? 0 : -1;
+	if (rc == 0 && b->tls_port > 0)
+		rc = put_tls_listener(f, b);
 	if (fclose(f) != 0)
 		rc = -1;
 	return rc;
 }
 
 /* ---- broker lifecycle ------------------------------------------------- */
+
+/* The TLS listener's port (not the plain one's), CA and certificate. */
+static int prepare_tls(broker_t *b)
+{
+	for (int i = 0; i < 5 && (b->tls_port <= 0 || b->tls_port == b->port); i++)
+		b->tls_port = free_port();
+	if (b->tls_port <= 0 || b->tls_port == b->port)
+		return -1;
+	if (make_ca(b->dir, "ca") != 0 ||
+			make_signed_cert(b->dir, "ca", "server", "127.0.0.1", NULL, NULL) != 0)
+		return -1;
+	return 0;
+}
+
+/* True when every listener of b accepts connections. */
+static bool listening(const broker_t *b)
+{
+	return port_open(b->port) && (b->tls_port <= 0 || port_open(b->tls_port));
+}
 
 int broker_prepare(broker_t *b, const char *extra_conf, unsigned flags)
 {
@@ -323,6 +358,7 @@ int broker_prepare(broker_t *b, const char *extra_conf, unsigned flags)
 	}
 	b->port = free_port();
 	if (b->port <= 0 ||
+			((flags & BROKER_TLS) && prepare_tls(b) != 0) ||
 			broker_path(b, "mosquitto.conf", b->conf, sizeof b->conf) != 0 ||
 			make_passwd(b) != 0 || write_conf(b, extra_conf, flags) != 0) {
 		warnf("cannot prepare the broker in %s", b->dir);
@@ -341,7 +377,7 @@ int broker_launch(broker_t *b)
 	}
 	long long end = now_ms() + START_WAIT_MS;
 	while (now_ms() < end) {
-		if (port_open(b->port))
+		if (listening(b))
 			return 0;
 		if (wait_exit(b->pid, 0) != -1) {
 			b->pid = 0;
@@ -621,8 +657,7 @@ static void set_callbacks(client_t *c)
 	mosquitto_message_v5_callback_set(c->mosq, on_message);
 }
 
-client_t *client_connect(const broker_t *b, int version, const char *id,
-		const char *user, const char *pass)
+static client_t *client_new(int version, const char *id)
 {
 	lib_init_once();
 	client_t *c = calloc(1, sizeof *c);
@@ -638,16 +673,56 @@ client_t *client_connect(const broker_t *b, int version, const char *id,
 	}
 	set_callbacks(c);
 	int pv = version == 5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311;
-	if (mosquitto_int_option(c->mosq, MOSQ_OPT_PROTOCOL_VERSION, pv) != 0 ||
-			(user != NULL && mosquitto_username_pw_set(c->mosq, user, pass) != 0) ||
-			mosquitto_connect_bind_v5(c->mosq, "127.0.0.1", b->port, 30,
-				NULL, NULL) != MOSQ_ERR_SUCCESS ||
-			loop_until(c, &c->connack, IT_WAIT_MS) != 0 || c->connack != 0) {
+	if (mosquitto_int_option(c->mosq, MOSQ_OPT_PROTOCOL_VERSION, pv) != 0) {
+		client_close(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* Connects c to port and waits for the CONNACK; 0 when it is success. */
+static int client_start(client_t *c, int port)
+{
+	if (mosquitto_connect_bind_v5(c->mosq, "127.0.0.1", port, 30, NULL,
+				NULL) != MOSQ_ERR_SUCCESS)
+		return -1;
+	return loop_until(c, &c->connack, IT_WAIT_MS) == 0 && c->connack == 0 ? 0 : -1;
+}
+
+client_t *client_connect(const broker_t *b, int version, const char *id,
+		const char *user, const char *pass)
+{
+	client_t *c = client_new(version, id);
+	if (c == NULL)
+		return NULL;
+	if ((user != NULL && mosquitto_username_pw_set(c->mosq, user, pass) != 0) ||
+			client_start(c, b->port) != 0) {
 		warnf("connect (v%d, user %s) failed, connack %d", version,
 				user != NULL ? user : "-", c->connack);
 		client_close(c);
 		return NULL;
 	}
+	return c;
+}
+
+client_t *client_connect_tls(const broker_t *b, int version, const char *id,
+		const char *certfile, const char *keyfile, int *connack)
+{
+	char ca[IT_PATH_MAX];
+	client_t *c = client_new(version, id);
+	int got = -1;
+
+	if (c != NULL && broker_path(b, "ca.pem", ca, sizeof ca) == 0 &&
+			mosquitto_tls_set(c->mosq, ca, NULL, certfile, keyfile,
+				NULL) == MOSQ_ERR_SUCCESS && client_start(c, b->tls_port) == 0)
+		got = 0;
+	else if (c != NULL) {
+		got = c->connack;
+		client_close(c);
+		c = NULL;
+	}
+	if (connack != NULL)
+		*connack = got;
 	return c;
 }
 
@@ -774,6 +849,16 @@ bool client_expect_none(client_t *c, int ms)
 		warnf("unexpected message on %s: %.200s", c->head->topic,
 				c->head->payload);
 	return c->head == NULL;
+}
+
+bool client_expect_gone(client_t *c, int ms)
+{
+	long long end = now_ms() + ms;
+	while (!c->gone && now_ms() < end) {
+		if (mosquitto_loop(c->mosq, LOOP_SLICE_MS, 1) != MOSQ_ERR_SUCCESS)
+			c->gone = true;
+	}
+	return c->gone;
 }
 
 json_t *msg_json(const it_msg_t *m)
@@ -1080,6 +1165,73 @@ int make_cert(const char *dir, const char *name, char **cert, char **key)
 		return -1;
 	}
 	return 0;
+}
+
+/* Reads the files cpath and kpath into those of cert and key not NULL. */
+static int read_pair(const char *cpath, const char *kpath, char **cert, char **key)
+{
+	if (cert != NULL && (*cert = read_file_text(cpath, NULL)) == NULL)
+		return -1;
+	if (key != NULL && (*key = read_file_text(kpath, NULL)) == NULL) {
+		if (cert != NULL) {
+			free(*cert);
+			*cert = NULL;
+		}
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * openssl req for a new EC P-256 key and a certificate with subject CN=cn,
+ * as <dir>/<name>.pem and .key; self-signed as a CA when ca is NULL, else
+ * signed by <dir>/<ca>.pem and .key (req -CA: OpenSSL 3). "-config
+ * /dev/null" keeps the system's openssl.cnf out, so that the extensions are
+ * exactly those given here.
+ */
+static int openssl_req(const char *dir, const char *name, const char *cn,
+		const char *ca, char **cert, char **key)
+{
+	char cpath[IT_PATH_MAX], kpath[IT_PATH_MAX], capem[IT_PATH_MAX],
+		cakey[IT_PATH_MAX], subj[300];
+	if (cert != NULL)
+		*cert = NULL;
+	if (key != NULL)
+		*key = NULL;
+	if (snprintf(cpath, sizeof cpath, "%s/%s.pem", dir, name) >= (int)sizeof cpath ||
+			snprintf(kpath, sizeof kpath, "%s/%s.key", dir, name) >= (int)sizeof kpath ||
+			snprintf(capem, sizeof capem, "%s/%s.pem", dir, ca ? ca : "") >= (int)sizeof capem ||
+			snprintf(cakey, sizeof cakey, "%s/%s.key", dir, ca ? ca : "") >= (int)sizeof cakey ||
+			snprintf(subj, sizeof subj, "/CN=%s", cn) >= (int)sizeof subj)
+		return -1;
+	/* A leaf also names 127.0.0.1, for the broker's own certificate. */
+	char *constraints = ca == NULL ? "basicConstraints=critical,CA:TRUE"
+		: "basicConstraints=critical,CA:FALSE";
+	char *more = ca == NULL ? "keyUsage=critical,keyCertSign,cRLSign"
+		: "subjectAltName=IP:127.0.0.1";
+	char *argv[] = { "openssl", "req", "-config", "/dev/null", "-x509",
+		"-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+		"-keyout", kpath, "-out", cpath, "-days", "2", "-subj", subj,
+		"-addext", constraints, "-addext", more,
+		ca != NULL ? "-CA" : NULL, capem, "-CAkey", cakey, NULL };
+	if (run_quiet(argv) != 0) {
+		warnf("openssl could not make the certificate %s", name);
+		return -1;
+	}
+	return read_pair(cpath, kpath, cert, key);
+}
+
+int make_ca(const char *dir, const char *name)
+{
+	return openssl_req(dir, name, name, NULL, NULL, NULL);
+}
+
+int make_signed_cert(const char *dir, const char *ca, const char *name,
+		const char *cn, char **cert, char **key)
+{
+	if (ca == NULL)
+		return -1;
+	return openssl_req(dir, name, cn, ca, cert, key);
 }
 
 char *unique_name(const char *prefix)

@@ -21,11 +21,19 @@
 
 /* Flags for broker_start_flags / broker_start_fail. */
 #define BROKER_NO_PLUGIN_OPTS 0x1   /* write no default plugin_opt_* lines */
+/*
+ * Also a TLS listener on tls_port (after extra_conf in the configuration)
+ * that requires a client certificate signed by the test CA "ca" made in the
+ * directory (ca.pem, ca.key) and takes its CN as the username
+ * (use_identity_as_username); the broker's own certificate is "server".
+ */
+#define BROKER_TLS 0x2
 
 typedef struct {
 	char dir[IT_PATH_MAX];      /* the temporary directory */
 	char conf[IT_PATH_MAX];     /* dir/mosquitto.conf */
-	int port;
+	int port;                   /* the plain listener */
+	int tls_port;               /* the TLS listener (BROKER_TLS), else 0 */
 	pid_t pid;                  /* 0 when not running */
 } broker_t;
 
@@ -96,6 +104,15 @@ typedef struct client client_t;
 /* Version is 4 (MQTT 3.1.1) or 5; id, user, pass may be NULL. */
 client_t *client_connect(const broker_t *b, int version, const char *id,
 		const char *user, const char *pass);
+
+/*
+ * The same over TLS to b->tls_port, presenting the certificate and key in
+ * the files certfile and keyfile and checking the broker's against b's test
+ * CA. NULL unless the CONNACK is success; *connack (may be NULL) gets its
+ * code, -1 when none came (the TLS handshake failed, for one).
+ */
+client_t *client_connect_tls(const broker_t *b, int version, const char *id,
+		const char *certfile, const char *keyfile, int *connack);
 void client_close(client_t *c);
 
 /* The granted QoS or the SUBACK failure code (>= 0x80); -1 on timeout. */
@@ -122,6 +139,10 @@ it_msg_t *client_wait(client_t *c, int timeout_ms);
 
 /* True when no message arrives within ms. */
 bool client_expect_none(client_t *c, int ms);
+
+/* True when the connection ends within ms; messages that came meanwhile
+ * stay for client_wait. */
+bool client_expect_gone(client_t *c, int ms);
 
 void msg_free(it_msg_t *m);
 
@@ -212,6 +233,18 @@ char *boot_request(const char *external_id, const char *external_key,
 
 /* A self-signed EC certificate and its key, made in dir as <name>.pem. */
 int make_cert(const char *dir, const char *name, char **cert, char **key);
+
+/* A test CA made in dir: <name>.pem (self-signed, CA:TRUE) and <name>.key. */
+int make_ca(const char *dir, const char *name);
+
+/*
+ * A certificate for cn signed by the CA <ca>.pem/<ca>.key in dir, made there
+ * as <name>.pem and <name>.key with a new EC P-256 key on each call. It also
+ * names IP 127.0.0.1, so that it can serve as a broker's certificate. cert
+ * and key, when not NULL, get the PEM texts (malloc()ed).
+ */
+int make_signed_cert(const char *dir, const char *ca, const char *name,
+		const char *cn, char **cert, char **key);
 
 /* String member or NULL. */
 const char *jstr(const json_t *obj, const char *key);
