@@ -851,7 +851,7 @@ bool client_expect_none(client_t *c, int ms)
 	return c->head == NULL;
 }
 
-bool client_expect_gone(client_t *c, int ms)
+bool client_wait_gone(client_t *c, int ms)
 {
 	long long end = now_ms() + ms;
 	while (!c->gone && now_ms() < end) {

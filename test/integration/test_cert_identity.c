@@ -235,7 +235,7 @@ static void check_shut_out(int version, const device_t *d, const char *name)
 		int rc = client_publish(c, d->topic, "intruder", 8, &qos1);
 		if (version == 5)
 			CHECK(!published(rc));
-		CHECK(client_expect_gone(c, DROP_MS));
+		CHECK(client_wait_gone(c, DROP_MS));
 	}
 	if (w != NULL)
 		CHECK(client_expect_none(w, IT_QUIET_MS));
@@ -256,7 +256,7 @@ static void check_cut_off(client_t *c, const device_t *d, const char *command)
 	if (!admin_on(command, d->cfg.client_id) || w == NULL)
 		goto out;
 	CHECK(published(client_publish(w, d->topic, "after", 5, &qos1)));
-	CHECK(client_expect_gone(c, DROP_MS));
+	CHECK(client_wait_gone(c, DROP_MS));
 	it_msg_t *m = client_wait(c, 0);
 	if (!CHECK(m == NULL))
 		fprintf(stderr, "after %s the client got %s\n", command, m->topic);
@@ -412,7 +412,7 @@ static void renewed_cert_revokes_the_old(int version)
 	client_t *c = connect_cert(version, d.name, NULL);
 	if (CHECK(renewed != NULL && c != NULL) && uses_channel(c, &d) &&
 			set_client_cert(&d, renewed)) {
-		CHECK(client_expect_gone(c, DROP_MS));
+		CHECK(client_wait_gone(c, DROP_MS));
 		check_shut_out(version, &d, d.name);
 		check_works(version, &d, renewed);
 	}
@@ -482,7 +482,7 @@ static void unknown_cn_is_left_to_the_broker(int version)
 	if (CHECK(c != NULL && w != NULL)) {
 		CHECK(published(client_publish(c, topic, "free", 4, &qos1)));
 		gets(w, topic, "free");
-		CHECK(!client_expect_gone(c, STAY_MS));
+		CHECK(!client_wait_gone(c, STAY_MS));
 	}
 out:
 	client_close(c);
