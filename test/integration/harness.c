@@ -324,7 +324,8 @@ int broker_prepare(broker_t *b, const char *extra_conf, unsigned flags)
 	b->port = free_port();
 	if (b->port <= 0 ||
 			broker_path(b, "mosquitto.conf", b->conf, sizeof b->conf) != 0 ||
-			make_passwd(b) != 0 || write_conf(b, extra_conf, flags) != 0) {
+			(!(flags & BROKER_NO_CONF) && (make_passwd(b) != 0 ||
+				write_conf(b, extra_conf, flags) != 0))) {
 		warnf("cannot prepare the broker in %s", b->dir);
 		broker_cleanup(b);
 		return -1;
@@ -621,7 +622,9 @@ static void set_callbacks(client_t *c)
 	mosquitto_message_v5_callback_set(c->mosq, on_message);
 }
 
-client_t *client_connect(const broker_t *b, int version, const char *id,
+/* A client after its CONNACK (c->connack) or after the wait; NULL only
+ * when it could not be made. */
+static client_t *client_try(const broker_t *b, int version, const char *id,
 		const char *user, const char *pass)
 {
 	lib_init_once();
@@ -638,17 +641,34 @@ client_t *client_connect(const broker_t *b, int version, const char *id,
 	}
 	set_callbacks(c);
 	int pv = version == 5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311;
-	if (mosquitto_int_option(c->mosq, MOSQ_OPT_PROTOCOL_VERSION, pv) != 0 ||
-			(user != NULL && mosquitto_username_pw_set(c->mosq, user, pass) != 0) ||
+	if (mosquitto_int_option(c->mosq, MOSQ_OPT_PROTOCOL_VERSION, pv) == 0 &&
+			(user == NULL || mosquitto_username_pw_set(c->mosq, user, pass) == 0) &&
 			mosquitto_connect_bind_v5(c->mosq, "127.0.0.1", b->port, 30,
-				NULL, NULL) != MOSQ_ERR_SUCCESS ||
-			loop_until(c, &c->connack, IT_WAIT_MS) != 0 || c->connack != 0) {
+				NULL, NULL) == MOSQ_ERR_SUCCESS)
+		(void)loop_until(c, &c->connack, IT_WAIT_MS);
+	return c;
+}
+
+client_t *client_connect(const broker_t *b, int version, const char *id,
+		const char *user, const char *pass)
+{
+	client_t *c = client_try(b, version, id, user, pass);
+	if (c != NULL && c->connack != 0) {
 		warnf("connect (v%d, user %s) failed, connack %d", version,
 				user != NULL ? user : "-", c->connack);
 		client_close(c);
 		return NULL;
 	}
 	return c;
+}
+
+int client_connack(const broker_t *b, int version, const char *user,
+		const char *pass)
+{
+	client_t *c = client_try(b, version, NULL, user, pass);
+	int rc = c != NULL ? c->connack : -1;
+	client_close(c);
+	return rc;
 }
 
 void client_close(client_t *c)
@@ -761,6 +781,28 @@ it_msg_t *client_wait(client_t *c, int timeout_ms)
 			c->gone = true;
 	}
 	return pop(c);
+}
+
+int client_echo(client_t *c, const char *filter, const char *topic)
+{
+	static const char body[] = "echo";
+	static const pub_opts_t o = { .qos = 1 };
+	int granted = client_subscribe(c, filter, 1);
+	if (granted < 0 || granted >= 0x80) {
+		warnf("subscription to %s refused (%d)", filter, granted);
+		return -1;
+	}
+	int reason = client_publish(c, topic, body, (int)strlen(body), &o);
+	if (reason < 0 || reason >= 0x80) {
+		warnf("publish to %s refused (%d)", topic, reason);
+		return -1;
+	}
+	it_msg_t *m = client_wait(c, IT_WAIT_MS);
+	int rc = m != NULL && strcmp(m->topic, topic) == 0 ? 0 : -1;
+	if (rc != 0)
+		warnf("the message to %s did not come back", topic);
+	msg_free(m);
+	return rc;
 }
 
 bool client_expect_none(client_t *c, int ms)
