@@ -360,7 +360,8 @@ int broker_prepare(broker_t *b, const char *extra_conf, unsigned flags)
 	if (b->port <= 0 ||
 			((flags & BROKER_TLS) && prepare_tls(b) != 0) ||
 			broker_path(b, "mosquitto.conf", b->conf, sizeof b->conf) != 0 ||
-			make_passwd(b) != 0 || write_conf(b, extra_conf, flags) != 0) {
+			(!(flags & BROKER_NO_CONF) && (make_passwd(b) != 0 ||
+				write_conf(b, extra_conf, flags) != 0))) {
 		warnf("cannot prepare the broker in %s", b->dir);
 		broker_cleanup(b);
 		return -1;
@@ -680,23 +681,32 @@ static client_t *client_new(int version, const char *id)
 	return c;
 }
 
-/* Connects c to port and waits for the CONNACK; 0 when it is success. */
-static int client_start(client_t *c, int port)
+/* Connects c to port and waits for the CONNACK (c->connack, -1 when none
+ * came). */
+static void client_start(client_t *c, int port)
 {
 	if (mosquitto_connect_bind_v5(c->mosq, "127.0.0.1", port, 30, NULL,
-				NULL) != MOSQ_ERR_SUCCESS)
-		return -1;
-	return loop_until(c, &c->connack, IT_WAIT_MS) == 0 && c->connack == 0 ? 0 : -1;
+				NULL) == MOSQ_ERR_SUCCESS)
+		(void)loop_until(c, &c->connack, IT_WAIT_MS);
+}
+
+/* A client after its CONNACK (c->connack) or after the wait; NULL only
+ * when it could not be made. */
+static client_t *client_try(const broker_t *b, int version, const char *id,
+		const char *user, const char *pass)
+{
+	client_t *c = client_new(version, id);
+	if (c != NULL && (user == NULL ||
+				mosquitto_username_pw_set(c->mosq, user, pass) == 0))
+		client_start(c, b->port);
+	return c;
 }
 
 client_t *client_connect(const broker_t *b, int version, const char *id,
 		const char *user, const char *pass)
 {
-	client_t *c = client_new(version, id);
-	if (c == NULL)
-		return NULL;
-	if ((user != NULL && mosquitto_username_pw_set(c->mosq, user, pass) != 0) ||
-			client_start(c, b->port) != 0) {
+	client_t *c = client_try(b, version, id, user, pass);
+	if (c != NULL && c->connack != 0) {
 		warnf("connect (v%d, user %s) failed, connack %d", version,
 				user != NULL ? user : "-", c->connack);
 		client_close(c);
@@ -705,24 +715,32 @@ client_t *client_connect(const broker_t *b, int version, const char *id,
 	return c;
 }
 
+int client_connack(const broker_t *b, int version, const char *user,
+		const char *pass)
+{
+	client_t *c = client_try(b, version, NULL, user, pass);
+	int rc = c != NULL ? c->connack : -1;
+	client_close(c);
+	return rc;
+}
+
 client_t *client_connect_tls(const broker_t *b, int version, const char *id,
 		const char *certfile, const char *keyfile, int *connack)
 {
 	char ca[IT_PATH_MAX];
 	client_t *c = client_new(version, id);
-	int got = -1;
 
 	if (c != NULL && broker_path(b, "ca.pem", ca, sizeof ca) == 0 &&
 			mosquitto_tls_set(c->mosq, ca, NULL, certfile, keyfile,
-				NULL) == MOSQ_ERR_SUCCESS && client_start(c, b->tls_port) == 0)
-		got = 0;
-	else if (c != NULL) {
-		got = c->connack;
+				NULL) == MOSQ_ERR_SUCCESS)
+		client_start(c, b->tls_port);
+	int got = c != NULL ? c->connack : -1;
+	if (connack != NULL)
+		*connack = got;
+	if (c != NULL && got != 0) {
 		client_close(c);
 		c = NULL;
 	}
-	if (connack != NULL)
-		*connack = got;
 	return c;
 }
 
@@ -836,6 +854,28 @@ it_msg_t *client_wait(client_t *c, int timeout_ms)
 			c->gone = true;
 	}
 	return pop(c);
+}
+
+int client_echo(client_t *c, const char *filter, const char *topic)
+{
+	static const char body[] = "echo";
+	static const pub_opts_t o = { .qos = 1 };
+	int granted = client_subscribe(c, filter, 1);
+	if (granted < 0 || granted >= 0x80) {
+		warnf("subscription to %s refused (%d)", filter, granted);
+		return -1;
+	}
+	int reason = client_publish(c, topic, body, (int)strlen(body), &o);
+	if (reason < 0 || reason >= 0x80) {
+		warnf("publish to %s refused (%d)", topic, reason);
+		return -1;
+	}
+	it_msg_t *m = client_wait(c, IT_WAIT_MS);
+	int rc = m != NULL && strcmp(m->topic, topic) == 0 ? 0 : -1;
+	if (rc != 0)
+		warnf("the message to %s did not come back", topic);
+	msg_free(m);
+	return rc;
 }
 
 bool client_expect_none(client_t *c, int ms)

@@ -21,13 +21,16 @@
 
 /* Flags for broker_start_flags / broker_start_fail. */
 #define BROKER_NO_PLUGIN_OPTS 0x1   /* write no default plugin_opt_* lines */
+#define BROKER_NO_CONF 0x2          /* broker_prepare: the directory and port
+                                       only; the test writes b->conf (and any
+                                       password file) before broker_launch */
 /*
  * Also a TLS listener on tls_port (after extra_conf in the configuration)
  * that requires a client certificate signed by the test CA "ca" made in the
  * directory (ca.pem, ca.key) and takes its CN as the username
  * (use_identity_as_username); the broker's own certificate is "server".
  */
-#define BROKER_TLS 0x2
+#define BROKER_TLS 0x4
 
 typedef struct {
 	char dir[IT_PATH_MAX];      /* the temporary directory */
@@ -115,6 +118,11 @@ client_t *client_connect_tls(const broker_t *b, int version, const char *id,
 		const char *certfile, const char *keyfile, int *connack);
 void client_close(client_t *c);
 
+/* Connects and disconnects at once: the CONNACK reason code (0 when let
+ * in; 5 or 0x86/0x87 when refused), -1 when none came. */
+int client_connack(const broker_t *b, int version, const char *user,
+		const char *pass);
+
 /* The granted QoS or the SUBACK failure code (>= 0x80); -1 on timeout. */
 int client_subscribe(client_t *c, const char *filter, int qos);
 
@@ -136,6 +144,13 @@ int client_publish(client_t *c, const char *topic, const void *payload,
 
 /* The next message, waiting at most timeout_ms; NULL when none came. */
 it_msg_t *client_wait(client_t *c, int timeout_ms);
+
+/*
+ * Subscribes to filter at QoS 1, publishes a QoS 1 message to topic and
+ * waits for it to come back: 0 when it did; -1 when the subscription or the
+ * publish was refused or nothing came (the reason goes to stderr).
+ */
+int client_echo(client_t *c, const char *filter, const char *topic);
 
 /* True when no message arrives within ms. */
 bool client_expect_none(client_t *c, int ms);

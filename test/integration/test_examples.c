@@ -1,0 +1,346 @@
+/*
+ * The shipped configurations in config-examples/, each started as it is
+ * after its prepare step: prepare.sh fills a temporary directory (VAR_DIR)
+ * and the test starts a copy of the file in which the only changes are the
+ * listener's port (a free one) and var/ (that directory). Then the admin
+ * creates a config, a device bootstraps, and, where the file lets
+ * bootstrapped devices log in, the device logs in with the credentials its
+ * bootstrap reply gave it and uses its channel.
+ */
+#include "cu_main.h"
+#include "harness.h"
+#include "it_check.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ADMIN_PASSWORD "adminpw"    /* what the harness's admin helpers use */
+#define SHIPPED_LISTENER "listener 1883 127.0.0.1"
+
+static broker_t B;
+
+/* ---- starting a shipped file ------------------------------------------ */
+
+static size_t count(const char *text, const char *needle)
+{
+	size_t n = 0;
+	for (const char *p = strstr(text, needle); p != NULL;
+			p = strstr(p + strlen(needle), needle))
+		n++;
+	return n;
+}
+
+/* text with each from replaced by to (malloc()ed). */
+static char *replace_all(const char *text, const char *from, const char *to)
+{
+	size_t fl = strlen(from), tl = strlen(to), n = count(text, from);
+	char *out = malloc(strlen(text) + n * (tl > fl ? tl - fl : 0) + 1);
+	if (out == NULL)
+		return NULL;
+	char *w = out;
+	for (const char *p = text;;) {
+		const char *at = strstr(p, from);
+		size_t len = at != NULL ? (size_t)(at - p) : strlen(p);
+		memcpy(w, p, len);
+		w += len;
+		if (at == NULL)
+			break;
+		memcpy(w, to, tl);
+		w += tl;
+		p = at + fl;
+	}
+	*w = '\0';
+	return out;
+}
+
+/* The shipped file, moved to b's port and directory (malloc()ed). */
+static char *rewritten(const broker_t *b, const char *conf_file)
+{
+	char listener[64], dir[IT_PATH_MAX + 2];
+	char *text = read_file_text(conf_file, NULL), *moved = NULL, *out = NULL;
+	snprintf(listener, sizeof listener, "listener %d 127.0.0.1", b->port);
+	snprintf(dir, sizeof dir, "%s/", b->dir);
+	/* Any other listener would stay on a fixed port. */
+	if (text != NULL && (count(text, "\nlistener ") != 1 ||
+				count(text, "\n" SHIPPED_LISTENER "\n") != 1 ||
+				count(text, "var/") == 0))
+		fprintf(stderr, "%s: expected one \"%s\" line and var/ paths\n",
+				conf_file, SHIPPED_LISTENER);
+	else if (text != NULL)
+		moved = replace_all(text, SHIPPED_LISTENER, listener);
+	if (moved != NULL)
+		out = replace_all(moved, "var/", dir);
+	free(text);
+	free(moved);
+	return out;
+}
+
+/* Runs config-examples/prepare.sh [setup] with VAR_DIR set to b's dir. */
+static int prepare(const broker_t *b, const char *setup)
+{
+	char var[IT_PATH_MAX + 16];
+	snprintf(var, sizeof var, "VAR_DIR=%s", b->dir);
+	char *argv[] = { "env", var, "ADMIN_PASSWORD=" ADMIN_PASSWORD, "sh",
+		"config-examples/prepare.sh", (char *)setup, NULL };
+	if (run_quiet(argv) != 0) {
+		fprintf(stderr, "prepare.sh %s failed\n", setup != NULL ? setup : "");
+		return -1;
+	}
+	return 0;
+}
+
+static bool logs_in;            /* the file sets plugin_opt_client_auth true */
+
+static int start_example(const char *conf_file, const char *setup)
+{
+	if (broker_prepare(&B, NULL, BROKER_NO_CONF) != 0)
+		return -1;
+	char *conf = prepare(&B, setup) == 0 ? rewritten(&B, conf_file) : NULL;
+	int rc = conf != NULL && write_file_text(B.conf, conf) == 0
+		? broker_launch(&B) : -1;
+	logs_in = conf != NULL && strstr(conf, "\nplugin_opt_client_auth true\n") != NULL;
+	free(conf);
+	if (rc != 0)
+		broker_cleanup(&B);
+	return rc;
+}
+
+static int start_default(void)
+{
+	return start_example("config-examples/mosquitto.conf", NULL);
+}
+
+static int start_plugin_alone(void)
+{
+	return start_example("config-examples/plugin-alone.conf", "plugin-alone");
+}
+
+static int start_with_files(void)
+{
+	return start_example("config-examples/with-files.conf", "with-files");
+}
+
+static int start_with_dynsec(void)
+{
+	return start_example("config-examples/with-dynsec.conf", "with-dynsec");
+}
+
+static int stop_broker(void)
+{
+	broker_cleanup(&B);
+	return 0;
+}
+
+/* ---- helpers ---------------------------------------------------------- */
+
+/* channels/<channel_id>/messages/<rest>, the default channel_topic. */
+static char *channel_topic(const char *channel_id, const char *rest)
+{
+	size_t n = strlen(channel_id) + strlen(rest) + 32;
+	char *t = malloc(n);
+	if (t != NULL)
+		snprintf(t, n, "channels/%s/messages/%s", channel_id, rest);
+	return t;
+}
+
+/* A new enabled config, and the bootstrap reply its device gets. */
+static json_t *bootstrap_new_device(boot_cfg_t *cfg)
+{
+	char *ext = unique_name("example");
+	char *req = NULL;
+	json_t *reply = NULL;
+	if (CHECK(ext != NULL && make_config(&B, ext, NULL, true, cfg) == 0))
+		req = boot_request(cfg->external_id, cfg->external_key, "e1");
+	if (CHECK(req != NULL)) {
+		it_msg_t *m = device_rr(&B, 4, NULL, req, (int)strlen(req), NULL);
+		reply = msg_json(m);
+		msg_free(m);
+	}
+	free(req);
+	free(ext);
+	return reply;
+}
+
+/* mosquitto_ctrl, as the admin, on this broker: its exit status. */
+static int ctrl(const char *const *args)
+{
+	char port[16];
+	char *argv[16] = { "mosquitto_ctrl", "-h", "127.0.0.1", "-p", port,
+		"-u", "admin", "-P", ADMIN_PASSWORD, "dynsec" };
+	size_t n = 10;
+	snprintf(port, sizeof port, "%d", B.port);
+	for (; *args != NULL && n + 1 < sizeof argv / sizeof argv[0]; args++)
+		argv[n++] = (char *)*args;
+	argv[n] = NULL;
+	return run_quiet(argv);
+}
+
+/* ---- the checks ------------------------------------------------------- */
+
+/* The broker is up and the plugin answers its admin (as root, the broker
+ * runs as "mosquitto": prepare.sh gave that user the directory). */
+static void test_broker_runs_the_plugin(void)
+{
+	CHECK(broker_alive(&B));
+	json_t *data = admin_ok_take(&B, json_pack("{ss}", "command", "listConfigs"));
+	CHECK(data != NULL);
+	json_decref(data);
+}
+
+/*
+ * The admin creates a config, its device bootstraps anonymously, then logs
+ * in with what the reply gave it and publishes on its channel (or, where
+ * the file does not let devices log in, is refused).
+ */
+static void test_device_bootstraps_then_logs_in_on_its_channel(void)
+{
+	boot_cfg_t cfg;
+	json_t *reply = bootstrap_new_device(&cfg);
+	const char *id = jstr(reply, "client_id"), *secret = jstr(reply, "client_secret");
+	char *filter = cfg.channel_id != NULL ? channel_topic(cfg.channel_id, "#") : NULL;
+	char *topic = cfg.channel_id != NULL ? channel_topic(cfg.channel_id, "temp") : NULL;
+	client_t *c = NULL;
+	CHECK_STR(id, cfg.client_id);
+	if (!CHECK(secret != NULL && filter != NULL && topic != NULL))
+		goto out;
+	if (!logs_in) {
+		CHECK(client_connack(&B, 4, id, secret) == 5);
+		goto out;
+	}
+	c = client_connect(&B, 5, id, id, secret);
+	if (CHECK(c != NULL))
+		CHECK(client_echo(c, filter, topic) == 0);
+out:
+	client_close(c);
+	free(topic);
+	free(filter);
+	json_decref(reply);
+	boot_cfg_free(&cfg);
+}
+
+/* Only the admin may log in with a username, and only to administer. */
+static void test_plugin_alone_refuses_other_users_and_topics(void)
+{
+	client_t *anon = client_connect(&B, 5, NULL, NULL, NULL);
+	client_t *admin = client_connect(&B, 5, NULL, "admin", ADMIN_PASSWORD);
+	static const pub_opts_t q1 = { .qos = 1 };
+	CHECK(client_connack(&B, 4, "ops", "ops-password") == 5);
+	CHECK(client_connack(&B, 4, "admin", "wrong") == 5);
+	if (!CHECK(anon != NULL && admin != NULL))
+		goto out;
+	CHECK(client_subscribe(anon, "public/#", 1) == 0x87);
+	CHECK(client_publish(anon, "public/x", "x", 1, &q1) == 0x87);
+	CHECK(client_publish(admin, "public/x", "x", 1, &q1) == 0x87);
+out:
+	client_close(admin);
+	client_close(anon);
+}
+
+/* ops has what aclfile.example gives it: its own tree, and reading the
+ * devices' channels; nothing else. */
+static void test_with_files_ops_has_its_acl_file_rights(void)
+{
+	boot_cfg_t cfg;
+	json_t *reply = bootstrap_new_device(&cfg);
+	char *all = channel_topic("+", "#");
+	char *topic = cfg.channel_id != NULL ? channel_topic(cfg.channel_id, "temp") : NULL;
+	client_t *ops = client_connect(&B, 5, NULL, "ops", "ops-password");
+	client_t *dev = jstr(reply, "client_id") == NULL ? NULL
+		: client_connect(&B, 5, NULL, jstr(reply, "client_id"),
+				jstr(reply, "client_secret"));
+	static const pub_opts_t q1 = { .qos = 1 };
+	CHECK(client_connack(&B, 4, "ops", "wrong") == 5);
+	if (!CHECK(ops != NULL && dev != NULL && all != NULL && topic != NULL))
+		goto out;
+	CHECK(client_echo(ops, "ops/#", "ops/status") == 0);
+	CHECK(client_publish(ops, "elsewhere/x", "x", 1, &q1) == 0x87);
+	int granted = client_subscribe(ops, all, 1);
+	CHECK(granted >= 0 && granted < 0x80);
+	CHECK(client_publish(dev, topic, "21.5", 4, &q1) < 0x80);
+	it_msg_t *m = client_wait(ops, IT_WAIT_MS);
+	if (CHECK(m != NULL))
+		CHECK_STR(m->topic, topic);
+	msg_free(m);
+out:
+	client_close(dev);
+	client_close(ops);
+	free(topic);
+	free(all);
+	json_decref(reply);
+	boot_cfg_free(&cfg);
+}
+
+/*
+ * The mosquitto_ctrl commands the file's comment shows work for its admin,
+ * and the client they make has its role's rights.
+ */
+static void test_with_dynsec_admin_makes_a_client_with_mosquitto_ctrl(void)
+{
+	static const char *const steps[][8] = {
+		{ "createClient", "ops", "-p", "ops-password", NULL },
+		{ "createRole", "ops", NULL },
+		{ "addRoleACL", "ops", "publishClientSend", "ops/#", "allow", NULL },
+		{ "addRoleACL", "ops", "publishClientReceive", "ops/#", "allow", NULL },
+		{ "addRoleACL", "ops", "subscribePattern", "ops/#", "allow", NULL },
+		{ "addClientRole", "ops", "ops", NULL },
+	};
+	static const pub_opts_t q1 = { .qos = 1 };
+	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
+		CHECK(ctrl(steps[i]) == 0);
+	CHECK(client_connack(&B, 4, "ops", "wrong") == 5);
+	client_t *ops = client_connect(&B, 5, NULL, "ops", "ops-password");
+	if (CHECK(ops != NULL)) {
+		CHECK(client_echo(ops, "ops/#", "ops/status") == 0);
+		CHECK(client_publish(ops, "elsewhere/x", "x", 1, &q1) == 0x87);
+	}
+	client_close(ops);
+}
+
+/* ---- registration ----------------------------------------------------- */
+
+static const cu_test_t default_tests[] = {
+	{ "broker_runs_the_plugin", test_broker_runs_the_plugin },
+	{ "device_bootstraps_then_logs_in_on_its_channel",
+		test_device_bootstraps_then_logs_in_on_its_channel },
+	{ NULL, NULL },
+};
+
+static const cu_test_t plugin_alone_tests[] = {
+	{ "broker_runs_the_plugin", test_broker_runs_the_plugin },
+	{ "device_bootstraps_then_logs_in_on_its_channel",
+		test_device_bootstraps_then_logs_in_on_its_channel },
+	{ "plugin_alone_refuses_other_users_and_topics",
+		test_plugin_alone_refuses_other_users_and_topics },
+	{ NULL, NULL },
+};
+
+static const cu_test_t with_files_tests[] = {
+	{ "broker_runs_the_plugin", test_broker_runs_the_plugin },
+	{ "device_bootstraps_then_logs_in_on_its_channel",
+		test_device_bootstraps_then_logs_in_on_its_channel },
+	{ "with_files_ops_has_its_acl_file_rights",
+		test_with_files_ops_has_its_acl_file_rights },
+	{ NULL, NULL },
+};
+
+static const cu_test_t with_dynsec_tests[] = {
+	{ "broker_runs_the_plugin", test_broker_runs_the_plugin },
+	{ "device_bootstraps_then_logs_in_on_its_channel",
+		test_device_bootstraps_then_logs_in_on_its_channel },
+	{ "with_dynsec_admin_makes_a_client_with_mosquitto_ctrl",
+		test_with_dynsec_admin_makes_a_client_with_mosquitto_ctrl },
+	{ NULL, NULL },
+};
+
+int main(void)
+{
+	cu_add_suite("mosquitto.conf", start_default, stop_broker, default_tests);
+	cu_add_suite("plugin-alone.conf", start_plugin_alone, stop_broker,
+			plugin_alone_tests);
+	cu_add_suite("with-files.conf", start_with_files, stop_broker,
+			with_files_tests);
+	cu_add_suite("with-dynsec.conf", start_with_dynsec, stop_broker,
+			with_dynsec_tests);
+	return cu_run("test_examples");
+}
