@@ -28,17 +28,22 @@ static bs_acl_t owned(const bs_options_t *o, const char *topic, int access)
 	return access == BS_ACCESS_WRITE ? BS_ACL_DENY : BS_ACL_ALLOW;
 }
 
-/* The answer for the plugin's own topics, or BS_ACL_DEFER for the rest. */
-static bs_acl_t own_topics(const bs_options_t *o, const char *username,
-		const char *topic, int access)
+/* 1 with *out set when topic is one of the plugin's own (or NULL); then
+ * *out is the answer, which for $CONTROL/bootstrap may be BS_ACL_DEFER. */
+static int own_topics(const bs_options_t *o, const char *username,
+		const char *topic, int access, bs_acl_t *out)
 {
-	if (under(topic, "$CONTROL/bootstrap"))
-		return control(o, username);
-	if (topic[0] == '$' && under(topic + 1, o->topic_prefix))
-		return access == BS_ACCESS_UNSUBSCRIBE ? BS_ACL_ALLOW : BS_ACL_DENY;
-	if (under(topic, o->topic_prefix))
-		return owned(o, topic, access);
-	return BS_ACL_DEFER;
+	if (topic == NULL)
+		*out = BS_ACL_DENY;
+	else if (under(topic, "$CONTROL/bootstrap"))
+		*out = control(o, username);
+	else if (topic[0] == '$' && under(topic + 1, o->topic_prefix))
+		*out = access == BS_ACCESS_UNSUBSCRIBE ? BS_ACL_ALLOW : BS_ACL_DENY;
+	else if (under(topic, o->topic_prefix))
+		*out = owned(o, topic, access);
+	else
+		return 0;
+	return 1;
 }
 
 bs_acl_t bs_acl_check(const bs_options_t *o, const char *username,
@@ -46,10 +51,7 @@ bs_acl_t bs_acl_check(const bs_options_t *o, const char *username,
 {
 	bs_acl_t a;
 
-	if (topic == NULL)
-		return BS_ACL_DENY;
-	if ((a = own_topics(o, username, topic, access)) != BS_ACL_DEFER
-			|| under(topic, "$CONTROL/bootstrap"))
+	if (own_topics(o, username, topic, access, &a))
 		return a;
 	return o->acl_default == BS_ACL_DEFAULT_ALLOW ? BS_ACL_ALLOW : BS_ACL_DEFER;
 }
@@ -59,10 +61,7 @@ bs_acl_t bs_acl_check_device(const bs_options_t *o, const char *username,
 {
 	bs_acl_t a;
 
-	if (topic == NULL)
-		return BS_ACL_DENY;
-	if ((a = own_topics(o, username, topic, access)) != BS_ACL_DEFER
-			|| under(topic, "$CONTROL/bootstrap"))
+	if (own_topics(o, username, topic, access, &a))
 		return a;
 	if (access == BS_ACCESS_UNSUBSCRIBE)
 		return BS_ACL_ALLOW;

@@ -1066,6 +1066,15 @@ json_t *admin_get_config(const broker_t *b, const char *field, const char *value
 
 /* ---- configs ---------------------------------------------------------- */
 
+char *channel_topic(const char *channel_id, const char *rest)
+{
+	size_t n = strlen(channel_id) + strlen(rest) + 32;
+	char *t = malloc(n);
+	if (t != NULL)
+		snprintf(t, n, "channels/%s/messages/%s", channel_id, rest);
+	return t;
+}
+
 const char *jstr(const json_t *obj, const char *key)
 {
 	return json_string_value(json_object_get(obj, key));

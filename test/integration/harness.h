@@ -260,6 +260,10 @@ int make_ca(const char *dir, const char *name);
 int make_signed_cert(const char *dir, const char *ca, const char *name,
 		const char *cn, char **cert, char **key);
 
+/* channels/<channel_id>/messages/<rest>, the default channel_topic
+ * (malloc()ed). */
+char *channel_topic(const char *channel_id, const char *rest);
+
 /* String member or NULL. */
 const char *jstr(const json_t *obj, const char *key);
 

@@ -95,14 +95,6 @@ static char *topic_under(const char *prefix)
 	return unique_name(prefix);
 }
 
-static char *channel_topic(const char *channel_id, const char *rest)
-{
-	size_t n = strlen(channel_id) + strlen(rest) + 32;
-	char *t = malloc(n);
-	if (t != NULL)
-		snprintf(t, n, "channels/%s/messages/%s", channel_id, rest);
-	return t;
-}
 
 /* ---- bootstrapped clients --------------------------------------------- */
 

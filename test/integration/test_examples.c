@@ -134,15 +134,6 @@ static int stop_broker(void)
 
 /* ---- helpers ---------------------------------------------------------- */
 
-/* channels/<channel_id>/messages/<rest>, the default channel_topic. */
-static char *channel_topic(const char *channel_id, const char *rest)
-{
-	size_t n = strlen(channel_id) + strlen(rest) + 32;
-	char *t = malloc(n);
-	if (t != NULL)
-		snprintf(t, n, "channels/%s/messages/%s", channel_id, rest);
-	return t;
-}
 
 /* A new enabled config, and the bootstrap reply its device gets. */
 static json_t *bootstrap_new_device(boot_cfg_t *cfg)

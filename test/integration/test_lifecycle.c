@@ -37,15 +37,6 @@ static int suite_clean(void)
 
 /* ---- helpers ---------------------------------------------------------- */
 
-static char *topic_of(const char *channel, const char *leaf)
-{
-	size_t n = strlen(channel) + strlen(leaf) + 32;
-	char *t = malloc(n);
-	if (t != NULL)
-		snprintf(t, n, "channels/%s/messages/%s", channel, leaf);
-	return t;
-}
-
 /* Bootstraps d with its external key; keeps client_id and client_secret. */
 static bool bootstrap(int version, device_t *d)
 {
@@ -162,9 +153,9 @@ static void life(int version)
 		goto out;
 	CHECK_STR(a.client_id, a.cfg.client_id);
 	CHECK_STR(a.client_secret, a.cfg.client_secret);
-	topic = topic_of(a.cfg.channel_id, "temperature");
-	mine = topic_of(a.cfg.channel_id, "#");
-	other = topic_of(b.cfg.channel_id, "#");
+	topic = channel_topic(a.cfg.channel_id, "temperature");
+	mine = channel_topic(a.cfg.channel_id, "#");
+	other = channel_topic(b.cfg.channel_id, "#");
 	ca = login(version, &a);
 	cb = login(version, &b);
 	watch = client_connect(&B, version, NULL, NULL, NULL);
@@ -266,7 +257,7 @@ static void test_deleted_channel_is_refused_at_once(void)
 
 	if (!CHECK(make_config(&B, ext, NULL, true, &a.cfg) == 0 && bootstrap(5, &a)))
 		goto out;
-	mine = topic_of(a.cfg.channel_id, "#");
+	mine = channel_topic(a.cfg.channel_id, "#");
 	c = login(5, &a);
 	if (!CHECK(c != NULL))
 		goto out;
