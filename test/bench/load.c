@@ -10,7 +10,13 @@
  *                  request that a plugin answers, with no plugin work;
  *   bootstrap      device requests on bootstrap/req, answered by the plugin
  *                  with a directed publish on bootstrap/res/<external_id>;
- *   bootstrap-bad  the same, one request in ten with a wrong key.
+ *   bootstrap-bad  the same, one request in ten with a wrong key;
+ *   publish-anon   ping, on connections of its own (anonymous, topics
+ *                  bench/pub/<i>);
+ *   publish-boot   ping on connections logged in as seeded configs, each on
+ *                  its channel (channels/bench/messages/<i>): what the
+ *                  plugin's login and channel ACL cost a bootstrapped
+ *                  client's messages, against publish-anon.
  *
  * Time line: warm-up (replies checked, not counted), the measured window
  * (replies counted in requests/s and latency), then a drain in which no
@@ -54,6 +60,12 @@ typedef struct {
 	bench_phase_t *out;
 	bool failed;
 } load_t;
+
+/* The phases that publish to the connection's own topic and get it back. */
+static bool is_echo(int kind)
+{
+	return kind == PHASE_PING || kind == PHASE_PUB_ANON || kind == PHASE_PUB_BOOT;
+}
 
 static int send_ping(bench_conn_t *c, int s, const slot_t *sl)
 {
@@ -103,7 +115,7 @@ static void issue(load_t *l, bench_conn_t *c, int s)
 	sl->bad_key = l->kind == PHASE_BOOT_BAD
 			&& bench_rand(&l->rng) % 100 < BAD_KEY_PERCENT;
 	sl->sent_ns = bench_now_ns();
-	rc = l->kind == PHASE_PING ? send_ping(c, s, sl) : send_boot(c, l->kind, s, sl);
+	rc = is_echo(l->kind) ? send_ping(c, s, sl) : send_boot(c, l->kind, s, sl);
 	if (rc != MOSQ_ERR_SUCCESS) {
 		fprintf(stderr, "bench: publish on connection %d: %s\n", c->index,
 				rc < 0 ? "request too long" : mosquitto_strerror(rc));
@@ -226,7 +238,7 @@ static void on_reply(void *ctx, bench_conn_t *c, const struct mosquitto_message 
 	bool parsed;
 
 	(void)props;
-	if (l->kind == PHASE_PING)
+	if (is_echo(l->kind))
 		parsed = check_ping(msg, c, &s, &seq);
 	else
 		parsed = reply_scan(msg->payload, (size_t)msg->payloadlen, reply_keys, v,
@@ -235,7 +247,7 @@ static void on_reply(void *ctx, bench_conn_t *c, const struct mosquitto_message 
 		l->out->bad++;
 	} else if ((sl = claim(l, c, s, seq)) != NULL) {
 		complete(l, c, (int)s, sl,
-				l->kind == PHASE_PING || check_boot(l->kind, msg, v, sl));
+				is_echo(l->kind) || check_boot(l->kind, msg, v, sl));
 	}
 }
 
@@ -306,7 +318,7 @@ int load_phase(bench_engine_t *e, const bench_opts_t *o, int kind, size_t n,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (kind != PHASE_PING && n == 0) {
+	if (!is_echo(kind) && n == 0) {
 		fprintf(stderr, "bench: no devices to bootstrap\n");
 		return -1;
 	}
