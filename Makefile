@@ -99,8 +99,9 @@ $(BUILD)/test/unit/%: test/unit/%.c $(TEST_COMMON) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Ilib -Itest/common -o $@ $< $(filter %.o,$^) $(LIBA) $(TEST_LIBS)
 
-# The admin tests share one fixture.
-$(BUILD)/test/unit/test_admin $(BUILD)/test/unit/test_admin_edit: $(ADMIN_ENV)
+# The admin and session tests share one fixture.
+$(BUILD)/test/unit/test_admin $(BUILD)/test/unit/test_admin_edit \
+	$(BUILD)/test/unit/test_sessions: $(ADMIN_ENV)
 
 $(BUILD)/test/integration/%: test/integration/%.c $(INT_COMMON) $(TEST_COMMON) $(LIBA)
 	@mkdir -p $(dir $@)

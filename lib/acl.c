@@ -1,5 +1,7 @@
 #include "acl.h"
 
+#include "topic.h"
+
 #include <string.h>
 
 /* 1 when topic is root itself or lies under root/ */
@@ -26,16 +28,47 @@ static bs_acl_t owned(const bs_options_t *o, const char *topic, int access)
 	return access == BS_ACCESS_WRITE ? BS_ACL_DENY : BS_ACL_ALLOW;
 }
 
-bs_acl_t bs_acl_check(const bs_options_t *o, const char *username,
+/* The answer for the plugin's own topics, or BS_ACL_DEFER for the rest. */
+static bs_acl_t own_topics(const bs_options_t *o, const char *username,
 		const char *topic, int access)
 {
-	if (topic == NULL)
-		return BS_ACL_DENY;
 	if (under(topic, "$CONTROL/bootstrap"))
 		return control(o, username);
 	if (topic[0] == '$' && under(topic + 1, o->topic_prefix))
 		return access == BS_ACCESS_UNSUBSCRIBE ? BS_ACL_ALLOW : BS_ACL_DENY;
 	if (under(topic, o->topic_prefix))
 		return owned(o, topic, access);
+	return BS_ACL_DEFER;
+}
+
+bs_acl_t bs_acl_check(const bs_options_t *o, const char *username,
+		const char *topic, int access)
+{
+	bs_acl_t a;
+
+	if (topic == NULL)
+		return BS_ACL_DENY;
+	if ((a = own_topics(o, username, topic, access)) != BS_ACL_DEFER
+			|| under(topic, "$CONTROL/bootstrap"))
+		return a;
 	return o->acl_default == BS_ACL_DEFAULT_ALLOW ? BS_ACL_ALLOW : BS_ACL_DEFER;
+}
+
+bs_acl_t bs_acl_check_device(const bs_options_t *o, const char *username,
+		const char *const *topics, size_t ntopics, const char *topic, int access)
+{
+	bs_acl_t a;
+
+	if (topic == NULL)
+		return BS_ACL_DENY;
+	if ((a = own_topics(o, username, topic, access)) != BS_ACL_DEFER
+			|| under(topic, "$CONTROL/bootstrap"))
+		return a;
+	if (access == BS_ACCESS_UNSUBSCRIBE)
+		return BS_ACL_ALLOW;
+	for (size_t i = 0; i < ntopics; i++) {
+		if (bs_topic_covers(topics[i], topic))
+			return BS_ACL_ALLOW;
+	}
+	return BS_ACL_DENY;
 }

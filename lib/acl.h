@@ -13,6 +13,8 @@
 
 #include "options.h"
 
+#include <stddef.h>
+
 /* The same values as MOSQ_ACL_READ/WRITE/SUBSCRIBE/UNSUBSCRIBE. */
 enum { BS_ACCESS_READ = 1, BS_ACCESS_WRITE = 2, BS_ACCESS_SUBSCRIBE = 4,
 	BS_ACCESS_UNSUBSCRIBE = 8 };
@@ -24,5 +26,15 @@ typedef enum { BS_ACL_DEFER, BS_ACL_ALLOW, BS_ACL_DENY } bs_acl_t;
 
 bs_acl_t bs_acl_check(const bs_options_t *o, const char *username,
 		const char *topic, int access);
+
+/*
+ * The same for a bootstrapped client (protocol section 5), whose channels
+ * give the topics (filters) it may use: the plugin's own topics as above,
+ * then the channel topics; everything else is denied, not deferred. A
+ * subscription is allowed only when a channel topic covers every topic it
+ * can match.
+ */
+bs_acl_t bs_acl_check_device(const bs_options_t *o, const char *username,
+		const char *const *topics, size_t ntopics, const char *topic, int access);
 
 #endif

@@ -135,17 +135,31 @@ static int remember(batch_t *b, const command_t *c, const bs_call_t *call, int r
 	return BS_OK;
 }
 
-static int add_kick(batch_t *b, const char *client_id)
+/* One effect of each kind in mask, on target. */
+static int add_effects(batch_t *b, unsigned mask, const char *target)
 {
-	char **grown = realloc(b->out->kick, (b->out->nkick + 1) * sizeof(*grown));
-
-	if (grown == NULL)
-		return BS_ERR_INTERNAL;
-	b->out->kick = grown;
-	if ((grown[b->out->nkick] = strdup(client_id)) == NULL)
-		return BS_ERR_INTERNAL;
-	b->out->nkick++;
+	for (unsigned kind = 1; kind <= mask; kind <<= 1) {
+		bs_effect_t *grown;
+		if (!(mask & kind))
+			continue;
+		grown = realloc(b->out->effects, (b->out->neffects + 1) * sizeof(*grown));
+		if (grown == NULL)
+			return BS_ERR_INTERNAL;
+		b->out->effects = grown;
+		if ((grown[b->out->neffects].target = strdup(target)) == NULL)
+			return BS_ERR_INTERNAL;
+		grown[b->out->neffects++].kind = kind;
+	}
 	return BS_OK;
+}
+
+static void free_effects(bs_admin_result_t *r)
+{
+	for (size_t i = 0; i < r->neffects; i++)
+		free(r->effects[i].target);
+	free(r->effects);
+	r->effects = NULL;
+	r->neffects = 0;
 }
 
 /* Runs one command inside its own savepoint. */
@@ -176,7 +190,7 @@ static int run_one(batch_t *b, json_t *cmd)
 			bs_store_rollback_savepoint(b->core->store);
 	}
 	if ((c != NULL && c->writes && remember(b, c, &call, rc) != BS_OK)
-			|| (rc == BS_OK && call.kick && add_kick(b, call.target) != BS_OK)
+			|| (rc == BS_OK && add_effects(b, call.effects, call.target) != BS_OK)
 			|| append_response(b, c ? c->name : name, cmd, rc, call.data,
 				call.message) != BS_OK) {
 		json_decref(call.data);
@@ -199,9 +213,7 @@ static void undo_successes(batch_t *b)
 		json_object_set_new(r, "error", json_string(bs_error_code(BS_ERR_INTERNAL)));
 		json_object_set_new(r, "message", json_string("the store failed; nothing was changed"));
 	}
-	for (size_t i = 0; i < b->out->nkick; i++)
-		free(b->out->kick[i]);
-	b->out->nkick = 0;
+	free_effects(b->out);
 }
 
 static void write_audit(const batch_t *b)
@@ -301,8 +313,6 @@ int bs_admin_handle(bs_core_t *core, const bs_admin_ctx_t *ctx,
 void bs_admin_result_free(bs_admin_result_t *r)
 {
 	free(r->payload);
-	for (size_t i = 0; i < r->nkick; i++)
-		free(r->kick[i]);
-	free(r->kick);
+	free_effects(r);
 	memset(r, 0, sizeof(*r));
 }

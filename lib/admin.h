@@ -29,8 +29,10 @@ typedef struct bs_admin_ctx {
 typedef struct bs_admin_result {
 	char *payload;            /* {"responses": [...]}, malloc()ed */
 	size_t payloadlen;
-	char **kick;              /* client_ids whose live sessions must end */
-	size_t nkick;
+	/* What the committed changes do to the live sessions, for
+	 * bs_sessions_apply; none when nothing was committed. */
+	bs_effect_t *effects;
+	size_t neffects;
 } bs_admin_result_t;
 
 /* BS_OK with *out filled, or BS_ERR_INTERNAL when no reply could be built. */

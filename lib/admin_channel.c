@@ -140,6 +140,7 @@ int bs_cmd_delete_channel(bs_call_t *call)
 		return bs_call_fail(call, rc, "no channel with id '%.64s'", id);
 	if (rc != BS_OK)
 		return bs_call_store_failed(call);
+	call->effects = BS_FX_CHANNEL_GONE;
 	call->data = json_object();
 	return BS_OK;
 }

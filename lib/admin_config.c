@@ -128,7 +128,7 @@ static int set_state(bs_call_t *call, int enabled)
 		return bs_call_fail(call, rc, "no config with client_id '%.64s'", client_id);
 	if (rc != BS_OK)
 		return bs_call_store_failed(call);
-	call->kick = !enabled;
+	call->effects = enabled ? 0 : BS_FX_END_ALL;
 	return answer_config(call, client_id, NULL);
 }
 
@@ -155,7 +155,7 @@ int bs_cmd_delete_config(bs_call_t *call)
 		return bs_call_fail(call, rc, "no config with client_id '%.64s'", client_id);
 	if (rc != BS_OK)
 		return bs_call_store_failed(call);
-	call->kick = 1;
+	call->effects = BS_FX_END_ALL;
 	call->data = json_object();
 	return BS_OK;
 }
@@ -173,7 +173,7 @@ static int refuse_fixed(bs_call_t *call)
 	return BS_OK;
 }
 
-static int apply_changes(bs_call_t *call, bs_config_t *cfg, int *relink)
+static int apply_fields(bs_call_t *call, bs_config_t *cfg, int *relink)
 {
 	int rc;
 
@@ -184,6 +184,48 @@ static int apply_changes(bs_call_t *call, bs_config_t *cfg, int *relink)
 			|| (rc = bs_field_certs(call, cfg)) != BS_OK)
 		return rc;
 	return bs_field_channels(call, cfg, relink);
+}
+
+/* "rotate_secret": true gives the config a fresh client_secret (a
+ * client_secret field itself was refused before). */
+static int rotate_secret(bs_call_t *call, bs_config_t *cfg)
+{
+	json_t *v = json_object_get(call->cmd, "rotate_secret");
+
+	if (v == NULL || json_is_false(v))
+		return BS_OK;
+	if (!json_is_true(v))
+		return bs_call_fail(call, BS_ERR_INVALID, "rotate_secret: must be true or false");
+	call->effects |= BS_FX_END_PASSWORD;
+	return bs_field_secret(call, "client_secret", bs_valid_client_secret, 1,
+			&cfg->client_secret);
+}
+
+/* The effects of changing the certificate or the channels of a config. */
+static void note_effects(bs_call_t *call, const char *old_cert,
+		const bs_config_t *cfg, int relink)
+{
+	if ((old_cert == NULL) != (cfg->client_cert == NULL)
+			|| (old_cert != NULL && strcmp(old_cert, cfg->client_cert) != 0))
+		call->effects |= BS_FX_END_CERT;
+	if (relink)
+		call->effects |= BS_FX_RELOAD;
+}
+
+static int apply_changes(bs_call_t *call, bs_config_t *cfg, int *relink)
+{
+	char *old_cert = cfg->client_cert ? strdup(cfg->client_cert) : NULL;
+	int rc;
+
+	if (cfg->client_cert != NULL && old_cert == NULL)
+		return bs_call_fail(call, BS_ERR_INTERNAL, "out of memory");
+	rc = apply_fields(call, cfg, relink);
+	if (rc == BS_OK)
+		rc = rotate_secret(call, cfg);
+	if (rc == BS_OK)
+		note_effects(call, old_cert, cfg, *relink);
+	free(old_cert);
+	return rc;
 }
 
 int bs_cmd_modify_config(bs_call_t *call)

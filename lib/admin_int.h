@@ -14,7 +14,7 @@ typedef struct bs_call {
 	json_t *data;                   /* the response data, set on success */
 	char target[BS_ID_MAX + 1];     /* client_id or channel id, for audit */
 	char message[256];              /* the error message */
-	int kick;                       /* 1: end the target's live sessions */
+	unsigned effects;               /* BS_FX_* on the target, once committed */
 } bs_call_t;
 
 typedef int (*bs_handler_fn)(bs_call_t *call);

@@ -442,3 +442,14 @@ int bs_certs_check_pair(const char *cert, size_t certlen,
 	EVP_PKEY_free(pkey);
 	return finish(rc);
 }
+
+int bs_certs_same(const char *text, size_t len, const void *presented)
+{
+	X509 *x = NULL;
+	int same = load_certs(text, len, true, &x, NULL, 0) == BS_OK
+		&& presented != NULL && X509_cmp(x, presented) == 0;
+
+	X509_free(x);
+	ERR_clear_error();
+	return same;
+}

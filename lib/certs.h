@@ -24,4 +24,8 @@ int bs_certs_check_key(const char *text, size_t len, char *err, size_t errlen);
 int bs_certs_check_pair(const char *cert, size_t certlen,
 		const char *key, size_t keylen, char *err, size_t errlen);
 
+/* 1 when the certificate in text (as stored) is the one presented (an
+ * X509 *, borrowed), compared by their DER encodings; 0 otherwise. */
+int bs_certs_same(const char *text, size_t len, const void *presented);
+
 #endif

@@ -8,6 +8,7 @@
 
 #include "crypto.h"
 #include "options.h"
+#include "sessions.h"
 #include "store.h"
 #include "touches.h"
 
@@ -31,6 +32,7 @@ typedef struct bs_core {
 	size_t decoy_len;
 	uint8_t key[BS_KEY_LEN];
 	bs_touches_t touches;       /* last_bootstrap_at not written yet */
+	bs_sessions_t sessions;     /* bootstrapped clients on this broker */
 	long long last_rotate_ms;
 } bs_core_t;
 

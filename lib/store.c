@@ -62,12 +62,15 @@ const char *const bs_store_sql[ST_COUNT] = {
 		"c.external_key, c.content, c.client_cert, c.client_key, c.ca_cert, "
 		"c.enabled, NULL, NULL, NULL, c.channel_ids "
 		"FROM configs c WHERE c.external_id = ?",
+	[ST_CFG_LOGIN] = "SELECT c.id, c.client_id, c.client_secret, NULL, NULL, "
+		"NULL, NULL, c.client_cert, NULL, NULL, c.enabled, NULL, NULL, NULL, "
+		"c.channel_ids FROM configs c WHERE c.client_id = ?",
 	[ST_CFG_LIST] = CFG_SELECT CFG_FILTER
 		" ORDER BY c.created_at, c.client_id LIMIT ?4 OFFSET ?5",
 	[ST_CFG_COUNT] = "SELECT count(*) FROM configs c" CFG_FILTER,
 	[ST_CFG_UPDATE] = "UPDATE configs SET name = ?, external_key = ?, content = ?, "
-		"client_cert = ?, client_key = ?, ca_cert = ?, updated_at = ? "
-		"WHERE client_id = ?",
+		"client_cert = ?, client_key = ?, ca_cert = ?, updated_at = ?, "
+		"client_secret = coalesce(?9, client_secret) WHERE client_id = ?8",
 	[ST_CFG_SET_CHANNELS] = "UPDATE configs SET channel_ids = ? WHERE client_id = ?",
 	[ST_CFG_ENABLE] = "UPDATE configs SET enabled = ?, updated_at = ? "
 		"WHERE client_id = ?",

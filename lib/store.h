@@ -33,6 +33,9 @@ enum {
 	/* A bootstrap's lookup by external_id: only what a device reply needs;
 	 * name, external_id and the three times are left empty. */
 	BS_DEVICE_VIEW = 32,
+	/* A login's lookup by client_id: client_secret, client_cert, state and
+	 * channel ids; the rest is left empty. */
+	BS_LOGIN_VIEW = 64,
 };
 
 /*
@@ -106,9 +109,10 @@ int bs_store_config_count(bs_store_t *st, const bs_config_filter_t *f,
 
 /*
  * Writes the changeable fields of cfg (name, external_key, content,
- * client_cert, client_key, ca_cert, updated_at) over the stored row; cfg
- * must hold every secret in clear. With relink, the channel links are
- * replaced by cfg->channels.
+ * client_cert, client_key, ca_cert, updated_at, and client_secret unless
+ * it is NULL) over the stored row; cfg must hold its external_key and
+ * client_key in clear. With relink, the channel links are replaced by
+ * cfg->channels.
  */
 int bs_store_config_update(bs_store_t *st, const bs_config_t *cfg, int relink);
 

@@ -7,21 +7,13 @@
 #include "store_int.h"
 
 #include "error.h"
+#include "hmap.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define CACHE_MAX 4096   /* channels kept at most; past it, lookups go to SQLite */
-
-static uint64_t hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
 
 void store_cache_clear(bs_store_t *st)
 {
@@ -36,7 +28,7 @@ const bs_channel_t *store_cache_get(const bs_store_t *st, const char *id)
 {
 	if (st->cache_n == 0)
 		return NULL;
-	for (size_t i = hash(id) & (st->cache_cap - 1);; i = (i + 1) & (st->cache_cap - 1)) {
+	for (size_t i = bs_hash_str(id) & (st->cache_cap - 1);; i = (i + 1) & (st->cache_cap - 1)) {
 		if (st->cache[i].id == NULL)
 			return NULL;
 		if (strcmp(st->cache[i].id, id) == 0)
@@ -46,7 +38,7 @@ const bs_channel_t *store_cache_get(const bs_store_t *st, const char *id)
 
 static void insert(bs_channel_t *table, size_t cap, bs_channel_t *ch)
 {
-	size_t i = hash(ch->id) & (cap - 1);
+	size_t i = bs_hash_str(ch->id) & (cap - 1);
 
 	while (table[i].id != NULL)
 		i = (i + 1) & (cap - 1);

@@ -300,8 +300,9 @@ static int read_config(bs_store_t *st, sqlite3_stmt *s, unsigned flags,
 int bs_store_config_get(bs_store_t *st, const char *client_id,
 		const char *external_id, unsigned flags, bs_config_t *out)
 {
-	sqlite3_stmt *s = store_stmt(st, client_id ? ST_CFG_BY_ID
-			: (flags & BS_DEVICE_VIEW) ? ST_CFG_DEVICE : ST_CFG_BY_EXT);
+	enum stmt_id id = client_id ? ((flags & BS_LOGIN_VIEW) ? ST_CFG_LOGIN : ST_CFG_BY_ID)
+		: (flags & BS_DEVICE_VIEW) ? ST_CFG_DEVICE : ST_CFG_BY_EXT;
+	sqlite3_stmt *s = store_stmt(st, id);
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -444,7 +445,7 @@ static int relink(bs_store_t *st, const bs_config_t *cfg)
 int bs_store_config_update(bs_store_t *st, const bs_config_t *cfg, int relink_channels)
 {
 	sqlite3_stmt *s = store_stmt(st, ST_CFG_UPDATE);
-	uint8_t *sealed[2] = { NULL, NULL };
+	uint8_t *sealed[3] = { NULL, NULL, NULL };
 	int rc;
 
 	store_bind_text(s, 1, cfg->name ? cfg->name : "");
@@ -456,13 +457,15 @@ int bs_store_config_update(bs_store_t *st, const bs_config_t *cfg, int relink_ch
 	if ((rc = bind_sealed(st, s, 2, "external_key", cfg->client_id,
 			cfg->external_key, &sealed[0])) != BS_OK
 			|| (rc = bind_sealed(st, s, 5, "client_key", cfg->client_id,
-			cfg->client_key, &sealed[1])) != BS_OK)
+			cfg->client_key, &sealed[1])) != BS_OK
+			|| (rc = bind_sealed(st, s, 9, "client_secret", cfg->client_id,
+			cfg->client_secret, &sealed[2])) != BS_OK)
 		goto out;
 	if ((rc = store_change_one(st, s, "update config")) == BS_OK && relink_channels)
 		rc = relink(st, cfg);
 out:
 	sqlite3_clear_bindings(s);
-	free(sealed[0]);
-	free(sealed[1]);
+	for (int i = 0; i < 3; i++)
+		free(sealed[i]);
 	return rc;
 }

@@ -2,15 +2,25 @@
 #include "plugin.h"
 
 #include "acl.h"
+#include "sessions.h"
 
 static int on_acl(int event, void *event_data, void *userdata)
 {
 	struct mosquitto_evt_acl_check *ev = event_data;
 	bs_plugin_t *p = userdata;
 
+	bs_acl_t a;
+
 	(void)event;
-	switch (bs_acl_check(&p->core->opts, mosquitto_client_username(ev->client),
-			ev->topic, ev->access)) {
+	if (p->core->opts.client_auth) {
+		bs_client_t c;
+		bs_plugin_client(ev->client, &c);
+		a = bs_client_acl(p->core, &c, ev->topic, ev->access);
+	} else {
+		a = bs_acl_check(&p->core->opts, mosquitto_client_username(ev->client),
+				ev->topic, ev->access);
+	}
+	switch (a) {
 	case BS_ACL_ALLOW:
 		return MOSQ_ERR_SUCCESS;
 	case BS_ACL_DENY:

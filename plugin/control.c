@@ -29,6 +29,17 @@ static void reply(const struct mosquitto_evt_control *ev, const bs_admin_result_
 	mosquitto_free(topic);
 }
 
+/* Applies the batch's effects, then ends the sessions they name (which
+ * calls back into the cache, so only once the effects are applied). */
+static void end_sessions(bs_plugin_t *p, const bs_admin_result_t *res)
+{
+	bs_kicks_t kicks = { 0 };
+
+	bs_sessions_apply(p->core, res->effects, res->neffects, &kicks);
+	bs_plugin_kick(&kicks);
+	bs_kicks_free(&kicks);
+}
+
 static int on_control(int event, void *event_data, void *userdata)
 {
 	struct mosquitto_evt_control *ev = event_data;
@@ -50,8 +61,7 @@ static int on_control(int event, void *event_data, void *userdata)
 		return MOSQ_ERR_NOMEM;
 	}
 	reply(ev, &res);
-	for (size_t i = 0; i < res.nkick; i++)
-		mosquitto_kick_client_by_username(res.kick[i], false);
+	end_sessions(p, &res);
 	bs_admin_result_free(&res);
 	return MOSQ_ERR_SUCCESS;
 }

@@ -40,6 +40,8 @@ static int register_all(bs_plugin_t *p)
 	int rc = bs_plugin_acl_register(p);
 
 	if (rc == MOSQ_ERR_SUCCESS)
+		rc = bs_plugin_auth_register(p);
+	if (rc == MOSQ_ERR_SUCCESS)
 		rc = bs_plugin_message_register(p);
 	if (rc == MOSQ_ERR_SUCCESS)
 		rc = bs_plugin_control_register(p);
@@ -53,6 +55,7 @@ static void unregister_all(bs_plugin_t *p)
 	bs_plugin_tick_unregister(p);
 	bs_plugin_control_unregister(p);
 	bs_plugin_message_unregister(p);
+	bs_plugin_auth_unregister(p);
 	bs_plugin_acl_unregister(p);
 }
 
@@ -104,10 +107,12 @@ EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier,
 		release(p);
 		return MOSQ_ERR_INVAL;
 	}
-	if (p->core->opts.client_auth)
-		mosquitto_log_printf(MOSQ_LOG_WARNING, "bootstrap: plugin_opt_client_auth: "
-				"login of bootstrapped clients is not in this version; "
-				"the broker's other authentication sources decide");
+	if (p->core->opts.acl_default == BS_ACL_DEFAULT_DEFER)
+		mosquitto_log_printf(MOSQ_LOG_NOTICE, "bootstrap: plugin_opt_acl_default "
+				"is defer: topics outside bootstrap/ and $CONTROL/bootstrap/ are left "
+				"to acl_file or another plugin, and with neither Mosquitto denies "
+				"them to every client; set plugin_opt_acl_default allow (or an "
+				"acl_file) to keep other clients working");
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	mosquitto_log_printf(MOSQ_LOG_INFO, "bootstrap: started in %.1f ms "
 			"(schema version %d, requests on %s)",

@@ -21,6 +21,8 @@ int bs_plugin_control_register(bs_plugin_t *p);
 void bs_plugin_control_unregister(bs_plugin_t *p);
 int bs_plugin_acl_register(bs_plugin_t *p);
 void bs_plugin_acl_unregister(bs_plugin_t *p);
+int bs_plugin_auth_register(bs_plugin_t *p);
+void bs_plugin_auth_unregister(bs_plugin_t *p);
 int bs_plugin_tick_register(bs_plugin_t *p);
 void bs_plugin_tick_unregister(bs_plugin_t *p);
 
@@ -32,6 +34,12 @@ void bs_plugin_tick_unregister(bs_plugin_t *p);
 int bs_plugin_publish(const char *clientid, const char *topic,
 		const void *payload, size_t len, int qos,
 		const mosquitto_property *request_props);
+
+/* What the core needs to know of a client. */
+void bs_plugin_client(const struct mosquitto *client, bs_client_t *out);
+
+/* Ends the sessions k names. */
+void bs_plugin_kick(const bs_kicks_t *k);
 
 /* The request's MQTT v5 Response Topic (mosquitto_free it), or NULL. */
 char *bs_plugin_response_topic(const mosquitto_property *props);

@@ -15,8 +15,12 @@ static int on_tick(int event, void *event_data, void *userdata)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	now_ms = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	if (now_ms - p->last_tick_ms >= BS_TICK_MS) {
+		bs_kicks_t kicks;
 		p->last_tick_ms = now_ms;
 		bs_core_tick(p->core, now_ms);
+		bs_sessions_tick(p->core, &kicks);
+		bs_plugin_kick(&kicks);
+		bs_kicks_free(&kicks);
 	}
 	return MOSQ_ERR_SUCCESS;
 }

@@ -776,6 +776,16 @@ bool client_expect_none(client_t *c, int ms)
 	return c->head == NULL;
 }
 
+bool client_wait_gone(client_t *c, int ms)
+{
+	long long end = now_ms() + ms;
+	while (!c->gone && now_ms() < end) {
+		if (mosquitto_loop(c->mosq, LOOP_SLICE_MS, 1) != MOSQ_ERR_SUCCESS)
+			c->gone = true;
+	}
+	return c->gone;
+}
+
 json_t *msg_json(const it_msg_t *m)
 {
 	if (m == NULL)

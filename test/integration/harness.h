@@ -123,6 +123,9 @@ it_msg_t *client_wait(client_t *c, int timeout_ms);
 /* True when no message arrives within ms. */
 bool client_expect_none(client_t *c, int ms);
 
+/* True when the broker ends the connection within ms. */
+bool client_wait_gone(client_t *c, int ms);
+
 void msg_free(it_msg_t *m);
 
 /* The payload parsed as JSON (new reference), NULL when it is not. */

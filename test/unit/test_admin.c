@@ -106,10 +106,12 @@ static size_t count_rows(const char *table)
 
 /* 1 when no log line contains text. */
 
+/* 1 when the last batch ends every session of client_id. */
 static int kicked(const char *client_id)
 {
-	for (size_t i = 0; i < env.last.nkick; i++) {
-		if (strcmp(env.last.kick[i], client_id) == 0)
+	for (size_t i = 0; i < env.last.neffects; i++) {
+		if (env.last.effects[i].kind == BS_FX_END_ALL
+				&& strcmp(env.last.effects[i].target, client_id) == 0)
 			return 1;
 	}
 	return 0;
@@ -675,14 +677,14 @@ static void test_enable_and_disable_flip_state_and_set_updated_at(void)
 	CU_ASSERT_STRING_EQUAL(str(data, "updated_at"), T1_TEXT);
 	CU_ASSERT_STRING_EQUAL(str(data, "created_at"), T0_TEXT);
 	CU_ASSERT_PTR_NULL(json_object_get(data, "external_key"));
-	CU_ASSERT_EQUAL(env.last.nkick, 0);
+	CU_ASSERT_EQUAL(env.last.neffects, 0);
 	data = ok_data(get_config("client_id", "dev-1"));
 	CU_ASSERT_STRING_EQUAL(str(data, "state"), "enabled");
 	env.ctx.now = T2;
 	data = ok_data(state_cmd("disableConfig", "dev-1"));
 	CU_ASSERT_STRING_EQUAL(str(data, "state"), "disabled");
 	CU_ASSERT_STRING_EQUAL(str(data, "updated_at"), T2_TEXT);
-	CU_ASSERT_EQUAL(env.last.nkick, 1);
+	CU_ASSERT_EQUAL(env.last.neffects, 1);
 	CU_ASSERT_TRUE(kicked("dev-1"));
 	data = ok_data(get_config("client_id", "dev-1"));
 	CU_ASSERT_STRING_EQUAL(str(data, "state"), "disabled");
@@ -695,7 +697,7 @@ static void test_enable_or_disable_unknown_is_not_found_without_kick(void)
 	env_open();
 	expect_error(state_cmd("enableConfig", "ghost"), "not_found", "enable");
 	expect_error(state_cmd("disableConfig", "ghost"), "not_found", "disable");
-	CU_ASSERT_EQUAL(env.last.nkick, 0);
+	CU_ASSERT_EQUAL(env.last.neffects, 0);
 	expect_error(run1(json_pack("{s:s}", "command", "enableConfig")),
 			"invalid_request", "no client_id");
 	env_close();
@@ -709,7 +711,7 @@ static void test_delete_config_kicks_and_removes_it(void)
 	ok_data(create_config("dev-1", "ext-1"));
 	data = ok_data(state_cmd("deleteConfig", "dev-1"));
 	CU_ASSERT_EQUAL(json_object_size(data), 0);
-	CU_ASSERT_EQUAL(env.last.nkick, 1);
+	CU_ASSERT_EQUAL(env.last.neffects, 1);
 	CU_ASSERT_TRUE(kicked("dev-1"));
 	expect_error(get_config("client_id", "dev-1"), "not_found", "deleted");
 	expect_error(get_config("external_id", "ext-1"), "not_found", "deleted");
@@ -722,7 +724,7 @@ static void test_delete_config_unknown_is_not_found_without_kick(void)
 {
 	env_open();
 	expect_error(state_cmd("deleteConfig", "ghost"), "not_found", "unknown");
-	CU_ASSERT_EQUAL(env.last.nkick, 0);
+	CU_ASSERT_EQUAL(env.last.neffects, 0);
 	env_close();
 }
 

@@ -1293,7 +1293,7 @@ static void test_no_username_is_forbidden_for_every_command(void)
 	}
 	expect_error(json_array_get(list, n), "invalid_request", "unknown command");
 	expect_error(json_array_get(list, n + 1), "invalid_request", "wrong case");
-	CU_ASSERT_EQUAL(env.last.nkick, 0);
+	CU_ASSERT_EQUAL(env.last.neffects, 0);
 	CU_ASSERT_STRING_EQUAL(before, snapshot());
 	env.ctx.username = "admin";
 	CU_ASSERT_TRUE(str_is(ok_data(get_channel("ch1")), "name", "one"));

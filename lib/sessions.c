@@ -1,0 +1,480 @@
+#include "sessions.h"
+
+#include "certs.h"
+#include "core.h"
+#include "error.h"
+#include "model.h"
+#include "store.h"
+#include "topic.h"
+
+#include <openssl/x509.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum kind {
+	K_NONE,       /* not a bootstrapped client: the plugin defers */
+	K_PASSWORD,   /* logged in with its client_secret */
+	K_CERT,       /* presented its config's client_cert */
+	K_TRUSTED,    /* found without a login nor a certificate (offline) */
+	K_DENIED,     /* a config's client that may do nothing */
+};
+
+/* A config with sessions: the channel topics it may use. */
+typedef struct record {
+	bs_hnode_t node;          /* first: by client_id */
+	char *client_id;
+	char **channels;
+	char **topics;            /* channel_topic for each of channels */
+	size_t n;
+	struct session *head;
+} record_t;
+
+typedef struct session {
+	bs_hnode_t node;          /* first: by MQTT client id */
+	char *client_id;
+	char *username;
+	const void *handle;
+	record_t *rec;            /* NULL unless K_PASSWORD, K_CERT, K_TRUSTED */
+	int kind;
+	int unbound;
+	struct session *prev, *next;  /* in rec's list */
+} session_t;
+
+/* ---- kicks ------------------------------------------------------------ */
+
+static void kick(bs_kicks_t *k, int by_username, const char *name)
+{
+	bs_kick_t *grown = realloc(k->v, (k->n + 1) * sizeof(*grown));
+
+	if (grown == NULL)
+		return;
+	k->v = grown;
+	if ((grown[k->n].name = strdup(name)) == NULL)
+		return;
+	grown[k->n++].by_username = by_username;
+}
+
+void bs_kicks_free(bs_kicks_t *k)
+{
+	for (size_t i = 0; i < k->n; i++)
+		free(k->v[i].name);
+	free(k->v);
+	memset(k, 0, sizeof(*k));
+}
+
+/* ---- records ---------------------------------------------------------- */
+
+static void free_channels(record_t *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		free(r->channels[i]);
+		free(r->topics[i]);
+	}
+	free(r->channels);
+	free(r->topics);
+	r->channels = r->topics = NULL;
+	r->n = 0;
+}
+
+/* Replaces r's channels by ids, newline-separated as the store keeps them. */
+static int set_channels(const bs_options_t *o, record_t *r, const char *ids)
+{
+	size_t n = 0, cap = 0;
+	int rc = BS_OK;
+
+	free_channels(r);
+	for (const char *p = ids ? ids : ""; *p != '\0' && rc == BS_OK;) {
+		size_t len = strcspn(p, "\n");
+		if (n == cap) {
+			cap = cap ? cap * 2 : 4;
+			char **c = realloc(r->channels, cap * sizeof(*c));
+			char **t = c ? realloc(r->topics, cap * sizeof(*t)) : NULL;
+			if (c != NULL)
+				r->channels = c;
+			if (t == NULL) {
+				rc = BS_ERR_INTERNAL;
+				break;
+			}
+			r->topics = t;
+		}
+		r->channels[n] = strndup(p, len);
+		r->topics[n] = r->channels[n] ? bs_topic_channel(o->channel_topic, r->channels[n]) : NULL;
+		if (r->channels[n] == NULL || r->topics[n] == NULL) {
+			free(r->channels[n]);
+			rc = BS_ERR_INTERNAL;
+			break;
+		}
+		r->n = ++n;
+		p += len + (p[len] == '\n');
+	}
+	return rc;
+}
+
+static void record_free(bs_sessions_t *ss, record_t *r)
+{
+	bs_hmap_del(&ss->records, &r->node);
+	free_channels(r);
+	free(r->client_id);
+	free(r);
+}
+
+/* The record of cfg, made when it has none. */
+static record_t *record_get(bs_core_t *core, const bs_config_t *cfg)
+{
+	bs_sessions_t *ss = &core->sessions;
+	record_t *r = (record_t *)bs_hmap_get(&ss->records, cfg->client_id);
+
+	if (r != NULL)
+		return r;
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return NULL;
+	if ((r->client_id = strdup(cfg->client_id)) == NULL
+			|| set_channels(&core->opts, r, cfg->channel_ids) != BS_OK
+			|| bs_hmap_put(&ss->records, &r->node, r->client_id) != BS_OK) {
+		free_channels(r);
+		free(r->client_id);
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+/* ---- sessions --------------------------------------------------------- */
+
+static void session_drop(bs_sessions_t *ss, session_t *s)
+{
+	record_t *r = s->rec;
+
+	if (r != NULL) {
+		if (s->prev != NULL)
+			s->prev->next = s->next;
+		else
+			r->head = s->next;
+		if (s->next != NULL)
+			s->next->prev = s->prev;
+		if (r->head == NULL)
+			record_free(ss, r);
+	}
+	bs_hmap_del(&ss->clients, &s->node);
+	ss->unbound -= (size_t)s->unbound;
+	free(s->client_id);
+	free(s->username);
+	free(s);
+}
+
+/* Past the bound, every session that may outlive its client goes. */
+static void forget_unbound(bs_sessions_t *ss)
+{
+	for (size_t i = 0; i < ss->clients.cap && ss->unbound > 0; i++) {
+		for (bs_hnode_t *n = ss->clients.buckets[i], *next; n != NULL; n = next) {
+			next = n->next;
+			if (((session_t *)n)->unbound)
+				session_drop(ss, (session_t *)n);
+		}
+	}
+}
+
+/* A new session for c, replacing any other of its client id. */
+static session_t *session_new(bs_core_t *core, const bs_client_t *c, int kind,
+		const bs_config_t *cfg, int unbound)
+{
+	bs_sessions_t *ss = &core->sessions;
+	session_t *old = (session_t *)bs_hmap_get(&ss->clients, c->client_id);
+	session_t *s;
+	record_t *r = NULL;
+
+	if (old != NULL)
+		session_drop(ss, old);
+	if (unbound && ss->unbound >= BS_SESSIONS_UNBOUND_MAX)
+		forget_unbound(ss);
+	if (cfg != NULL && (r = record_get(core, cfg)) == NULL)
+		return NULL;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		goto fail;
+	s->client_id = strdup(c->client_id);
+	s->username = strdup(c->username);
+	if (s->client_id == NULL || s->username == NULL
+			|| bs_hmap_put(&ss->clients, &s->node, s->client_id) != BS_OK)
+		goto fail;
+	s->handle = c->handle;
+	s->kind = kind;
+	s->unbound = unbound;
+	ss->unbound += (size_t)unbound;
+	if ((s->rec = r) != NULL) {
+		s->next = r->head;
+		if (r->head != NULL)
+			r->head->prev = s;
+		r->head = s;
+	}
+	return s;
+fail:
+	if (s != NULL) {
+		free(s->client_id);
+		free(s->username);
+		free(s);
+	}
+	if (r != NULL && r->head == NULL)
+		record_free(ss, r);
+	return NULL;
+}
+
+/* c's session, when it is still the one made for this connection. */
+static session_t *find(bs_sessions_t *ss, const bs_client_t *c)
+{
+	session_t *s = (session_t *)bs_hmap_get(&ss->clients, c->client_id);
+
+	if (s == NULL || s->handle != c->handle || strcmp(s->username, c->username) != 0)
+		return NULL;
+	return s;
+}
+
+/* ---- login and ACL ---------------------------------------------------- */
+
+static int lookup(bs_core_t *core, const char *client_id, unsigned flags,
+		bs_config_t *cfg)
+{
+	int rc = bs_store_config_get(core->store, client_id, NULL,
+			BS_LOGIN_VIEW | flags, cfg);
+
+	if (rc != BS_OK && rc != BS_ERR_NOT_FOUND)
+		bs_core_log(core, BS_LOG_ERR, "client lookup failed: %s",
+				bs_store_errmsg(core->store));
+	return rc;
+}
+
+bs_login_t bs_login(bs_core_t *core, const bs_client_t *c, const char *password)
+{
+	bs_config_t cfg;
+	const char *pw = password ? password : "";
+	int rc, ok;
+
+	if (c->username == NULL || c->client_id == NULL)
+		return BS_LOGIN_DEFER;
+	rc = lookup(core, c->username, BS_LOAD_SECRET, &cfg);
+	if (rc == BS_ERR_NOT_FOUND) {
+		/* Remembered, so that its ACL checks need no lookup. */
+		session_new(core, c, K_NONE, NULL, 0);
+		return BS_LOGIN_DEFER;
+	}
+	if (rc != BS_OK)
+		return BS_LOGIN_REFUSED;
+	ok = bs_crypto_equal(pw, strlen(pw), cfg.client_secret, strlen(cfg.client_secret))
+		&& cfg.enabled && session_new(core, c, K_PASSWORD, &cfg, 0) != NULL;
+	bs_config_clear(&cfg);
+	return ok ? BS_LOGIN_OK : BS_LOGIN_REFUSED;
+}
+
+/*
+ * A client with a username and no session of this connection: one lookup.
+ * With a certificate (a TLS identity), it must be its config's client_cert.
+ */
+static session_t *resolve(bs_core_t *core, const bs_client_t *c)
+{
+	bs_config_t cfg;
+	X509 *x;
+	int rc = lookup(core, c->username, 0, &cfg), kind;
+	session_t *s;
+
+	if (rc == BS_ERR_NOT_FOUND)
+		return session_new(core, c, K_NONE, NULL, 1);
+	if (rc != BS_OK)
+		return NULL;
+	x = c->cert(c->handle);
+	if (x != NULL)
+		kind = cfg.enabled && cfg.client_cert != NULL
+			&& bs_certs_same(cfg.client_cert, strlen(cfg.client_cert), x)
+			? K_CERT : K_DENIED;
+	else
+		kind = cfg.enabled ? K_TRUSTED : K_DENIED;
+	s = session_new(core, c, kind, kind == K_DENIED ? NULL : &cfg, x == NULL);
+	X509_free(x);
+	bs_config_clear(&cfg);
+	if (s != NULL && kind == K_DENIED) {
+		kick(&core->sessions.pending, 0, c->client_id);
+		bs_core_log(core, BS_LOG_NOTICE, "client %s of config %s refused: "
+				"the config is disabled or the certificate is not its client_cert",
+				c->client_id, c->username);
+	}
+	return s;
+}
+
+bs_acl_t bs_client_acl(bs_core_t *core, const bs_client_t *c,
+		const char *topic, int access)
+{
+	session_t *s;
+
+	if (c->username == NULL || c->client_id == NULL)
+		return bs_acl_check(&core->opts, c->username, topic, access);
+	s = find(&core->sessions, c);
+	if (s != NULL && s->kind == K_TRUSTED) {
+		/* Made on an offline client: a connection that presents a
+		 * certificate must be checked anew. */
+		X509 *x = c->cert(c->handle);
+		if (x != NULL)
+			s = NULL;
+		X509_free(x);
+	}
+	if (s == NULL && (s = resolve(core, c)) == NULL)
+		return BS_ACL_DENY;
+	if (s->kind == K_NONE)
+		return bs_acl_check(&core->opts, c->username, topic, access);
+	if (s->kind == K_DENIED)
+		return BS_ACL_DENY;
+	return bs_acl_check_device(&core->opts, c->username,
+			(const char *const *)s->rec->topics, s->rec->n, topic, access);
+}
+
+void bs_client_gone(bs_core_t *core, const bs_client_t *c)
+{
+	bs_sessions_t *ss = &core->sessions;
+	struct bs_gone *grown;
+
+	if (c->client_id == NULL || bs_hmap_get(&ss->clients, c->client_id) == NULL)
+		return;
+	if (ss->ngone == ss->capgone) {
+		size_t cap = ss->capgone ? ss->capgone * 2 : 16;
+		if ((grown = realloc(ss->gone, cap * sizeof(*grown))) == NULL)
+			return;
+		ss->gone = grown;
+		ss->capgone = cap;
+	}
+	if ((ss->gone[ss->ngone].client_id = strdup(c->client_id)) == NULL)
+		return;
+	ss->gone[ss->ngone++].handle = c->handle;
+}
+
+void bs_sessions_tick(bs_core_t *core, bs_kicks_t *out)
+{
+	bs_sessions_t *ss = &core->sessions;
+
+	for (size_t i = 0; i < ss->ngone; i++) {
+		session_t *s = (session_t *)bs_hmap_get(&ss->clients, ss->gone[i].client_id);
+		if (s != NULL && s->handle == ss->gone[i].handle)
+			session_drop(ss, s);
+		free(ss->gone[i].client_id);
+	}
+	ss->ngone = 0;
+	*out = ss->pending;
+	memset(&ss->pending, 0, sizeof(ss->pending));
+}
+
+/* ---- effects ---------------------------------------------------------- */
+
+/* Ends the sessions of r whose kind is in mask (1 << kind); dropping the
+ * last one frees r. The clients to disconnect go to out, when given. */
+static void end_sessions(bs_sessions_t *ss, record_t *r, unsigned mask, bs_kicks_t *out)
+{
+	for (session_t *s = r->head, *next; s != NULL; s = next) {
+		next = s->next;
+		if (!(mask & (1u << s->kind)))
+			continue;
+		if (out != NULL)
+			kick(out, 0, s->client_id);
+		session_drop(ss, s);
+	}
+}
+
+static void reload(bs_core_t *core, record_t *r, bs_kicks_t *out)
+{
+	bs_config_t cfg;
+	int rc = lookup(core, r->client_id, 0, &cfg);
+
+	if (rc == BS_OK && set_channels(&core->opts, r, cfg.channel_ids) == BS_OK) {
+		bs_config_clear(&cfg);
+		return;
+	}
+	if (rc == BS_OK)
+		bs_config_clear(&cfg);
+	/* Not known any more: its sessions may do nothing. */
+	end_sessions(&core->sessions, r, ~0u, out);
+}
+
+static void channel_gone(bs_sessions_t *ss, const char *id)
+{
+	for (size_t i = 0; i < ss->records.cap; i++) {
+		for (bs_hnode_t *n = ss->records.buckets[i]; n != NULL; n = n->next) {
+			record_t *r = (record_t *)n;
+			size_t k = 0;
+			for (size_t j = 0; j < r->n; j++) {
+				if (strcmp(r->channels[j], id) == 0) {
+					free(r->channels[j]);
+					free(r->topics[j]);
+					continue;
+				}
+				r->channels[k] = r->channels[j];
+				r->topics[k++] = r->topics[j];
+			}
+			r->n = k;
+		}
+	}
+}
+
+void bs_sessions_apply(bs_core_t *core, const bs_effect_t *fx, size_t n,
+		bs_kicks_t *out)
+{
+	bs_sessions_t *ss = &core->sessions;
+
+	for (size_t i = 0; i < n; i++) {
+		record_t *r = (record_t *)bs_hmap_get(&ss->records, fx[i].target);
+		switch (fx[i].kind) {
+		case BS_FX_END_ALL:
+			kick(out, 1, fx[i].target);
+			if (r != NULL)
+				end_sessions(ss, r, ~0u, NULL);
+			break;
+		case BS_FX_END_PASSWORD:
+			if (r != NULL)
+				end_sessions(ss, r, 1u << K_PASSWORD | 1u << K_TRUSTED, out);
+			break;
+		case BS_FX_END_CERT:
+			if (r != NULL)
+				end_sessions(ss, r, 1u << K_CERT, out);
+			break;
+		case BS_FX_RELOAD:
+			if (r != NULL)
+				reload(core, r, out);
+			break;
+		case BS_FX_CHANNEL_GONE:
+			channel_gone(ss, fx[i].target);
+			break;
+		}
+	}
+}
+
+size_t bs_sessions_bytes(const bs_sessions_t *ss)
+{
+	size_t bytes = (ss->clients.cap + ss->records.cap) * sizeof(bs_hnode_t *);
+
+	for (size_t i = 0; i < ss->clients.cap; i++) {
+		for (bs_hnode_t *n = ss->clients.buckets[i]; n != NULL; n = n->next) {
+			const session_t *s = (const session_t *)n;
+			bytes += sizeof(*s) + strlen(s->client_id) + strlen(s->username) + 2;
+		}
+	}
+	for (size_t i = 0; i < ss->records.cap; i++) {
+		for (bs_hnode_t *n = ss->records.buckets[i]; n != NULL; n = n->next) {
+			const record_t *r = (const record_t *)n;
+			bytes += sizeof(*r) + strlen(r->client_id) + 1 + r->n * 2 * sizeof(char *);
+			for (size_t j = 0; j < r->n; j++)
+				bytes += strlen(r->channels[j]) + strlen(r->topics[j]) + 2;
+		}
+	}
+	return bytes;
+}
+
+void bs_sessions_free(bs_sessions_t *ss)
+{
+	for (size_t i = 0; i < ss->clients.cap; i++) {
+		for (bs_hnode_t *n = ss->clients.buckets[i], *next; n != NULL; n = next) {
+			next = n->next;
+			session_drop(ss, (session_t *)n);
+		}
+	}
+	bs_hmap_free(&ss->clients);
+	bs_hmap_free(&ss->records);
+	for (size_t i = 0; i < ss->ngone; i++)
+		free(ss->gone[i].client_id);
+	free(ss->gone);
+	bs_kicks_free(&ss->pending);
+	memset(ss, 0, sizeof(*ss));
+}
