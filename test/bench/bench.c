@@ -34,6 +34,8 @@
 #define SPARE_FDS 64
 /* Under the loopback's ephemeral port range, with room to spare. */
 #define MAX_IDLE 20000
+/* Of a boot/anon pair's measured time, about this much at a time. */
+#define SLICE_S 1.0
 
 volatile sig_atomic_t bench_stop;
 
@@ -248,8 +250,41 @@ static int load_phases(const bench_opts_t *o, size_t n, bench_lat_t *lat,
 	return rc;
 }
 
+/*
+ * An anonymous phase and its bootstrapped twin (kinds anon, anon + 1),
+ * each o->seconds in all, in alternating slices: a b b a a b ... On a
+ * machine shared with others, whose speed drifts from one second to the
+ * next, the two then run at the same speed, and their ratio says what the
+ * login and the channel ACL cost, not what the neighbours did. eng: the
+ * two phases' connections, or NULL for the connect storms.
+ */
+static int run_pair(const bench_opts_t *o, size_t n, int anon, bench_engine_t *eng,
+		bench_lat_t lat[2], bench_result_t *r)
+{
+	int nslices = (int)(o->seconds / SLICE_S + 0.5);
+
+	if (nslices < 1)
+		nslices = 1;
+	fprintf(stderr, "bench: N=%zu: %s and %s, alternating %d x %.2f s\n", n,
+			phase_name(anon), phase_name(anon + 1), nslices, o->seconds / nslices);
+	for (int i = 0; i < nslices; i++) {
+		for (int j = 0; j < 2; j++) {
+			int w = i % 2 == 0 ? j : 1 - j, k = anon + w;
+			bench_slice_t s = { .index = i, .seconds = o->seconds / nslices,
+				.warmup_ns = i == 0 ? BENCH_WARMUP_NS : 0 };
+			int rc = eng != NULL
+				? load_slice(&eng[w], o, k, n, &s, &lat[w], &r->phase[k])
+				: storm_slice(o, k, n, &s, &lat[w], &r->phase[k]);
+
+			if (rc != 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
 /* publish-anon, publish-boot: ping on connections of their own. */
-static int publish_phases(const bench_opts_t *o, size_t n, bench_lat_t *lat,
+static int publish_phases(const bench_opts_t *o, size_t n, bench_lat_t lat[2],
 		bench_result_t *r)
 {
 	bench_spread_t spread = { .count = (size_t)o->connections, .n = n };
@@ -260,34 +295,30 @@ static int publish_phases(const bench_opts_t *o, size_t n, bench_lat_t *lat,
 			.login = admin_spread_login, .login_arg = &spread,
 			.topic_prefix = BENCH_CHANNEL_TOPIC, .subscribe = true },
 	};
-	bench_engine_t e;
-	int rc = 0;
+	bench_engine_t e[2];
+	int rc;
 
-	for (int i = 0; i < 2 && rc == 0; i++) {
-		int k = PHASE_PUB_ANON + i;
-
-		fprintf(stderr, "bench: N=%zu: %s\n", n, phase_name(k));
-		if (engine_open(&e, o->connections, &cfgs[i]) != 0)
-			return -1;
-		rc = load_phase(&e, o, k, n, lat, &r->phase[k]);
-		if (rc == 0)
-			rc = settle(&e);
-		engine_close(&e);
+	if (engine_open(&e[0], o->connections, &cfgs[0]) != 0)
+		return -1;
+	if (engine_open(&e[1], o->connections, &cfgs[1]) != 0) {
+		engine_close(&e[0]);
+		return -1;
 	}
+	rc = run_pair(o, n, PHASE_PUB_ANON, e, lat, r);
+	for (int i = 0; i < 2 && rc == 0; i++)
+		rc = settle(&e[i]);
+	engine_close(&e[1]);
+	engine_close(&e[0]);
 	return rc;
 }
 
 /* The seeded configs' clients against anonymous ones. */
 static int client_phases(const bench_opts_t *o, const bench_broker_t *b, size_t n,
-		bench_lat_t *lat, bench_result_t *r)
+		bench_lat_t lat[2], bench_result_t *r)
 {
-	if (publish_phases(o, n, lat, r) != 0)
+	if (publish_phases(o, n, lat, r) != 0
+			|| run_pair(o, n, PHASE_CONN_ANON, NULL, lat, r) != 0)
 		return -1;
-	for (int k = PHASE_CONN_ANON; k <= PHASE_CONN_BOOT; k++) {
-		fprintf(stderr, "bench: N=%zu: %s\n", n, phase_name(k));
-		if (storm_phase(o, k, n, lat, &r->phase[k]) != 0)
-			return -1;
-	}
 	/* Only our own broker's memory can be read. */
 	if (!o->own_broker || o->idle == 0)
 		return 0;
@@ -297,7 +328,7 @@ static int client_phases(const bench_opts_t *o, const bench_broker_t *b, size_t 
 
 /* Import, restart, load; with our own broker, from an empty database. */
 static int run_one(const bench_opts_t *o, bench_broker_t *b, size_t n,
-		bench_lat_t *lat, bench_result_t *r)
+		bench_lat_t lat[2], bench_result_t *r)
 {
 	if (o->own_broker && (broker_reset_db(b) != 0 || broker_start(b) != 0))
 		return -1;
@@ -311,7 +342,7 @@ static int run_one(const bench_opts_t *o, bench_broker_t *b, size_t n,
 			return -1;
 		r->start_ms = broker_start_ms(b);
 	}
-	if (load_phases(o, n, lat, r) != 0)
+	if (load_phases(o, n, &lat[0], r) != 0)
 		return -1;
 	/* Before the client phases, so that it stays the bootstrap phases'. */
 	r->rss_after_kib = o->own_broker ? broker_rss_kib(b) : -1;
@@ -371,11 +402,15 @@ static int raise_nofile(const bench_opts_t *o)
 static int run_all(bench_opts_t *o, bench_result_t *res, size_t *done)
 {
 	bench_broker_t b = { .pid = 0 };
-	bench_lat_t lat;
+	bench_lat_t lat[2];
 	int rc = 0;
 
-	if (raise_nofile(o) != 0 || lat_init(&lat, LAT_CAP) != 0)
+	if (raise_nofile(o) != 0 || lat_init(&lat[0], LAT_CAP) != 0)
 		return -1;
+	if (lat_init(&lat[1], LAT_CAP) != 0) {
+		lat_free(&lat[0]);
+		return -1;
+	}
 	if (o->own_broker) {
 		rc = resolve_plugins(o);
 		if (rc == 0)
@@ -387,13 +422,14 @@ static int run_all(bench_opts_t *o, bench_result_t *res, size_t *done)
 		res[i] = (bench_result_t){ .n = o->configs[i], .rss_before_kib = -1,
 			.rss_after_kib = -1, .start_ms = -1, .idle_base_kib = -1,
 			.idle_anon_kib = -1, .idle_boot_kib = -1 };
-		rc = run_one(o, &b, o->configs[i], &lat, &res[i]);
+		rc = run_one(o, &b, o->configs[i], lat, &res[i]);
 		*done = i + 1;
 	}
 	if (bench_stop)
 		fprintf(stderr, "bench: interrupted\n");
 	broker_cleanup(&b);
-	lat_free(&lat);
+	lat_free(&lat[0]);
+	lat_free(&lat[1]);
 	return rc;
 }
 

@@ -21,6 +21,7 @@
 
 #define NS_PER_MS 1000000ULL
 #define NS_PER_S 1000000000ULL
+#define BENCH_WARMUP_NS NS_PER_S    /* before a phase's measured time */
 #define BENCH_PATH_MAX 512
 
 /* Set by SIGINT/SIGTERM; every loop checks it and unwinds. */
@@ -216,6 +217,17 @@ typedef struct {
 
 /* ---- admin.c, load.c, storm.c, idle.c: the phases ---------------------- */
 
+/* A phase's measured time may come in slices that alternate with another
+ * phase's (bench.c): slice 0 resets the figures, later ones add to them. */
+typedef struct {
+	int index;
+	uint64_t warmup_ns;
+	double seconds;
+} bench_slice_t;
+
+/* Books a slice's measured seconds: the rate and the percentiles so far. */
+void phase_add_time(bench_phase_t *p, bench_lat_t *lat, double seconds);
+
 /* The channel every seeded config is on, and its message topics. */
 #define BENCH_CHANNEL "bench"
 #define BENCH_CHANNEL_TOPIC "channels/" BENCH_CHANNEL "/messages/"
@@ -234,8 +246,10 @@ typedef struct {
 void admin_spread_login(void *arg, int index, bench_login_t *out);
 int load_phase(bench_engine_t *e, const bench_opts_t *o, int kind, size_t n,
 		bench_lat_t *lat, bench_phase_t *out);
-int storm_phase(const bench_opts_t *o, int kind, size_t n, bench_lat_t *lat,
-		bench_phase_t *out);
+int load_slice(bench_engine_t *e, const bench_opts_t *o, int kind, size_t n,
+		const bench_slice_t *s, bench_lat_t *lat, bench_phase_t *out);
+int storm_slice(const bench_opts_t *o, int kind, size_t n, const bench_slice_t *s,
+		bench_lat_t *lat, bench_phase_t *out);
 /* Idle connections, anonymous then bootstrapped: fills r->idle*. */
 int idle_memory(const bench_opts_t *o, const bench_broker_t *b, size_t n,
 		bench_result_t *r);

@@ -29,7 +29,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define WARMUP_NS NS_PER_S
 #define TIMEOUT_NS (5 * NS_PER_S)
 #define SCAN_EVERY_NS (100 * NS_PER_MS)
 #define PING_BYTES 80
@@ -269,11 +268,11 @@ static void expire(load_t *l, uint64_t now)
 	}
 }
 
-static int drive(load_t *l, double seconds)
+static int drive(load_t *l, uint64_t warmup_ns, double seconds)
 {
 	uint64_t start = bench_now_ns(), last_scan = start;
 
-	l->measure_start = start + WARMUP_NS;
+	l->measure_start = start + warmup_ns;
 	l->measure_end = l->measure_start + (uint64_t)(seconds * (double)NS_PER_S);
 	l->issuing = true;
 	for (int i = 0; i < l->eng->n && !l->failed; i++)
@@ -296,28 +295,20 @@ static int drive(load_t *l, double seconds)
 	return l->failed || bench_stop ? -1 : 0;
 }
 
-static void summarize(load_t *l, double seconds)
-{
-	bench_phase_t *o = l->out;
-
-	o->ran = true;
-	o->seconds = seconds;
-	o->rps = (double)o->requests / seconds;
-	o->p50_us = (double)lat_percentile(l->lat, 0.50) / 1e3;
-	o->p99_us = (double)lat_percentile(l->lat, 0.99) / 1e3;
-	o->max_us = (double)l->lat->max / 1e3;
-}
-
-int load_phase(bench_engine_t *e, const bench_opts_t *o, int kind, size_t n,
-		bench_lat_t *lat, bench_phase_t *out)
+int load_slice(bench_engine_t *e, const bench_opts_t *o, int kind, size_t n,
+		const bench_slice_t *sl, bench_lat_t *lat, bench_phase_t *out)
 {
 	load_t l = {
 		.kind = kind, .eng = e, .inflight = o->inflight, .ndevices = n,
-		.rng = 0x2545F4914F6CDD1DULL + (uint64_t)kind, .lat = lat, .out = out,
+		.rng = 0x2545F4914F6CDD1DULL + (uint64_t)kind + ((uint64_t)sl->index << 8),
+		.lat = lat, .out = out,
 	};
 	int rc;
 
-	memset(out, 0, sizeof(*out));
+	if (sl->index == 0) {
+		memset(out, 0, sizeof(*out));
+		lat_reset(lat);
+	}
 	if (!is_echo(kind) && n == 0) {
 		fprintf(stderr, "bench: no devices to bootstrap\n");
 		return -1;
@@ -327,15 +318,24 @@ int load_phase(bench_engine_t *e, const bench_opts_t *o, int kind, size_t n,
 		fprintf(stderr, "bench: out of memory for request slots\n");
 		return -1;
 	}
-	lat_reset(lat);
 	e->on_msg = on_reply;
 	e->ctx = &l;
-	rc = drive(&l, o->seconds);
+	rc = drive(&l, sl->warmup_ns, sl->seconds);
 	e->on_msg = NULL;
 	e->ctx = NULL;
 	/* An interrupted or failed phase has no figures worth a row. */
 	if (rc == 0)
-		summarize(&l, o->seconds);
+		phase_add_time(out, lat, sl->seconds);
+	else
+		out->ran = false;
 	free(l.slots);
 	return rc;
+}
+
+int load_phase(bench_engine_t *e, const bench_opts_t *o, int kind, size_t n,
+		bench_lat_t *lat, bench_phase_t *out)
+{
+	const bench_slice_t whole = { .warmup_ns = BENCH_WARMUP_NS, .seconds = o->seconds };
+
+	return load_slice(e, o, kind, n, &whole, lat, out);
 }

@@ -198,6 +198,14 @@ static bool any_ran(const bench_result_t *r, size_t nr, int k)
 	return false;
 }
 
+static bool compared(const bench_result_t *r, size_t nr)
+{
+	for (size_t c = 0; c < NCOMPARES; c++)
+		if (any_ran(r, nr, compares[c].boot) && any_ran(r, nr, compares[c].anon))
+			return true;
+	return false;
+}
+
 static void client_tables(const bench_result_t *r, size_t nr)
 {
 	bool idle = false;
@@ -205,11 +213,13 @@ static void client_tables(const bench_result_t *r, size_t nr)
 	if (any_ran(r, nr, PHASE_CONN_ANON) || any_ran(r, nr, PHASE_CONN_BOOT))
 		printf("(connect-*: req/s are CONNACKs per second, latency from connect() "
 				"to CONNACK)\n");
-	printf("\n%-9s %-19s %10s %10s %8s  %s\n", "configs", "boot vs anon", "boot",
-			"anon", "x anon", "target");
-	for (size_t i = 0; i < nr; i++)
-		for (size_t c = 0; c < NCOMPARES; c++)
-			compare_row(&r[i], &compares[c]);
+	if (compared(r, nr)) {
+		printf("\n%-9s %-19s %10s %10s %8s  %s\n", "configs", "boot vs anon", "boot",
+				"anon", "x anon", "target");
+		for (size_t i = 0; i < nr; i++)
+			for (size_t c = 0; c < NCOMPARES; c++)
+				compare_row(&r[i], &compares[c]);
+	}
 	for (size_t i = 0; i < nr; i++)
 		idle = idle || idle_known(&r[i]);
 	if (!idle)

@@ -29,7 +29,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define WARMUP_NS NS_PER_S
 #define TIMEOUT_NS (5 * NS_PER_S)
 #define SCAN_EVERY_NS (100 * NS_PER_MS)
 #define KEEPALIVE_S 60
@@ -356,11 +355,11 @@ static int step(storm_t *st, int timeout_ms)
 	return 0;
 }
 
-static int drive(storm_t *st, double seconds)
+static int drive(storm_t *st, uint64_t warmup_ns, double seconds)
 {
 	uint64_t start = bench_now_ns(), last_scan = start;
 
-	st->measure_start = start + WARMUP_NS;
+	st->measure_start = start + warmup_ns;
 	st->measure_end = st->measure_start + (uint64_t)(seconds * (double)NS_PER_S);
 	st->issuing = true;
 	while (!st->failed && !bench_stop) {
@@ -388,26 +387,18 @@ static void close_all(storm_t *st)
 			slot_close(st, &st->slots[i]);
 }
 
-static void summarize(storm_t *st, double seconds)
-{
-	bench_phase_t *p = st->out;
-
-	p->ran = true;
-	p->seconds = seconds;
-	p->rps = (double)p->requests / seconds;
-	p->p50_us = (double)lat_percentile(st->lat, 0.50) / 1e3;
-	p->p99_us = (double)lat_percentile(st->lat, 0.99) / 1e3;
-	p->max_us = (double)st->lat->max / 1e3;
-}
-
-int storm_phase(const bench_opts_t *o, int kind, size_t n, bench_lat_t *lat,
-		bench_phase_t *out)
+int storm_slice(const bench_opts_t *o, int kind, size_t n, const bench_slice_t *sl,
+		bench_lat_t *lat, bench_phase_t *out)
 {
 	storm_t st = { .kind = kind, .ndevices = n, .nslots = o->connections,
-		.rng = 0x9E3779B97F4A7C15ULL + (uint64_t)kind, .lat = lat, .out = out };
+		.rng = 0x9E3779B97F4A7C15ULL + (uint64_t)kind + ((uint64_t)sl->index << 8),
+		.lat = lat, .out = out };
 	int rc = -1;
 
-	memset(out, 0, sizeof(*out));
+	if (sl->index == 0) {
+		memset(out, 0, sizeof(*out));
+		lat_reset(lat);
+	}
 	if (kind == PHASE_CONN_BOOT && n == 0) {
 		fprintf(stderr, "bench: no configs to log in as\n");
 		return -1;
@@ -420,14 +411,15 @@ int storm_phase(const bench_opts_t *o, int kind, size_t n, bench_lat_t *lat,
 	if (st.slots != NULL && st.pfds != NULL && st.owner != NULL) {
 		for (int i = 0; i < st.nslots; i++)
 			st.slots[i].fd = -1;
-		lat_reset(lat);
-		rc = drive(&st, o->seconds);
+		rc = drive(&st, sl->warmup_ns, sl->seconds);
 		close_all(&st);
 	} else {
 		fprintf(stderr, "bench: out of memory for connection slots\n");
 	}
 	if (rc == 0)
-		summarize(&st, o->seconds);
+		phase_add_time(out, lat, sl->seconds);
+	else
+		out->ran = false;
 	free(st.slots);
 	free(st.pfds);
 	free(st.owner);
