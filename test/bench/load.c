@@ -21,7 +21,9 @@
  * Time line: warm-up (replies checked, not counted), the measured window
  * (replies counted in requests/s and latency), then a drain in which no
  * new request is sent and the outstanding ones are awaited, bounded by the
- * per-request timeout after which a request counts as lost.
+ * per-request timeout after which a request counts as lost. The publish
+ * phases run this in slices (bench.c, run_pair): the first with the
+ * warm-up, the others without, their figures added up.
  */
 #include "bench.h"
 
