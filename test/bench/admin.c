@@ -3,6 +3,9 @@
  * would import a fleet: batches of up to 5000 devices (a createConfig and
  * an enableConfig each, so at most 10000 commands, the plugin's limit per
  * message), one batch in flight, answered on an MQTT v5 Response Topic.
+ * Batch 0 only creates the channel that every config is on, so that the
+ * configs' clients have a channel to publish on; their client_secret is
+ * given, derived from the index, so that the benchmark can log in as them.
  *
  * While the broker works on batch k+1 this side checks the reply to batch
  * k and builds batch k+2, so the check costs the measurement nothing.
@@ -31,7 +34,7 @@ typedef struct {
 	const bench_opts_t *o;
 	bench_engine_t eng;
 	size_t n;
-	size_t nbatches;
+	size_t nbatches;            /* the channel's, then the devices' */
 	size_t sent;                /* batches published */
 	size_t answered;            /* batches whose reply arrived */
 	char *reply;                /* the latest reply, not yet checked */
@@ -71,21 +74,61 @@ static int buf_printf(buf_t *b, const char *fmt, ...)
 	return 0;
 }
 
-/* Devices [k * BATCH_DEVICES, ...) as one message of commands. */
+void admin_login(size_t device, bench_login_t *out)
+{
+	snprintf(out->user, sizeof(out->user), "bench-%08zu", device);
+	snprintf(out->password, sizeof(out->password), "pass-%08zu-secret", device);
+}
+
+void admin_spread_login(void *arg, int index, bench_login_t *out)
+{
+	const bench_spread_t *sp = arg;
+	size_t i = (size_t)index;
+
+	/* Distinct configs while there are enough, wrapping around if not. */
+	admin_login(sp->count <= sp->n ? (size_t)((uint64_t)i * sp->n / sp->count)
+			: i % sp->n, out);
+}
+
+/* The devices of batch k >= 1: [*lo, *hi). */
+static void batch_devices(const import_t *im, size_t k, size_t *lo, size_t *hi)
+{
+	*lo = (k - 1) * BATCH_DEVICES;
+	*hi = *lo + BATCH_DEVICES < im->n ? *lo + BATCH_DEVICES : im->n;
+}
+
+static int build_devices(import_t *im, size_t k)
+{
+	size_t lo, hi;
+	int rc = 0;
+
+	batch_devices(im, k, &lo, &hi);
+	for (size_t d = lo; d < hi && rc == 0; d++) {
+		bench_login_t login;
+
+		admin_login(d, &login);
+		rc = buf_printf(&im->next, "%s{\"command\":\"createConfig\","
+				"\"client_id\":\"%s\",\"client_secret\":\"%s\","
+				"\"external_id\":\"ext-%08zu\",\"external_key\":\"key-%08zu-secret\","
+				"\"channels\":[\"" BENCH_CHANNEL "\"]},"
+				"{\"command\":\"enableConfig\",\"client_id\":\"%s\"}",
+				d == lo ? "" : ",", login.user, login.password, d, d, login.user);
+	}
+	return rc;
+}
+
+/* Batch k as one message of commands. */
 static int build_batch(import_t *im, size_t k)
 {
-	size_t lo = k * BATCH_DEVICES;
-	size_t hi = lo + BATCH_DEVICES < im->n ? lo + BATCH_DEVICES : im->n;
 	int rc;
 
 	im->next.len = 0;
 	rc = buf_printf(&im->next, "{\"commands\":[");
-	for (size_t d = lo; d < hi && rc == 0; d++)
-		rc = buf_printf(&im->next, "%s{\"command\":\"createConfig\","
-				"\"client_id\":\"bench-%08zu\",\"external_id\":\"ext-%08zu\","
-				"\"external_key\":\"key-%08zu-secret\"},"
-				"{\"command\":\"enableConfig\",\"client_id\":\"bench-%08zu\"}",
-				d == lo ? "" : ",", d, d, d, d);
+	if (rc == 0 && k == 0)
+		rc = buf_printf(&im->next, "{\"command\":\"createChannel\","
+				"\"id\":\"" BENCH_CHANNEL "\",\"name\":\"" BENCH_CHANNEL "\"}");
+	else if (rc == 0)
+		rc = build_devices(im, k);
 	if (rc == 0)
 		rc = buf_printf(&im->next, "]}");
 	if (rc != 0)
@@ -165,14 +208,15 @@ static void on_reply(void *ctx, bench_conn_t *c, const struct mosquitto_message 
 		im->last_reply = bench_now_ns();
 }
 
-/* On an existing broker an earlier run may have made the configs already. */
-static bool tolerated(const import_t *im, json_t *resp)
+/* On an existing broker an earlier run may have made the configs (and
+ * their channel) already. */
+static bool tolerated(const import_t *im, json_t *resp, const char *what)
 {
 	const char *cmd = json_string_value(json_object_get(resp, "command"));
 	const char *err = json_string_value(json_object_get(resp, "error"));
 
 	return !im->o->own_broker && cmd != NULL && err != NULL
-			&& strcmp(cmd, "createConfig") == 0 && strcmp(err, "conflict") == 0;
+			&& strcmp(cmd, what) == 0 && strcmp(err, "conflict") == 0;
 }
 
 static void count_errors(import_t *im, json_t *list, size_t want)
@@ -187,9 +231,10 @@ static void count_errors(import_t *im, json_t *list, size_t want)
 		return;
 	}
 	json_array_foreach(list, i, resp) {
-		if (json_object_get(resp, "error") == NULL)
+		if (json_object_get(resp, "error") == NULL
+				|| tolerated(im, resp, "createChannel"))
 			continue;
-		if (tolerated(im, resp)) {
+		if (tolerated(im, resp, "createConfig")) {
 			im->existing++;
 			continue;
 		}
@@ -205,17 +250,19 @@ static void count_errors(import_t *im, json_t *list, size_t want)
 
 static void check_reply(import_t *im)
 {
-	size_t lo = im->reply_batch * BATCH_DEVICES;
-	size_t devices = im->n - lo < BATCH_DEVICES ? im->n - lo : BATCH_DEVICES;
+	size_t lo = 0, hi = 0, want;
 	json_error_t jerr;
 	json_t *root = json_loadb(im->reply, im->reply_len, 0, &jerr);
 
+	if (im->reply_batch > 0)
+		batch_devices(im, im->reply_batch, &lo, &hi);
+	want = im->reply_batch == 0 ? 1 : 2 * (hi - lo);
 	if (root == NULL) {
 		fprintf(stderr, "bench: batch %zu: reply is not JSON: %s\n",
 				im->reply_batch, jerr.text);
-		im->errors += 2 * devices;
+		im->errors += want;
 	} else {
-		count_errors(im, json_object_get(root, "responses"), 2 * devices);
+		count_errors(im, json_object_get(root, "responses"), want);
 	}
 	json_decref(root);
 	free(im->reply);
@@ -270,7 +317,8 @@ int admin_import(const bench_opts_t *o, size_t n, bench_result_t *r)
 		.host = o->host, .port = o->port, .user = o->admin_user,
 		.password = o->admin_password, .id_prefix = "bench-admin-",
 	};
-	import_t im = { .o = o, .n = n, .nbatches = (n + BATCH_DEVICES - 1) / BATCH_DEVICES };
+	import_t im = { .o = o, .n = n,
+		.nbatches = 1 + (n + BATCH_DEVICES - 1) / BATCH_DEVICES };
 	uint64_t t0 = 0;
 	int rc;
 
@@ -284,7 +332,8 @@ int admin_import(const bench_opts_t *o, size_t n, bench_result_t *r)
 	engine_close(&im.eng);
 	free(im.reply);
 	free(im.next.data);
-	r->import_batches = im.answered;
+	/* Batches of devices: the channel's is not one. */
+	r->import_batches = im.answered > 0 ? im.answered - 1 : 0;
 	r->import_errors = im.errors;
 	r->import_existing = im.existing;
 	if (rc != 0)

@@ -4,11 +4,13 @@
  * For each N in --configs, on one broker: its memory when empty, the admin
  * import of N configs, a restart (the plugin's start time with N rows),
  * then the broker's bare round trip (ping) and the device bootstrap with
- * right and with partly wrong keys, all in the same run so that the ratios
- * compare like with like. Run it from the repository root.
+ * right and with partly wrong keys; then the bootstrapped clients against
+ * anonymous ones: publish round trips, connect storms and idle memory. All
+ * in the same run so that the ratios compare like with like. Run it from
+ * the repository root.
  *
  *   bench [--configs 1000,1000000] [--seconds 10] [--connections 32]
- *         [--inflight 8] [--json FILE] [--plugin PATH]
+ *         [--inflight 8] [--idle 1000] [--json FILE] [--plugin PATH]
  *         [--host H --port P --admin-user U --admin-password W]
  */
 #include "bench.h"
@@ -20,12 +22,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #define DEFAULT_PLUGIN "plugin/mosquitto_bootstrap.so"
 #define DEFAULT_FLOOR "build/default/test/bench/floor_plugin.so"
 #define MAX_CONFIGS 99999999UL      /* the ids have eight digits */
 #define LAT_CAP (2u * 1000u * 1000u)
 #define SETTLE_MS 200
+/* Descriptors beyond the connections: ours, libraries', the broker's own
+ * (log, database, listener), which inherits our limit. */
+#define SPARE_FDS 64
+/* A libmosquitto client holds a socket pair besides its socket. */
+#define FDS_PER_CLIENT 3
+/* Under the loopback's ephemeral port range, with room to spare. */
+#define MAX_IDLE 20000
+/* Of a boot/anon pair's measured time, about this much at a time. */
+#define SLICE_S 1.0
 
 volatile sig_atomic_t bench_stop;
 
@@ -52,7 +64,7 @@ static void usage(void)
 {
 	fprintf(stderr,
 			"usage: bench [--configs N,N...] [--seconds S] [--connections C]\n"
-			"             [--inflight K] [--json FILE] [--plugin PATH]\n"
+			"             [--inflight K] [--idle I] [--json FILE] [--plugin PATH]\n"
 			"             [--floor-plugin PATH | --no-floor]\n"
 			"             [--host H --port P --admin-user U --admin-password W]\n");
 }
@@ -132,6 +144,8 @@ static int parse_opt(bench_opts_t *o, int c, const char *arg)
 			: (o->connections = (int)v, 0);
 	case 'k': return parse_long(arg, 1, 1000, "--inflight", &v) != 0 ? -1
 			: (o->inflight = (int)v, 0);
+	case 'i': return parse_long(arg, 0, MAX_IDLE, "--idle", &v) != 0 ? -1
+			: (o->idle = (int)v, 0);
 	case 'j': o->json_path = arg; return 0;
 	case 'H': o->own_broker = false;
 		return copy_opt(o->host, sizeof(o->host), arg, "--host");
@@ -173,6 +187,7 @@ static int parse_args(bench_opts_t *o, int argc, char **argv)
 		{ "seconds", required_argument, NULL, 's' },
 		{ "connections", required_argument, NULL, 'n' },
 		{ "inflight", required_argument, NULL, 'k' },
+		{ "idle", required_argument, NULL, 'i' },
 		{ "json", required_argument, NULL, 'j' },
 		{ "host", required_argument, NULL, 'H' },
 		{ "port", required_argument, NULL, 'P' },
@@ -188,7 +203,7 @@ static int parse_args(bench_opts_t *o, int argc, char **argv)
 	*o = (bench_opts_t){ .own_broker = true, .host = "127.0.0.1", .admin_user = "admin",
 		.admin_password = "bench", .plugin = DEFAULT_PLUGIN,
 		.floor_plugin = DEFAULT_FLOOR, .connections = 32,
-		.inflight = 8, .seconds = 10 };
+		.inflight = 8, .idle = 1000, .seconds = 10 };
 	o->cmdline = join_args(argc, argv);
 	if (o->cmdline == NULL || parse_configs(o, "1000,1000000") != 0)
 		return -1;
@@ -225,7 +240,7 @@ static int load_phases(const bench_opts_t *o, size_t n, bench_lat_t *lat,
 
 	if (engine_open(&e, o->connections, &cfg) != 0)
 		return -1;
-	for (int k = 0; k < PHASE_COUNT && rc == 0; k++) {
+	for (int k = PHASE_PING; k <= PHASE_BOOT_BAD && rc == 0; k++) {
 		if (k == PHASE_FLOOR && (!o->own_broker || o->floor_plugin[0] == '\0'))
 			continue;
 		fprintf(stderr, "bench: N=%zu: %s\n", n, phase_name(k));
@@ -237,9 +252,85 @@ static int load_phases(const bench_opts_t *o, size_t n, bench_lat_t *lat,
 	return rc;
 }
 
+/*
+ * An anonymous phase and its bootstrapped twin (kinds anon, anon + 1),
+ * each o->seconds in all, in alternating slices: a b b a a b ... On a
+ * machine shared with others, whose speed drifts from one second to the
+ * next, the two then run at the same speed, and their ratio says what the
+ * login and the channel ACL cost, not what the neighbours did. eng: the
+ * two phases' connections, or NULL for the connect storms.
+ */
+static int run_pair(const bench_opts_t *o, size_t n, int anon, bench_engine_t *eng,
+		bench_lat_t lat[2], bench_result_t *r)
+{
+	int nslices = (int)(o->seconds / SLICE_S + 0.5);
+
+	if (nslices < 1)
+		nslices = 1;
+	fprintf(stderr, "bench: N=%zu: %s and %s, alternating %d x %.2f s\n", n,
+			phase_name(anon), phase_name(anon + 1), nslices, o->seconds / nslices);
+	for (int i = 0; i < nslices; i++) {
+		for (int j = 0; j < 2; j++) {
+			int w = i % 2 == 0 ? j : 1 - j, k = anon + w;
+			bench_slice_t s = { .index = i, .seconds = o->seconds / nslices,
+				.warmup_ns = i == 0 ? BENCH_WARMUP_NS : 0 };
+			int rc = eng != NULL
+				? load_slice(&eng[w], o, k, n, &s, &lat[w], &r->phase[k])
+				: storm_slice(o, k, n, &s, &lat[w], &r->phase[k]);
+
+			if (rc != 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* publish-anon, publish-boot: ping on connections of their own. */
+static int publish_phases(const bench_opts_t *o, size_t n, bench_lat_t lat[2],
+		bench_result_t *r)
+{
+	bench_spread_t spread = { .count = (size_t)o->connections, .n = n };
+	const bench_engine_cfg_t cfgs[] = {
+		{ .host = o->host, .port = o->port, .id_prefix = "bench-pub-anon-",
+			.topic_prefix = "bench/pub/", .subscribe = true },
+		{ .host = o->host, .port = o->port, .id_prefix = "bench-pub-boot-",
+			.login = admin_spread_login, .login_arg = &spread,
+			.topic_prefix = BENCH_CHANNEL_TOPIC, .subscribe = true },
+	};
+	bench_engine_t e[2];
+	int rc;
+
+	if (engine_open(&e[0], o->connections, &cfgs[0]) != 0)
+		return -1;
+	if (engine_open(&e[1], o->connections, &cfgs[1]) != 0) {
+		engine_close(&e[0]);
+		return -1;
+	}
+	rc = run_pair(o, n, PHASE_PUB_ANON, e, lat, r);
+	for (int i = 0; i < 2 && rc == 0; i++)
+		rc = settle(&e[i]);
+	engine_close(&e[1]);
+	engine_close(&e[0]);
+	return rc;
+}
+
+/* The seeded configs' clients against anonymous ones. */
+static int client_phases(const bench_opts_t *o, const bench_broker_t *b, size_t n,
+		bench_lat_t lat[2], bench_result_t *r)
+{
+	if (publish_phases(o, n, lat, r) != 0
+			|| run_pair(o, n, PHASE_CONN_ANON, NULL, lat, r) != 0)
+		return -1;
+	/* Only our own broker's memory can be read. */
+	if (!o->own_broker || o->idle == 0)
+		return 0;
+	fprintf(stderr, "bench: N=%zu: idle (%d connections)\n", n, o->idle);
+	return idle_memory(o, b, n, r);
+}
+
 /* Import, restart, load; with our own broker, from an empty database. */
 static int run_one(const bench_opts_t *o, bench_broker_t *b, size_t n,
-		bench_lat_t *lat, bench_result_t *r)
+		bench_lat_t lat[2], bench_result_t *r)
 {
 	if (o->own_broker && (broker_reset_db(b) != 0 || broker_start(b) != 0))
 		return -1;
@@ -253,9 +344,12 @@ static int run_one(const bench_opts_t *o, bench_broker_t *b, size_t n,
 			return -1;
 		r->start_ms = broker_start_ms(b);
 	}
-	if (load_phases(o, n, lat, r) != 0)
+	if (load_phases(o, n, &lat[0], r) != 0)
 		return -1;
+	/* Before the client phases, so that it stays the bootstrap phases'. */
 	r->rss_after_kib = o->own_broker ? broker_rss_kib(b) : -1;
+	if (client_phases(o, b, n, lat, r) != 0)
+		return -1;
 	return o->own_broker ? broker_stop(b) : 0;
 }
 
@@ -280,14 +374,47 @@ static int resolve_plugins(bench_opts_t *o)
 			: resolve(o->floor_plugin, sizeof(o->floor_plugin), "--floor-plugin");
 }
 
+/* The idle connections need descriptors, here and in the broker, which
+ * inherits this limit; at most the idle ones, or the two publish phases'
+ * connections, are open at once. */
+static int raise_nofile(const bench_opts_t *o)
+{
+	int most = o->idle > 2 * o->connections ? o->idle : 2 * o->connections;
+	rlim_t need = (rlim_t)most * FDS_PER_CLIENT + SPARE_FDS;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+		fprintf(stderr, "bench: getrlimit: %s\n", strerror(errno));
+		return -1;
+	}
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
+		return 0;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need) {
+		fprintf(stderr, "bench: %d connections need %llu open files; the hard limit "
+				"is %llu (ulimit -Hn; see --idle)\n", most, (unsigned long long)need,
+				(unsigned long long)rl.rlim_max);
+		return -1;
+	}
+	rl.rlim_cur = need;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+		fprintf(stderr, "bench: setrlimit: %s\n", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static int run_all(bench_opts_t *o, bench_result_t *res, size_t *done)
 {
 	bench_broker_t b = { .pid = 0 };
-	bench_lat_t lat;
+	bench_lat_t lat[2];
 	int rc = 0;
 
-	if (lat_init(&lat, LAT_CAP) != 0)
+	if (lat_init(&lat[0], LAT_CAP) != 0)
 		return -1;
+	if (lat_init(&lat[1], LAT_CAP) != 0) {
+		lat_free(&lat[0]);
+		return -1;
+	}
 	if (o->own_broker) {
 		rc = resolve_plugins(o);
 		if (rc == 0)
@@ -297,14 +424,16 @@ static int run_all(bench_opts_t *o, bench_result_t *res, size_t *done)
 	}
 	for (size_t i = 0; i < o->nconfigs && rc == 0; i++) {
 		res[i] = (bench_result_t){ .n = o->configs[i], .rss_before_kib = -1,
-			.rss_after_kib = -1, .start_ms = -1 };
-		rc = run_one(o, &b, o->configs[i], &lat, &res[i]);
+			.rss_after_kib = -1, .start_ms = -1, .idle_base_kib = -1,
+			.idle_anon_kib = -1, .idle_boot_kib = -1 };
+		rc = run_one(o, &b, o->configs[i], lat, &res[i]);
 		*done = i + 1;
 	}
 	if (bench_stop)
 		fprintf(stderr, "bench: interrupted\n");
 	broker_cleanup(&b);
-	lat_free(&lat);
+	lat_free(&lat[0]);
+	lat_free(&lat[1]);
 	return rc;
 }
 
@@ -315,7 +444,7 @@ int main(int argc, char **argv)
 	size_t done = 0;
 	int rc = -1;
 
-	if (install_signals() != 0 || parse_args(&o, argc, argv) != 0)
+	if (install_signals() != 0 || parse_args(&o, argc, argv) != 0 || raise_nofile(&o) != 0)
 		goto out;
 	res = calloc(o.nconfigs, sizeof(*res));
 	if (res == NULL || mosquitto_lib_init() != MOSQ_ERR_SUCCESS) {

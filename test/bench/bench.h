@@ -3,8 +3,9 @@
  *
  * One process, one thread. The broker (ours or an existing one) is driven
  * through libmosquitto clients multiplexed with poll() in loop.c; the phases
- * (admin import in admin.c, ping and bootstrap in load.c) only react to
- * messages and to the clock. Functions returning int give 0 on success and
+ * (admin import in admin.c, ping, bootstrap and publish in load.c, the
+ * connect storm in storm.c, idle memory in idle.c) only react to messages
+ * and to the clock. Functions returning int give 0 on success and
  * -1 on failure, after writing a short reason to stderr.
  */
 #ifndef BENCH_H
@@ -20,6 +21,7 @@
 
 #define NS_PER_MS 1000000ULL
 #define NS_PER_S 1000000000ULL
+#define BENCH_WARMUP_NS NS_PER_S    /* before a phase's measured time */
 #define BENCH_PATH_MAX 512
 
 /* Set by SIGINT/SIGTERM; every loop checks it and unwinds. */
@@ -43,6 +45,7 @@ typedef struct {
 	size_t nconfigs;
 	int connections;
 	int inflight;
+	int idle;                   /* connections held for idle memory; 0: none */
 	double seconds;             /* measured part of each load phase */
 	const char *json_path;      /* NULL: no JSON */
 	char *cmdline;              /* argv joined, for the report */
@@ -68,6 +71,8 @@ int broker_stop(bench_broker_t *b);
 int broker_reset_db(bench_broker_t *b);
 /* VmRSS in KiB, or -1. */
 long broker_rss_kib(const bench_broker_t *b);
+/* RssAnon in KiB (the heap, without mapped files), or -1. */
+long broker_rss_anon_kib(const bench_broker_t *b);
 /* The plugin's "started in X ms" from the last start; -1 when absent. */
 double broker_start_ms(const bench_broker_t *b);
 void broker_cleanup(bench_broker_t *b);
@@ -123,7 +128,7 @@ struct bench_conn {
 	struct mosquitto *mosq;
 	bench_engine_t *eng;
 	int index;
-	char topic[64];             /* its own ping topic */
+	char topic[64];             /* its own topic, to publish and subscribe */
 	bool connected;
 	bool subscribed;
 	bool closing;
@@ -140,13 +145,24 @@ struct bench_engine {
 	uint64_t last_misc;
 };
 
+/* One client's username and password. */
+typedef struct {
+	char user[64];
+	char password[64];
+} bench_login_t;
+
+typedef void (*bench_login_fn)(void *arg, int index, bench_login_t *out);
+
 typedef struct {
 	const char *host;
 	int port;
 	const char *user;           /* NULL: anonymous */
 	const char *password;
+	bench_login_fn login;       /* when set, each connection's own login */
+	void *login_arg;
 	const char *id_prefix;      /* client ids are <prefix><index> */
-	bool subscribe;             /* to "bench/ping/<index>" */
+	const char *topic_prefix;   /* topics are <prefix><index>; NULL: bench/ping/ */
+	bool subscribe;             /* to its topic */
 } bench_engine_cfg_t;
 
 int engine_open(bench_engine_t *e, int n, const bench_engine_cfg_t *cfg);
@@ -159,7 +175,14 @@ void engine_close(bench_engine_t *e);
 /* floor: the same requests answered by the yardstick plugin
  * (floor/floor_plugin.c), which does no work of its own: the broker's cost
  * of a request answered by a plugin. Only with our own broker. */
-enum { PHASE_PING, PHASE_FLOOR, PHASE_BOOT, PHASE_BOOT_BAD, PHASE_COUNT };
+/* publish-*: ping on a fresh set of connections, anonymous on bench/pub/<i>
+ * or logged in as bootstrapped clients on their channel; connect-*: a
+ * connect storm (storm.c), its requests being successful CONNACKs. */
+enum {
+	PHASE_PING, PHASE_FLOOR, PHASE_BOOT, PHASE_BOOT_BAD,
+	PHASE_PUB_ANON, PHASE_PUB_BOOT, PHASE_CONN_ANON, PHASE_CONN_BOOT,
+	PHASE_COUNT
+};
 
 typedef struct {
 	bool ran;
@@ -186,13 +209,50 @@ typedef struct {
 	uint64_t import_errors;
 	uint64_t import_existing;   /* conflicts tolerated on an existing broker */
 	bench_phase_t phase[PHASE_COUNT];
+	int idle;                   /* idle connections measured; 0: not run */
+	long idle_base_kib;         /* RssAnon before them */
+	long idle_anon_kib;         /* with `idle` anonymous ones */
+	long idle_boot_kib;         /* with as many bootstrapped ones instead */
 } bench_result_t;
 
-/* ---- admin.c, load.c: the phases -------------------------------------- */
+/* ---- admin.c, load.c, storm.c, idle.c: the phases ---------------------- */
+
+/* A phase's measured time may come in slices that alternate with another
+ * phase's (bench.c): slice 0 resets the figures, later ones add to them. */
+typedef struct {
+	int index;
+	uint64_t warmup_ns;
+	double seconds;
+} bench_slice_t;
+
+/* Books a slice's measured seconds: the rate and the percentiles so far. */
+void phase_add_time(bench_phase_t *p, bench_lat_t *lat, double seconds);
+
+/* The channel every seeded config is on, and its message topics. */
+#define BENCH_CHANNEL "bench"
+#define BENCH_CHANNEL_TOPIC "channels/" BENCH_CHANNEL "/messages/"
 
 int admin_import(const bench_opts_t *o, size_t n, bench_result_t *r);
+/* The login of seeded config `device`: its client_id and client_secret. */
+void admin_login(size_t device, bench_login_t *out);
+
+/* For bench_engine_cfg_t.login, with a bench_spread_t as its arg: client i
+ * of count logs in as one of the n seeded configs, spread evenly. */
+typedef struct {
+	size_t count;
+	size_t n;
+} bench_spread_t;
+
+void admin_spread_login(void *arg, int index, bench_login_t *out);
 int load_phase(bench_engine_t *e, const bench_opts_t *o, int kind, size_t n,
 		bench_lat_t *lat, bench_phase_t *out);
+int load_slice(bench_engine_t *e, const bench_opts_t *o, int kind, size_t n,
+		const bench_slice_t *s, bench_lat_t *lat, bench_phase_t *out);
+int storm_slice(const bench_opts_t *o, int kind, size_t n, const bench_slice_t *s,
+		bench_lat_t *lat, bench_phase_t *out);
+/* Idle connections, anonymous then bootstrapped: fills r->idle*. */
+int idle_memory(const bench_opts_t *o, const bench_broker_t *b, size_t n,
+		bench_result_t *r);
 
 /* ---- report.c --------------------------------------------------------- */
 

@@ -101,7 +101,9 @@ static int run_tool(const bench_broker_t *b, char *const argv[])
 }
 
 /* The floor plugin comes last: plugin_opt_ lines belong to the plugin line
- * above them. */
+ * above them. client_auth lets the seeded configs' clients log in (the
+ * publish-boot, connect-boot and idle phases); acl_default allow lets the
+ * anonymous clients use bench/#. */
 static int write_conf(bench_broker_t *b, const char *plugin, const char *floor_plugin)
 {
 	FILE *f = fopen(b->conf, "w");
@@ -125,6 +127,7 @@ static int write_conf(bench_broker_t *b, const char *plugin, const char *floor_p
 			"plugin_opt_db_path %s/bootstrap.db\n"
 			"plugin_opt_key_file %s/bootstrap.key\n"
 			"plugin_opt_admin_users admin\n"
+			"plugin_opt_client_auth true\n"
 			"plugin_opt_acl_default allow\n"
 			"%s%s%s",
 			b->log, b->port, b->dir, plugin, b->dir, b->dir,
@@ -283,9 +286,11 @@ int broker_reset_db(bench_broker_t *b)
 	return 0;
 }
 
-long broker_rss_kib(const bench_broker_t *b)
+/* A "<field>: <n> kB" line of the broker's /proc status, or -1. */
+static long status_kib(const bench_broker_t *b, const char *field)
 {
 	char path[64], line[256];
+	size_t len = strlen(field);
 	long kib = -1;
 	FILE *f;
 
@@ -295,11 +300,23 @@ long broker_rss_kib(const bench_broker_t *b)
 	f = fopen(path, "r");
 	if (f == NULL)
 		return -1;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (strncmp(line, field, len) == 0 && line[len] == ':'
+				&& sscanf(line + len + 1, "%ld kB", &kib) == 1)
 			break;
+	}
 	fclose(f);
 	return kib;
+}
+
+long broker_rss_kib(const bench_broker_t *b)
+{
+	return status_kib(b, "VmRSS");
+}
+
+long broker_rss_anon_kib(const bench_broker_t *b)
+{
+	return status_kib(b, "RssAnon");
 }
 
 /* The last "started in X ms" written since the last start. */

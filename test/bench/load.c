@@ -10,12 +10,20 @@
  *                  request that a plugin answers, with no plugin work;
  *   bootstrap      device requests on bootstrap/req, answered by the plugin
  *                  with a directed publish on bootstrap/res/<external_id>;
- *   bootstrap-bad  the same, one request in ten with a wrong key.
+ *   bootstrap-bad  the same, one request in ten with a wrong key;
+ *   publish-anon   ping, on connections of its own (anonymous, topics
+ *                  bench/pub/<i>);
+ *   publish-boot   ping on connections logged in as seeded configs, each on
+ *                  its channel (channels/bench/messages/<i>): what the
+ *                  plugin's login and channel ACL cost a bootstrapped
+ *                  client's messages, against publish-anon.
  *
  * Time line: warm-up (replies checked, not counted), the measured window
  * (replies counted in requests/s and latency), then a drain in which no
  * new request is sent and the outstanding ones are awaited, bounded by the
- * per-request timeout after which a request counts as lost.
+ * per-request timeout after which a request counts as lost. The publish
+ * phases run this in slices (bench.c, run_pair): the first with the
+ * warm-up, the others without, their figures added up.
  */
 #include "bench.h"
 
@@ -23,7 +31,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define WARMUP_NS NS_PER_S
 #define TIMEOUT_NS (5 * NS_PER_S)
 #define SCAN_EVERY_NS (100 * NS_PER_MS)
 #define PING_BYTES 80
@@ -54,6 +61,12 @@ typedef struct {
 	bench_phase_t *out;
 	bool failed;
 } load_t;
+
+/* The phases that publish to the connection's own topic and get it back. */
+static bool is_echo(int kind)
+{
+	return kind == PHASE_PING || kind == PHASE_PUB_ANON || kind == PHASE_PUB_BOOT;
+}
 
 static int send_ping(bench_conn_t *c, int s, const slot_t *sl)
 {
@@ -103,7 +116,7 @@ static void issue(load_t *l, bench_conn_t *c, int s)
 	sl->bad_key = l->kind == PHASE_BOOT_BAD
 			&& bench_rand(&l->rng) % 100 < BAD_KEY_PERCENT;
 	sl->sent_ns = bench_now_ns();
-	rc = l->kind == PHASE_PING ? send_ping(c, s, sl) : send_boot(c, l->kind, s, sl);
+	rc = is_echo(l->kind) ? send_ping(c, s, sl) : send_boot(c, l->kind, s, sl);
 	if (rc != MOSQ_ERR_SUCCESS) {
 		fprintf(stderr, "bench: publish on connection %d: %s\n", c->index,
 				rc < 0 ? "request too long" : mosquitto_strerror(rc));
@@ -226,7 +239,7 @@ static void on_reply(void *ctx, bench_conn_t *c, const struct mosquitto_message 
 	bool parsed;
 
 	(void)props;
-	if (l->kind == PHASE_PING)
+	if (is_echo(l->kind))
 		parsed = check_ping(msg, c, &s, &seq);
 	else
 		parsed = reply_scan(msg->payload, (size_t)msg->payloadlen, reply_keys, v,
@@ -235,7 +248,7 @@ static void on_reply(void *ctx, bench_conn_t *c, const struct mosquitto_message 
 		l->out->bad++;
 	} else if ((sl = claim(l, c, s, seq)) != NULL) {
 		complete(l, c, (int)s, sl,
-				l->kind == PHASE_PING || check_boot(l->kind, msg, v, sl));
+				is_echo(l->kind) || check_boot(l->kind, msg, v, sl));
 	}
 }
 
@@ -257,11 +270,11 @@ static void expire(load_t *l, uint64_t now)
 	}
 }
 
-static int drive(load_t *l, double seconds)
+static int drive(load_t *l, uint64_t warmup_ns, double seconds)
 {
 	uint64_t start = bench_now_ns(), last_scan = start;
 
-	l->measure_start = start + WARMUP_NS;
+	l->measure_start = start + warmup_ns;
 	l->measure_end = l->measure_start + (uint64_t)(seconds * (double)NS_PER_S);
 	l->issuing = true;
 	for (int i = 0; i < l->eng->n && !l->failed; i++)
@@ -284,29 +297,21 @@ static int drive(load_t *l, double seconds)
 	return l->failed || bench_stop ? -1 : 0;
 }
 
-static void summarize(load_t *l, double seconds)
-{
-	bench_phase_t *o = l->out;
-
-	o->ran = true;
-	o->seconds = seconds;
-	o->rps = (double)o->requests / seconds;
-	o->p50_us = (double)lat_percentile(l->lat, 0.50) / 1e3;
-	o->p99_us = (double)lat_percentile(l->lat, 0.99) / 1e3;
-	o->max_us = (double)l->lat->max / 1e3;
-}
-
-int load_phase(bench_engine_t *e, const bench_opts_t *o, int kind, size_t n,
-		bench_lat_t *lat, bench_phase_t *out)
+int load_slice(bench_engine_t *e, const bench_opts_t *o, int kind, size_t n,
+		const bench_slice_t *sl, bench_lat_t *lat, bench_phase_t *out)
 {
 	load_t l = {
 		.kind = kind, .eng = e, .inflight = o->inflight, .ndevices = n,
-		.rng = 0x2545F4914F6CDD1DULL + (uint64_t)kind, .lat = lat, .out = out,
+		.rng = 0x2545F4914F6CDD1DULL + (uint64_t)kind + ((uint64_t)sl->index << 8),
+		.lat = lat, .out = out,
 	};
 	int rc;
 
-	memset(out, 0, sizeof(*out));
-	if (kind != PHASE_PING && n == 0) {
+	if (sl->index == 0) {
+		memset(out, 0, sizeof(*out));
+		lat_reset(lat);
+	}
+	if (!is_echo(kind) && n == 0) {
 		fprintf(stderr, "bench: no devices to bootstrap\n");
 		return -1;
 	}
@@ -315,15 +320,24 @@ int load_phase(bench_engine_t *e, const bench_opts_t *o, int kind, size_t n,
 		fprintf(stderr, "bench: out of memory for request slots\n");
 		return -1;
 	}
-	lat_reset(lat);
 	e->on_msg = on_reply;
 	e->ctx = &l;
-	rc = drive(&l, o->seconds);
+	rc = drive(&l, sl->warmup_ns, sl->seconds);
 	e->on_msg = NULL;
 	e->ctx = NULL;
 	/* An interrupted or failed phase has no figures worth a row. */
 	if (rc == 0)
-		summarize(&l, o->seconds);
+		phase_add_time(out, lat, sl->seconds);
+	else
+		out->ran = false;
 	free(l.slots);
 	return rc;
+}
+
+int load_phase(bench_engine_t *e, const bench_opts_t *o, int kind, size_t n,
+		bench_lat_t *lat, bench_phase_t *out)
+{
+	const bench_slice_t whole = { .warmup_ns = BENCH_WARMUP_NS, .seconds = o->seconds };
+
+	return load_slice(e, o, kind, n, &whole, lat, out);
 }

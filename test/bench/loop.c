@@ -82,6 +82,20 @@ static void on_message(struct mosquitto *mosq, void *obj,
 		c->eng->on_msg(c->eng->ctx, c, msg, props);
 }
 
+/* The connection's username and password: its own, the engine's or none. */
+static int conn_login(struct mosquitto *mosq, int i, const bench_engine_cfg_t *cfg)
+{
+	bench_login_t login;
+
+	if (cfg->login != NULL) {
+		cfg->login(cfg->login_arg, i, &login);
+		return mosquitto_username_pw_set(mosq, login.user, login.password);
+	}
+	if (cfg->user != NULL)
+		return mosquitto_username_pw_set(mosq, cfg->user, cfg->password);
+	return MOSQ_ERR_SUCCESS;
+}
+
 static int conn_new(bench_engine_t *e, int i, const bench_engine_cfg_t *cfg)
 {
 	bench_conn_t *c = &e->conns[i];
@@ -90,7 +104,8 @@ static int conn_new(bench_engine_t *e, int i, const bench_engine_cfg_t *cfg)
 
 	c->eng = e;
 	c->index = i;
-	snprintf(c->topic, sizeof(c->topic), "bench/ping/%d", i);
+	snprintf(c->topic, sizeof(c->topic), "%s%d",
+			cfg->topic_prefix != NULL ? cfg->topic_prefix : "bench/ping/", i);
 	snprintf(id, sizeof(id), "%s%d", cfg->id_prefix, i);
 	c->mosq = mosquitto_new(id, true, c);
 	if (c->mosq == NULL) {
@@ -101,8 +116,8 @@ static int conn_new(bench_engine_t *e, int i, const bench_engine_cfg_t *cfg)
 	if (rc == MOSQ_ERR_SUCCESS)
 		/* Small request/reply packets: Nagle would add its delay to them. */
 		rc = mosquitto_int_option(c->mosq, MOSQ_OPT_TCP_NODELAY, 1);
-	if (rc == MOSQ_ERR_SUCCESS && cfg->user != NULL)
-		rc = mosquitto_username_pw_set(c->mosq, cfg->user, cfg->password);
+	if (rc == MOSQ_ERR_SUCCESS)
+		rc = conn_login(c->mosq, i, cfg);
 	if (rc != MOSQ_ERR_SUCCESS) {
 		fprintf(stderr, "bench: client options: %s\n", mosquitto_strerror(rc));
 		return -1;

@@ -13,6 +13,21 @@
 
 #define KIB_PER_MIB 1024.0
 
+/* A bootstrapped client's phase against its anonymous twin, and the ratio
+ * of their rates that the bootstrapped one should reach. */
+typedef struct {
+	const char *name;
+	const char *unit;
+	int boot, anon;
+	double target;
+} compare_t;
+
+static const compare_t compares[] = {
+	{ "publish", "msg/s", PHASE_PUB_BOOT, PHASE_PUB_ANON, 0.9 },
+	{ "connect", "CONNACK/s", PHASE_CONN_BOOT, PHASE_CONN_ANON, 0.8 },
+};
+#define NCOMPARES (sizeof(compares) / sizeof(compares[0]))
+
 typedef struct {
 	long nproc;
 	char model[256];
@@ -22,7 +37,8 @@ typedef struct {
 const char *phase_name(int kind)
 {
 	static const char *const names[PHASE_COUNT] = { "ping", "floor", "bootstrap",
-		"bootstrap-bad" };
+		"bootstrap-bad", "publish-anon", "publish-boot", "connect-anon",
+		"connect-boot" };
 
 	return kind >= 0 && kind < PHASE_COUNT ? names[kind] : "?";
 }
@@ -67,14 +83,29 @@ void report_header(const bench_opts_t *o)
 	machine(&m);
 	printf("machine: %ld cpus, %s, %s\n", m.nproc, m.model, m.kernel);
 	printf("command: %s\n", o->cmdline);
-	printf("broker:  %s, %d connections x %d in flight, %.1f s per phase after 1 s warm-up\n\n",
+	printf("broker:  %s, %d connections x %d in flight, %.1f s per phase after 1 s warm-up",
 			o->own_broker ? "started by the benchmark" : "existing",
 			o->connections, o->inflight, o->seconds);
+	if (o->own_broker && o->idle > 0)
+		printf(", %d idle connections", o->idle);
+	printf("\n\n");
 }
 
 static double ratio(double a, double b)
 {
 	return b > 0 ? a / b : 0;
+}
+
+static bool is_storm(int k)
+{
+	return k == PHASE_CONN_ANON || k == PHASE_CONN_BOOT;
+}
+
+/* Whether phase k has a ratio to ping: not ping itself, nor a storm,
+ * whose rate is of connections, not of round trips. */
+static bool vs_ping(const bench_result_t *r, int k)
+{
+	return k != PHASE_PING && !is_storm(k) && r->phase[PHASE_PING].ran;
 }
 
 static void phase_row(const bench_result_t *r, int k)
@@ -86,7 +117,7 @@ static void phase_row(const bench_result_t *r, int k)
 	printf("%-9zu %-14s %10.0f %9.3f %9.3f %9.3f %7llu %6llu", r->n, phase_name(k),
 			p->rps, p->p50_us / 1e3, p->p99_us / 1e3, p->max_us / 1e3,
 			(unsigned long long)(p->bad + p->lost), (unsigned long long)p->lost);
-	if (k != PHASE_PING && ping->ran)
+	if (vs_ping(r, k))
 		printf(" %8.3f %8.2f", ratio(p->rps, ping->rps), ratio(p->p99_us, ping->p99_us));
 	else
 		printf(" %8s %8s", "-", "-");
@@ -124,6 +155,84 @@ static void summary_row(const bench_result_t *r)
 				(unsigned long long)r->import_existing);
 }
 
+static void compare_row(const bench_result_t *r, const compare_t *c)
+{
+	const bench_phase_t *boot = &r->phase[c->boot], *anon = &r->phase[c->anon];
+	double x = ratio(boot->rps, anon->rps);
+	char what[32];
+
+	if (!boot->ran || !anon->ran)
+		return;
+	snprintf(what, sizeof(what), "%s %s", c->name, c->unit);
+	printf("%-9zu %-19s %10.0f %10.0f %8.3f  >= %.2f %s\n", r->n, what, boot->rps,
+			anon->rps, x, c->target, x >= c->target ? "ok" : "BELOW");
+}
+
+static bool idle_known(const bench_result_t *r)
+{
+	return r->idle > 0 && r->idle_base_kib >= 0 && r->idle_anon_kib >= 0
+			&& r->idle_boot_kib >= 0;
+}
+
+/* (a - b) KiB shared out over the idle connections, in bytes. */
+static double per_conn(const bench_result_t *r, long a, long b)
+{
+	return (double)(a - b) * 1024.0 / (double)r->idle;
+}
+
+static void idle_row(const bench_result_t *r)
+{
+	if (!idle_known(r))
+		return;
+	printf("%-9zu %6d %10ld %10ld %10ld %12.0f %14.0f\n", r->n, r->idle,
+			r->idle_base_kib, r->idle_anon_kib, r->idle_boot_kib,
+			per_conn(r, r->idle_anon_kib, r->idle_base_kib),
+			per_conn(r, r->idle_boot_kib, r->idle_anon_kib));
+}
+
+static bool any_ran(const bench_result_t *r, size_t nr, int k)
+{
+	for (size_t i = 0; i < nr; i++)
+		if (r[i].phase[k].ran)
+			return true;
+	return false;
+}
+
+static bool compared(const bench_result_t *r, size_t nr)
+{
+	for (size_t c = 0; c < NCOMPARES; c++)
+		if (any_ran(r, nr, compares[c].boot) && any_ran(r, nr, compares[c].anon))
+			return true;
+	return false;
+}
+
+static void client_tables(const bench_result_t *r, size_t nr)
+{
+	bool idle = false;
+
+	if (any_ran(r, nr, PHASE_CONN_ANON) || any_ran(r, nr, PHASE_CONN_BOOT))
+		printf("(connect-*: req/s are CONNACKs per second, latency from connect() "
+				"to CONNACK)\n");
+	if (compared(r, nr)) {
+		printf("\n%-9s %-19s %10s %10s %8s  %s\n", "configs", "boot vs anon", "boot",
+				"anon", "x anon", "target");
+		for (size_t i = 0; i < nr; i++)
+			for (size_t c = 0; c < NCOMPARES; c++)
+				compare_row(&r[i], &compares[c]);
+	}
+	for (size_t i = 0; i < nr; i++)
+		idle = idle || idle_known(&r[i]);
+	if (!idle)
+		return;
+	printf("\n%-9s %6s %10s %10s %10s %12s %14s\n", "configs", "idle", "base KiB",
+			"anon KiB", "boot KiB", "B/anon conn", "B/boot client");
+	for (size_t i = 0; i < nr; i++)
+		idle_row(&r[i]);
+	printf("(RssAnon of the broker: before, with that many anonymous connections, "
+			"then as many bootstrapped ones instead;\n B/boot client is "
+			"(boot - anon) KiB * 1024 / idle)\n");
+}
+
 /* The results for the smallest and the largest N that ran bootstrap. */
 static bool extremes(const bench_result_t *r, size_t nr, size_t *lo, size_t *hi)
 {
@@ -152,6 +261,7 @@ void report_table(const bench_opts_t *o, const bench_result_t *r, size_t nr)
 	for (size_t i = 0; i < nr; i++)
 		for (int k = 0; k < PHASE_COUNT; k++)
 			phase_row(&r[i], k);
+	client_tables(r, nr);
 	printf("\n%-9s %10s %10s %9s %10s %12s %10s %8s\n", "configs", "rss0 MiB",
 			"rss1 MiB", "diff MiB", "start_ms", "import cfg/s", "import s", "errors");
 	for (size_t i = 0; i < nr; i++)
@@ -175,7 +285,7 @@ static json_t *num_or_null(double v, bool known)
 static json_t *phase_json(const bench_result_t *r, int k)
 {
 	const bench_phase_t *p = &r->phase[k], *ping = &r->phase[PHASE_PING];
-	bool vs = k != PHASE_PING && ping->ran;
+	bool vs = vs_ping(r, k);
 
 	return json_pack("{s:s, s:I, s:f, s:f, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}",
 			"phase", phase_name(k), "requests", (json_int_t)p->requests,
@@ -194,6 +304,45 @@ static json_t *kib_json(long kib)
 	return kib >= 0 ? json_integer(kib) : json_null();
 }
 
+/* {"publish": {...}, "connect": {...}} for the comparisons that ran. */
+static json_t *compares_json(const bench_result_t *r)
+{
+	json_t *o = json_object();
+
+	for (size_t i = 0; i < NCOMPARES && o != NULL; i++) {
+		const compare_t *c = &compares[i];
+		const bench_phase_t *boot = &r->phase[c->boot], *anon = &r->phase[c->anon];
+		double x = ratio(boot->rps, anon->rps);
+
+		if (!boot->ran || !anon->ran)
+			continue;
+		if (json_object_set_new(o, c->name, json_pack("{s:s, s:f, s:f, s:f, s:f, s:b}",
+				"unit", c->unit, "boot_per_s", boot->rps, "anon_per_s", anon->rps,
+				"ratio_boot_to_anon", x, "target", c->target,
+				"met", x >= c->target)) != 0) {
+			json_decref(o);
+			return NULL;
+		}
+	}
+	return o;
+}
+
+static json_t *idle_json(const bench_result_t *r)
+{
+	bool known = idle_known(r);
+
+	if (r->idle == 0)
+		return json_null();
+	return json_pack("{s:I, s:o, s:o, s:o, s:o, s:o}", "connections", (json_int_t)r->idle,
+			"rss_anon_base_kib", kib_json(r->idle_base_kib),
+			"rss_anon_anon_kib", kib_json(r->idle_anon_kib),
+			"rss_anon_boot_kib", kib_json(r->idle_boot_kib),
+			"bytes_per_anon_connection",
+			num_or_null(known ? per_conn(r, r->idle_anon_kib, r->idle_base_kib) : 0, known),
+			"bytes_per_boot_client_over_anon",
+			num_or_null(known ? per_conn(r, r->idle_boot_kib, r->idle_anon_kib) : 0, known));
+}
+
 static json_t *result_json(const bench_result_t *r)
 {
 	json_t *phases = json_array();
@@ -202,7 +351,7 @@ static json_t *result_json(const bench_result_t *r)
 	for (int k = 0; k < PHASE_COUNT && phases != NULL; k++)
 		if (r->phase[k].ran && json_array_append_new(phases, phase_json(r, k)) != 0)
 			break;
-	return json_pack("{s:I, s:o, s:o, s:o, s:o, s:{s:f, s:f, s:I, s:I, s:I}, s:o}",
+	return json_pack("{s:I, s:o, s:o, s:o, s:o, s:{s:f, s:f, s:I, s:I, s:I}, s:o, s:o, s:o}",
 			"configs", (json_int_t)r->n,
 			"rss_before_kib", kib_json(r->rss_before_kib),
 			"rss_after_kib", kib_json(r->rss_after_kib),
@@ -213,7 +362,8 @@ static json_t *result_json(const bench_result_t *r)
 			"seconds", r->import_seconds, "batches", (json_int_t)r->import_batches,
 			"errors", (json_int_t)r->import_errors,
 			"existing", (json_int_t)r->import_existing,
-			"phases", phases);
+			"phases", phases, "boot_vs_anon", compares_json(r),
+			"idle_memory", idle_json(r));
 }
 
 static json_t *scaling_json(const bench_result_t *r, size_t nr)
@@ -238,13 +388,14 @@ static json_t *root_json(const bench_opts_t *o, const bench_result_t *r, size_t 
 	for (size_t i = 0; i < nr && results != NULL; i++)
 		if (json_array_append_new(results, result_json(&r[i])) != 0)
 			break;
-	return json_pack("{s:{s:I, s:s, s:s}, s:s, s:{s:b, s:I, s:I, s:f, s:f}, s:o, s:o}",
+	return json_pack("{s:{s:I, s:s, s:s}, s:s, s:{s:b, s:I, s:I, s:I, s:f, s:f}, s:o, s:o}",
 			"machine", "nproc", (json_int_t)m.nproc, "model", m.model,
 			"kernel", m.kernel,
 			"command", o->cmdline,
 			"settings", "own_broker", o->own_broker,
 			"connections", (json_int_t)o->connections,
-			"inflight", (json_int_t)o->inflight, "seconds", o->seconds,
+			"inflight", (json_int_t)o->inflight, "idle", (json_int_t)o->idle,
+			"seconds", o->seconds,
 			"warmup_seconds", 1.0,
 			"results", results, "scaling", scaling_json(r, nr));
 }

@@ -92,6 +92,16 @@ uint64_t lat_percentile(bench_lat_t *l, double p)
 	return l->ns[i];
 }
 
+void phase_add_time(bench_phase_t *p, bench_lat_t *lat, double seconds)
+{
+	p->ran = true;
+	p->seconds += seconds;
+	p->rps = p->seconds > 0 ? (double)p->requests / p->seconds : 0;
+	p->p50_us = (double)lat_percentile(lat, 0.50) / 1e3;
+	p->p99_us = (double)lat_percentile(lat, 0.99) / 1e3;
+	p->max_us = (double)lat->max / 1e3;
+}
+
 void lat_free(bench_lat_t *l)
 {
 	free(l->ns);
