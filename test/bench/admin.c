@@ -83,7 +83,7 @@ void admin_login(size_t device, bench_login_t *out)
 void admin_spread_login(void *arg, int index, bench_login_t *out)
 {
 	const bench_spread_t *sp = arg;
-	size_t i = (size_t)index;
+	size_t i = sp->first + (size_t)index;
 
 	/* Distinct configs while there are enough, wrapping around if not. */
 	admin_login(sp->count <= sp->n ? (size_t)((uint64_t)i * sp->n / sp->count)

@@ -315,7 +315,7 @@ static int publish_phases(const bench_opts_t *o, size_t n, bench_lat_t lat[2],
 }
 
 /* The seeded configs' clients against anonymous ones. */
-static int client_phases(const bench_opts_t *o, const bench_broker_t *b, size_t n,
+static int client_phases(const bench_opts_t *o, bench_broker_t *b, size_t n,
 		bench_lat_t lat[2], bench_result_t *r)
 {
 	if (publish_phases(o, n, lat, r) != 0

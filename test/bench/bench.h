@@ -236,11 +236,12 @@ int admin_import(const bench_opts_t *o, size_t n, bench_result_t *r);
 /* The login of seeded config `device`: its client_id and client_secret. */
 void admin_login(size_t device, bench_login_t *out);
 
-/* For bench_engine_cfg_t.login, with a bench_spread_t as its arg: client i
- * of count logs in as one of the n seeded configs, spread evenly. */
+/* For bench_engine_cfg_t.login, with a bench_spread_t as its arg: client
+ * first + i of count logs in as one of the n seeded configs, spread evenly. */
 typedef struct {
 	size_t count;
 	size_t n;
+	size_t first;
 } bench_spread_t;
 
 void admin_spread_login(void *arg, int index, bench_login_t *out);
@@ -250,8 +251,9 @@ int load_slice(bench_engine_t *e, const bench_opts_t *o, int kind, size_t n,
 		const bench_slice_t *s, bench_lat_t *lat, bench_phase_t *out);
 int storm_slice(const bench_opts_t *o, int kind, size_t n, const bench_slice_t *s,
 		bench_lat_t *lat, bench_phase_t *out);
-/* Idle connections, anonymous then bootstrapped: fills r->idle*. */
-int idle_memory(const bench_opts_t *o, const bench_broker_t *b, size_t n,
+/* Idle connections, anonymous then bootstrapped: fills r->idle*. Restarts
+ * our broker first. */
+int idle_memory(const bench_opts_t *o, bench_broker_t *b, size_t n,
 		bench_result_t *r);
 
 /* ---- report.c --------------------------------------------------------- */

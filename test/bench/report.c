@@ -228,8 +228,8 @@ static void client_tables(const bench_result_t *r, size_t nr)
 			"anon KiB", "boot KiB", "B/anon conn", "B/boot client");
 	for (size_t i = 0; i < nr; i++)
 		idle_row(&r[i]);
-	printf("(RssAnon of the broker: before, with that many anonymous connections, "
-			"then as many bootstrapped ones instead;\n B/boot client is "
+	printf("(RssAnon of the broker, restarted: before, with that many anonymous "
+			"connections, then as many\n bootstrapped ones instead; B/boot client is "
 			"(boot - anon) KiB * 1024 / idle)\n");
 }
 
