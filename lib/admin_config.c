@@ -144,13 +144,15 @@ int bs_cmd_disable_config(bs_call_t *call)
 
 int bs_cmd_delete_config(bs_call_t *call)
 {
+	char now[BS_TIME_LEN];
 	const char *client_id;
 	int rc = bs_call_required(call, "client_id", &client_id);
 
 	if (rc != BS_OK)
 		return rc;
 	snprintf(call->target, sizeof(call->target), "%s", client_id);
-	rc = bs_store_config_delete(call->core->store, client_id);
+	bs_time_format(call->ctx->now, now);
+	rc = bs_store_config_delete(call->core->store, client_id, now);
 	if (rc == BS_ERR_NOT_FOUND)
 		return bs_call_fail(call, rc, "no config with client_id '%.64s'", client_id);
 	if (rc != BS_OK)

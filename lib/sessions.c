@@ -230,13 +230,21 @@ static session_t *find(bs_sessions_t *ss, const bs_client_t *c)
 
 /* ---- login and ACL ---------------------------------------------------- */
 
+/*
+ * The config whose client_id is given. BS_ERR_NOT_FOUND when there is
+ * none, BS_ERR_DISABLED when there is none but a deleted config had it:
+ * its clients are refused, not left to the broker's other sources.
+ */
 static int lookup(bs_core_t *core, const char *client_id, unsigned flags,
 		bs_config_t *cfg)
 {
 	int rc = bs_store_config_get(core->store, client_id, NULL,
 			BS_LOGIN_VIEW | flags, cfg);
 
-	if (rc != BS_OK && rc != BS_ERR_NOT_FOUND)
+	if (rc == BS_ERR_NOT_FOUND && (rc = bs_store_client_deleted(core->store,
+			client_id)) >= 0)
+		rc = rc == 1 ? BS_ERR_DISABLED : BS_ERR_NOT_FOUND;
+	if (rc != BS_OK && rc != BS_ERR_NOT_FOUND && rc != BS_ERR_DISABLED)
 		bs_core_log(core, BS_LOG_ERR, "client lookup failed: %s",
 				bs_store_errmsg(core->store));
 	return rc;
@@ -277,10 +285,12 @@ static session_t *resolve(bs_core_t *core, const bs_client_t *c)
 
 	if (rc == BS_ERR_NOT_FOUND)
 		return session_new(core, c, K_NONE, NULL, 1);
-	if (rc != BS_OK)
+	if (rc != BS_OK && rc != BS_ERR_DISABLED)
 		return NULL;
 	x = c->cert(c->handle);
-	if (x != NULL)
+	if (rc == BS_ERR_DISABLED)
+		kind = K_DENIED;
+	else if (x != NULL)
 		kind = cfg.enabled && cfg.client_cert != NULL
 			&& bs_certs_same(cfg.client_cert, strlen(cfg.client_cert), x)
 			? K_CERT : K_DENIED;
@@ -292,7 +302,8 @@ static session_t *resolve(bs_core_t *core, const bs_client_t *c)
 	if (s != NULL && kind == K_DENIED) {
 		kick(&core->sessions.pending, 0, c->client_id);
 		bs_core_log(core, BS_LOG_NOTICE, "client %s of config %s refused: "
-				"the config is disabled or the certificate is not its client_cert",
+				"the config is disabled or deleted, or the certificate is not "
+				"its client_cert",
 				c->client_id, c->username);
 	}
 	return s;

@@ -77,6 +77,10 @@ const char *const bs_store_sql[ST_COUNT] = {
 	[ST_BOOT_DELETE] = "DELETE FROM bootstraps WHERE config_id = "
 		"(SELECT id FROM configs WHERE client_id = ?)",
 	[ST_CFG_DELETE] = "DELETE FROM configs WHERE client_id = ?",
+	[ST_GONE_ADD] = "INSERT OR REPLACE INTO deleted_clients (client_id, deleted_at) "
+		"VALUES (?, ?)",
+	[ST_GONE_CLEAR] = "DELETE FROM deleted_clients WHERE client_id = ?",
+	[ST_GONE_GET] = "SELECT 1 FROM deleted_clients WHERE client_id = ?",
 	[ST_CFG_TOUCH] = "INSERT OR REPLACE INTO bootstraps (config_id, at) VALUES (?, ?)",
 };
 

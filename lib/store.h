@@ -123,7 +123,11 @@ int bs_store_config_channels(bs_store_t *st, bs_config_t *cfg);
 
 int bs_store_config_set_enabled(bs_store_t *st, const char *client_id,
 		int enabled, const char *now);
-int bs_store_config_delete(bs_store_t *st, const char *client_id);
+/* Deletes a config and remembers its client_id as deleted (at now). */
+int bs_store_config_delete(bs_store_t *st, const char *client_id, const char *now);
+/* 1 when client_id is a deleted config's (and no config has it since), 0
+ * when not, or a negative code. */
+int bs_store_client_deleted(bs_store_t *st, const char *client_id);
 /* Records that the config whose store id is id bootstrapped at when. */
 int bs_store_config_touch_bootstrap(bs_store_t *st, int64_t id, time_t when);
 

@@ -152,6 +152,15 @@ static int insert_links(bs_store_t *st, const bs_config_t *cfg)
 	return BS_OK;
 }
 
+/* A config made with a deleted config's client_id is a config again. */
+static int forget_deleted(bs_store_t *st, const char *client_id)
+{
+	sqlite3_stmt *s = store_stmt(st, ST_GONE_CLEAR);
+
+	store_bind_text(s, 1, client_id);
+	return store_done(st, s, "forget a deleted client_id");
+}
+
 int bs_store_config_insert(bs_store_t *st, const bs_config_t *cfg)
 {
 	sqlite3_stmt *s = store_stmt(st, ST_CFG_INSERT);
@@ -177,9 +186,10 @@ int bs_store_config_insert(bs_store_t *st, const bs_config_t *cfg)
 			|| (rc = bind_sealed(st, s, 8, "client_key", cfg->client_id,
 			cfg->client_key, &sealed[2])) != BS_OK)
 		goto out;
-	if ((rc = store_done(st, s, "insert config")) != BS_OK)
+	if ((rc = store_done(st, s, "insert config")) != BS_OK
+			|| (rc = insert_links(st, cfg)) != BS_OK)
 		goto out;
-	rc = insert_links(st, cfg);
+	rc = forget_deleted(st, cfg->client_id);
 out:
 	sqlite3_clear_bindings(s);
 	for (int i = 0; i < 3; i++)
@@ -331,7 +341,7 @@ int bs_store_config_set_enabled(bs_store_t *st, const char *client_id,
 	return store_change_one(st, s, "set state");
 }
 
-int bs_store_config_delete(bs_store_t *st, const char *client_id)
+int bs_store_config_delete(bs_store_t *st, const char *client_id, const char *now)
 {
 	sqlite3_stmt *s = store_stmt(st, ST_BOOT_DELETE);
 	int rc;
@@ -341,7 +351,25 @@ int bs_store_config_delete(bs_store_t *st, const char *client_id)
 		return rc;
 	s = store_stmt(st, ST_CFG_DELETE);
 	store_bind_text(s, 1, client_id);
-	return store_change_one(st, s, "delete config");
+	if ((rc = store_change_one(st, s, "delete config")) != BS_OK)
+		return rc;
+	s = store_stmt(st, ST_GONE_ADD);
+	store_bind_text(s, 1, client_id);
+	store_bind_text(s, 2, now);
+	return store_done(st, s, "remember a deleted client_id");
+}
+
+int bs_store_client_deleted(bs_store_t *st, const char *client_id)
+{
+	sqlite3_stmt *s = store_stmt(st, ST_GONE_GET);
+	int rc;
+
+	store_bind_text(s, 1, client_id);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : store_fail(st, "look up a deleted client_id");
 }
 
 int bs_store_config_touch_bootstrap(bs_store_t *st, int64_t id, time_t when)

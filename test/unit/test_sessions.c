@@ -86,7 +86,13 @@ static void test_login_needs_the_secret_of_an_enabled_config(void)
 	ok_data(run1(json_pack("{ss ss}", "command", "disableConfig", "client_id", "dev-1")));
 	CU_ASSERT_EQUAL(bs_login(env.core, &dev, "s3cret"), BS_LOGIN_REFUSED);
 	ok_data(run1(json_pack("{ss ss}", "command", "deleteConfig", "client_id", "dev-1")));
-	CU_ASSERT_EQUAL(bs_login(env.core, &dev, "s3cret"), BS_LOGIN_DEFER);
+	/* A deleted config's client_id is refused, not left to others... */
+	CU_ASSERT_EQUAL(bs_login(env.core, &dev, "s3cret"), BS_LOGIN_REFUSED);
+	/* ...until a config has it again. */
+	ok_data(run1(json_pack("{ss ss ss ss}", "command", "createConfig",
+			"client_id", "dev-1", "external_id", "ext-2", "client_secret", "new")));
+	ok_data(run1(json_pack("{ss ss}", "command", "enableConfig", "client_id", "dev-1")));
+	CU_ASSERT_EQUAL(bs_login(env.core, &dev, "new"), BS_LOGIN_OK);
 	env_close();
 }
 
@@ -237,6 +243,12 @@ static void test_a_certificate_identity_must_be_the_configs_cert(void)
 			"client_id", "dev-1", "client_cert", other), &k);
 	CU_ASSERT_TRUE(has_kick(&k, 0, "tls-1"));
 	bs_kicks_free(&k);
+	/* Once deleted, the config's certificate may do nothing. */
+	admin_apply(json_pack("{ss ss}", "command", "deleteConfig", "client_id", "dev-1"), &k);
+	CU_ASSERT_TRUE(has_kick(&k, 1, "dev-1"));
+	bs_kicks_free(&k);
+	CU_ASSERT_EQUAL(acl(&bad, CHAN_TOPIC, BS_ACCESS_WRITE), BS_ACL_DENY);
+	CU_ASSERT_EQUAL(acl(&bad, "elsewhere", BS_ACCESS_WRITE), BS_ACL_DENY);
 	X509_free(presented);
 	presented = NULL;
 	env_close();

@@ -272,18 +272,18 @@ static void add_three_channels(void)
 
 /* ---- opening and migrations --------------------------------------------- */
 
-static void test_new_database_is_version_1_in_wal_mode(void)
+static void test_new_database_is_version_2_in_wal_mode(void)
 {
 	char mode[32];
 
 	env_open();
-	CU_ASSERT_EQUAL(bs_store_schema_version(st()), 1);
-	CU_ASSERT_EQUAL(raw_int("PRAGMA user_version"), 1);
+	CU_ASSERT_EQUAL(bs_store_schema_version(st()), 2);
+	CU_ASSERT_EQUAL(raw_int("PRAGMA user_version"), 2);
 	raw_text("PRAGMA journal_mode", mode, sizeof(mode));
 	CU_ASSERT_STRING_EQUAL(mode, "wal");
 	CU_ASSERT_EQUAL(raw_int("SELECT count(*) FROM sqlite_master WHERE "
 			"type = 'table' AND name IN ('channels', 'configs', "
-			"'config_channels', 'bootstraps')"), 4);
+			"'config_channels', 'bootstraps', 'deleted_clients')"), 5);
 	env_close_core();
 	/* WAL mode is persistent: it is in the file, not the connection. */
 	raw_text("PRAGMA journal_mode", mode, sizeof(mode));
@@ -313,7 +313,7 @@ static void test_reopen_keeps_data_and_does_not_migrate_again(void)
 	/* A migration run again would recreate this index. */
 	CU_ASSERT_EQUAL_FATAL(raw_exec("DROP INDEX configs_created"), SQLITE_OK);
 	env_reopen();
-	CU_ASSERT_EQUAL(bs_store_schema_version(st()), 1);
+	CU_ASSERT_EQUAL(bs_store_schema_version(st()), 2);
 	CU_ASSERT_EQUAL(raw_int("SELECT count(*) FROM sqlite_master WHERE "
 			"name = 'configs_created'"), 0);
 	CU_ASSERT_EQUAL_FATAL(bs_store_config_get(st(), "keep", NULL,
@@ -584,14 +584,50 @@ static void test_delete_config_removes_its_channel_links(void)
 	CU_ASSERT_EQUAL_FATAL(add_config("gone", "ext-gone", chans, 2), BS_OK);
 	CU_ASSERT_EQUAL_FATAL(add_config("stays", "ext-stays", other, 1), BS_OK);
 	CU_ASSERT_EQUAL(raw_int("SELECT count(*) FROM config_channels"), 3);
-	CU_ASSERT_EQUAL(bs_store_config_delete(st(), "gone"), BS_OK);
+	CU_ASSERT_EQUAL(bs_store_config_delete(st(), "gone", LATER), BS_OK);
 	CU_ASSERT_EQUAL(raw_int("SELECT count(*) FROM config_channels "
 			"WHERE client_id = 'gone'"), 0);
 	CU_ASSERT_EQUAL(raw_int("SELECT count(*) FROM config_channels"), 1);
 	CU_ASSERT_EQUAL(raw_int("SELECT count(*) FROM channels"), 3);
 	CU_ASSERT_EQUAL(bs_store_config_get(st(), "gone", NULL, 0, &cfg),
 			BS_ERR_NOT_FOUND);
-	CU_ASSERT_EQUAL(bs_store_config_delete(st(), "gone"), BS_ERR_NOT_FOUND);
+	CU_ASSERT_EQUAL(bs_store_config_delete(st(), "gone", LATER), BS_ERR_NOT_FOUND);
+	env_close();
+}
+
+/* A deleted config's client_id is remembered until a config has it again. */
+static void test_delete_remembers_the_client_id_until_reused(void)
+{
+	env_open();
+	CU_ASSERT_EQUAL(bs_store_client_deleted(st(), "gone"), 0);
+	CU_ASSERT_EQUAL_FATAL(add_config("gone", "ext-gone", NULL, 0), BS_OK);
+	CU_ASSERT_EQUAL(bs_store_client_deleted(st(), "gone"), 0);
+	CU_ASSERT_EQUAL(bs_store_config_delete(st(), "gone", LATER), BS_OK);
+	CU_ASSERT_EQUAL(bs_store_client_deleted(st(), "gone"), 1);
+	CU_ASSERT_EQUAL(bs_store_client_deleted(st(), "other"), 0);
+	CU_ASSERT_EQUAL(raw_int("SELECT count(*) FROM deleted_clients WHERE "
+			"client_id = 'gone' AND deleted_at = '" LATER "'"), 1);
+	CU_ASSERT_EQUAL_FATAL(add_config("gone", "ext-new", NULL, 0), BS_OK);
+	CU_ASSERT_EQUAL(bs_store_client_deleted(st(), "gone"), 0);
+	env_close();
+}
+
+/* A version 1 database gains deleted_clients at start, and keeps its data. */
+static void test_version_1_database_is_migrated_to_2(void)
+{
+	bs_config_t cfg;
+
+	env_open();
+	CU_ASSERT_EQUAL_FATAL(add_config("old", "ext-old", NULL, 0), BS_OK);
+	env_close_core();
+	CU_ASSERT_EQUAL_FATAL(raw_exec("DROP TABLE deleted_clients"), SQLITE_OK);
+	CU_ASSERT_EQUAL_FATAL(raw_exec("PRAGMA user_version = 1"), SQLITE_OK);
+	env_reopen();
+	CU_ASSERT_EQUAL(bs_store_schema_version(st()), 2);
+	CU_ASSERT_EQUAL(bs_store_client_deleted(st(), "old"), 0);
+	CU_ASSERT_EQUAL_FATAL(bs_store_config_get(st(), "old", NULL, 0, &cfg), BS_OK);
+	CU_ASSERT_STRING_EQUAL(cfg.external_id, "ext-old");
+	bs_config_clear(&cfg);
 	env_close();
 }
 
@@ -629,7 +665,7 @@ static void test_delete_config_forgets_its_last_bootstrap(void)
 	CU_ASSERT_EQUAL(bs_store_config_touch_bootstrap(st(), cfg.id, LATER_UNIX), BS_OK);
 	bs_config_clear(&cfg);
 	CU_ASSERT_EQUAL(raw_int("SELECT count(*) FROM bootstraps"), 1);
-	CU_ASSERT_EQUAL(bs_store_config_delete(st(), "gone"), BS_OK);
+	CU_ASSERT_EQUAL(bs_store_config_delete(st(), "gone", LATER), BS_OK);
 	CU_ASSERT_EQUAL(raw_int("SELECT count(*) FROM bootstraps"), 0);
 	/* A new config under the same names starts without a bootstrap. */
 	CU_ASSERT_EQUAL_FATAL(add_config("gone", "ext-gone", NULL, 0), BS_OK);
@@ -646,7 +682,7 @@ static void test_set_enabled_or_delete_unknown_id_not_found(void)
 			BS_ERR_NOT_FOUND);
 	CU_ASSERT_EQUAL(bs_store_config_set_enabled(st(), "nope", 0, NOW),
 			BS_ERR_NOT_FOUND);
-	CU_ASSERT_EQUAL(bs_store_config_delete(st(), "nope"), BS_ERR_NOT_FOUND);
+	CU_ASSERT_EQUAL(bs_store_config_delete(st(), "nope", LATER), BS_ERR_NOT_FOUND);
 	env_close();
 }
 
@@ -1095,9 +1131,11 @@ static void test_channel_list_and_count_in_created_then_id_order(void)
 /* ---- main ---------------------------------------------------------------- */
 
 static const cu_test_t open_tests[] = {
-	T(test_new_database_is_version_1_in_wal_mode),
+	T(test_new_database_is_version_2_in_wal_mode),
 	T(test_new_database_enforces_foreign_keys),
 	T(test_reopen_keeps_data_and_does_not_migrate_again),
+	T(test_version_1_database_is_migrated_to_2),
+	T(test_delete_remembers_the_client_id_until_reused),
 	T(test_second_opener_of_the_same_database_is_refused),
 	T(test_newer_schema_version_is_refused_naming_the_file),
 	T(test_file_that_is_not_a_database_is_refused),
