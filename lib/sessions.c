@@ -37,6 +37,7 @@ typedef struct session {
 	record_t *rec;            /* NULL unless K_PASSWORD, K_CERT, K_TRUSTED */
 	int kind;
 	int unbound;
+	int gone;                 /* disconnected; forgotten at the next tick */
 	struct session *prev, *next;  /* in rec's list */
 } session_t;
 
@@ -218,14 +219,44 @@ fail:
 	return NULL;
 }
 
+/* The session of client_id made for handle, or NULL. */
+static session_t *find_ref(bs_sessions_t *ss, const char *client_id, const void *handle)
+{
+	session_t *s = (session_t *)bs_hmap_get(&ss->clients, client_id);
+
+	return s != NULL && s->handle == handle ? s : NULL;
+}
+
 /* c's session, when it is still the one made for this connection. */
 static session_t *find(bs_sessions_t *ss, const bs_client_t *c)
 {
-	session_t *s = (session_t *)bs_hmap_get(&ss->clients, c->client_id);
+	session_t *s = find_ref(ss, c->client_id, c->handle);
 
-	if (s == NULL || s->handle != c->handle || strcmp(s->username, c->username) != 0)
+	if (s == NULL || strcmp(s->username, c->username) != 0)
 		return NULL;
 	return s;
+}
+
+static void refs_push(bs_refs_t *r, const char *client_id, const void *handle)
+{
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 16;
+		struct bs_ref *grown = realloc(r->v, cap * sizeof(*grown));
+		if (grown == NULL)
+			return;
+		r->v = grown;
+		r->cap = cap;
+	}
+	if ((r->v[r->n].client_id = strdup(client_id)) == NULL)
+		return;
+	r->v[r->n++].handle = handle;
+}
+
+static void refs_clear(bs_refs_t *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		free(r->v[i].client_id);
+	r->n = 0;
 }
 
 /* ---- login and ACL ---------------------------------------------------- */
@@ -272,6 +303,32 @@ bs_login_t bs_login(bs_core_t *core, const bs_client_t *c, const char *password)
 	return ok ? BS_LOGIN_OK : BS_LOGIN_REFUSED;
 }
 
+/* The kind of session a config's client gets without logging in here. */
+static int kind_of(const bs_config_t *cfg, int rc, X509 *x)
+{
+	if (rc == BS_ERR_DISABLED || !cfg->enabled)
+		return K_DENIED;
+	if (x == NULL)
+		return K_TRUSTED;
+	return cfg->client_cert != NULL
+		&& bs_certs_same(cfg->client_cert, strlen(cfg->client_cert), x)
+		? K_CERT : K_DENIED;
+}
+
+static void refused(bs_core_t *core, const bs_client_t *c, int connected)
+{
+	char id[128], user[BS_ID_MAX + 1];
+
+	/* With no certificate this may be an offline session: it can do
+	 * nothing, and only a connected client is kicked. */
+	if (connected)
+		refs_push(&core->sessions.refused, c->client_id, c->handle);
+	bs_core_log(core, BS_LOG_NOTICE, "client %s of config %s refused: the "
+			"config is disabled or deleted, or the certificate is not its "
+			"client_cert", bs_log_safe(c->client_id, id, sizeof(id)),
+			bs_log_safe(c->username, user, sizeof(user)));
+}
+
 /*
  * A client with a username and no session of this connection: one lookup.
  * With a certificate (a TLS identity), it must be its config's client_cert.
@@ -279,8 +336,8 @@ bs_login_t bs_login(bs_core_t *core, const bs_client_t *c, const char *password)
 static session_t *resolve(bs_core_t *core, const bs_client_t *c)
 {
 	bs_config_t cfg;
-	X509 *x;
 	int rc = lookup(core, c->username, 0, &cfg), kind;
+	X509 *x;
 	session_t *s;
 
 	if (rc == BS_ERR_NOT_FOUND)
@@ -288,24 +345,12 @@ static session_t *resolve(bs_core_t *core, const bs_client_t *c)
 	if (rc != BS_OK && rc != BS_ERR_DISABLED)
 		return NULL;
 	x = c->cert(c->handle);
-	if (rc == BS_ERR_DISABLED)
-		kind = K_DENIED;
-	else if (x != NULL)
-		kind = cfg.enabled && cfg.client_cert != NULL
-			&& bs_certs_same(cfg.client_cert, strlen(cfg.client_cert), x)
-			? K_CERT : K_DENIED;
-	else
-		kind = cfg.enabled ? K_TRUSTED : K_DENIED;
+	kind = kind_of(&cfg, rc, x);
 	s = session_new(core, c, kind, kind == K_DENIED ? NULL : &cfg, x == NULL);
+	if (s != NULL && kind == K_DENIED)
+		refused(core, c, x != NULL);
 	X509_free(x);
 	bs_config_clear(&cfg);
-	if (s != NULL && kind == K_DENIED) {
-		kick(&core->sessions.pending, 0, c->client_id);
-		bs_core_log(core, BS_LOG_NOTICE, "client %s of config %s refused: "
-				"the config is disabled or deleted, or the certificate is not "
-				"its client_cert",
-				c->client_id, c->username);
-	}
 	return s;
 }
 
@@ -337,36 +382,31 @@ bs_acl_t bs_client_acl(bs_core_t *core, const bs_client_t *c,
 
 void bs_client_gone(bs_core_t *core, const bs_client_t *c)
 {
-	bs_sessions_t *ss = &core->sessions;
-	struct bs_gone *grown;
+	session_t *s = c->client_id ? find_ref(&core->sessions, c->client_id, c->handle) : NULL;
 
-	if (c->client_id == NULL || bs_hmap_get(&ss->clients, c->client_id) == NULL)
-		return;
-	if (ss->ngone == ss->capgone) {
-		size_t cap = ss->capgone ? ss->capgone * 2 : 16;
-		if ((grown = realloc(ss->gone, cap * sizeof(*grown))) == NULL)
-			return;
-		ss->gone = grown;
-		ss->capgone = cap;
+	if (s != NULL) {
+		s->gone = 1;
+		refs_push(&core->sessions.gone, c->client_id, c->handle);
 	}
-	if ((ss->gone[ss->ngone].client_id = strdup(c->client_id)) == NULL)
-		return;
-	ss->gone[ss->ngone++].handle = c->handle;
 }
 
 void bs_sessions_tick(bs_core_t *core, bs_kicks_t *out)
 {
 	bs_sessions_t *ss = &core->sessions;
 
-	for (size_t i = 0; i < ss->ngone; i++) {
-		session_t *s = (session_t *)bs_hmap_get(&ss->clients, ss->gone[i].client_id);
-		if (s != NULL && s->handle == ss->gone[i].handle)
-			session_drop(ss, s);
-		free(ss->gone[i].client_id);
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < ss->refused.n; i++) {
+		session_t *s = find_ref(ss, ss->refused.v[i].client_id, ss->refused.v[i].handle);
+		if (s != NULL && !s->gone)
+			kick(out, 0, s->client_id);
 	}
-	ss->ngone = 0;
-	*out = ss->pending;
-	memset(&ss->pending, 0, sizeof(ss->pending));
+	for (size_t i = 0; i < ss->gone.n; i++) {
+		session_t *s = find_ref(ss, ss->gone.v[i].client_id, ss->gone.v[i].handle);
+		if (s != NULL)
+			session_drop(ss, s);
+	}
+	refs_clear(&ss->refused);
+	refs_clear(&ss->gone);
 }
 
 /* ---- effects ---------------------------------------------------------- */
@@ -379,7 +419,7 @@ static void end_sessions(bs_sessions_t *ss, record_t *r, unsigned mask, bs_kicks
 		next = s->next;
 		if (!(mask & (1u << s->kind)))
 			continue;
-		if (out != NULL)
+		if (out != NULL && !s->gone)
 			kick(out, 0, s->client_id);
 		session_drop(ss, s);
 	}
@@ -396,8 +436,10 @@ static void reload(bs_core_t *core, record_t *r, bs_kicks_t *out)
 	}
 	if (rc == BS_OK)
 		bs_config_clear(&cfg);
-	/* Not known any more: its sessions may do nothing. */
-	end_sessions(&core->sessions, r, ~0u, out);
+	/* Not known any more: its connected clients end, and its sessions
+	 * are made again (refused) at their next check. */
+	kick(out, 1, r->client_id);
+	end_sessions(&core->sessions, r, ~0u, NULL);
 }
 
 static void channel_gone(bs_sessions_t *ss, const char *id)
@@ -435,7 +477,7 @@ void bs_sessions_apply(bs_core_t *core, const bs_effect_t *fx, size_t n,
 			break;
 		case BS_FX_END_PASSWORD:
 			if (r != NULL)
-				end_sessions(ss, r, 1u << K_PASSWORD | 1u << K_TRUSTED, out);
+				end_sessions(ss, r, 1u << K_PASSWORD, out);
 			break;
 		case BS_FX_END_CERT:
 			if (r != NULL)
@@ -483,9 +525,9 @@ void bs_sessions_free(bs_sessions_t *ss)
 	}
 	bs_hmap_free(&ss->clients);
 	bs_hmap_free(&ss->records);
-	for (size_t i = 0; i < ss->ngone; i++)
-		free(ss->gone[i].client_id);
-	free(ss->gone);
-	bs_kicks_free(&ss->pending);
+	refs_clear(&ss->refused);
+	refs_clear(&ss->gone);
+	free(ss->refused.v);
+	free(ss->gone.v);
 	memset(ss, 0, sizeof(*ss));
 }

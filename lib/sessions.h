@@ -69,16 +69,21 @@ typedef struct bs_kicks {
 	size_t n;
 } bs_kicks_t;
 
+/* Sessions named by client id and handle, for the next tick. */
+typedef struct bs_refs {
+	struct bs_ref {
+		char *client_id;
+		const void *handle;
+	} *v;
+	size_t n, cap;
+} bs_refs_t;
+
 typedef struct bs_sessions {
 	bs_hmap_t clients;       /* bs_session by MQTT client id */
 	bs_hmap_t records;       /* bs_record by config client_id */
 	size_t unbound;          /* sessions that may outlive their client */
-	bs_kicks_t pending;      /* refused by an ACL check: ended at the next tick */
-	struct bs_gone {         /* disconnected: forgotten at the next tick */
-		char *client_id;
-		const void *handle;
-	} *gone;
-	size_t ngone, capgone;
+	bs_refs_t refused;       /* refused by an ACL check: ended at the next tick */
+	bs_refs_t gone;          /* disconnected: forgotten at the next tick */
 } bs_sessions_t;
 
 /*
@@ -101,8 +106,10 @@ void bs_client_gone(struct bs_core *core, const bs_client_t *c);
 void bs_sessions_apply(struct bs_core *core, const bs_effect_t *fx, size_t n,
 		bs_kicks_t *out);
 
-/* Each tick: forgets disconnected sessions, and moves the sessions refused
- * by ACL checks since the last tick to *out. */
+/* Each tick: the sessions refused by ACL checks since the last tick that
+ * are still connected go to *out, and disconnected sessions are forgotten.
+ * A client is only ever kicked while connected: Mosquitto 2.0.11's kick
+ * would tear down an offline session a second time. */
 void bs_sessions_tick(struct bs_core *core, bs_kicks_t *out);
 
 /* Bytes the cache holds now (sessions, records, tables), for statistics. */

@@ -8,7 +8,6 @@ static int on_acl(int event, void *event_data, void *userdata)
 {
 	struct mosquitto_evt_acl_check *ev = event_data;
 	bs_plugin_t *p = userdata;
-
 	bs_acl_t a;
 
 	(void)event;

@@ -109,10 +109,11 @@ EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier,
 	}
 	if (p->core->opts.acl_default == BS_ACL_DEFAULT_DEFER)
 		mosquitto_log_printf(MOSQ_LOG_NOTICE, "bootstrap: plugin_opt_acl_default "
-				"is defer: topics outside bootstrap/ and $CONTROL/bootstrap/ are left "
+				"is defer: topics outside %s/ and $CONTROL/bootstrap/ are left "
 				"to acl_file or another plugin, and with neither Mosquitto denies "
 				"them to every client; set plugin_opt_acl_default allow (or an "
-				"acl_file) to keep other clients working");
+				"acl_file) to keep other clients working",
+				p->core->opts.topic_prefix);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	mosquitto_log_printf(MOSQ_LOG_INFO, "bootstrap: started in %.1f ms "
 			"(schema version %d, requests on %s)",

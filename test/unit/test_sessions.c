@@ -238,6 +238,16 @@ static void test_a_certificate_identity_must_be_the_configs_cert(void)
 	bs_sessions_tick(env.core, &k);
 	CU_ASSERT_TRUE(has_kick(&k, 0, "tls-2"));
 	bs_kicks_free(&k);
+	/* Refused, but gone before the tick: a disconnected client is never
+	 * kicked (the broker would end its session twice). */
+	CU_ASSERT_EQUAL(acl(&bad, CHAN_TOPIC, BS_ACCESS_WRITE), BS_ACL_DENY);
+	bs_client_gone(env.core, &bad);
+	bs_sessions_tick(env.core, &k);
+	CU_ASSERT_EQUAL(k.n, 0);
+	CU_ASSERT_EQUAL(acl(&bad, CHAN_TOPIC, BS_ACCESS_WRITE), BS_ACL_DENY);
+	bs_sessions_tick(env.core, &k);
+	CU_ASSERT_TRUE(has_kick(&k, 0, "tls-2"));
+	bs_kicks_free(&k);
 	/* A renewed certificate ends the sessions of the old one. */
 	admin_apply(json_pack("{ss ss ss}", "command", "modifyConfig",
 			"client_id", "dev-1", "client_cert", other), &k);
