@@ -99,7 +99,23 @@ static void test_missing_key_file_is_created_0600_with_64_hex_digits(void)
 	broker_cleanup(&b);
 }
 
+/* acl_default defer says at start what Mosquitto will then do; allow does not. */
+static void test_acl_default_defer_is_explained_at_start(void)
+{
+	static const char notice[] = "plugin_opt_acl_default is defer";
+	broker_t b;
+
+	if (CHECK(broker_start(&b, NULL) == 0))
+		CHECK(broker_log_contains(&b, notice));
+	broker_cleanup(&b);
+	if (CHECK(broker_start(&b, "plugin_opt_acl_default allow") == 0))
+		CHECK(!broker_log_contains(&b, notice));
+	broker_cleanup(&b);
+}
+
 static const cu_test_t option_tests[] = {
+	{ "acl_default_defer_is_explained_at_start",
+		test_acl_default_defer_is_explained_at_start },
 	{ "missing_db_path_refuses_to_start",
 		test_missing_db_path_refuses_to_start },
 	{ "missing_key_file_option_refuses_to_start",
