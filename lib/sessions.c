@@ -354,6 +354,22 @@ static session_t *resolve(bs_core_t *core, const bs_client_t *c)
 	return s;
 }
 
+/*
+ * True when a newer connection logged in under c's client id as a config's
+ * client and is still connected: c is the one it replaces (Mosquitto
+ * checks the old one's will then), answered with a refusal that is not
+ * cached. A session made without a login or certificate (unbound) may be
+ * a freed offline one's, and is replaced instead; so is another user's,
+ * which the plugin leaves to the broker's other sources anyway.
+ */
+static int replaced(bs_sessions_t *ss, const bs_client_t *c)
+{
+	session_t *other = (session_t *)bs_hmap_get(&ss->clients, c->client_id);
+
+	return other != NULL && other->handle != c->handle && !other->unbound
+		&& !other->gone && other->kind != K_NONE;
+}
+
 bs_acl_t bs_client_acl(bs_core_t *core, const bs_client_t *c,
 		const char *topic, int access)
 {
@@ -370,6 +386,8 @@ bs_acl_t bs_client_acl(bs_core_t *core, const bs_client_t *c,
 			s = NULL;
 		X509_free(x);
 	}
+	if (s == NULL && replaced(&core->sessions, c))
+		return BS_ACL_DENY;
 	if (s == NULL && (s = resolve(core, c)) == NULL)
 		return BS_ACL_DENY;
 	if (s->kind == K_NONE)

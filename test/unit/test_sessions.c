@@ -172,6 +172,8 @@ static void test_a_session_outlives_its_disconnect_until_the_tick(void)
 	/* A new connection with the same client id takes the session over;
 	 * the old one's disconnect does not end the new one. */
 	CU_ASSERT_EQUAL(bs_login(env.core, &again, "s3cret"), BS_LOGIN_OK);
+	/* The old one (its will) is refused, without taking the session. */
+	CU_ASSERT_EQUAL(acl(&dev, CHAN_TOPIC, BS_ACCESS_WRITE), BS_ACL_DENY);
 	bs_client_gone(env.core, &dev);
 	CU_ASSERT_EQUAL(acl(&again, CHAN_TOPIC, BS_ACCESS_WRITE), BS_ACL_ALLOW);
 	bs_sessions_tick(env.core, &k);
