@@ -290,6 +290,19 @@ static int put_tls_listener(FILE *f, const broker_t *b)
 			b->tls_port, b->dir, b->dir, b->dir) < 0 ? -1 : 0;
 }
 
+int broker_conf_base(FILE *f, const broker_t *b)
+{
+	return fprintf(f,
+			"per_listener_settings false\n"
+			"user root\n"
+			"persistence false\n"
+			"log_dest file %s/mosquitto.log\n"
+			"log_type all\n"
+			"listener %d 127.0.0.1\n"
+			"allow_anonymous true\n",
+			b->dir, b->port) < 0 ? -1 : 0;
+}
+
 static int write_conf(const broker_t *b, const char *extra, unsigned flags)
 {
 	char cwd[IT_PATH_MAX];
@@ -304,17 +317,9 @@ static int write_conf(const broker_t *b, const char *extra, unsigned flags)
 	FILE *f = fopen(b->conf, "w");
 	if (f == NULL)
 		return -1;
-	int rc = fprintf(f,
-			"per_listener_settings false\n"
-			"user root\n"
-			"persistence false\n"
-			"log_dest file %s/mosquitto.log\n"
-			"log_type all\n"
-			"listener %d 127.0.0.1\n"
-			"allow_anonymous true\n"
+	int rc = broker_conf_base(f, b) == 0 && fprintf(f,
 			"password_file %s/passwd\n"
-			"plugin %s\n",
-			b->dir, b->port, b->dir, plugin) < 0 ? -1 : 0;
+			"plugin %s\n", b->dir, plugin) >= 0 ? 0 : -1;
 	if (rc == 0 && !(flags & BROKER_NO_PLUGIN_OPTS))
 		rc = put_default_opts(f, b, extra);
 	if (rc == 0 && extra != NULL)

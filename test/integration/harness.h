@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #define IT_PATH_MAX 512
@@ -78,6 +79,11 @@ bool broker_log_contains(const broker_t *b, const char *text);
 
 /* b->dir + "/" + name into out. */
 int broker_path(const broker_t *b, const char *name, char *out, size_t outlen);
+
+/* Writes the lines every test broker starts with (running as root, no
+ * persistence, logging to dir/mosquitto.log, the plain listener, anonymous
+ * clients allowed), for a test that writes its own configuration. */
+int broker_conf_base(FILE *f, const broker_t *b);
 
 /* Runs argv (searched in PATH) quietly; returns its exit status or -1. */
 int run_quiet(char *const argv[]);

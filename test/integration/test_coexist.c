@@ -454,17 +454,8 @@ static int write_dynsec_conf(const char *dynsec)
 			"plugin_opt_acl_default defer\n", cwd, B.dir, B.dir);
 	snprintf(theirs, sizeof theirs, "plugin %s\nplugin_opt_config_file %s/dynsec.json\n",
 			dynsec, B.dir);
-	int rc = fprintf(f,
-			"per_listener_settings false\n"
-			"user root\n"
-			"persistence false\n"
-			"log_dest file %s/mosquitto.log\n"
-			"log_type all\n"
-			"listener %d 127.0.0.1\n"
-			"allow_anonymous true\n"
-			"%s%s",
-			B.dir, B.port, dynsec_first ? theirs : ours,
-			dynsec_first ? ours : theirs) < 0 ? -1 : 0;
+	int rc = broker_conf_base(f, &B) == 0 && fprintf(f, "%s%s",
+			dynsec_first ? theirs : ours, dynsec_first ? ours : theirs) >= 0 ? 0 : -1;
 	return fclose(f) != 0 ? -1 : rc;
 }
 
