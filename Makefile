@@ -52,7 +52,7 @@ UNIT_BIN := $(UNIT_SRC:test/unit/%.c=$(BUILD)/test/unit/%)
 INT_SRC := $(sort $(wildcard test/integration/test_*.c))
 INT_BIN := $(INT_SRC:test/integration/%.c=$(BUILD)/test/integration/%)
 TEST_COMMON := $(BUILD)/test/common/cu_main.o $(BUILD)/test/common/tmpdir.o \
-	$(BUILD)/test/common/core_open.o
+	$(BUILD)/test/common/core_open.o $(BUILD)/test/common/sealed.o
 INT_COMMON := $(BUILD)/test/integration/harness.o
 ADMIN_ENV := $(BUILD)/test/common/admin_env.o
 

@@ -95,6 +95,7 @@ void bs_core_close(bs_core_t *core)
 		bs_core_flush(core);
 	bs_touches_free(&core->touches);
 	bs_sessions_free(&core->sessions);
+	bs_nonces_free(&core->nonces);
 	bs_store_close(core->store);
 	bs_options_free(&core->opts);
 	free(core->decoy);

@@ -6,6 +6,7 @@
 #ifndef BS_CORE_H
 #define BS_CORE_H
 
+#include "challenge.h"
 #include "crypto.h"
 #include "options.h"
 #include "sessions.h"
@@ -33,6 +34,7 @@ typedef struct bs_core {
 	uint8_t key[BS_KEY_LEN];
 	bs_touches_t touches;       /* last_bootstrap_at not written yet */
 	bs_sessions_t sessions;     /* bootstrapped clients on this broker */
+	bs_nonces_t nonces;         /* challenge mode's outstanding nonces */
 	long long last_rotate_ms;
 } bs_core_t;
 

@@ -64,6 +64,31 @@ int bs_crypto_open(const uint8_t key[BS_KEY_LEN],
  */
 int bs_crypto_equal(const void *a, size_t alen, const void *b, size_t blen);
 
+/* ---- the device modes' primitives (crypto_derive.c) ------------------ */
+
+#define BS_SHA256_LEN 32
+
+/* HKDF-SHA256 (RFC 5869) of ikm with salt and info into out[outlen]. */
+int bs_crypto_hkdf(const void *ikm, size_t ikmlen, const void *salt,
+		size_t saltlen, const void *info, size_t infolen,
+		uint8_t *out, size_t outlen);
+
+/* HMAC-SHA256 of msg under key into out. */
+int bs_crypto_hmac(const void *key, size_t keylen, const void *msg,
+		size_t msglen, uint8_t out[BS_SHA256_LEN]);
+
+/* Standard base64 with padding (RFC 4648 section 4), malloc()ed and
+ * NUL-terminated; NULL when out of memory. */
+char *bs_b64_encode(const void *in, size_t len);
+
+/*
+ * Decodes standard base64 with padding into out (at most cap bytes);
+ * BS_ERR_INVALID for any other text (whitespace, a bad length, bad
+ * characters or padding, more than cap bytes).
+ */
+int bs_b64_decode(const char *text, size_t len, uint8_t *out, size_t cap,
+		size_t *outlen);
+
 /* Frees the calling thread's cached cipher contexts (they hold a key
  * schedule); the next seal or open makes them again. */
 void bs_crypto_release(void);

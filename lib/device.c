@@ -1,5 +1,7 @@
 #include "device.h"
 
+#include "challenge.h"
+#include "encrypt.h"
 #include "error.h"
 #include "jsonw.h"
 #include "model.h"
@@ -9,13 +11,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define BS_STR_(x) #x
+#define BS_STR(x) BS_STR_(x)
+
+/* The four kinds of request (protocol 3, 3.1, 3.2). */
+enum { MODE_PLAIN, MODE_ENCRYPT, MODE_CHALLENGE, MODE_PROOF };
+
 /* What a parsed request holds; the strings point into its parsed copy. */
 typedef struct {
 	const char *id;            /* NULL when absent or unusable */
 	const char *external_id;   /* NULL until validated */
-	const char *external_key;
+	const char *external_key;  /* MODE_PLAIN and MODE_ENCRYPT */
+	int mode;
+	uint8_t nonce[BS_NONCE_LEN];    /* MODE_PROOF */
+	uint8_t proof[BS_SHA256_LEN];
 	char message[160];
 } request_t;
+
+static const char unauthorized_text[] = "unknown external_id or wrong external_key";
+static const char unauthorized_proof[] =
+	"unknown external_id, wrong proof, or a nonce that is used up or expired";
 
 /* Sets the reply's message and returns code. */
 static int say(request_t *req, int code, const char *msg)
@@ -36,6 +51,55 @@ static void read_id(const bs_request_t *r, request_t *req)
 		req->id = r->id.str;
 }
 
+/* A base64 string member decoding to exactly len bytes. */
+static int read_b64(const bs_member_t *m, uint8_t *out, size_t len)
+{
+	size_t got = 0;
+
+	return m->kind == BS_JSON_STRING
+		&& bs_b64_decode(m->str, m->len, out, len, &got) == BS_OK && got == len
+		? BS_OK : BS_ERR_INVALID;
+}
+
+/* {"external_id", "nonce", "proof"}: the answer to a challenge. */
+static int read_proof(const bs_request_t *r, request_t *req)
+{
+	if (r->external_key.kind != BS_JSON_ABSENT)
+		return invalid(req, "external_key: a challenge answer carries a proof instead");
+	if (read_b64(&r->nonce, req->nonce, BS_NONCE_LEN) != BS_OK)
+		return invalid(req, "nonce: must be the base64 of the 32 bytes issued");
+	if (read_b64(&r->proof, req->proof, BS_SHA256_LEN) != BS_OK)
+		return invalid(req, "proof: must be the base64 of an HMAC-SHA256");
+	req->mode = MODE_PROOF;
+	return BS_OK;
+}
+
+/* {"external_id", "op": "challenge"}: a request for a nonce. */
+static int read_challenge(const bs_request_t *r, request_t *req)
+{
+	if (r->op.kind != BS_JSON_STRING || strcmp(r->op.str, "challenge") != 0)
+		return invalid(req, "op: must be \"challenge\"");
+	if (r->external_key.kind != BS_JSON_ABSENT || r->nonce.kind != BS_JSON_ABSENT
+			|| r->proof.kind != BS_JSON_ABSENT)
+		return invalid(req, "op: a challenge request carries no key, nonce or proof");
+	req->mode = MODE_CHALLENGE;
+	return BS_OK;
+}
+
+static int read_key(const bs_request_t *r, request_t *req)
+{
+	if (r->encrypt.kind == BS_JSON_TRUE)
+		req->mode = MODE_ENCRYPT;
+	else if (r->encrypt.kind != BS_JSON_ABSENT && r->encrypt.kind != BS_JSON_FALSE)
+		return invalid(req, "encrypt: must be true or false");
+	if (r->external_key.kind != BS_JSON_STRING)
+		return invalid(req, "external_key: a string is required");
+	if (r->external_key.len > BS_KEY_MAX)
+		return invalid(req, "external_key: must be at most 256 bytes");
+	req->external_key = r->external_key.str;
+	return BS_OK;
+}
+
 static int read_fields(const bs_request_t *r, request_t *req)
 {
 	char err[128];
@@ -47,17 +111,11 @@ static int read_fields(const bs_request_t *r, request_t *req)
 	req->external_id = r->external_id.str;
 	if (r->id.kind != BS_JSON_ABSENT && req->id == NULL)
 		return invalid(req, "id: must be a string of at most 64 bytes");
-	if (r->op.kind != BS_JSON_ABSENT || r->proof.kind != BS_JSON_ABSENT
-			|| r->nonce.kind != BS_JSON_ABSENT)
-		return invalid(req, "challenge mode is not supported by this version");
-	if (r->encrypt.kind != BS_JSON_ABSENT && r->encrypt.kind != BS_JSON_FALSE)
-		return invalid(req, "encrypted replies are not supported by this version");
-	if (r->external_key.kind != BS_JSON_STRING)
-		return invalid(req, "external_key: a string is required");
-	if (r->external_key.len > BS_KEY_MAX)
-		return invalid(req, "external_key: must be at most 256 bytes");
-	req->external_key = r->external_key.str;
-	return BS_OK;
+	if (r->op.kind != BS_JSON_ABSENT)
+		return read_challenge(r, req);
+	if (r->nonce.kind != BS_JSON_ABSENT || r->proof.kind != BS_JSON_ABSENT)
+		return read_proof(r, req);
+	return read_key(r, req);
 }
 
 static int parse(const void *payload, size_t len, size_t max, bs_request_t *r,
@@ -79,41 +137,94 @@ static int parse(const void *payload, size_t len, size_t max, bs_request_t *r,
 }
 
 /*
- * Checks the key. An unknown external_id opens the decoy and compares
- * against it, so both failures cost one AES-GCM open and one
- * constant-time compare, and give the same reply.
+ * The external_key that req must prove it holds: the config's, or for an
+ * unknown external_id the decoy's, so that both cost one AES-GCM open.
+ * *decoy is set (free it with bs_crypto_free_secret) in the second case.
  */
-static int authenticate(bs_core_t *core, request_t *req, bs_config_t *cfg)
+static int load_key(bs_core_t *core, const request_t *req, bs_config_t *cfg,
+		const char **key, uint8_t **decoy, size_t *decoylen)
 {
 	int rc = bs_store_config_get(core->store, NULL, req->external_id,
 			BS_LOAD_EXTERNAL_KEY | BS_LOAD_SEALED | BS_DEVICE_VIEW, cfg);
-	size_t keylen = strlen(req->external_key);
-	int same;
 
-	if (rc == BS_ERR_NOT_FOUND) {
-		uint8_t *pt = NULL;
-		size_t ptlen = 0;
+	*decoy = NULL;
+	*decoylen = 0;
+	if (rc == BS_OK) {
+		*key = cfg->external_key;
+	} else if (rc == BS_ERR_NOT_FOUND) {
 		bs_crypto_open(core->key, "decoy", 5, core->decoy, core->decoy_len,
-				&pt, &ptlen);
-		bs_crypto_equal(req->external_key, keylen, pt, ptlen);
-		bs_crypto_free_secret(pt, ptlen);
-		rc = BS_ERR_UNAUTHORIZED;
-	} else if (rc == BS_OK) {
-		same = bs_crypto_equal(req->external_key, keylen,
-				cfg->external_key, strlen(cfg->external_key));
-		if (!same)
-			rc = BS_ERR_UNAUTHORIZED;
-		else if (!cfg->enabled)
-			rc = BS_ERR_DISABLED;
+				decoy, decoylen);
+		*key = *decoy ? (const char *)*decoy : "";
 	} else {
 		bs_core_log(core, BS_LOG_ERR, "device lookup failed: %s",
 				bs_store_errmsg(core->store));
 	}
-	if (rc == BS_ERR_UNAUTHORIZED)
-		return say(req, rc, "unknown external_id or wrong external_key");
-	if (rc == BS_ERR_DISABLED)
-		return say(req, rc, "this bootstrap configuration is disabled");
 	return rc;
+}
+
+/* 1 when req holds key: the key itself, or the proof of it over the nonce. */
+static int proves(const request_t *req, const char *key)
+{
+	uint8_t msg[BS_NONCE_LEN + BS_ID_MAX], mac[BS_SHA256_LEN];
+	size_t idlen = strlen(req->external_id);
+	int same;
+
+	if (req->mode != MODE_PROOF)
+		return bs_crypto_equal(req->external_key, strlen(req->external_key),
+				key, strlen(key));
+	memcpy(msg, req->nonce, BS_NONCE_LEN);
+	memcpy(msg + BS_NONCE_LEN, req->external_id, idlen);
+	same = bs_crypto_hmac(key, strlen(key), msg, BS_NONCE_LEN + idlen, mac) == BS_OK
+		&& bs_crypto_equal(req->proof, BS_SHA256_LEN, mac, BS_SHA256_LEN);
+	explicit_bzero(mac, sizeof(mac));
+	return same;
+}
+
+/*
+ * Checks the key or the proof. Both failures (unknown external_id, wrong
+ * key) cost one AES-GCM open and one constant-time compare, and give the
+ * same reply. A proof's nonce is used up first, whatever follows.
+ */
+static int authenticate(bs_core_t *core, const bs_request_ctx_t *ctx,
+		request_t *req, bs_config_t *cfg)
+{
+	const char *text = req->mode == MODE_PROOF ? unauthorized_proof : unauthorized_text;
+	const char *key = NULL;
+	uint8_t *decoy;
+	size_t decoylen;
+	int rc, same;
+
+	if (req->mode == MODE_PROOF && bs_nonces_take(&core->nonces, req->nonce,
+			req->external_id, ctx->now) != BS_OK)
+		return say(req, BS_ERR_UNAUTHORIZED, text);
+	if ((rc = load_key(core, req, cfg, &key, &decoy, &decoylen)) != BS_OK
+			&& rc != BS_ERR_NOT_FOUND)
+		return rc;
+	same = proves(req, key);
+	bs_crypto_free_secret(decoy, decoylen);
+	if (rc == BS_ERR_NOT_FOUND || !same)
+		return say(req, BS_ERR_UNAUTHORIZED, text);
+	if (!cfg->enabled)
+		return say(req, BS_ERR_DISABLED, "this bootstrap configuration is disabled");
+	return BS_OK;
+}
+
+/* The success reply: in clear, or sealed (3.1, and always after a proof). */
+static char *success_reply(const request_t *req, const bs_config_t *cfg, size_t *len)
+{
+	char *plain, *sealed;
+	size_t plainlen = 0;
+
+	if (req->mode == MODE_PLAIN)
+		return bs_config_device_reply(cfg, req->id, len);
+	if ((plain = bs_config_device_reply(cfg, NULL, &plainlen)) == NULL)
+		return NULL;
+	sealed = bs_encrypt_reply(req->id, plain, plainlen, cfg->external_key,
+			req->external_id, req->mode == MODE_PROOF ? req->nonce : NULL,
+			req->mode == MODE_PROOF ? BS_NONCE_LEN : 0, len);
+	explicit_bzero(plain, plainlen);
+	free(plain);
+	return sealed;
 }
 
 /* Opens what the reply carries, writes it, and records the bootstrap. */
@@ -124,8 +235,7 @@ static int complete(bs_core_t *core, const bs_request_ctx_t *ctx,
 
 	if (rc == BS_OK)
 		rc = bs_store_config_channels(core->store, cfg);
-	if (rc == BS_OK && (out->payload = bs_config_device_reply(cfg, req->id,
-			&out->payloadlen)) == NULL)
+	if (rc == BS_OK && (out->payload = success_reply(req, cfg, &out->payloadlen)) == NULL)
 		rc = BS_ERR_INTERNAL;
 	if (rc == BS_OK)
 		bs_core_note_bootstrap(core, cfg->id, ctx->now);
@@ -133,6 +243,31 @@ static int complete(bs_core_t *core, const bs_request_ctx_t *ctx,
 		bs_core_log(core, BS_LOG_ERR, "bootstrap of %s failed: %s",
 				cfg->client_id, bs_store_errmsg(core->store));
 	return rc;
+}
+
+/* {"id", "nonce", "expires_in"}: issued for any well-formed external_id,
+ * known or not, with no lookup, so the reply says nothing of it. */
+static int challenge(bs_core_t *core, const bs_request_ctx_t *ctx,
+		request_t *req, bs_reply_t *out)
+{
+	uint8_t nonce[BS_NONCE_LEN];
+	char *text;
+	jw_t w;
+
+	if (bs_nonces_issue(&core->nonces, req->external_id, ctx->now, nonce) != BS_OK
+			|| (text = bs_b64_encode(nonce, sizeof(nonce))) == NULL)
+		return BS_ERR_INTERNAL;
+	jw_init(&w);
+	jw_object_begin(&w);
+	if (req->id != NULL)
+		jw_member(&w, "id", req->id);
+	jw_member(&w, "nonce", text);
+	jw_key(&w, "expires_in");
+	jw_raw(&w, BS_STR(BS_NONCE_SECONDS));
+	jw_object_end(&w);
+	free(text);
+	out->payload = jw_finish(&w, &out->payloadlen);
+	return out->payload != NULL ? BS_OK : BS_ERR_INTERNAL;
 }
 
 /* base, or base/leaf when there is a leaf. */
@@ -195,9 +330,9 @@ int bs_device_handle(bs_core_t *core, const bs_request_ctx_t *ctx,
 	rc = parse(payload, len, core->opts.max_request_bytes, &parsed, &req);
 	if (rc == BS_OK && ctx->response_topic != NULL && !usable)
 		rc = invalid(&req, "response topic is not a valid topic name");
-	if (rc == BS_OK)
-		rc = authenticate(core, &req, &cfg);
-	if (rc == BS_OK)
+	if (rc == BS_OK && req.mode == MODE_CHALLENGE)
+		rc = challenge(core, ctx, &req, out);
+	else if (rc == BS_OK && (rc = authenticate(core, ctx, &req, &cfg)) == BS_OK)
 		rc = complete(core, ctx, &req, &cfg, out);
 	if (rc == BS_ERR_INTERNAL)
 		say(&req, rc, "the bootstrap store failed; try again later");

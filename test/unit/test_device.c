@@ -11,10 +11,12 @@
 #include "error.h"
 #include "model.h"
 #include "options.h"
+#include "sealed.h"
 
 #include <CUnit/CUnit.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <openssl/evp.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -788,33 +790,177 @@ static void test_external_id_of_256_bytes_is_well_formed(void)
 	fx_close();
 }
 
-/* ---- modes this version does not build ---------------------------------- */
+/* ---- encrypted replies and challenge mode (protocol 3.1, 3.2) ----------- */
 
-static void test_encrypt_true_refused(void)
+/* The reply key, derived by the openssl command, not by the plugin. */
+static void openssl_reply_key(const char *key, const char *ext, uint8_t out[32])
 {
+	CU_ASSERT_EQUAL_FATAL(sealed_key(key, ext, out), 0);
+}
+
+/* The last reply's "encrypted" object opened with key and aad. */
+static json_t *open_reply(const uint8_t key[32], const void *aad, size_t aadlen)
+{
+	return sealed_open(fx.json, key, aad, aadlen);
+}
+
+static void test_encrypted_reply_opens_with_a_key_made_by_openssl(void)
+{
+	uint8_t key[32];
+	json_t *plain;
+
 	setup_default();
+	openssl_reply_key(KEY, EXT, key);
 	ask("{\"external_id\":\"" EXT "\",\"external_key\":\"" KEY "\","
 			"\"encrypt\":true,\"id\":\"r1\"}");
-	expect_error("invalid_request", RES_DEV);
+	CU_ASSERT_EQUAL(fx.reply.err, BS_OK);
 	CHECK_STR(str_at(fx.json, "id"), "r1");
-	CU_ASSERT_FALSE(has(fx.json, "encrypted"));
+	CU_ASSERT_FALSE(has(fx.json, "client_secret"));
+	CU_ASSERT_FALSE(contains(fx.reply.payload, fx.reply.payloadlen, SECRET));
+	plain = open_reply(key, EXT, strlen(EXT));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(plain);
+	CHECK_STR(str_at(plain, "client_id"), CID);
+	CHECK_STR(str_at(plain, "client_secret"), SECRET);
+	CHECK_STR(str_at(plain, "content"), CONTENT);
+	CU_ASSERT_FALSE(has(plain, "id"));
+	json_decref(plain);
+	/* The wrong AAD does not open it. */
+	CU_ASSERT_PTR_NULL(open_reply(key, "dev-2", 5));
+	/* Errors are never encrypted. */
+	ask("{\"external_id\":\"" EXT "\",\"external_key\":\"" WRONG_KEY "\",\"encrypt\":true}");
+	expect_error("unauthorized", RES_DEV);
+	fx_close();
+}
+
+static void test_encrypt_must_be_a_boolean(void)
+{
+	setup_default();
 	ask("{\"external_id\":\"" EXT "\",\"external_key\":\"" KEY "\",\"encrypt\":1}");
 	expect_error("invalid_request", RES_DEV);
 	ask("{\"external_id\":\"" EXT "\",\"external_key\":\"" KEY "\",\"encrypt\":\"yes\"}");
 	expect_error("invalid_request", RES_DEV);
+	ask("{\"external_id\":\"" EXT "\",\"external_key\":\"" KEY "\",\"encrypt\":false}");
+	expect_success(RES_DEV);
 	fx_close();
 }
 
-static void test_challenge_refused(void)
+/* Asks for a nonce for ext; returns it decoded into nonce. */
+static void get_nonce(const char *ext, uint8_t nonce[32])
+{
+	char req[400];
+	uint8_t raw[48];
+	json_t *n;
+
+	snprintf(req, sizeof req, "{\"external_id\":\"%s\",\"op\":\"challenge\",\"id\":\"c1\"}", ext);
+	ask(req);
+	CU_ASSERT_EQUAL_FATAL(fx.reply.err, BS_OK);
+	CHECK_STR(str_at(fx.json, "id"), "c1");
+	n = json_object_get(fx.json, "expires_in");
+	CU_ASSERT_TRUE(json_is_integer(n) && json_integer_value(n) == 60);
+	CU_ASSERT_FATAL(str_at(fx.json, "nonce") != NULL);
+	CU_ASSERT_EQUAL_FATAL(strlen(str_at(fx.json, "nonce")), 44);
+	/* EVP_DecodeBlock writes the padding's bytes too: 33 for 44 chars. */
+	CU_ASSERT_EQUAL_FATAL(sealed_unb64(str_at(fx.json, "nonce"), raw), 32);
+	memcpy(nonce, raw, 32);
+}
+
+/* Answers nonce for ext with a proof made with key. */
+static void answer(const char *ext, const char *key, const uint8_t nonce[32])
+{
+	char proof[64], nonce64[64], req[512];
+
+	CU_ASSERT_EQUAL_FATAL(sealed_proof(fx.dir, key, nonce, ext, proof), 0);
+	EVP_EncodeBlock((unsigned char *)nonce64, nonce, 32);
+	snprintf(req, sizeof req, "{\"external_id\":\"%s\",\"nonce\":\"%s\","
+			"\"proof\":\"%s\",\"id\":\"r2\"}", ext, nonce64, proof);
+	ask(req);
+}
+
+static void test_challenge_then_proof_bootstraps_sealed(void)
+{
+	uint8_t nonce[32], key[32], aad[64];
+	json_t *plain;
+
+	setup_default();
+	get_nonce(EXT, nonce);
+	CHECK_STR(fx.reply.topic, RES_DEV);
+	answer(EXT, KEY, nonce);
+	CU_ASSERT_EQUAL_FATAL(fx.reply.err, BS_OK);
+	CHECK_STR(str_at(fx.json, "id"), "r2");
+	openssl_reply_key(KEY, EXT, key);
+	memcpy(aad, EXT, strlen(EXT));
+	memcpy(aad + strlen(EXT), nonce, 32);
+	plain = open_reply(key, aad, strlen(EXT) + 32);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(plain);
+	CHECK_STR(str_at(plain, "client_secret"), SECRET);
+	json_decref(plain);
+	/* Without the nonce in the AAD (the 3.1 AAD) it does not open. */
+	CU_ASSERT_PTR_NULL(open_reply(key, EXT, strlen(EXT)));
+	fx_close();
+}
+
+static void test_a_nonce_is_used_once_for_its_id_within_its_time(void)
+{
+	uint8_t nonce[32];
+
+	setup_default();
+	get_nonce(EXT, nonce);
+	answer(EXT, WRONG_KEY, nonce);
+	expect_error("unauthorized", RES_DEV);
+	/* Used up by the wrong answer: the right one comes too late. */
+	answer(EXT, KEY, nonce);
+	expect_error("unauthorized", RES_DEV);
+	get_nonce("dev-2", nonce);
+	answer(EXT, KEY, nonce);
+	expect_error("unauthorized", RES_DEV);
+	get_nonce(EXT, nonce);
+	fx.now += 60;
+	answer(EXT, KEY, nonce);
+	expect_error("unauthorized", RES_DEV);
+	fx.now = NOW;
+	get_nonce(EXT, nonce);
+	fx.now += 59;
+	answer(EXT, KEY, nonce);
+	CU_ASSERT_EQUAL(fx.reply.err, BS_OK);
+	answer(EXT, KEY, nonce);
+	expect_error("unauthorized", RES_DEV);
+	fx_close();
+}
+
+/* An unknown ID gets a nonce, and its answer the same refusal, byte for
+ * byte, as a wrong proof for a known one. */
+static void test_unknown_id_is_indistinguishable_in_challenge_mode(void)
+{
+	uint8_t nonce[32];
+	char *known, *unknown;
+
+	setup_default();
+	get_nonce(EXT, nonce);
+	answer(EXT, WRONG_KEY, nonce);
+	known = strndup(fx.reply.payload, fx.reply.payloadlen);
+	get_nonce("nobody", nonce);
+	CHECK_STR(fx.reply.topic, "bootstrap/res/nobody");
+	answer("nobody", WRONG_KEY, nonce);
+	expect_error("unauthorized", "bootstrap/res/nobody");
+	unknown = strndup(fx.reply.payload, fx.reply.payloadlen);
+	CHECK_STR(unknown, known);
+	free(known);
+	free(unknown);
+	fx_close();
+}
+
+static void test_malformed_challenge_requests_are_invalid(void)
 {
 	setup_default();
-	ask("{\"external_id\":\"" EXT "\",\"op\":\"challenge\",\"id\":\"r1\"}");
+	ask("{\"external_id\":\"" EXT "\",\"op\":\"other\"}");
 	expect_error("invalid_request", RES_DEV);
-	CU_ASSERT_FALSE(has(fx.json, "nonce"));
-	ask("{\"external_id\":\"" EXT "\",\"external_key\":\"" KEY "\","
-			"\"op\":\"challenge\"}");
+	ask("{\"external_id\":\"" EXT "\",\"op\":\"challenge\",\"external_key\":\"" KEY "\"}");
 	expect_error("invalid_request", RES_DEV);
 	ask("{\"external_id\":\"" EXT "\",\"nonce\":\"AAAA\",\"proof\":\"AAAA\"}");
+	expect_error("invalid_request", RES_DEV);
+	ask("{\"external_id\":\"" EXT "\",\"nonce\":\"not base64!\",\"proof\":\"AAAA\"}");
+	expect_error("invalid_request", RES_DEV);
+	ask("{\"external_id\":\"" EXT "\",\"proof\":\"AAAA\"}");
 	expect_error("invalid_request", RES_DEV);
 	ask("{\"external_id\":\"" EXT "\",\"external_key\":\"" KEY "\","
 			"\"nonce\":\"AAAA\",\"proof\":\"AAAA\"}");
@@ -1097,8 +1243,12 @@ int main(void)
 		T(test_deleted_config_unauthorized),
 		T(test_sql_metacharacters_unauthorized),
 		T(test_external_id_of_256_bytes_is_well_formed),
-		T(test_encrypt_true_refused),
-		T(test_challenge_refused),
+		T(test_encrypted_reply_opens_with_a_key_made_by_openssl),
+		T(test_encrypt_must_be_a_boolean),
+		T(test_challenge_then_proof_bootstraps_sealed),
+		T(test_a_nonce_is_used_once_for_its_id_within_its_time),
+		T(test_unknown_id_is_indistinguishable_in_challenge_mode),
+		T(test_malformed_challenge_requests_are_invalid),
 		{ NULL, NULL }
 	};
 	static const cu_test_t bad_tests[] = {
