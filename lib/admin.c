@@ -12,21 +12,29 @@ typedef struct {
 	const char *name;
 	bs_handler_fn fn;
 	int writes;       /* changes the store: audited */
+	/* The fields it defines, besides command and correlationData, space
+	 * separated with one at each end; any other is refused, so that a
+	 * misspelt field is never silently ignored. Fields a handler refuses
+	 * with a reason of its own (state, a fixed field) are listed too. */
+	const char *fields;
 } command_t;
 
+#define CONFIG_FIELDS " client_id client_secret name external_id external_key" \
+	" content channels client_cert client_key ca_cert state "
+
 static const command_t commands[] = {
-	{ "createChannel", bs_cmd_create_channel, 1 },
-	{ "getChannel", bs_cmd_get_channel, 0 },
-	{ "listChannels", bs_cmd_list_channels, 0 },
-	{ "modifyChannel", bs_cmd_modify_channel, 1 },
-	{ "deleteChannel", bs_cmd_delete_channel, 1 },
-	{ "createConfig", bs_cmd_create_config, 1 },
-	{ "getConfig", bs_cmd_get_config, 0 },
-	{ "listConfigs", bs_cmd_list_configs, 0 },
-	{ "modifyConfig", bs_cmd_modify_config, 1 },
-	{ "enableConfig", bs_cmd_enable_config, 1 },
-	{ "disableConfig", bs_cmd_disable_config, 1 },
-	{ "deleteConfig", bs_cmd_delete_config, 1 },
+	{ "createChannel", bs_cmd_create_channel, 1, " id name metadata " },
+	{ "getChannel", bs_cmd_get_channel, 0, " id " },
+	{ "listChannels", bs_cmd_list_channels, 0, " offset limit " },
+	{ "modifyChannel", bs_cmd_modify_channel, 1, " id name metadata " },
+	{ "deleteChannel", bs_cmd_delete_channel, 1, " id " },
+	{ "createConfig", bs_cmd_create_config, 1, CONFIG_FIELDS },
+	{ "getConfig", bs_cmd_get_config, 0, " client_id external_id " },
+	{ "listConfigs", bs_cmd_list_configs, 0, " offset limit state name external_id " },
+	{ "modifyConfig", bs_cmd_modify_config, 1, CONFIG_FIELDS "rotate_secret " },
+	{ "enableConfig", bs_cmd_enable_config, 1, " client_id " },
+	{ "disableConfig", bs_cmd_disable_config, 1, " client_id " },
+	{ "deleteConfig", bs_cmd_delete_config, 1, " client_id " },
 };
 
 /* One audited change, logged after the batch committed. */
@@ -162,6 +170,33 @@ static void free_effects(bs_admin_result_t *r)
 	r->neffects = 0;
 }
 
+/* invalid_request naming the first field of cmd that c does not define. */
+static int check_fields(bs_call_t *call, const command_t *c)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(call->cmd, key, v) {
+		char word[BS_ID_MAX + 3];
+		(void)v;
+		if (strcmp(key, "command") == 0 || strcmp(key, "correlationData") == 0)
+			continue;
+		snprintf(word, sizeof(word), " %s ", key);
+		if (strlen(key) > BS_ID_MAX || strstr(c->fields, word) == NULL)
+			break;
+	}
+	if (key == NULL)
+		return BS_OK;
+	/* The audit line still names what the command was aimed at. */
+	v = json_object_get(call->cmd, "client_id");
+	if (!json_is_string(v))
+		v = json_object_get(call->cmd, "id");
+	snprintf(call->target, sizeof(call->target), "%s",
+			json_is_string(v) ? json_string_value(v) : "");
+	return bs_call_fail(call, BS_ERR_INVALID, "%.64s: %s has no such field",
+			key, c->name);
+}
+
 /* Runs one command inside its own savepoint. */
 static int run_one(batch_t *b, json_t *cmd)
 {
@@ -180,6 +215,8 @@ static int run_one(batch_t *b, json_t *cmd)
 	else if (b->ctx->username == NULL)
 		rc = bs_call_fail(&call, BS_ERR_FORBIDDEN,
 				"admin commands need an authenticated username, for the audit log");
+	else if (check_fields(&call, c) != BS_OK)
+		rc = BS_ERR_INVALID;
 	else if (bs_store_savepoint(b->core->store) != BS_OK)
 		rc = bs_call_store_failed(&call);
 	else {

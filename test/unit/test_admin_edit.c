@@ -1300,6 +1300,52 @@ static void test_no_username_is_forbidden_for_every_command(void)
 	env_close();
 }
 
+/* A field no command defines is refused, named, and changes nothing: a
+ * misspelt external_key must never answer success. */
+static void test_unknown_fields_are_refused_by_name(void)
+{
+	/* Each with a field it does define, and one it does not. */
+	static const char *const cases[][3] = {
+		{ "createChannel", "name", "x" }, { "getChannel", "id", "ch1" },
+		{ "listChannels", "limit", NULL }, { "modifyChannel", "id", "ch1" },
+		{ "deleteChannel", "id", "ch1" }, { "createConfig", "external_id", "ext-new" },
+		{ "getConfig", "client_id", "dev-1" }, { "listConfigs", "name", "x" },
+		{ "modifyConfig", "client_id", "dev-1" }, { "enableConfig", "client_id", "dev-1" },
+		{ "disableConfig", "client_id", "dev-1" }, { "deleteConfig", "client_id", "dev-1" },
+	};
+	const size_t n = sizeof(cases) / sizeof(cases[0]);
+	const char *names[sizeof(cases) / sizeof(cases[0])];
+	const char *before;
+	json_t *cmds = json_array(), *list;
+
+	env_open();
+	seed_linked();
+	before = snapshot();
+	for (size_t i = 0; i < n; i++) {
+		json_t *cmd = json_pack("{s:s, s:s}", "command", cases[i][0],
+				"extnl_key", "rotated-key-1");
+		json_object_set_new(cmd, cases[i][1], cases[i][2]
+				? json_string(cases[i][2]) : json_integer(5));
+		json_array_append_new(cmds, cmd);
+		names[i] = cases[i][0];
+	}
+	list = run_batch(cmds);
+	CU_ASSERT_EQUAL_FATAL(json_array_size(list), n);
+	for (size_t i = 0; i < n; i++) {
+		json_t *r = json_array_get(list, i);
+		expect_error(r, "invalid_request", names[i]);
+		CHECK_CASE(strstr(str(r, "message") ? str(r, "message") : "", "extnl_key")
+				!= NULL, names[i]);
+	}
+	CU_ASSERT_EQUAL(env.last.neffects, 0);
+	CU_ASSERT_STRING_EQUAL(before, snapshot());
+	CU_ASSERT_TRUE(log_free_of("rotated-key-1"));
+	/* The fields a command does define still work, correlationData too. */
+	ok_data(run1(json_pack("{s:s, s:s, s:s, s:s}", "command", "modifyConfig",
+			"client_id", "dev-1", "name", "renamed", "correlationData", "c9")));
+	env_close();
+}
+
 /* {"commands": [createChannel big]} padded with spaces to len bytes. */
 static char *padded_batch(size_t len)
 {
@@ -1434,6 +1480,7 @@ static const cu_test_t cert_tests[] = {
 
 static const cu_test_t guard_tests[] = {
 	T(test_no_username_is_forbidden_for_every_command),
+	T(test_unknown_fields_are_refused_by_name),
 	T(test_payload_over_32_mib_is_one_invalid_request),
 	T(test_audit_one_line_per_modify_or_delete),
 	T(test_audit_lists_write_no_line),
