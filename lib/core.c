@@ -36,6 +36,8 @@ int bs_core_open(bs_options_t *opts, bs_log_fn log, void *userdata,
 	memset(opts, 0, sizeof(*opts));
 	core->log = log;
 	core->log_userdata = userdata;
+	core->lockout.max_failures = core->opts.max_failures;
+	core->lockout.seconds = core->opts.lockout_seconds;
 	if ((rc = bs_crypto_key_load(core->opts.key_file, core->key, err, errlen)) != BS_OK)
 		goto fail;
 	if ((rc = bs_store_open(core->opts.db_path, core->key, &core->store, err, errlen)) != BS_OK)
@@ -96,6 +98,7 @@ void bs_core_close(bs_core_t *core)
 	bs_touches_free(&core->touches);
 	bs_sessions_free(&core->sessions);
 	bs_nonces_free(&core->nonces);
+	bs_lockout_free(&core->lockout);
 	bs_store_close(core->store);
 	bs_options_free(&core->opts);
 	free(core->decoy);

@@ -8,6 +8,7 @@
 
 #include "challenge.h"
 #include "crypto.h"
+#include "lockout.h"
 #include "options.h"
 #include "sessions.h"
 #include "store.h"
@@ -35,6 +36,7 @@ typedef struct bs_core {
 	bs_touches_t touches;       /* last_bootstrap_at not written yet */
 	bs_sessions_t sessions;     /* bootstrapped clients on this broker */
 	bs_nonces_t nonces;         /* challenge mode's outstanding nonces */
+	bs_lockout_t lockout;       /* failed attempts per (external ID, address) */
 	long long last_rotate_ms;
 } bs_core_t;
 

@@ -25,6 +25,7 @@ typedef struct {
 	int mode;
 	uint8_t nonce[BS_NONCE_LEN];    /* MODE_PROOF */
 	uint8_t proof[BS_SHA256_LEN];
+	long retry_after;          /* seconds, with rate_limited */
 	char message[160];
 } request_t;
 
@@ -310,8 +311,39 @@ static char *error_reply(const request_t *req, int rc, size_t *len)
 		jw_member(&w, "id", req->id);
 	jw_member(&w, "error", bs_error_code(rc));
 	jw_member(&w, "message", req->message[0] ? req->message : bs_error_code(rc));
+	if (rc == BS_ERR_RATE_LIMITED) {
+		char n[24];
+		snprintf(n, sizeof(n), "%ld", req->retry_after);
+		jw_key(&w, "retry_after");
+		jw_raw(&w, n);
+	}
 	jw_object_end(&w);
 	return jw_finish(&w, len);
+}
+
+/*
+ * A well-formed request: refused while its (external ID, address) pair is
+ * locked out, before any key work; then answered, and a wrong key or
+ * proof counted against the pair (section 6).
+ */
+static int answer(bs_core_t *core, const bs_request_ctx_t *ctx, request_t *req,
+		bs_config_t *cfg, bs_reply_t *out)
+{
+	int rc;
+
+	req->retry_after = bs_lockout_wait(&core->lockout, req->external_id,
+			ctx->address, ctx->now);
+	if (req->retry_after > 0)
+		return say(req, BS_ERR_RATE_LIMITED, "too many failed attempts; "
+				"try again after retry_after seconds");
+	if (req->mode == MODE_CHALLENGE)
+		return challenge(core, ctx, req, out);
+	rc = authenticate(core, ctx, req, cfg);
+	if (rc == BS_ERR_UNAUTHORIZED)
+		bs_lockout_failed(&core->lockout, req->external_id, ctx->address, ctx->now);
+	else if (rc == BS_OK || rc == BS_ERR_DISABLED)
+		bs_lockout_passed(&core->lockout, req->external_id, ctx->address);
+	return rc == BS_OK ? complete(core, ctx, req, cfg, out) : rc;
 }
 
 int bs_device_handle(bs_core_t *core, const bs_request_ctx_t *ctx,
@@ -330,10 +362,8 @@ int bs_device_handle(bs_core_t *core, const bs_request_ctx_t *ctx,
 	rc = parse(payload, len, core->opts.max_request_bytes, &parsed, &req);
 	if (rc == BS_OK && ctx->response_topic != NULL && !usable)
 		rc = invalid(&req, "response topic is not a valid topic name");
-	if (rc == BS_OK && req.mode == MODE_CHALLENGE)
-		rc = challenge(core, ctx, &req, out);
-	else if (rc == BS_OK && (rc = authenticate(core, ctx, &req, &cfg)) == BS_OK)
-		rc = complete(core, ctx, &req, &cfg, out);
+	if (rc == BS_OK)
+		rc = answer(core, ctx, &req, &cfg, out);
 	if (rc == BS_ERR_INTERNAL)
 		say(&req, rc, "the bootstrap store failed; try again later");
 	if (rc != BS_OK)

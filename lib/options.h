@@ -19,7 +19,7 @@ typedef struct bs_options {
 	int client_auth;            /* parsed; section 5 is not built yet */
 	char *channel_topic;
 	bs_acl_default_t acl_default;
-	int max_failures;           /* parsed; section 6 is not built yet */
+	int max_failures;           /* 0: no lockout (section 6) */
 	int lockout_seconds;
 	size_t max_request_bytes;
 	/* Derived from topic_prefix by bs_options_finish. */

@@ -103,7 +103,9 @@ static int run_tool(const bench_broker_t *b, char *const argv[])
 /* The floor plugin comes last: plugin_opt_ lines belong to the plugin line
  * above them. client_auth lets the seeded configs' clients log in (the
  * publish-boot, connect-boot and idle phases); acl_default allow lets the
- * anonymous clients use bench/#. */
+ * anonymous clients use bench/#. Every benchmark client comes from
+ * 127.0.0.1, so with the lockout on, bootstrap-bad's wrong keys would lock
+ * its devices out for the good requests that follow: max_failures 0. */
 static int write_conf(bench_broker_t *b, const char *plugin, const char *floor_plugin)
 {
 	FILE *f = fopen(b->conf, "w");
@@ -129,6 +131,7 @@ static int write_conf(bench_broker_t *b, const char *plugin, const char *floor_p
 			"plugin_opt_admin_users admin\n"
 			"plugin_opt_client_auth true\n"
 			"plugin_opt_acl_default allow\n"
+			"plugin_opt_max_failures 0\n"
 			"%s%s%s",
 			b->log, b->port, b->dir, plugin, b->dir, b->dir,
 			floor_plugin[0] ? "plugin " : "", floor_plugin, floor_plugin[0] ? "\n" : "");

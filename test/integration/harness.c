@@ -686,11 +686,11 @@ static client_t *client_new(int version, const char *id)
 	return c;
 }
 
-/* Connects c to port and waits for the CONNACK (c->connack, -1 when none
- * came). */
-static void client_start(client_t *c, int port)
+/* Connects c to port from bind (NULL: any) and waits for the CONNACK
+ * (c->connack, -1 when none came). */
+static void client_start(client_t *c, int port, const char *bind)
 {
-	if (mosquitto_connect_bind_v5(c->mosq, "127.0.0.1", port, 30, NULL,
+	if (mosquitto_connect_bind_v5(c->mosq, "127.0.0.1", port, 30, bind,
 				NULL) == MOSQ_ERR_SUCCESS)
 		(void)loop_until(c, &c->connack, IT_WAIT_MS);
 }
@@ -703,7 +703,7 @@ static client_t *client_try(const broker_t *b, int version, const char *id,
 	client_t *c = client_new(version, id);
 	if (c != NULL && (user == NULL ||
 				mosquitto_username_pw_set(c->mosq, user, pass) == 0))
-		client_start(c, b->port);
+		client_start(c, b->port, NULL);
 	return c;
 }
 
@@ -714,6 +714,20 @@ client_t *client_connect(const broker_t *b, int version, const char *id,
 	if (c != NULL && c->connack != 0) {
 		warnf("connect (v%d, user %s) failed, connack %d", version,
 				user != NULL ? user : "-", c->connack);
+		client_close(c);
+		return NULL;
+	}
+	return c;
+}
+
+client_t *client_connect_from(const broker_t *b, int version, const char *bind)
+{
+	client_t *c = client_new(version, NULL);
+
+	if (c != NULL)
+		client_start(c, b->port, bind);
+	if (c != NULL && c->connack != 0) {
+		warnf("connect (v%d) from %s failed, connack %d", version, bind, c->connack);
 		client_close(c);
 		return NULL;
 	}
@@ -738,7 +752,7 @@ client_t *client_connect_tls(const broker_t *b, int version, const char *id,
 	if (c != NULL && broker_path(b, "ca.pem", ca, sizeof ca) == 0 &&
 			mosquitto_tls_set(c->mosq, ca, NULL, certfile, keyfile,
 				NULL) == MOSQ_ERR_SUCCESS)
-		client_start(c, b->tls_port);
+		client_start(c, b->tls_port, NULL);
 	int got = c != NULL ? c->connack : -1;
 	if (connack != NULL)
 		*connack = got;

@@ -122,6 +122,9 @@ client_t *client_connect(const broker_t *b, int version, const char *id,
  */
 client_t *client_connect_tls(const broker_t *b, int version, const char *id,
 		const char *certfile, const char *keyfile, int *connack);
+/* An anonymous client connecting from the loopback address bind (such as
+ * 127.0.0.2), so that the broker sees another client address. */
+client_t *client_connect_from(const broker_t *b, int version, const char *bind);
 void client_close(client_t *c);
 
 /* Connects and disconnects at once: the CONNACK reason code (0 when let

@@ -3,7 +3,8 @@
  * real broker, over MQTT 3.1.1 and 5, checked as a device written
  * elsewhere would check them (test/common/sealed.c: openssl kdf and dgst,
  * EVP): the reply opens with the key and AAD of the contract, and holds
- * the config the admin made.
+ * the config the admin made. And the lockout (section 6), per external ID
+ * and client address.
  */
 #include "cu_main.h"
 #include "harness.h"
@@ -136,6 +137,55 @@ out:
 	free(ext);
 }
 
+/* One request from a fresh client connected from bind; its reply. */
+static json_t *ask_from(const char *bind, const char *ext, const char *payload)
+{
+	client_t *c = client_connect_from(&B, 5, bind);
+	char sub[400];
+	it_msg_t *m = NULL;
+	json_t *reply;
+
+	snprintf(sub, sizeof sub, "bootstrap/res/%s", ext);
+	if (c != NULL && client_subscribe(c, sub, 1) == 1
+			&& client_publish(c, "bootstrap/req", payload, (int)strlen(payload), NULL) >= 0)
+		m = client_wait(c, IT_WAIT_MS);
+	reply = msg_json(m);
+	msg_free(m);
+	client_close(c);
+	return reply;
+}
+
+/* Five wrong keys from one address lock that address out for the ID,
+ * right key or not; from another address the device still bootstraps. */
+static void test_lockout_is_per_id_and_address(void)
+{
+	char *ext = unique_name("locked"), good[600], bad[600];
+	boot_cfg_t cfg;
+	json_t *r;
+
+	if (!CHECK(make_config(&B, ext, NULL, true, &cfg) == 0))
+		goto out;
+	snprintf(good, sizeof good, "{\"external_id\":\"%s\",\"external_key\":\"%s\"}",
+			ext, cfg.external_key);
+	snprintf(bad, sizeof bad, "{\"external_id\":\"%s\",\"external_key\":\"wrong-key-1\"}",
+			ext);
+	for (int i = 0; i < 5; i++) {
+		r = ask_from("127.0.0.1", ext, bad);
+		CHECK_STR(jstr(r, "error"), "unauthorized");
+		json_decref(r);
+	}
+	r = ask_from("127.0.0.1", ext, good);
+	CHECK_STR(jstr(r, "error"), "rate_limited");
+	CHECK(json_integer_value(json_object_get(r, "retry_after")) == 60);
+	json_decref(r);
+	r = ask_from("127.0.0.2", ext, good);
+	CHECK_STR(jstr(r, "client_id"), cfg.client_id);
+	json_decref(r);
+	boot_cfg_free(&cfg);
+out:
+	free(ext);
+}
+
 static void test_encrypted_reply_v4(void) { encrypted_reply(4); }
 static void test_encrypted_reply_v5(void) { encrypted_reply(5); }
 static void test_challenge_mode_v4(void) { challenge_mode(4); }
@@ -146,6 +196,7 @@ static const cu_test_t tests[] = {
 	{ "encrypted_reply_over_mqtt5", test_encrypted_reply_v5 },
 	{ "challenge_mode_over_mqtt311", test_challenge_mode_v4 },
 	{ "challenge_mode_over_mqtt5", test_challenge_mode_v5 },
+	{ "lockout_is_per_id_and_address", test_lockout_is_per_id_and_address },
 	{ NULL, NULL },
 };
 

@@ -57,6 +57,7 @@ typedef struct {
 	bs_reply_t reply;
 	json_t *json;           /* the last reply, parsed */
 	time_t now;             /* what the next request's context carries */
+	const char *address;    /* and its client address (NULL: 192.0.2.7) */
 	bool open;
 } fixture_t;
 
@@ -285,7 +286,8 @@ static void check_reply_shape(void)
 /* Sends payload with a Response Topic (or NULL); the reply is in fx. */
 static void ask_on(const char *response_topic, const void *payload, size_t len)
 {
-	bs_request_ctx_t ctx = { .client_id = "device-1", .address = "192.0.2.7",
+	bs_request_ctx_t ctx = { .client_id = "device-1",
+		.address = fx.address ? fx.address : "192.0.2.7",
 		.response_topic = response_topic, .now = fx.now };
 
 	forget_reply();
@@ -968,6 +970,36 @@ static void test_malformed_challenge_requests_are_invalid(void)
 	fx_close();
 }
 
+/* ---- lockout (protocol section 6) --------------------------------------- */
+
+static void test_failures_lock_the_pair_out_before_any_key_check(void)
+{
+	json_t *wait;
+
+	setup_default();
+	for (int i = 0; i < 5; i++) {
+		ask("{\"external_id\":\"" EXT "\",\"external_key\":\"" WRONG_KEY "\"}");
+		expect_error("unauthorized", RES_DEV);
+	}
+	/* Locked: even the right key is refused, and told how long to wait. */
+	ask(GOOD_REQ);
+	expect_error("rate_limited", RES_DEV);
+	CHECK_STR(str_at(fx.json, "id"), "r1");
+	wait = json_object_get(fx.json, "retry_after");
+	CU_ASSERT_TRUE(json_is_integer(wait) && json_integer_value(wait) == 60);
+	ask("{\"external_id\":\"" EXT "\",\"op\":\"challenge\"}");
+	expect_error("rate_limited", RES_DEV);
+	/* From another address the device bootstraps. */
+	fx.address = "192.0.2.8";
+	ask(GOOD_REQ);
+	expect_success(RES_DEV);
+	fx.address = NULL;
+	fx.now += 60;
+	ask(GOOD_REQ);
+	expect_success(RES_DEV);
+	fx_close();
+}
+
 /* ---- bad input ---------------------------------------------------------- */
 
 typedef struct {
@@ -1249,6 +1281,7 @@ int main(void)
 		T(test_a_nonce_is_used_once_for_its_id_within_its_time),
 		T(test_unknown_id_is_indistinguishable_in_challenge_mode),
 		T(test_malformed_challenge_requests_are_invalid),
+		T(test_failures_lock_the_pair_out_before_any_key_check),
 		{ NULL, NULL }
 	};
 	static const cu_test_t bad_tests[] = {
