@@ -8,6 +8,7 @@
 
 #include "challenge.h"
 #include "crypto.h"
+#include "devlog.h"
 #include "lockout.h"
 #include "options.h"
 #include "sessions.h"
@@ -37,6 +38,7 @@ typedef struct bs_core {
 	bs_sessions_t sessions;     /* bootstrapped clients on this broker */
 	bs_nonces_t nonces;         /* challenge mode's outstanding nonces */
 	bs_lockout_t lockout;       /* failed attempts per (external ID, address) */
+	bs_devlog_t devlog;         /* device log lines written this second */
 	long long last_rotate_ms;
 } bs_core_t;
 

@@ -1,6 +1,7 @@
 #include "device.h"
 
 #include "challenge.h"
+#include "devlog.h"
 #include "encrypt.h"
 #include "error.h"
 #include "jsonw.h"
@@ -369,6 +370,7 @@ int bs_device_handle(bs_core_t *core, const bs_request_ctx_t *ctx,
 	if (rc != BS_OK)
 		out->payload = error_reply(&req, rc, &out->payloadlen);
 	out->err = rc;
+	bs_devlog_request(core, req.external_id, ctx->client_id, ctx->address, rc, ctx->now);
 	pick_topic(core, ctx, usable, &req, out);
 	rc = out->payload != NULL && out->topic != NULL ? BS_OK : BS_ERR_INTERNAL;
 	bs_request_free(&parsed);

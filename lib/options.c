@@ -17,6 +17,7 @@ int bs_options_init(bs_options_t *o)
 	o->max_failures = 5;
 	o->lockout_seconds = 60;
 	o->max_request_bytes = 16384;
+	o->log_bootstraps = BS_LOG_BOOT_FAILURES;
 	if (o->topic_prefix == NULL || o->channel_topic == NULL) {
 		bs_options_free(o);
 		return BS_ERR_INTERNAL;
@@ -186,6 +187,16 @@ int bs_options_set(bs_options_t *o, const char *name, const char *value,
 		else
 			return bad(err, errlen, name, "must be defer or allow");
 		return BS_OK;
+	}
+	if (strcmp(name, "log_bootstraps") == 0) {
+		static const char *const names[] = { "none", "failures", "all" };
+		for (int i = 0; i < 3; i++) {
+			if (strcmp(value, names[i]) == 0) {
+				o->log_bootstraps = (bs_log_boot_t)i;
+				return BS_OK;
+			}
+		}
+		return bad(err, errlen, name, "must be none, failures or all");
 	}
 	if (strcmp(name, "max_failures") == 0 || strcmp(name, "lockout_seconds") == 0
 			|| strcmp(name, "max_request_bytes") == 0)

@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 typedef enum { BS_ACL_DEFAULT_DEFER, BS_ACL_DEFAULT_ALLOW } bs_acl_default_t;
+typedef enum { BS_LOG_BOOT_NONE, BS_LOG_BOOT_FAILURES, BS_LOG_BOOT_ALL } bs_log_boot_t;
 
 typedef struct bs_options {
 	char *db_path;
@@ -22,6 +23,7 @@ typedef struct bs_options {
 	int max_failures;           /* 0: no lockout (section 6) */
 	int lockout_seconds;
 	size_t max_request_bytes;
+	bs_log_boot_t log_bootstraps;  /* device log lines (section 8) */
 	/* Derived from topic_prefix by bs_options_finish. */
 	char *req_topic;            /* <prefix>/req */
 	char *res_topic;            /* <prefix>/res */

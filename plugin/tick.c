@@ -1,6 +1,8 @@
 /* MOSQ_EVT_TICK: writes the recorded bootstraps a slice at a time. */
 #include "plugin.h"
 
+#include "devlog.h"
+
 #include <time.h>
 
 static int on_tick(int event, void *event_data, void *userdata)
@@ -18,6 +20,7 @@ static int on_tick(int event, void *event_data, void *userdata)
 		bs_kicks_t kicks;
 		p->last_tick_ms = now_ms;
 		bs_core_tick(p->core, now_ms);
+		bs_devlog_tick(p->core, time(NULL));
 		bs_sessions_tick(p->core, &kicks);
 		bs_plugin_kick(&kicks);
 		bs_kicks_free(&kicks);

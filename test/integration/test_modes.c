@@ -181,6 +181,12 @@ static void test_lockout_is_per_id_and_address(void)
 	r = ask_from("127.0.0.2", ext, good);
 	CHECK_STR(jstr(r, "client_id"), cfg.client_id);
 	json_decref(r);
+	/* Each failure left one line in the broker's log, never the key. */
+	snprintf(good, sizeof good, "bootstrap: device external_id=%s client=", ext);
+	CHECK(broker_log_contains(&B, good));
+	CHECK(broker_log_contains(&B, "address=127.0.0.1 result=rate_limited"));
+	CHECK(!broker_log_contains(&B, "wrong-key-1"));
+	CHECK(!broker_log_contains(&B, cfg.external_key));
 	boot_cfg_free(&cfg);
 out:
 	free(ext);

@@ -200,6 +200,20 @@ static void test_client_auth(void)
 	refuse("client_auth", "");
 }
 
+static void test_log_bootstraps(void)
+{
+	fresh();
+	CU_ASSERT_EQUAL(opts.log_bootstraps, BS_LOG_BOOT_FAILURES);
+	accept("log_bootstraps", "all");
+	CU_ASSERT_EQUAL(opts.log_bootstraps, BS_LOG_BOOT_ALL);
+	accept("log_bootstraps", "none");
+	CU_ASSERT_EQUAL(opts.log_bootstraps, BS_LOG_BOOT_NONE);
+	accept("log_bootstraps", "failures");
+	CU_ASSERT_EQUAL(opts.log_bootstraps, BS_LOG_BOOT_FAILURES);
+	refuse("log_bootstraps", "some");
+	refuse("log_bootstraps", "");
+}
+
 static void test_channel_topic(void)
 {
 	fresh();
@@ -332,6 +346,7 @@ int main(void)
 		T(test_topic_prefix),
 		T(test_topic_prefix_refused),
 		T(test_client_auth),
+		T(test_log_bootstraps),
 		T(test_channel_topic),
 		T(test_acl_default),
 		T(test_max_failures_and_lockout),
