@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int make_decoy(bs_core_t *core)
 {
@@ -19,6 +20,33 @@ static int make_decoy(bs_core_t *core)
 			&core->decoy, &core->decoy_len);
 	explicit_bzero(key, sizeof(key));
 	return rc;
+}
+
+/*
+ * Loads the key file (made when missing) and opens the store with it. A
+ * key that is not the database's refuses to start, naming the key file;
+ * one made just now is removed again, so that the next start does not
+ * take it for the key.
+ */
+static int open_store(bs_core_t *core, char *err, size_t errlen)
+{
+	const char *key_file = core->opts.key_file, *db = core->opts.db_path;
+	int existed = access(key_file, F_OK) == 0;
+	int rc = bs_crypto_key_load(key_file, core->key, err, errlen);
+
+	if (rc == BS_OK)
+		rc = bs_store_open(db, core->key, &core->store, err, errlen);
+	if (rc != BS_ERR_UNAUTHORIZED)
+		return rc;
+	if (!existed) {
+		unlink(key_file);
+		snprintf(err, errlen, "key_file %s is missing, and db_path %s holds "
+				"secrets sealed under another key: restore the key file", key_file, db);
+	} else {
+		snprintf(err, errlen, "key_file %s is not the key of db_path %s "
+				"(it does not open the secrets stored there)", key_file, db);
+	}
+	return BS_ERR_INVALID;
 }
 
 int bs_core_open(bs_options_t *opts, bs_log_fn log, void *userdata,
@@ -38,9 +66,7 @@ int bs_core_open(bs_options_t *opts, bs_log_fn log, void *userdata,
 	core->log_userdata = userdata;
 	core->lockout.max_failures = core->opts.max_failures;
 	core->lockout.seconds = core->opts.lockout_seconds;
-	if ((rc = bs_crypto_key_load(core->opts.key_file, core->key, err, errlen)) != BS_OK)
-		goto fail;
-	if ((rc = bs_store_open(core->opts.db_path, core->key, &core->store, err, errlen)) != BS_OK)
+	if ((rc = open_store(core, err, errlen)) != BS_OK)
 		goto fail;
 	if ((rc = make_decoy(core)) != BS_OK) {
 		snprintf(err, errlen, "cannot prepare the crypto state");

@@ -119,6 +119,13 @@ static int key_read(const char *path, uint8_t key[BS_KEY_LEN],
 		rc = BS_ERR_INVALID;
 		goto out;
 	}
+	/* Anyone who can read it can open every stored secret. */
+	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+		bs_set_err(err, errlen, "master key %s: group or others may use it "
+				"(mode %04o); make it 0600", path, (unsigned)(st.st_mode & 07777));
+		rc = BS_ERR_INVALID;
+		goto out;
+	}
 	n = read_full(fd, buf, sizeof buf);
 	if (n < 0) {
 		bs_set_err(err, errlen, "master key %s: cannot read: %s", path,

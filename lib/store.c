@@ -81,6 +81,9 @@ const char *const bs_store_sql[ST_COUNT] = {
 		"VALUES (?, ?)",
 	[ST_GONE_CLEAR] = "DELETE FROM deleted_clients WHERE client_id = ?",
 	[ST_GONE_GET] = "SELECT 1 FROM deleted_clients WHERE client_id = ?",
+	[ST_KEY_GET] = "SELECT sealed FROM key_check WHERE id = 1",
+	[ST_KEY_PUT] = "INSERT INTO key_check (id, sealed) VALUES (1, ?)",
+	[ST_CFG_ANY] = "SELECT client_id, client_secret FROM configs LIMIT 1",
 	[ST_CFG_TOUCH] = "INSERT OR REPLACE INTO bootstraps (config_id, at) VALUES (?, ?)",
 };
 
@@ -273,6 +276,56 @@ static int create_private(bs_store_t *st, const char *path)
 	return BS_OK;
 }
 
+#define KEY_CHECK_TEXT "mosquitto-bootstrap key check"
+#define KEY_CHECK_AAD "key_check"
+
+/* Seals the key check value under the store's key and stores it. */
+static int put_key_check(bs_store_t *st)
+{
+	sqlite3_stmt *s = store_stmt(st, ST_KEY_PUT);
+	uint8_t *sealed = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (bs_crypto_seal(st->key, KEY_CHECK_AAD, sizeof(KEY_CHECK_AAD) - 1,
+			KEY_CHECK_TEXT, sizeof(KEY_CHECK_TEXT) - 1, &sealed, &len) != BS_OK)
+		return BS_ERR_INTERNAL;
+	sqlite3_bind_blob(s, 1, sealed, (int)len, SQLITE_STATIC);
+	rc = store_done(st, s, "write the key check");
+	sqlite3_clear_bindings(s);
+	free(sealed);
+	return rc;
+}
+
+/*
+ * BS_ERR_UNAUTHORIZED when the key is not the database's: its key check
+ * does not open, or, before there is one, the first stored secret does
+ * not. A database with neither gets its key check now.
+ */
+static int check_key(bs_store_t *st)
+{
+	sqlite3_stmt *s = store_stmt(st, ST_KEY_GET);
+	uint8_t *pt = NULL;
+	size_t ptlen = 0;
+	int rc = sqlite3_step(s);
+
+	if (rc == SQLITE_ROW) {
+		rc = bs_crypto_open(st->key, KEY_CHECK_AAD, sizeof(KEY_CHECK_AAD) - 1,
+				sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0),
+				&pt, &ptlen) == BS_OK && ptlen == sizeof(KEY_CHECK_TEXT) - 1
+			&& memcmp(pt, KEY_CHECK_TEXT, ptlen) == 0 ? BS_OK : BS_ERR_UNAUTHORIZED;
+		sqlite3_reset(s);
+		free(pt);
+		return rc;
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return store_fail(st, "read the key check");
+	if ((rc = store_config_probe_key(st)) != BS_OK)
+		return rc;
+	return put_key_check(st);
+}
+
 int bs_store_open(const char *path, const uint8_t key[BS_KEY_LEN],
 		bs_store_t **out, char *err, size_t errlen)
 {
@@ -294,11 +347,14 @@ int bs_store_open(const char *path, const uint8_t key[BS_KEY_LEN],
 	}
 	sqlite3_extended_result_codes(st->db, 1);
 	if ((rc = set_pragmas(st)) != BS_OK || (rc = migrate(st)) != BS_OK
-			|| (rc = prepare_all(st)) != BS_OK)
+			|| (rc = prepare_all(st)) != BS_OK || (rc = check_key(st)) != BS_OK)
 		goto fail;
 	*out = st;
 	return BS_OK;
 fail:
+	if (rc == BS_ERR_UNAUTHORIZED)
+		snprintf(st->errmsg, sizeof(st->errmsg),
+				"the master key does not open the secrets stored here");
 	snprintf(err, errlen, "db_path %s: %s", path, st->errmsg);
 	bs_store_close(st);
 	return rc;

@@ -41,8 +41,9 @@ enum {
 /*
  * Opens (creating when missing) the database at path, sets WAL mode and
  * foreign keys, and applies the embedded migrations that are newer than its
- * PRAGMA user_version, all in one transaction. On failure *out is NULL and
- * err names the file and the reason.
+ * PRAGMA user_version, all in one transaction, then checks that key is the
+ * database's (BS_ERR_UNAUTHORIZED when it is not). On failure *out is NULL
+ * and err names the file and the reason.
  */
 int bs_store_open(const char *path, const uint8_t key[BS_KEY_LEN],
 		bs_store_t **out, char *err, size_t errlen);

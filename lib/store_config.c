@@ -87,6 +87,24 @@ static int keep_blob(sqlite3_stmt *s, int col, uint8_t **out, size_t *len)
 	return BS_OK;
 }
 
+int store_config_probe_key(bs_store_t *st)
+{
+	sqlite3_stmt *s = store_stmt(st, ST_CFG_ANY);
+	char *secret = NULL;
+	int rc = sqlite3_step(s);
+
+	if (rc == SQLITE_ROW)
+		rc = unseal(st, s, 1, "client_secret",
+				(const char *)sqlite3_column_text(s, 0), &secret) == BS_OK
+			? BS_OK : BS_ERR_UNAUTHORIZED;
+	else
+		rc = rc == SQLITE_DONE ? BS_OK : store_fail(st, "read a config");
+	sqlite3_reset(s);
+	if (secret != NULL)
+		bs_crypto_free_secret(secret, strlen(secret));
+	return rc;
+}
+
 int bs_store_config_unseal(bs_store_t *st, bs_config_t *cfg)
 {
 	int rc = open_blob(st, cfg->sealed.secret, cfg->sealed.secret_len,

@@ -17,7 +17,7 @@ enum stmt_id {
 	ST_CFG_DEVICE, ST_CFG_LOGIN,
 	ST_CFG_LIST, ST_CFG_COUNT, ST_CFG_UPDATE, ST_CFG_SET_CHANNELS,
 	ST_CFG_ENABLE, ST_BOOT_DELETE, ST_CFG_DELETE, ST_CFG_TOUCH,
-	ST_GONE_ADD, ST_GONE_CLEAR, ST_GONE_GET,
+	ST_GONE_ADD, ST_GONE_CLEAR, ST_GONE_GET, ST_KEY_GET, ST_KEY_PUT, ST_CFG_ANY,
 	ST_COUNT
 };
 
@@ -53,6 +53,10 @@ int store_read_channel(sqlite3_stmt *s, bs_channel_t *out);
 const bs_channel_t *store_cache_get(const bs_store_t *st, const char *id);
 void store_cache_put(bs_store_t *st, const bs_channel_t *ch);
 void store_cache_clear(bs_store_t *st);
+
+/* BS_OK when the store's key opens the first config's client_secret (or
+ * there is none), BS_ERR_UNAUTHORIZED when it does not (store_config.c). */
+int store_config_probe_key(bs_store_t *st);
 
 /* Runs a single-row count(*) statement. */
 int store_count(bs_store_t *st, sqlite3_stmt *s, long *out, const char *what);

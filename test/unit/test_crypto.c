@@ -179,13 +179,24 @@ static void test_key_load_accepts_upper_case_hex(void)
 	CU_ASSERT_EQUAL(memcmp(lower, upper, BS_KEY_LEN), 0);
 }
 
-static void test_key_load_accepts_world_readable_file(void)
+/* Anyone who can read the key can open every secret: 0600 or refused. */
+static void test_key_load_refuses_a_file_group_or_others_may_use(void)
 {
+	static const mode_t modes[] = { 0644, 0640, 0604, 0610 };
 	uint8_t key[BS_KEY_LEN];
-	const char *path = tmp_path("open.key");
-	write_file(path, good_hex, 64, 0644);
-	CU_ASSERT_EQUAL(bs_crypto_key_load(path, key, err, sizeof err), BS_OK);
-	CU_ASSERT_EQUAL(key[31], 0x78);
+	char name[32];
+
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		snprintf(name, sizeof name, "open-%o.key", (unsigned)modes[i]);
+		write_file(tmp_path(name), good_hex, 64, modes[i]);
+		CU_ASSERT_EQUAL(bs_crypto_key_load(tmp_path(name), key, err, sizeof err),
+				BS_ERR_INVALID);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err, name));
+		CU_ASSERT_PTR_NOT_NULL(strstr(err, "0600"));
+		CU_ASSERT_PTR_NULL(strstr(err, good_hex));
+	}
+	write_file(tmp_path("owner.key"), good_hex, 64, 0400);
+	CU_ASSERT_EQUAL(bs_crypto_key_load(tmp_path("owner.key"), key, err, sizeof err), BS_OK);
 }
 
 static void test_key_load_refuses_63_digits(void)
@@ -644,7 +655,7 @@ int main(void)
 		T(test_key_load_creates_different_keys_for_different_files),
 		T(test_key_load_reads_given_hex_with_and_without_newline),
 		T(test_key_load_accepts_upper_case_hex),
-		T(test_key_load_accepts_world_readable_file),
+		T(test_key_load_refuses_a_file_group_or_others_may_use),
 		T(test_key_load_refuses_63_digits),
 		T(test_key_load_refuses_65_digits),
 		T(test_key_load_refuses_non_hex_digit),

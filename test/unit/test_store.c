@@ -272,18 +272,18 @@ static void add_three_channels(void)
 
 /* ---- opening and migrations --------------------------------------------- */
 
-static void test_new_database_is_version_2_in_wal_mode(void)
+static void test_new_database_is_version_3_in_wal_mode(void)
 {
 	char mode[32];
 
 	env_open();
-	CU_ASSERT_EQUAL(bs_store_schema_version(st()), 2);
-	CU_ASSERT_EQUAL(raw_int("PRAGMA user_version"), 2);
+	CU_ASSERT_EQUAL(bs_store_schema_version(st()), 3);
+	CU_ASSERT_EQUAL(raw_int("PRAGMA user_version"), 3);
 	raw_text("PRAGMA journal_mode", mode, sizeof(mode));
 	CU_ASSERT_STRING_EQUAL(mode, "wal");
 	CU_ASSERT_EQUAL(raw_int("SELECT count(*) FROM sqlite_master WHERE "
 			"type = 'table' AND name IN ('channels', 'configs', "
-			"'config_channels', 'bootstraps', 'deleted_clients')"), 5);
+			"'config_channels', 'bootstraps', 'deleted_clients', 'key_check')"), 6);
 	env_close_core();
 	/* WAL mode is persistent: it is in the file, not the connection. */
 	raw_text("PRAGMA journal_mode", mode, sizeof(mode));
@@ -313,7 +313,7 @@ static void test_reopen_keeps_data_and_does_not_migrate_again(void)
 	/* A migration run again would recreate this index. */
 	CU_ASSERT_EQUAL_FATAL(raw_exec("DROP INDEX configs_created"), SQLITE_OK);
 	env_reopen();
-	CU_ASSERT_EQUAL(bs_store_schema_version(st()), 2);
+	CU_ASSERT_EQUAL(bs_store_schema_version(st()), 3);
 	CU_ASSERT_EQUAL(raw_int("SELECT count(*) FROM sqlite_master WHERE "
 			"name = 'configs_created'"), 0);
 	CU_ASSERT_EQUAL_FATAL(bs_store_config_get(st(), "keep", NULL,
@@ -548,26 +548,63 @@ static void test_sealed_value_moved_to_another_row_does_not_open(void)
 	env_close();
 }
 
-static void test_other_key_file_cannot_load_secrets(void)
+/* Another key file is refused at start, naming it; the database and the
+ * right key are left as they were. */
+static void test_another_key_file_is_refused_at_start(void)
 {
-	static const unsigned flags[] = { BS_LOAD_SECRET, BS_LOAD_EXTERNAL_KEY,
-		BS_LOAD_CLIENT_KEY };
 	bs_config_t cfg;
+
+	char path[128];
+	int fd;
 
 	env_open();
 	CU_ASSERT_EQUAL_FATAL(add_config("cid", "ext", NULL, 0), BS_OK);
 	env_close_core();
-	CU_ASSERT_EQUAL_FATAL(core_open_with("other.key", &env.core), BS_OK);
-	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
-		CU_ASSERT_EQUAL(bs_store_config_get(st(), "cid", NULL, flags[i], &cfg),
-				BS_ERR_INTERNAL);
-		CU_ASSERT_PTR_NULL(cfg.client_id);
-	}
-	/* Plain columns still load. */
-	CU_ASSERT_EQUAL_FATAL(bs_store_config_get(st(), "cid", NULL,
-			BS_LOAD_CHANNELS, &cfg), BS_OK);
-	CU_ASSERT_STRING_EQUAL(cfg.external_id, "ext");
+	env_path(path, sizeof(path), "other.key");
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_FATAL(write(fd, "ab00000000000000000000000000000000000000000000000000000000000000",
+			64) == 64);
+	close(fd);
+	CU_ASSERT_EQUAL(core_open_with("other.key", &env.core), BS_ERR_INVALID);
+	CU_ASSERT_PTR_NULL(env.core);
+	CU_ASSERT_PTR_NOT_NULL(strstr(env.err, "other.key"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(env.err, "is not the key of"));
+	env_reopen();
+	CU_ASSERT_EQUAL(bs_store_config_get(st(), "cid", NULL, BS_LOAD_SECRET, &cfg), BS_OK);
 	bs_config_clear(&cfg);
+	env_close();
+}
+
+/* A missing key file is made only for a database with no secrets: for one
+ * that has some, the start is refused and no key file is left behind. */
+static void test_a_missing_key_is_not_made_for_a_database_with_secrets(void)
+{
+	char path[128];
+
+	env_open();
+	CU_ASSERT_EQUAL_FATAL(add_config("cid", "ext", NULL, 0), BS_OK);
+	env_close_core();
+	env_path(path, sizeof(path), "master.key");
+	CU_ASSERT_EQUAL_FATAL(unlink(path), 0);
+	CU_ASSERT_EQUAL(core_open_with("master.key", &env.core), BS_ERR_INVALID);
+	CU_ASSERT_PTR_NOT_NULL(strstr(env.err, "is missing"));
+	CU_ASSERT_EQUAL(access(path, F_OK), -1);
+	env_close();
+}
+
+/* Before its key check exists (a database of an earlier version), the key
+ * must open a stored secret. */
+static void test_an_older_database_checks_the_key_on_a_secret(void)
+{
+	env_open();
+	CU_ASSERT_EQUAL_FATAL(add_config("cid", "ext", NULL, 0), BS_OK);
+	env_close_core();
+	CU_ASSERT_EQUAL_FATAL(raw_exec("DELETE FROM key_check"), SQLITE_OK);
+	CU_ASSERT_EQUAL(core_open_with("other.key", &env.core), BS_ERR_INVALID);
+	CU_ASSERT_EQUAL(raw_int("SELECT count(*) FROM key_check"), 0);
+	env_reopen();
+	CU_ASSERT_EQUAL(raw_int("SELECT count(*) FROM key_check"), 1);
 	env_close();
 }
 
@@ -612,8 +649,9 @@ static void test_delete_remembers_the_client_id_until_reused(void)
 	env_close();
 }
 
-/* A version 1 database gains deleted_clients at start, and keeps its data. */
-static void test_version_1_database_is_migrated_to_2(void)
+/* A version 1 database gains deleted_clients and its key check at start,
+ * and keeps its data. */
+static void test_version_1_database_is_migrated_to_3(void)
 {
 	bs_config_t cfg;
 
@@ -621,11 +659,13 @@ static void test_version_1_database_is_migrated_to_2(void)
 	CU_ASSERT_EQUAL_FATAL(add_config("old", "ext-old", NULL, 0), BS_OK);
 	env_close_core();
 	CU_ASSERT_EQUAL_FATAL(raw_exec("DROP TABLE deleted_clients"), SQLITE_OK);
+	CU_ASSERT_EQUAL_FATAL(raw_exec("DROP TABLE key_check"), SQLITE_OK);
 	CU_ASSERT_EQUAL_FATAL(raw_exec("PRAGMA user_version = 1"), SQLITE_OK);
 	env_reopen();
-	CU_ASSERT_EQUAL(bs_store_schema_version(st()), 2);
+	CU_ASSERT_EQUAL(bs_store_schema_version(st()), 3);
 	CU_ASSERT_EQUAL(bs_store_client_deleted(st(), "old"), 0);
-	CU_ASSERT_EQUAL_FATAL(bs_store_config_get(st(), "old", NULL, 0, &cfg), BS_OK);
+	CU_ASSERT_EQUAL(raw_int("SELECT count(*) FROM key_check"), 1);
+	CU_ASSERT_EQUAL_FATAL(bs_store_config_get(st(), "old", NULL, BS_LOAD_SECRET, &cfg), BS_OK);
 	CU_ASSERT_STRING_EQUAL(cfg.external_id, "ext-old");
 	bs_config_clear(&cfg);
 	env_close();
@@ -1131,10 +1171,10 @@ static void test_channel_list_and_count_in_created_then_id_order(void)
 /* ---- main ---------------------------------------------------------------- */
 
 static const cu_test_t open_tests[] = {
-	T(test_new_database_is_version_2_in_wal_mode),
+	T(test_new_database_is_version_3_in_wal_mode),
 	T(test_new_database_enforces_foreign_keys),
 	T(test_reopen_keeps_data_and_does_not_migrate_again),
-	T(test_version_1_database_is_migrated_to_2),
+	T(test_version_1_database_is_migrated_to_3),
 	T(test_delete_remembers_the_client_id_until_reused),
 	T(test_second_opener_of_the_same_database_is_refused),
 	T(test_newer_schema_version_is_refused_naming_the_file),
@@ -1172,7 +1212,9 @@ static const cu_test_t change_tests[] = {
 static const cu_test_t secret_tests[] = {
 	T(test_secrets_are_not_in_clear_on_disk),
 	T(test_sealed_value_moved_to_another_row_does_not_open),
-	T(test_other_key_file_cannot_load_secrets),
+	T(test_another_key_file_is_refused_at_start),
+	T(test_a_missing_key_is_not_made_for_a_database_with_secrets),
+	T(test_an_older_database_checks_the_key_on_a_secret),
 	T(test_config_update_reseals_the_new_external_key),
 	{ NULL, NULL },
 };
