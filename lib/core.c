@@ -23,6 +23,50 @@ static int make_decoy(bs_core_t *core)
 }
 
 /*
+ * Master key rotation (plugin_opt_rekey_from OLD, key_file NEW): the store
+ * is opened with the old key and every secret sealed again under the new
+ * one in one transaction. A store the new key already opens needs nothing.
+ * On failure nothing changed: the old key still opens the store.
+ */
+static int rekey(bs_core_t *core, char *err, size_t errlen)
+{
+	const char *old_file = core->opts.rekey_from;
+	uint8_t old_key[BS_KEY_LEN];
+	size_t n = 0;
+	int rc;
+
+	if (access(old_file, F_OK) != 0) {
+		snprintf(err, errlen, "plugin_opt_rekey_from %s: no such key file", old_file);
+		return BS_ERR_INVALID;
+	}
+	if ((rc = bs_crypto_key_load(old_file, old_key, err, errlen)) != BS_OK
+			|| (rc = bs_crypto_key_load(core->opts.key_file, core->key, err, errlen)) != BS_OK)
+		goto out;
+	rc = bs_store_open(core->opts.db_path, old_key, &core->store, err, errlen);
+	if (rc == BS_ERR_UNAUTHORIZED
+			&& (rc = bs_store_open(core->opts.db_path, core->key, &core->store,
+				err, errlen)) == BS_OK) {
+		bs_core_log(core, BS_LOG_NOTICE, "plugin_opt_rekey_from: the secrets are "
+				"already sealed under key_file %s; remove the option", core->opts.key_file);
+		goto out;
+	}
+	if (rc == BS_OK && (rc = bs_store_rekey(core->store, core->key, &n)) != BS_OK)
+		snprintf(err, errlen, "plugin_opt_rekey_from: cannot seal the secrets "
+				"again, nothing changed: %s", bs_store_errmsg(core->store));
+	else if (rc == BS_OK)
+		bs_core_log(core, BS_LOG_NOTICE, "plugin_opt_rekey_from: the secrets of %zu "
+				"configs are now sealed under key_file %s; remove the option, and "
+				"keep %s until you have checked", n, core->opts.key_file, old_file);
+	else if (rc == BS_ERR_UNAUTHORIZED)
+		snprintf(err, errlen, "plugin_opt_rekey_from: neither %s nor key_file %s "
+				"is the key of db_path %s", old_file, core->opts.key_file,
+				core->opts.db_path);
+out:
+	explicit_bzero(old_key, sizeof(old_key));
+	return rc == BS_ERR_UNAUTHORIZED ? BS_ERR_INVALID : rc;
+}
+
+/*
  * Loads the key file (made when missing) and opens the store with it. A
  * key that is not the database's refuses to start, naming the key file;
  * one made just now is removed again, so that the next start does not
@@ -32,7 +76,11 @@ static int open_store(bs_core_t *core, char *err, size_t errlen)
 {
 	const char *key_file = core->opts.key_file, *db = core->opts.db_path;
 	int existed = access(key_file, F_OK) == 0;
-	int rc = bs_crypto_key_load(key_file, core->key, err, errlen);
+	int rc;
+
+	if (core->opts.rekey_from != NULL)
+		return rekey(core, err, errlen);
+	rc = bs_crypto_key_load(key_file, core->key, err, errlen);
 
 	if (rc == BS_OK)
 		rc = bs_store_open(db, core->key, &core->store, err, errlen);

@@ -156,10 +156,12 @@ int bs_options_set(bs_options_t *o, const char *name, const char *value,
 {
 	if (value == NULL)
 		value = "";
-	if (strcmp(name, "db_path") == 0 || strcmp(name, "key_file") == 0) {
+	if (strcmp(name, "db_path") == 0 || strcmp(name, "key_file") == 0
+			|| strcmp(name, "rekey_from") == 0) {
 		if (value[0] == '\0')
 			return bad(err, errlen, name, "must not be empty");
-		return set_string(name[0] == 'd' ? &o->db_path : &o->key_file, value);
+		return set_string(name[0] == 'd' ? &o->db_path : name[0] == 'k'
+				? &o->key_file : &o->rekey_from, value);
 	}
 	if (strcmp(name, "admin_users") == 0)
 		return set_users(o, value, err, errlen);
@@ -235,6 +237,7 @@ void bs_options_free(bs_options_t *o)
 {
 	free(o->db_path);
 	free(o->key_file);
+	free(o->rekey_from);
 	free_users(o);
 	free(o->topic_prefix);
 	free(o->channel_topic);

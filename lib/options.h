@@ -14,6 +14,7 @@ typedef enum { BS_LOG_BOOT_NONE, BS_LOG_BOOT_FAILURES, BS_LOG_BOOT_ALL } bs_log_
 typedef struct bs_options {
 	char *db_path;
 	char *key_file;
+	char *rekey_from;           /* the old key file, for a key rotation */
 	char **admin_users;         /* NULL when admin_users is unset */
 	size_t n_admin_users;
 	char *topic_prefix;         /* "bootstrap" */

@@ -84,6 +84,12 @@ const char *const bs_store_sql[ST_COUNT] = {
 	[ST_KEY_GET] = "SELECT sealed FROM key_check WHERE id = 1",
 	[ST_KEY_PUT] = "INSERT INTO key_check (id, sealed) VALUES (1, ?)",
 	[ST_CFG_ANY] = "SELECT client_id, client_secret FROM configs LIMIT 1",
+	[ST_KEY_DEL] = "DELETE FROM key_check",
+	[ST_CFG_SEALED_PAGE] = "SELECT external_id, client_id, client_secret, "
+		"external_key, client_key FROM configs WHERE external_id > ? "
+		"ORDER BY external_id LIMIT 512",
+	[ST_CFG_RESEAL] = "UPDATE configs SET client_secret = ?, external_key = ?, "
+		"client_key = ? WHERE external_id = ?",
 	[ST_CFG_TOUCH] = "INSERT OR REPLACE INTO bootstraps (config_id, at) VALUES (?, ?)",
 };
 
@@ -324,6 +330,29 @@ static int check_key(bs_store_t *st)
 	if ((rc = store_config_probe_key(st)) != BS_OK)
 		return rc;
 	return put_key_check(st);
+}
+
+int bs_store_rekey(bs_store_t *st, const uint8_t new_key[BS_KEY_LEN], size_t *n)
+{
+	uint8_t old_key[BS_KEY_LEN];
+	int rc;
+
+	memcpy(old_key, st->key, BS_KEY_LEN);
+	if ((rc = bs_store_begin(st)) != BS_OK)
+		return rc;
+	rc = store_config_reseal(st, new_key, n);
+	if (rc == BS_OK)
+		rc = store_done(st, store_stmt(st, ST_KEY_DEL), "drop the key check");
+	if (rc == BS_OK)
+		rc = put_key_check(st);
+	if (rc == BS_OK)
+		rc = bs_store_commit(st);
+	if (rc != BS_OK) {
+		bs_store_rollback(st);
+		memcpy(st->key, old_key, BS_KEY_LEN);
+	}
+	explicit_bzero(old_key, sizeof(old_key));
+	return rc;
 }
 
 int bs_store_open(const char *path, const uint8_t key[BS_KEY_LEN],

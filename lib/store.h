@@ -49,6 +49,13 @@ int bs_store_open(const char *path, const uint8_t key[BS_KEY_LEN],
 		bs_store_t **out, char *err, size_t errlen);
 void bs_store_close(bs_store_t *st);
 
+/*
+ * Master key rotation: every stored secret, and the key check, sealed
+ * again under new_key in one transaction, which then is the store's key;
+ * *n counts the configs. On failure nothing changed and the old key stays.
+ */
+int bs_store_rekey(bs_store_t *st, const uint8_t new_key[BS_KEY_LEN], size_t *n);
+
 /* The last SQLite or crypto failure, for logs; never holds a secret. */
 const char *bs_store_errmsg(const bs_store_t *st);
 

@@ -515,3 +515,101 @@ out:
 		free(sealed[i]);
 	return rc;
 }
+
+/* The secrets of one config, opened, while the key is changed. */
+typedef struct {
+	char *external_id;
+	char *clear[3];           /* client_secret, external_key, client_key */
+	char *client_id;
+} reseal_row_t;
+
+static const char *const reseal_columns[3] = { "client_secret", "external_key",
+	"client_key" };
+
+static void reseal_clear(reseal_row_t *r)
+{
+	for (int i = 0; i < 3; i++) {
+		if (r->clear[i] != NULL)
+			bs_crypto_free_secret(r->clear[i], strlen(r->clear[i]));
+	}
+	free(r->external_id);
+	free(r->client_id);
+	memset(r, 0, sizeof(*r));
+}
+
+/* The next page of configs after the external_id after, opened with the
+ * store's key; *n of them. */
+static int reseal_page(bs_store_t *st, const char *after, reseal_row_t *rows, size_t *n)
+{
+	sqlite3_stmt *s = store_stmt(st, ST_CFG_SEALED_PAGE);
+	int rc = BS_OK, step, oom = 0;
+
+	*n = 0;
+	store_bind_text(s, 1, after);
+	while (rc == BS_OK && (step = sqlite3_step(s)) == SQLITE_ROW) {
+		reseal_row_t *r = &rows[(*n)++];
+		r->external_id = store_col_text(s, 0, &oom);
+		r->client_id = store_col_text(s, 1, &oom);
+		if (oom || r->client_id == NULL)
+			rc = BS_ERR_INTERNAL;
+		for (int i = 0; rc == BS_OK && i < 3; i++)
+			rc = unseal(st, s, 2 + i, reseal_columns[i], r->client_id, &r->clear[i]);
+	}
+	if (rc == BS_OK && step != SQLITE_DONE)
+		rc = store_fail(st, "read configs to seal again");
+	sqlite3_reset(s);
+	return rc;
+}
+
+/* Writes row's secrets sealed under the store's (new) key. */
+static int reseal_write(bs_store_t *st, const reseal_row_t *r)
+{
+	sqlite3_stmt *s = store_stmt(st, ST_CFG_RESEAL);
+	uint8_t *sealed[3] = { NULL, NULL, NULL };
+	int rc = BS_OK;
+
+	for (int i = 0; rc == BS_OK && i < 3; i++)
+		rc = bind_sealed(st, s, i + 1, reseal_columns[i], r->client_id,
+				r->clear[i], &sealed[i]);
+	store_bind_text(s, 4, r->external_id);
+	if (rc == BS_OK)
+		rc = store_change_one(st, s, "seal a config again");
+	sqlite3_clear_bindings(s);
+	for (int i = 0; i < 3; i++)
+		free(sealed[i]);
+	return rc;
+}
+
+int store_config_reseal(bs_store_t *st, const uint8_t new_key[BS_KEY_LEN], size_t *n)
+{
+	uint8_t old_key[BS_KEY_LEN];
+	reseal_row_t rows[512];
+	char *after = strdup("");
+	size_t got = 0;
+	int rc = after ? BS_OK : BS_ERR_INTERNAL;
+
+	memcpy(old_key, st->key, BS_KEY_LEN);
+	memset(rows, 0, sizeof(rows));
+	*n = 0;
+	while (rc == BS_OK && (rc = reseal_page(st, after, rows, &got)) == BS_OK && got > 0) {
+		/* Read under the old key, written under the new one. */
+		memcpy(st->key, new_key, BS_KEY_LEN);
+		for (size_t i = 0; rc == BS_OK && i < got; i++)
+			rc = reseal_write(st, &rows[i]);
+		memcpy(st->key, old_key, BS_KEY_LEN);
+		free(after);
+		after = strdup(rows[got - 1].external_id);
+		if (after == NULL)
+			rc = BS_ERR_INTERNAL;
+		*n += got;
+		for (size_t i = 0; i < got; i++)
+			reseal_clear(&rows[i]);
+	}
+	for (size_t i = 0; i < got; i++)
+		reseal_clear(&rows[i]);
+	free(after);
+	if (rc == BS_OK)
+		memcpy(st->key, new_key, BS_KEY_LEN);
+	explicit_bzero(old_key, sizeof(old_key));
+	return rc;
+}

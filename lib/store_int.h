@@ -17,7 +17,8 @@ enum stmt_id {
 	ST_CFG_DEVICE, ST_CFG_LOGIN,
 	ST_CFG_LIST, ST_CFG_COUNT, ST_CFG_UPDATE, ST_CFG_SET_CHANNELS,
 	ST_CFG_ENABLE, ST_BOOT_DELETE, ST_CFG_DELETE, ST_CFG_TOUCH,
-	ST_GONE_ADD, ST_GONE_CLEAR, ST_GONE_GET, ST_KEY_GET, ST_KEY_PUT, ST_CFG_ANY,
+	ST_GONE_ADD, ST_GONE_CLEAR, ST_GONE_GET, ST_KEY_GET, ST_KEY_PUT, ST_KEY_DEL, ST_CFG_ANY,
+	ST_CFG_SEALED_PAGE, ST_CFG_RESEAL,
 	ST_COUNT
 };
 
@@ -57,6 +58,11 @@ void store_cache_clear(bs_store_t *st);
 /* BS_OK when the store's key opens the first config's client_secret (or
  * there is none), BS_ERR_UNAUTHORIZED when it does not (store_config.c). */
 int store_config_probe_key(bs_store_t *st);
+
+/* Seals every config's secrets again under new_key, which becomes the
+ * store's key; *n counts the configs (store_config.c). Inside a
+ * transaction the caller holds. */
+int store_config_reseal(bs_store_t *st, const uint8_t new_key[BS_KEY_LEN], size_t *n);
 
 /* Runs a single-row count(*) statement. */
 int store_count(bs_store_t *st, sqlite3_stmt *s, long *out, const char *what);

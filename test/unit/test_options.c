@@ -200,6 +200,15 @@ static void test_client_auth(void)
 	refuse("client_auth", "");
 }
 
+static void test_rekey_from(void)
+{
+	fresh();
+	CU_ASSERT_PTR_NULL(opts.rekey_from);
+	accept("rekey_from", "/etc/mosquitto/old.key");
+	CU_ASSERT_STRING_EQUAL(opts.rekey_from, "/etc/mosquitto/old.key");
+	refuse("rekey_from", "");
+}
+
 static void test_log_bootstraps(void)
 {
 	fresh();
@@ -347,6 +356,7 @@ int main(void)
 		T(test_topic_prefix_refused),
 		T(test_client_auth),
 		T(test_log_bootstraps),
+		T(test_rekey_from),
 		T(test_channel_topic),
 		T(test_acl_default),
 		T(test_max_failures_and_lockout),

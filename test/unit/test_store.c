@@ -548,24 +548,30 @@ static void test_sealed_value_moved_to_another_row_does_not_open(void)
 	env_close();
 }
 
+/* A key file name in the directory holding a key no database has. */
+static void write_key(const char *name)
+{
+	char path[128];
+	int fd;
+
+	env_path(path, sizeof(path), name);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_FATAL(write(fd, "ab00000000000000000000000000000000000000000000000000000000000000",
+			64) == 64);
+	close(fd);
+}
+
 /* Another key file is refused at start, naming it; the database and the
  * right key are left as they were. */
 static void test_another_key_file_is_refused_at_start(void)
 {
 	bs_config_t cfg;
 
-	char path[128];
-	int fd;
-
 	env_open();
 	CU_ASSERT_EQUAL_FATAL(add_config("cid", "ext", NULL, 0), BS_OK);
 	env_close_core();
-	env_path(path, sizeof(path), "other.key");
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
-	CU_ASSERT_FATAL(fd >= 0);
-	CU_ASSERT_FATAL(write(fd, "ab00000000000000000000000000000000000000000000000000000000000000",
-			64) == 64);
-	close(fd);
+	write_key("other.key");
 	CU_ASSERT_EQUAL(core_open_with("other.key", &env.core), BS_ERR_INVALID);
 	CU_ASSERT_PTR_NULL(env.core);
 	CU_ASSERT_PTR_NOT_NULL(strstr(env.err, "other.key"));
@@ -605,6 +611,94 @@ static void test_an_older_database_checks_the_key_on_a_secret(void)
 	CU_ASSERT_EQUAL(raw_int("SELECT count(*) FROM key_check"), 0);
 	env_reopen();
 	CU_ASSERT_EQUAL(raw_int("SELECT count(*) FROM key_check"), 1);
+	env_close();
+}
+
+static size_t count_lines_with(const char *text)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < env.nlines; i++)
+		n += strstr(env.lines[i], text) != NULL;
+	return n;
+}
+
+/* The core on env.db with key_file keyname and rekey_from oldname. */
+static int core_open_rekey(const char *keyname, const char *oldname)
+{
+	char keypath[128], oldpath[128];
+	bs_options_t o;
+	int rc;
+
+	env_path(keypath, sizeof(keypath), keyname);
+	env_path(oldpath, sizeof(oldpath), oldname);
+	CU_ASSERT_EQUAL_FATAL(bs_options_init(&o), BS_OK);
+	rc = bs_options_set(&o, "db_path", env.db, env.err, sizeof(env.err));
+	if (rc == BS_OK)
+		rc = bs_options_set(&o, "key_file", keypath, env.err, sizeof(env.err));
+	if (rc == BS_OK)
+		rc = bs_options_set(&o, "rekey_from", oldpath, env.err, sizeof(env.err));
+	if (rc == BS_OK)
+		rc = bs_options_finish(&o, env.err, sizeof(env.err));
+	if (rc == BS_OK)
+		rc = bs_core_open(&o, record_line, &env, &env.core, env.err, sizeof(env.err));
+	bs_options_free(&o);
+	return rc;
+}
+
+static void expect_secrets(size_t n)
+{
+	bs_config_t cfg;
+	char id[16];
+
+	for (size_t i = 0; i < n; i++) {
+		snprintf(id, sizeof id, "cid-%zu", i);
+		CU_ASSERT_EQUAL_FATAL(bs_store_config_get(st(), id, NULL, BS_LOAD_SECRET
+				| BS_LOAD_EXTERNAL_KEY, &cfg), BS_OK);
+		CU_ASSERT_STRING_EQUAL(cfg.external_key, SECRET_EXTKEY);
+		bs_config_clear(&cfg);
+	}
+}
+
+/* Master key rotation: every secret sealed again under the new key in one
+ * start; then the new key alone opens the database, the old one no more. */
+static void test_rekey_from_seals_every_secret_under_the_new_key(void)
+{
+	char id[16], ext[16];
+
+	env_open();
+	for (size_t i = 0; i < 600; i++) {
+		snprintf(id, sizeof id, "cid-%zu", i);
+		snprintf(ext, sizeof ext, "ext-%zu", i);
+		CU_ASSERT_EQUAL_FATAL(add_config(id, ext, NULL, 0), BS_OK);
+	}
+	env_close_core();
+	CU_ASSERT_EQUAL_FATAL(core_open_rekey("new.key", "master.key"), BS_OK);
+	CU_ASSERT_TRUE(count_lines_with("600 configs are now sealed under") == 1);
+	expect_secrets(600);
+	env_close_core();
+	/* Started again with the option still there: nothing to do. */
+	CU_ASSERT_EQUAL_FATAL(core_open_rekey("new.key", "master.key"), BS_OK);
+	CU_ASSERT_TRUE(count_lines_with("already sealed") == 1);
+	env_close_core();
+	CU_ASSERT_EQUAL(core_open_with("master.key", &env.core), BS_ERR_INVALID);
+	CU_ASSERT_EQUAL_FATAL(core_open_with("new.key", &env.core), BS_OK);
+	expect_secrets(600);
+	env_close();
+}
+
+static void test_rekey_from_a_missing_or_wrong_key_changes_nothing(void)
+{
+	env_open();
+	CU_ASSERT_EQUAL_FATAL(add_config("cid-0", "ext-0", NULL, 0), BS_OK);
+	env_close_core();
+	CU_ASSERT_EQUAL(core_open_rekey("new.key", "gone.key"), BS_ERR_INVALID);
+	CU_ASSERT_PTR_NOT_NULL(strstr(env.err, "gone.key"));
+	write_key("third.key");
+	CU_ASSERT_EQUAL(core_open_rekey("new.key", "third.key"), BS_ERR_INVALID);
+	CU_ASSERT_PTR_NOT_NULL(strstr(env.err, "neither"));
+	CU_ASSERT_EQUAL_FATAL(core_open_with("master.key", &env.core), BS_OK);
+	expect_secrets(1);
 	env_close();
 }
 
@@ -1215,6 +1309,8 @@ static const cu_test_t secret_tests[] = {
 	T(test_another_key_file_is_refused_at_start),
 	T(test_a_missing_key_is_not_made_for_a_database_with_secrets),
 	T(test_an_older_database_checks_the_key_on_a_secret),
+	T(test_rekey_from_seals_every_secret_under_the_new_key),
+	T(test_rekey_from_a_missing_or_wrong_key_changes_nothing),
 	T(test_config_update_reseals_the_new_external_key),
 	{ NULL, NULL },
 };
