@@ -163,7 +163,7 @@ $(CORE_BENCH): test/bench/core/core_bench.c $(BUILD)/test/common/tmpdir.o $(LIBA
 bench-tools: $(BENCH_BIN) $(FLOOR_SO) $(CORE_BENCH)
 
 bench-core: $(CORE_BENCH)
-	$(CORE_BENCH) 10000 200000
+	$(CORE_BENCH) 10000 200000 100000
 
 # libFuzzer needs clang; the target checks its verdicts against Jansson's.
 FUZZ_SECONDS ?= 60

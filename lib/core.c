@@ -142,8 +142,20 @@ static void write_touches(bs_core_t *core, size_t max, int rotate, long long now
 				"not written: %s", failed, bs_store_errmsg(core->store));
 }
 
+int bs_core_next_decoy(bs_core_t *core)
+{
+	char *next = NULL;
+	int rc = bs_store_config_next_external_id(core->store,
+			core->decoy_external_id, &next);
+
+	free(core->decoy_external_id);
+	core->decoy_external_id = next;
+	return rc;
+}
+
 void bs_core_tick(bs_core_t *core, long long now_ms)
 {
+	bs_core_next_decoy(core);
 	size_t slice = core->touches.batch / SLICES + 1;
 
 	write_touches(core, slice < 256 ? 256 : slice,
@@ -176,6 +188,7 @@ void bs_core_close(bs_core_t *core)
 	bs_store_close(core->store);
 	bs_options_free(&core->opts);
 	free(core->decoy);
+	free(core->decoy_external_id);
 	explicit_bzero(core->key, sizeof(core->key));
 	free(core);
 	bs_crypto_release();

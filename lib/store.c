@@ -85,6 +85,9 @@ const char *const bs_store_sql[ST_COUNT] = {
 	[ST_KEY_PUT] = "INSERT INTO key_check (id, sealed) VALUES (1, ?)",
 	[ST_CFG_ANY] = "SELECT client_id, client_secret FROM configs LIMIT 1",
 	[ST_KEY_DEL] = "DELETE FROM key_check",
+	[ST_CFG_FIRST_EXT] = "SELECT external_id FROM configs LIMIT 1",
+	[ST_CFG_NEXT_EXT] = "SELECT external_id FROM configs WHERE external_id > ? "
+		"ORDER BY external_id LIMIT 1",
 	[ST_CFG_SEALED_PAGE] = "SELECT external_id, client_id, client_secret, "
 		"external_key, client_key FROM configs WHERE external_id > ? "
 		"ORDER BY external_id LIMIT 512",

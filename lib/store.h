@@ -129,6 +129,10 @@ int bs_store_config_unseal(bs_store_t *st, bs_config_t *cfg);
 /* Loads cfg->channels (after a get without BS_LOAD_CHANNELS). */
 int bs_store_config_channels(bs_store_t *st, bs_config_t *cfg);
 
+/* The external_id of the config after the one given (the first when
+ * after is NULL or the last; malloc()ed), or BS_ERR_NOT_FOUND. */
+int bs_store_config_next_external_id(bs_store_t *st, const char *after, char **out);
+
 int bs_store_config_set_enabled(bs_store_t *st, const char *client_id,
 		int enabled, const char *now);
 /* Deletes a config and remembers its client_id as deleted (at now). */

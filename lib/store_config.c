@@ -613,3 +613,30 @@ int store_config_reseal(bs_store_t *st, const uint8_t new_key[BS_KEY_LEN], size_
 	explicit_bzero(old_key, sizeof(old_key));
 	return rc;
 }
+
+static int one_external_id(bs_store_t *st, sqlite3_stmt *s, char **out)
+{
+	int rc = sqlite3_step(s), oom = 0;
+
+	*out = NULL;
+	if (rc == SQLITE_ROW)
+		*out = store_col_text(s, 0, &oom);
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return *out != NULL ? BS_OK : BS_ERR_INTERNAL;
+	return rc == SQLITE_DONE ? BS_ERR_NOT_FOUND : store_fail(st, "find a config");
+}
+
+int bs_store_config_next_external_id(bs_store_t *st, const char *after, char **out)
+{
+	sqlite3_stmt *s;
+	int rc = BS_ERR_NOT_FOUND;
+
+	if (after != NULL) {
+		s = store_stmt(st, ST_CFG_NEXT_EXT);
+		store_bind_text(s, 1, after);
+		rc = one_external_id(st, s, out);
+	}
+	return rc == BS_ERR_NOT_FOUND ? one_external_id(st, store_stmt(st, ST_CFG_FIRST_EXT), out)
+		: rc;
+}

@@ -6,6 +6,11 @@
  * profiled: valgrind --tool=callgrind --toggle-collect=bs_device_handle.
  *
  *   core_bench [N configs, default 10000] [requests, default 200000]
+ *              [timing samples, default 0]
+ *
+ * With timing samples, it then times unauthorized requests one at a time,
+ * an unknown external ID and a known one with a wrong key interleaved, and
+ * prints the percentiles of both, which must not tell them apart.
  */
 #include "admin.h"
 #include "device.h"
@@ -144,10 +149,77 @@ static long bootstrap(bs_core_t *core, long n, long requests)
 	return bad;
 }
 
+static int cmp_long(const void *a, const void *b)
+{
+	long x = *(const long *)a, y = *(const long *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* One request's time in ns; its reply must be unauthorized. */
+static long timed(bs_core_t *core, const char *req, int len, long *bad)
+{
+	bs_request_ctx_t ctx = { "device", "127.0.0.1", NULL, time(NULL) };
+	bs_reply_t reply;
+	struct timespec a, b;
+
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	if (bs_device_handle(core, &ctx, req, (size_t)len, &reply) != BS_OK
+			|| reply.err != BS_ERR_UNAUTHORIZED)
+		(*bad)++;
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	bs_reply_free(&reply);
+	return (b.tv_sec - a.tv_sec) * 1000000000L + (b.tv_nsec - a.tv_nsec);
+}
+
+static void report(const char *what, long *ns, long n)
+{
+	qsort(ns, (size_t)n, sizeof(*ns), cmp_long);
+	printf("  %-26s p10 %6ld  p25 %6ld  p50 %6ld  p75 %6ld  p90 %6ld ns\n", what,
+			ns[n / 10], ns[n / 4], ns[n / 2], ns[3 * n / 4], ns[9 * n / 10]);
+}
+
+/* Unknown external IDs and wrong keys, interleaved so that both meet the
+ * same cache and CPU state; the lockout is off, every request failing. */
+static long timing(bs_core_t *core, long n, long samples)
+{
+	long *unknown = calloc((size_t)samples, sizeof(long));
+	long *wrong = calloc((size_t)samples, sizeof(long));
+	long bad = 0;
+
+	if (unknown == NULL || wrong == NULL)
+		return samples;
+	long long last_tick = now_ms();
+
+	core->lockout.max_failures = 0;
+	for (long r = 0; r < samples; r++) {
+		char req[160];
+		long i = random() % n;
+		/* As the plugin's tick does. */
+		if (now_ms() - last_tick >= BS_TICK_MS) {
+			last_tick = now_ms();
+			bs_core_tick(core, last_tick);
+		}
+		int len = snprintf(req, sizeof(req), "{\"external_id\":\"ext-%08ld\","
+				"\"external_key\":\"key-%08ld-secret\"}", i + n, i);
+		unknown[r] = timed(core, req, len, &bad);
+		len = snprintf(req, sizeof(req), "{\"external_id\":\"ext-%08ld\","
+				"\"external_key\":\"key-%08ld-secreT\"}", i, i);
+		wrong[r] = timed(core, req, len, &bad);
+	}
+	printf("%ld unauthorized requests of each kind, interleaved:\n", samples);
+	report("unknown external_id", unknown, samples);
+	report("known id, wrong key", wrong, samples);
+	free(unknown);
+	free(wrong);
+	return bad;
+}
+
 int main(int argc, char **argv)
 {
 	long n = argc > 1 ? atol(argv[1]) : 10000;
 	long requests = argc > 2 ? atol(argv[2]) : 200000;
+	long samples = argc > 3 ? atol(argv[3]) : 0;
 	char dir[] = "/tmp/bs-core-XXXXXX";
 	bs_core_t *core;
 	double t0, t1;
@@ -173,6 +245,8 @@ int main(int argc, char **argv)
 			requests, n, requests / (t1 - t0), (t1 - t0) / requests * 1e6, bad);
 	printf("of which writing bootstrap times: %.1f%% (%.2f us each)\n",
 			100 * tick_seconds / (t1 - t0), tick_seconds / requests * 1e6);
+	if (samples > 0)
+		bad += timing(core, n, samples);
 	rc = bad != 0;
 out:
 	bs_core_close(core);
