@@ -8,12 +8,7 @@
 
 static void to_hex(const uint8_t *in, char *out)
 {
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < BS_NONCE_LEN; i++) {
-		out[2 * i] = digits[in[i] >> 4];
-		out[2 * i + 1] = digits[in[i] & 0x0f];
-	}
+	bs_hex_encode(in, BS_NONCE_LEN, out);
 	out[2 * BS_NONCE_LEN] = '\0';
 }
 

@@ -155,7 +155,11 @@ int bs_core_next_decoy(bs_core_t *core)
 
 void bs_core_tick(bs_core_t *core, long long now_ms)
 {
-	bs_core_next_decoy(core);
+	/* No query on a tick when no unknown external_id came. */
+	if (core->decoy_used) {
+		core->decoy_used = 0;
+		bs_core_next_decoy(core);
+	}
 	size_t slice = core->touches.batch / SLICES + 1;
 
 	write_touches(core, slice < 256 ? 256 : slice,

@@ -36,6 +36,7 @@ typedef struct bs_core {
 	/* A stored config whose row an unknown external_id reads instead, so
 	 * that it costs what a known one does (NULL: none known yet). */
 	char *decoy_external_id;
+	int decoy_used;             /* since the last tick: move it on then */
 	uint8_t key[BS_KEY_LEN];
 	bs_touches_t touches;       /* last_bootstrap_at not written yet */
 	bs_sessions_t sessions;     /* bootstrapped clients on this broker */
@@ -68,7 +69,8 @@ void bs_core_note_bootstrap(bs_core_t *core, int64_t config_id, time_t when);
 void bs_core_tick(bs_core_t *core, long long now_ms);
 
 /* Moves decoy_external_id on to the next stored config (bs_core_tick
- * does, each tick); BS_ERR_NOT_FOUND when none is stored. */
+ * does, after a tick in which it was used); BS_ERR_NOT_FOUND when none
+ * is stored. */
 int bs_core_next_decoy(bs_core_t *core);
 
 /* Writes every recorded bootstrap now: before an admin batch answers, so

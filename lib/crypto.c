@@ -28,7 +28,7 @@
 
 static const char hex_digits[] = "0123456789abcdef";
 
-static void hex_encode(const uint8_t *in, size_t len, char *out)
+void bs_hex_encode(const uint8_t *in, size_t len, char *out)
 {
 	for (size_t i = 0; i < len; i++) {
 		out[2 * i] = hex_digits[in[i] >> 4];
@@ -174,7 +174,7 @@ static int key_create(const char *path, uint8_t key[BS_KEY_LEN],
 		goto fail;
 	}
 	created = true;
-	hex_encode(key, BS_KEY_LEN, hex);
+	bs_hex_encode(key, BS_KEY_LEN, hex);
 	hex[KEY_HEX_LEN] = '\n';
 	step = "cannot write";
 	if (write_full(fd, hex, sizeof hex) != 0)
@@ -254,7 +254,7 @@ int bs_crypto_uuid4(char out[BS_UUID_LEN + 1])
 	for (size_t i = 0; i < sizeof b; i++) {
 		if (i == 4 || i == 6 || i == 8 || i == 10)
 			*p++ = '-';
-		hex_encode(&b[i], 1, p);
+		bs_hex_encode(&b[i], 1, p);
 		p += 2;
 	}
 	*p = '\0';

@@ -32,6 +32,9 @@
 int bs_crypto_key_load(const char *path, uint8_t key[BS_KEY_LEN],
 		char *err, size_t errlen);
 
+/* in as 2 * len lower-case hex digits into out (no NUL added). */
+void bs_hex_encode(const uint8_t *in, size_t len, char *out);
+
 /* len bytes from the OpenSSL CSPRNG. */
 int bs_crypto_random(void *buf, size_t len);
 

@@ -144,8 +144,8 @@ static int parse(const void *payload, size_t len, size_t max, bs_request_t *r,
  * For an unknown external_id: the key of a stored config, read and opened
  * by the same statement and work as a known one's, so that the two cost
  * the same (measured with make bench-core); it is then compared and
- * dropped; the core moves on to the next config at each tick, so that
- * the decoy's row is not always the one in the cache. With no config
+ * dropped; the core moves on to the next config at the next tick, so
+ * that the decoy's row is not always the one in the cache. With no config
  * stored, the decoy key, sealed at start.
  */
 static int decoy_key(bs_core_t *core, bs_config_t *decoy, const char **key,
@@ -161,6 +161,7 @@ static int decoy_key(bs_core_t *core, bs_config_t *decoy, const char **key,
 			break;
 	}
 	if (rc == BS_OK) {
+		core->decoy_used = 1;
 		*key = decoy->external_key;
 		return BS_OK;
 	}

@@ -27,7 +27,8 @@ static bs_lock_slot_t *find(const bs_lockout_t *l, const char *external_id,
 long bs_lockout_wait(const bs_lockout_t *l, const char *external_id,
 		const char *address, time_t now)
 {
-	const bs_lock_slot_t *s = l->max_failures > 0 ? find(l, external_id, address) : NULL;
+	const bs_lock_slot_t *s = l->max_failures > 0 && l->pairs.n > 0
+		? find(l, external_id, address) : NULL;
 
 	return s != NULL && s->locked_until > now ? (long)(s->locked_until - now) : 0;
 }
@@ -115,9 +116,9 @@ void bs_lockout_failed(bs_lockout_t *l, const char *external_id,
 void bs_lockout_passed(bs_lockout_t *l, const char *external_id,
 		const char *address)
 {
-	bs_lock_slot_t *s;
+	bs_lock_slot_t *s = l->pairs.n > 0 ? find(l, external_id, address) : NULL;
 
-	if (l->pairs.n > 0 && (s = find(l, external_id, address)) != NULL)
+	if (s != NULL)
 		release(l, s);
 }
 
