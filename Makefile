@@ -53,7 +53,7 @@ INT_SRC := $(sort $(wildcard test/integration/test_*.c))
 INT_BIN := $(INT_SRC:test/integration/%.c=$(BUILD)/test/integration/%)
 TEST_COMMON := $(BUILD)/test/common/cu_main.o $(BUILD)/test/common/tmpdir.o \
 	$(BUILD)/test/common/core_open.o $(BUILD)/test/common/sealed.o
-INT_COMMON := $(BUILD)/test/integration/harness.o
+INT_COMMON := $(BUILD)/test/integration/harness.o $(BUILD)/test/integration/leakscan.o
 ADMIN_ENV := $(BUILD)/test/common/admin_env.o
 
 .PHONY: all deps run test test-unit test-integration test-symbols test-san \

@@ -13,10 +13,14 @@ static int under(const char *topic, const char *root)
 		&& (topic[len] == '\0' || topic[len] == '/');
 }
 
-static bs_acl_t control(const bs_options_t *o, const char *username)
+/* Without admin_users the broker's other ACL sources decide, except that an
+ * anonymous client never reads here: it can never be an admin (its
+ * commands are answered forbidden), and responses show secrets once. */
+static bs_acl_t control(const bs_options_t *o, const char *username, int access)
 {
 	if (o->admin_users == NULL)
-		return BS_ACL_DEFER;
+		return username == NULL && (access == BS_ACCESS_READ
+				|| access == BS_ACCESS_SUBSCRIBE) ? BS_ACL_DENY : BS_ACL_DEFER;
 	return bs_options_is_admin(o, username) ? BS_ACL_ALLOW : BS_ACL_DENY;
 }
 
@@ -36,7 +40,7 @@ static int own_topics(const bs_options_t *o, const char *username,
 	if (topic == NULL)
 		*out = BS_ACL_DENY;
 	else if (under(topic, "$CONTROL/bootstrap"))
-		*out = control(o, username);
+		*out = control(o, username, access);
 	else if (topic[0] == '$' && under(topic + 1, o->topic_prefix))
 		*out = access == BS_ACCESS_UNSUBSCRIBE ? BS_ACL_ALLOW : BS_ACL_DENY;
 	else if (under(topic, o->topic_prefix))

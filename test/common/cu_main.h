@@ -17,6 +17,12 @@ typedef struct {
 void cu_add_suite(const char *name, CU_InitializeFunc init,
 		CU_CleanupFunc clean, const cu_test_t *tests);
 
+/*
+ * A check run after every suite (such as the integration tests' leak
+ * scan): the number of failures it found, added to the run's.
+ */
+void cu_set_final_check(int (*check)(void));
+
 /* Runs every registered suite; returns the process exit status. */
 int cu_run(const char *binary);
 

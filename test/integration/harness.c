@@ -1,4 +1,6 @@
 #include "harness.h"
+#include "cu_main.h"
+#include "leakscan.h"
 #include "tmpdir.h"
 
 #include <arpa/inet.h>
@@ -355,6 +357,7 @@ static bool listening(const broker_t *b)
 int broker_prepare(broker_t *b, const char *extra_conf, unsigned flags)
 {
 	memset(b, 0, sizeof *b);
+	cu_set_final_check(leak_failures);
 	snprintf(b->dir, sizeof b->dir, "/tmp/bs-it-XXXXXX");
 	if (mkdtemp(b->dir) == NULL) {
 		b->dir[0] = '\0';
@@ -383,8 +386,10 @@ int broker_launch(broker_t *b)
 	}
 	long long end = now_ms() + START_WAIT_MS;
 	while (now_ms() < end) {
-		if (listening(b))
+		if (listening(b)) {
+			leak_spy_start(b);
 			return 0;
+		}
 		if (wait_exit(b->pid, 0) != -1) {
 			b->pid = 0;
 			warnf("the broker exited during start (see %s)", b->dir);
@@ -458,6 +463,7 @@ int broker_start_fail(broker_t *b, const char *extra_conf, unsigned flags)
 
 static int signal_and_wait(broker_t *b, int sig, int ms)
 {
+	leak_spy_stop(b);
 	if (b->pid <= 0)
 		return 0;
 	if (kill(b->pid, sig) != 0 && errno != ESRCH)
@@ -502,6 +508,7 @@ bool broker_alive(broker_t *b)
 void broker_cleanup(broker_t *b)
 {
 	broker_stop(b);
+	leak_check(b);
 	if (b->dir[0] != '\0' && getenv("IT_KEEP") == NULL)
 		tmpdir_remove(b->dir);
 	b->dir[0] = '\0';
@@ -621,6 +628,7 @@ static void on_message(struct mosquitto *mosq, void *obj,
 	m->qos = msg->qos;
 	m->retain = msg->retain;
 	copy_props(m, props);
+	leak_learn(m->payload, m->len);
 	if (c->tail != NULL)
 		c->tail->next = m;
 	else

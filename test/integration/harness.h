@@ -39,6 +39,7 @@ typedef struct {
 	int port;                   /* the plain listener */
 	int tls_port;               /* the TLS listener (BROKER_TLS), else 0 */
 	pid_t pid;                  /* 0 when not running */
+	struct leak_spy *spy;       /* leakscan.h */
 } broker_t;
 
 /*

@@ -1619,10 +1619,12 @@ static json_t *anonymous_batch(json_t *cmds)
 {
 	json_t *root = json_pack("{sO}", "commands", cmds);
 	char *text = root != NULL ? json_dumps(root, JSON_COMPACT) : NULL;
-	client_t *c = client_connect(&B, 4, NULL, NULL, NULL);
+	/* On a Response Topic: an anonymous client never reads the default one. */
+	client_t *c = client_connect(&B, 5, NULL, NULL, NULL);
+	pub_opts_t o = { .qos = 1, .resp_topic = "anonymous/replies" };
 	json_t *reply = NULL;
-	if (c != NULL && text != NULL && CHECK(client_subscribe(c, RESPONSE_TOPIC, 1) == 1) &&
-			client_publish(c, ADMIN_TOPIC, text, (int)strlen(text), NULL) >= 0) {
+	if (c != NULL && text != NULL &&
+			client_publish(c, ADMIN_TOPIC, text, (int)strlen(text), &o) >= 0) {
 		it_msg_t *m = client_wait(c, IT_WAIT_MS);
 		reply = msg_json(m);
 		msg_free(m);

@@ -298,8 +298,11 @@ static void test_user_missing_from_acl_file_cannot_read_replies(void)
 	check_cannot_snoop("admin", "adminpw", "alice", "alicepw");
 }
 
-/* Both commands of an anonymous batch answer forbidden; nothing exists. */
-static void test_anonymous_sender_granted_by_acl_gets_forbidden(void)
+/* An ACL file granting anonymous clients the control topics lets them
+ * publish a batch, answered forbidden, but never read the response topic
+ * (responses show secrets once): the subscription is refused, nothing
+ * comes, and nothing exists. */
+static void test_anonymous_granted_by_acl_reads_nothing_changes_nothing(void)
 {
 	char *ext = unique_name("anon"), *chan = unique_name("anon-ch");
 	json_t *cmds = json_pack("[{ss ss ss} {ss ss s[s]}]",
@@ -308,22 +311,14 @@ static void test_anonymous_sender_granted_by_acl_gets_forbidden(void)
 	json_t *root = json_pack("{sO}", "commands", cmds);
 	char *text = root != NULL ? json_dumps(root, JSON_COMPACT) : NULL;
 	client_t *c = client_connect(&B, 4, NULL, NULL, NULL);
-	it_msg_t *m = NULL;
-	if (!CHECK(c != NULL && text != NULL && client_subscribe(c, RESPONSE_TOPIC, 1) == 1))
+	if (!CHECK(c != NULL && text != NULL && client_subscribe(c, RESPONSE_TOPIC, 1) == 0x80))
 		goto out;
 	CHECK(client_publish(c, ADMIN_TOPIC, text, (int)strlen(text), NULL) >= 0);
-	m = client_wait(c, IT_WAIT_MS);
-	json_t *reply = msg_json(m);
-	json_t *rs = json_object_get(reply, "responses");
-	CHECK(json_array_size(rs) == 2);
-	CHECK_STR(jstr(json_array_get(rs, 0), "error"), "forbidden");
-	CHECK_STR(jstr(json_array_get(rs, 1), "error"), "forbidden");
-	json_decref(reply);
+	CHECK(client_expect_none(c, IT_QUIET_MS));
 	check_outcome("alice", "alicepw", get_cmd(ext), "not_found");
 	check_outcome("alice", "alicepw", json_pack("{ss ss}", "command",
 				"getChannel", "id", chan), "not_found");
 out:
-	msg_free(m);
 	client_close(c);
 	free(text);
 	json_decref(root);
@@ -394,8 +389,8 @@ static const cu_test_t acl_user_tests[] = {
 };
 
 static const cu_test_t acl_anonymous_tests[] = {
-	{ "anonymous_sender_granted_by_acl_gets_forbidden",
-		test_anonymous_sender_granted_by_acl_gets_forbidden },
+	{ "anonymous_granted_by_acl_reads_nothing_changes_nothing",
+		test_anonymous_granted_by_acl_reads_nothing_changes_nothing },
 	{ "anonymous_v5_sender_gets_forbidden_on_its_response_topic",
 		test_anonymous_v5_sender_gets_forbidden_on_its_response_topic },
 	{ "user_granted_by_acl_file_administers",

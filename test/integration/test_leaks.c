@@ -9,11 +9,13 @@
 #include "cu_main.h"
 #include "harness.h"
 #include "it_check.h"
+#include "leakscan.h"
 #include "sealed.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define NDEV 3
 
@@ -226,9 +228,44 @@ out:
 	client_close(watch);
 }
 
+/*
+ * The scan that runs beside every integration test (leakscan.h) finds what
+ * it looks for: a client secret written into a log file and an external
+ * key published where a '#' subscriber sees it are two findings.
+ */
+static void test_suite_wide_scan_finds_planted_secrets(void)
+{
+	broker_t own;
+	char path[IT_PATH_MAX];
+	json_t *data = NULL;
+	client_t *c = NULL;
+
+	if (!CHECK(broker_start(&own, "plugin_opt_acl_default allow") == 0))
+		return;
+	data = admin_create_config(&own, "planted", NULL);
+	const char *key = jstr(data, "external_key"), *secret = jstr(data, "client_secret");
+	c = client_connect(&own, 4, NULL, NULL, NULL);
+	if (!CHECK(key != NULL && secret != NULL && c != NULL)
+			|| !CHECK(client_subscribe(c, "planted/#", 1) == 1))
+		goto out;
+	CHECK(client_publish(c, "planted/key", key, (int)strlen(key), NULL) >= 0);
+	msg_free(client_wait(c, IT_WAIT_MS));
+	CHECK(broker_path(&own, "planted.log", path, sizeof path) == 0
+			&& write_file_text(path, secret) == 0);
+	CHECK(broker_stop(&own) == 0);
+	CHECK(leak_scan(&own) == 2);
+	unlink(path);
+out:
+	client_close(c);
+	json_decref(data);
+	broker_cleanup(&own);
+}
+
 static const cu_test_t tests[] = {
 	{ "no_secret_reaches_a_log_a_file_or_another_client",
 		test_no_secret_reaches_a_log_a_file_or_another_client },
+	{ "suite_wide_scan_finds_planted_secrets",
+		test_suite_wide_scan_finds_planted_secrets },
 	{ NULL, NULL },
 };
 

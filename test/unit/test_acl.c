@@ -175,7 +175,19 @@ static void test_control_deferred_without_admin_users(void)
 	make(NULL, NULL, "allow");
 	want_rws("admin", BS_CONTROL_TOPIC, BS_ACL_DEFER);
 	want_rws("admin", BS_CONTROL_RESPONSE_TOPIC, BS_ACL_DEFER);
-	want_rws(NULL, BS_CONTROL_TOPIC, BS_ACL_DEFER);
+	want(NULL, BS_CONTROL_TOPIC, BS_ACCESS_WRITE, BS_ACL_DEFER);
+}
+
+/* An ACL file may grant anonymous clients the control topics; they still
+ * never read the responses, which show secrets once. */
+static void test_control_never_read_anonymously(void)
+{
+	make(NULL, NULL, "allow");
+	want(NULL, BS_CONTROL_RESPONSE_TOPIC, BS_ACCESS_READ, BS_ACL_DENY);
+	want(NULL, BS_CONTROL_RESPONSE_TOPIC, BS_ACCESS_SUBSCRIBE, BS_ACL_DENY);
+	want(NULL, "$CONTROL/bootstrap/#", BS_ACCESS_SUBSCRIBE, BS_ACL_DENY);
+	want(NULL, BS_CONTROL_RESPONSE_TOPIC, BS_ACCESS_UNSUBSCRIBE, BS_ACL_DEFER);
+	want("alice", BS_CONTROL_RESPONSE_TOPIC, BS_ACCESS_READ, BS_ACL_DEFER);
 }
 
 static void test_control_names_are_the_contract(void)
@@ -249,6 +261,7 @@ int main(void)
 		T(test_control_allowed_for_admin),
 		T(test_control_denied_for_others),
 		T(test_control_deferred_without_admin_users),
+		T(test_control_never_read_anonymously),
 		T(test_control_names_are_the_contract),
 		{ NULL, NULL }
 	};
