@@ -52,6 +52,10 @@ typedef struct {
 	audit_t *audit;
 	size_t naudit;
 	bs_admin_result_t *out;
+	/* The store rolled the whole transaction back under a command (a full
+	 * disk does): nothing of the batch is stored, and no later command may
+	 * run, since its savepoint would begin a transaction of its own. */
+	int lost;
 } batch_t;
 
 int bs_call_fail(bs_call_t *call, int code, const char *fmt, ...)
@@ -197,6 +201,28 @@ static int check_fields(bs_call_t *call, const command_t *c)
 			key, c->name);
 }
 
+/* The command's handler, its savepoint released on success and rolled
+ * back on failure, unless the store lost the whole transaction. */
+static int run_in_savepoint(batch_t *b, const command_t *c, bs_call_t *call)
+{
+	bs_store_t *st = b->core->store;
+	int rc = c->fn(call);
+
+	if (rc == BS_OK && bs_store_release(st) != BS_OK)
+		rc = bs_call_store_failed(call);
+	if (!bs_store_in_transaction(st)) {
+		bs_core_log(b->core, BS_LOG_ERR, "the store rolled the whole batch back "
+				"(%s); the rest of the batch is refused", bs_store_errmsg(st));
+		b->lost = 1;
+		bs_store_rollback(st);      /* no SQL left to undo: drops the cache */
+		if (rc == BS_OK)
+			rc = bs_call_store_failed(call);
+	} else if (rc != BS_OK) {
+		bs_store_rollback_savepoint(st);
+	}
+	return rc;
+}
+
 /* Runs one command inside its own savepoint. */
 static int run_one(batch_t *b, json_t *cmd)
 {
@@ -217,15 +243,13 @@ static int run_one(batch_t *b, json_t *cmd)
 				"admin commands need an authenticated username, for the audit log");
 	else if (check_fields(&call, c) != BS_OK)
 		rc = BS_ERR_INVALID;
+	else if (b->lost)
+		rc = bs_call_fail(&call, BS_ERR_INTERNAL,
+				"the store failed earlier in this batch; nothing was changed");
 	else if (bs_store_savepoint(b->core->store) != BS_OK)
 		rc = bs_call_store_failed(&call);
-	else {
-		rc = c->fn(&call);
-		if (rc == BS_OK && bs_store_release(b->core->store) != BS_OK)
-			rc = bs_call_store_failed(&call);
-		if (rc != BS_OK)
-			bs_store_rollback_savepoint(b->core->store);
-	}
+	else
+		rc = run_in_savepoint(b, c, &call);
 	if ((c != NULL && c->writes && remember(b, c, &call, rc) != BS_OK)
 			|| (rc == BS_OK && add_effects(b, call.effects, call.target) != BS_OK)
 			|| append_response(b, c ? c->name : name, cmd, rc, call.data,
@@ -291,7 +315,9 @@ static int run_batch(batch_t *b, json_t *list)
 			return BS_ERR_INTERNAL;
 		}
 	}
-	if (bs_store_commit(b->core->store) != BS_OK) {
+	if (b->lost) {
+		undo_successes(b);
+	} else if (bs_store_commit(b->core->store) != BS_OK) {
 		bs_core_log(b->core, BS_LOG_ERR, "cannot commit: %s",
 				bs_store_errmsg(b->core->store));
 		bs_store_rollback(b->core->store);

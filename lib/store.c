@@ -422,6 +422,11 @@ int bs_store_begin(bs_store_t *st)
 	return store_done(st, store_stmt(st, ST_BEGIN), "begin");
 }
 
+int bs_store_in_transaction(const bs_store_t *st)
+{
+	return !sqlite3_get_autocommit(st->db);
+}
+
 int bs_store_commit(bs_store_t *st)
 {
 	return store_done(st, store_stmt(st, ST_COMMIT), "commit");

@@ -64,6 +64,9 @@ int bs_store_schema_version(bs_store_t *st);
 
 /* One write transaction, and savepoints nested inside it. */
 int bs_store_begin(bs_store_t *st);
+/* 1 while a transaction begun by bs_store_begin is open: 0 once a failure
+ * (a full disk, an I/O error) made SQLite roll all of it back. */
+int bs_store_in_transaction(const bs_store_t *st);
 int bs_store_commit(bs_store_t *st);
 void bs_store_rollback(bs_store_t *st);
 int bs_store_savepoint(bs_store_t *st);
