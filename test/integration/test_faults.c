@@ -1,11 +1,15 @@
 /*
- * Faults on a real broker: the disk fills up in the middle of a batch. A
- * store failure that ends the transaction ends the batch: every command
- * answers internal_error, nothing of it is stored (before or after a
- * restart), and the broker goes on answering.
+ * Faults on a real broker.
  *
- * The database lives on a tmpfs of its own, which needs root (as CI runs);
- * elsewhere the test says it cannot run and fails.
+ * The disk fills up in the middle of a batch: a store failure that ends
+ * the transaction ends the batch; every command answers internal_error,
+ * nothing of it is stored (before or after a restart), and the broker goes
+ * on answering. The database lives on a tmpfs of its own, which needs root
+ * (as CI runs); elsewhere the test says it cannot run and fails.
+ *
+ * A damaged database (a page in the middle overwritten, or a file that is
+ * not a database at all) is refused at start with one line, and the file
+ * is left byte for byte as it was.
  */
 #include "cu_main.h"
 #include "harness.h"
@@ -141,6 +145,101 @@ static void test_small_batch_after_a_full_disk_stores(void)
 	CHECK(total_of("listChannels", "channels") == 1);
 }
 
+/* ---- damaged databases ------------------------------------------------ */
+
+#define PAGE 4096
+
+static char *db_bytes(const broker_t *b, size_t *len)
+{
+	char path[IT_PATH_MAX];
+	return broker_path(b, "bootstrap.db", path, sizeof path) == 0
+		? read_file_text(path, len) : NULL;
+}
+
+/* Overwrites page number page (from 1) of b's database with garbage. */
+static int spoil_page(const broker_t *b, long page)
+{
+	char path[IT_PATH_MAX], junk[PAGE];
+	FILE *f;
+	int rc = -1;
+
+	memset(junk, 0x5a, sizeof junk);
+	if (broker_path(b, "bootstrap.db", path, sizeof path) != 0
+			|| (f = fopen(path, "r+b")) == NULL)
+		return -1;
+	if (fseek(f, (page - 1) * PAGE, SEEK_SET) == 0 && fwrite(junk, 1, PAGE, f) == PAGE)
+		rc = 0;
+	return fclose(f) == 0 ? rc : -1;
+}
+
+/* The broker refuses to start on b's database, saying why, and leaves it
+ * as it was. */
+static void check_refused(broker_t *b, const char *why)
+{
+	size_t before_len = 0, after_len = 0;
+	char *before = db_bytes(b, &before_len), *after;
+
+	CHECK(before != NULL);
+	CHECK(broker_launch_fail(b) == 0);
+	CHECK(broker_log_contains(b, "refusing to start: db_path"));
+	CHECK(broker_log_contains(b, why));
+	after = db_bytes(b, &after_len);
+	CHECK(after != NULL && after_len == before_len
+			&& memcmp(before, after, before_len) == 0);
+	free(before);
+	free(after);
+}
+
+static void test_damaged_page_refuses_to_start_and_keeps_the_file(void)
+{
+	broker_t b;
+	json_t *cmds = json_array();
+	size_t len = 0;
+	char *bytes = NULL;
+
+	if (!CHECK(broker_start(&b, NULL) == 0))
+		goto out;
+	for (int i = 0; i < 300; i++) {
+		char ext[32];
+		snprintf(ext, sizeof ext, "dmg-%d", i);
+		json_array_append_new(cmds, json_pack("{ss ss}", "command", "createConfig",
+					"external_id", ext));
+	}
+	json_decref(admin_rr_json(&b, cmds));
+	CHECK(broker_stop(&b) == 0);
+	bytes = db_bytes(&b, &len);
+	/* Past page 1 (the header), in the middle of the tables. */
+	if (CHECK(bytes != NULL && len >= 8 * PAGE)
+			&& CHECK(spoil_page(&b, (long)(len / PAGE / 2)) == 0))
+		check_refused(&b, "the database is damaged");
+out:
+	free(bytes);
+	json_decref(cmds);
+	broker_cleanup(&b);
+}
+
+static void test_file_that_is_not_a_database_refuses_to_start(void)
+{
+	broker_t b;
+	char path[IT_PATH_MAX];
+
+	if (!CHECK(broker_prepare(&b, NULL, 0) == 0))
+		return;
+	if (CHECK(broker_path(&b, "bootstrap.db", path, sizeof path) == 0
+				&& write_file_text(path, "these are the notes of an operator,"
+					" long enough to fill a page header and more\n") == 0))
+		check_refused(&b, "not a database");
+	broker_cleanup(&b);
+}
+
+static const cu_test_t damaged_tests[] = {
+	{ "damaged_page_refuses_to_start_and_keeps_the_file",
+		test_damaged_page_refuses_to_start_and_keeps_the_file },
+	{ "file_that_is_not_a_database_refuses_to_start",
+		test_file_that_is_not_a_database_refuses_to_start },
+	{ NULL, NULL },
+};
+
 static const cu_test_t tests[] = {
 	{ "disk_full_mid_batch_stores_nothing_and_says_so",
 		test_disk_full_mid_batch_stores_nothing_and_says_so },
@@ -151,5 +250,6 @@ static const cu_test_t tests[] = {
 int main(void)
 {
 	cu_add_suite("disk_full", suite_init, suite_clean, tests);
+	cu_add_suite("damaged", NULL, NULL, damaged_tests);
 	return cu_run("test_faults");
 }
