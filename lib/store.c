@@ -210,6 +210,16 @@ static int pragma_int(bs_store_t *st, const char *sql, int *out)
  * on the request path, and a second broker on the same file is refused. The
  * 16 MiB page cache holds the inner pages of a million-config database.
  */
+/* store_fail, saying plainly when another process holds the lock. */
+static int open_fail(bs_store_t *st, const char *what)
+{
+	if ((sqlite3_errcode(st->db) & 0xff) != SQLITE_BUSY)
+		return store_fail(st, what);
+	snprintf(st->errmsg, sizeof(st->errmsg), "the database is in use by "
+			"another process (a second broker on the same file?)");
+	return BS_ERR_INTERNAL;
+}
+
 static int set_pragmas(bs_store_t *st)
 {
 	sqlite3_stmt *s = NULL;
@@ -218,9 +228,12 @@ static int set_pragmas(bs_store_t *st)
 	if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode=WAL", -1, &s, NULL)
 			== SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
 		wal = strcmp((const char *)sqlite3_column_text(s, 0), "wal") == 0;
+	if (!wal) {
+		int rc = open_fail(st, "cannot switch to WAL mode");
+		sqlite3_finalize(s);
+		return rc;
+	}
 	sqlite3_finalize(s);
-	if (!wal)
-		return store_fail(st, "cannot switch to WAL mode");
 	sqlite3_busy_timeout(st->db, 200);
 	return exec(st, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
 			"PRAGMA cache_size=-16384; PRAGMA locking_mode=EXCLUSIVE;",
@@ -257,6 +270,18 @@ static int check_pages(bs_store_t *st)
 		if ((unsigned char)*c < 0x20)
 			*c = ' ';
 	return rc;
+}
+
+/*
+ * Takes the exclusive lock now rather than at the first write, and keeps
+ * it (locking_mode=EXCLUSIVE): until then a second broker, or any other
+ * process, could take the write lock, and admin writes would fail on both.
+ */
+static int lock_now(bs_store_t *st)
+{
+	if (sqlite3_exec(st->db, "BEGIN EXCLUSIVE; COMMIT;", NULL, NULL, NULL) == SQLITE_OK)
+		return BS_OK;
+	return open_fail(st, "lock the database");
 }
 
 static int migrate(bs_store_t *st)
@@ -410,8 +435,8 @@ int bs_store_open(const char *path, const uint8_t key[BS_KEY_LEN],
 		goto fail;
 	}
 	sqlite3_extended_result_codes(st->db, 1);
-	if ((rc = set_pragmas(st)) != BS_OK || (rc = check_pages(st)) != BS_OK
-			|| (rc = migrate(st)) != BS_OK
+	if ((rc = set_pragmas(st)) != BS_OK || (rc = lock_now(st)) != BS_OK
+			|| (rc = check_pages(st)) != BS_OK || (rc = migrate(st)) != BS_OK
 			|| (rc = prepare_all(st)) != BS_OK || (rc = check_key(st)) != BS_OK)
 		goto fail;
 	*out = st;

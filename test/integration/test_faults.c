@@ -9,7 +9,8 @@
  *
  * A damaged database (a page in the middle overwritten, or a file that is
  * not a database at all) is refused at start with one line, and the file
- * is left byte for byte as it was.
+ * is left byte for byte as it was. A second broker on the same file is
+ * refused at start.
  */
 #include "cu_main.h"
 #include "harness.h"
@@ -232,6 +233,40 @@ static void test_file_that_is_not_a_database_refuses_to_start(void)
 	broker_cleanup(&b);
 }
 
+/* ---- a second broker on the same file ---------------------------------- */
+
+/* The lock is held from the start, before any write: a second broker
+ * refuses to start, and the first one's admin writes go on working. */
+static void test_second_broker_on_the_same_file_refuses_to_start(void)
+{
+	broker_t first, second;
+	char extra[2 * IT_PATH_MAX + 128];
+	json_t *ch;
+
+	/* Restarted: a start on an existing database writes nothing. */
+	if (!CHECK(broker_start(&first, NULL) == 0))
+		return;
+	if (!CHECK(broker_restart(&first) == 0))
+		goto out;
+	snprintf(extra, sizeof extra, "plugin_opt_db_path %s/bootstrap.db\n"
+			"plugin_opt_key_file %s/bootstrap.key", first.dir, first.dir);
+	CHECK(broker_start_fail(&second, extra, 0) == 0);
+	CHECK(broker_log_contains(&second, "in use by another process"));
+	ch = admin_ok_take(&first, json_pack("{ss ss ss}", "command", "createChannel",
+				"id", "still-mine", "name", "n"));
+	CHECK(ch != NULL);
+	json_decref(ch);
+	broker_cleanup(&second);
+out:
+	broker_cleanup(&first);
+}
+
+static const cu_test_t lock_tests[] = {
+	{ "second_broker_on_the_same_file_refuses_to_start",
+		test_second_broker_on_the_same_file_refuses_to_start },
+	{ NULL, NULL },
+};
+
 static const cu_test_t damaged_tests[] = {
 	{ "damaged_page_refuses_to_start_and_keeps_the_file",
 		test_damaged_page_refuses_to_start_and_keeps_the_file },
@@ -251,5 +286,6 @@ int main(void)
 {
 	cu_add_suite("disk_full", suite_init, suite_clean, tests);
 	cu_add_suite("damaged", NULL, NULL, damaged_tests);
+	cu_add_suite("lock", NULL, NULL, lock_tests);
 	return cu_run("test_faults");
 }
