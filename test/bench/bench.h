@@ -4,8 +4,8 @@
  * One process, one thread. The broker (ours or an existing one) is driven
  * through libmosquitto clients multiplexed with poll() in loop.c; the phases
  * (admin import in admin.c, ping, bootstrap and publish in load.c, the
- * connect storm in storm.c, idle memory in idle.c) only react to messages
- * and to the clock. Functions returning int give 0 on success and
+ * connect storm in storm.c, idle memory in idle.c, the lockout attack in
+ * attack.c) only react to messages and to the clock. Functions returning int give 0 on success and
  * -1 on failure, after writing a short reason to stderr.
  */
 #ifndef BENCH_H
