@@ -249,7 +249,7 @@ static void lockout_row(const bench_result_t *r)
 
 	if (!l->ran)
 		return;
-	printf("%-9zu %10.0f %10.0f %8.3f %6d %12.0f %11.2f%% %12llu  %s\n", r->n,
+	printf("%-9zu %10.0f %10.0f %8.3f %6d %12.0f %11.3f%% %12llu  %s\n", r->n,
 			alone->rps, attacked->rps, ratio(attacked->rps, alone->rps),
 			l->connections, l->rps, 100.0 * limited_share(l),
 			(unsigned long long)l->unauthorized,
