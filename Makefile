@@ -129,8 +129,8 @@ test-san:
 	@$(MAKE) --no-print-directory SAN=1 test-unit
 
 # The load benchmark (test/bench/bench): admin import, restart, broker round
-# trip and device bootstrap for each N, on one broker it starts itself; then
-# the fleet import script. bench-quick is the short run for development.
+# trip and device bootstrap for each N, on one broker it starts itself, and
+# the bootstrap load beside a lockout attack; then the fleet import script. bench-quick is the short run for development.
 BENCH_SRC := $(sort $(wildcard test/bench/*.c))
 BENCH_OBJ := $(BENCH_SRC:%.c=$(BUILD)/%.o) $(BUILD)/test/common/tmpdir.o
 BENCH_BIN := $(BUILD)/test/bench/bench

@@ -5,9 +5,10 @@
  * import of N configs, a restart (the plugin's start time with N rows),
  * then the broker's bare round trip (ping) and the device bootstrap with
  * right and with partly wrong keys; then the bootstrapped clients against
- * anonymous ones: publish round trips, connect storms and idle memory. All
- * in the same run so that the ratios compare like with like. Run it from
- * the repository root.
+ * anonymous ones: publish round trips, connect storms and idle memory;
+ * last, with the lockout on, the bootstrap load alone and beside an
+ * attacker hammering one ID from another address. All in the same run so
+ * that the ratios compare like with like. Run it from the repository root.
  *
  *   bench [--configs 1000,1000000] [--seconds 10] [--connections 32]
  *         [--inflight 8] [--idle 1000] [--json FILE] [--plugin PATH]
@@ -36,7 +37,7 @@
 #define FDS_PER_CLIENT 3
 /* Under the loopback's ephemeral port range, with room to spare. */
 #define MAX_IDLE 20000
-/* Of a boot/anon pair's measured time, about this much at a time. */
+/* Of a pair's measured time (bench_pair), about this much at a time. */
 #define SLICE_S 1.0
 
 volatile sig_atomic_t bench_stop;
@@ -253,36 +254,50 @@ static int load_phases(const bench_opts_t *o, size_t n, bench_lat_t *lat,
 }
 
 /*
- * An anonymous phase and its bootstrapped twin (kinds anon, anon + 1),
- * each o->seconds in all, in alternating slices: a b b a a b ... On a
- * machine shared with others, whose speed drifts from one second to the
- * next, the two then run at the same speed, and their ratio says what the
- * login and the channel ACL cost, not what the neighbours did. eng: the
- * two phases' connections, or NULL for the connect storms.
+ * Two phases (an anonymous one and its bootstrapped twin, say), each
+ * o->seconds in all, in alternating slices: a b b a a b ... On a machine
+ * shared with others, whose speed drifts from one second to the next, the
+ * two then run at the same speed, and their ratio says what the one's
+ * difference costs (the login and the channel ACL, say), not what the
+ * neighbours did.
  */
-static int run_pair(const bench_opts_t *o, size_t n, int anon, bench_engine_t *eng,
-		bench_lat_t lat[2], bench_result_t *r)
+int bench_pair(const bench_opts_t *o, size_t n, int first, bench_slice_fn fn,
+		void *arg, bench_lat_t lat[2], bench_result_t *r)
 {
 	int nslices = (int)(o->seconds / SLICE_S + 0.5);
 
 	if (nslices < 1)
 		nslices = 1;
 	fprintf(stderr, "bench: N=%zu: %s and %s, alternating %d x %.2f s\n", n,
-			phase_name(anon), phase_name(anon + 1), nslices, o->seconds / nslices);
+			phase_name(first), phase_name(first + 1), nslices, o->seconds / nslices);
 	for (int i = 0; i < nslices; i++) {
 		for (int j = 0; j < 2; j++) {
-			int w = i % 2 == 0 ? j : 1 - j, k = anon + w;
+			int w = i % 2 == 0 ? j : 1 - j, k = first + w;
 			bench_slice_t s = { .index = i, .seconds = o->seconds / nslices,
 				.warmup_ns = i == 0 ? BENCH_WARMUP_NS : 0 };
-			int rc = eng != NULL
-				? load_slice(&eng[w], o, k, n, &s, &lat[w], &r->phase[k])
-				: storm_slice(o, k, n, &s, &lat[w], &r->phase[k]);
 
-			if (rc != 0)
+			if (fn(o, n, arg, w, k, &s, &lat[w], &r->phase[k]) != 0)
 				return -1;
 		}
 	}
 	return 0;
+}
+
+/* arg: the two phases' connections. */
+static int publish_slice(const bench_opts_t *o, size_t n, void *arg, int which,
+		int kind, const bench_slice_t *s, bench_lat_t *lat, bench_phase_t *out)
+{
+	bench_engine_t *e = arg;
+
+	return load_slice(&e[which], o, kind, n, s, lat, out);
+}
+
+static int storm_pair_slice(const bench_opts_t *o, size_t n, void *arg, int which,
+		int kind, const bench_slice_t *s, bench_lat_t *lat, bench_phase_t *out)
+{
+	(void)arg;
+	(void)which;
+	return storm_slice(o, kind, n, s, lat, out);
 }
 
 /* publish-anon, publish-boot: ping on connections of their own. */
@@ -306,7 +321,7 @@ static int publish_phases(const bench_opts_t *o, size_t n, bench_lat_t lat[2],
 		engine_close(&e[0]);
 		return -1;
 	}
-	rc = run_pair(o, n, PHASE_PUB_ANON, e, lat, r);
+	rc = bench_pair(o, n, PHASE_PUB_ANON, publish_slice, e, lat, r);
 	for (int i = 0; i < 2 && rc == 0; i++)
 		rc = settle(&e[i]);
 	engine_close(&e[1]);
@@ -319,7 +334,7 @@ static int client_phases(const bench_opts_t *o, bench_broker_t *b, size_t n,
 		bench_lat_t lat[2], bench_result_t *r)
 {
 	if (publish_phases(o, n, lat, r) != 0
-			|| run_pair(o, n, PHASE_CONN_ANON, NULL, lat, r) != 0)
+			|| bench_pair(o, n, PHASE_CONN_ANON, storm_pair_slice, NULL, lat, r) != 0)
 		return -1;
 	/* Only our own broker's memory can be read. */
 	if (!o->own_broker || o->idle == 0)
@@ -348,7 +363,7 @@ static int run_one(const bench_opts_t *o, bench_broker_t *b, size_t n,
 		return -1;
 	/* Before the client phases, so that it stays the bootstrap phases'. */
 	r->rss_after_kib = o->own_broker ? broker_rss_kib(b) : -1;
-	if (client_phases(o, b, n, lat, r) != 0)
+	if (client_phases(o, b, n, lat, r) != 0 || attack_phases(o, b, n, lat, r) != 0)
 		return -1;
 	return o->own_broker ? broker_stop(b) : 0;
 }
@@ -459,6 +474,13 @@ int main(int argc, char **argv)
 	report_table(&o, res, done);
 	if (report_json(&o, res, done) != 0)
 		rc = -1;
+	/* A lockout that fails its job is a bug, not a slow figure. */
+	for (size_t i = 0; i < done; i++) {
+		if (res[i].lockout.ran && !attack_contained(&res[i].lockout)) {
+			fprintf(stderr, "bench: N=%zu: the lockout check FAILED\n", res[i].n);
+			rc = -1;
+		}
+	}
 out:
 	free(res);
 	free(o.configs);

@@ -4,8 +4,8 @@
  * One process, one thread. The broker (ours or an existing one) is driven
  * through libmosquitto clients multiplexed with poll() in loop.c; the phases
  * (admin import in admin.c, ping, bootstrap and publish in load.c, the
- * connect storm in storm.c, idle memory in idle.c) only react to messages
- * and to the clock. Functions returning int give 0 on success and
+ * connect storm in storm.c, idle memory in idle.c, the lockout attack in
+ * attack.c) only react to messages and to the clock. Functions returning int give 0 on success and
  * -1 on failure, after writing a short reason to stderr.
  */
 #ifndef BENCH_H
@@ -57,6 +57,10 @@ typedef struct {
 	char dir[BENCH_PATH_MAX];   /* "" until created */
 	char conf[BENCH_PATH_MAX];
 	char log[BENCH_PATH_MAX];
+	char plugin[BENCH_PATH_MAX];
+	char floor_plugin[BENCH_PATH_MAX]; /* "": none */
+	int max_failures;           /* the plugin's lockout, from the next start; 0: off */
+	int lockout_seconds;
 	int port;
 	pid_t pid;                  /* 0 when not running */
 	long log_offset;            /* log size when the broker was last started */
@@ -143,6 +147,7 @@ struct bench_engine {
 	void *ctx;
 	bool subscribe;             /* subscribe each connection to its topic */
 	uint64_t last_misc;
+	bench_engine_t *side;       /* stepped with this one (engine_attach); NULL: none */
 };
 
 /* One client's username and password. */
@@ -162,12 +167,19 @@ typedef struct {
 	void *login_arg;
 	const char *id_prefix;      /* client ids are <prefix><index> */
 	const char *topic_prefix;   /* topics are <prefix><index>; NULL: bench/ping/ */
+	const char *bind;           /* local address to connect from; NULL: any */
 	bool subscribe;             /* to its topic */
 } bench_engine_cfg_t;
 
 int engine_open(bench_engine_t *e, int n, const bench_engine_cfg_t *cfg);
-/* One poll() round of at most timeout_ms; -1 when a connection failed. */
+/* One poll() round of at most timeout_ms, over e's connections and those of
+ * the engine attached to it; -1 when a connection failed. */
 int engine_step(bench_engine_t *e, int timeout_ms);
+/* Until engine_detach, engine_step(e) steps side too, each connection
+ * calling its own engine's on_msg: a second set of clients beside the one
+ * a phase drives, on the same thread. side must not be closed before. */
+int engine_attach(bench_engine_t *e, bench_engine_t *side);
+void engine_detach(bench_engine_t *e);
 void engine_close(bench_engine_t *e);
 
 /* ---- results ---------------------------------------------------------- */
@@ -178,9 +190,12 @@ void engine_close(bench_engine_t *e);
 /* publish-*: ping on a fresh set of connections, anonymous on bench/pub/<i>
  * or logged in as bootstrapped clients on their channel; connect-*: a
  * connect storm (storm.c), its requests being successful CONNACKs. */
+/* lockout-alone, lockout-attack: bootstrap with right keys on a broker with
+ * the lockout on, alone and beside an attacker (attack.c). */
 enum {
 	PHASE_PING, PHASE_FLOOR, PHASE_BOOT, PHASE_BOOT_BAD,
 	PHASE_PUB_ANON, PHASE_PUB_BOOT, PHASE_CONN_ANON, PHASE_CONN_BOOT,
+	PHASE_LOCK_ALONE, PHASE_LOCK_ATTACK,
 	PHASE_COUNT
 };
 
@@ -198,6 +213,23 @@ typedef struct {
 	uint64_t late;              /* a reply after its request was given up */
 } bench_phase_t;
 
+/* The attacker of the lockout phase, and what it could not do. */
+typedef struct {
+	bool ran;
+	int connections;
+	int max_failures;           /* the broker's, for that phase */
+	uint64_t sent;
+	uint64_t replies;           /* while attacking */
+	double seconds;             /* attacking */
+	double rps;
+	uint64_t rate_limited;      /* replies by error code */
+	uint64_t unauthorized;
+	uint64_t other;             /* any other reply: a bug */
+	uint64_t lost;              /* no reply after the attack stopped */
+	bool probe_during;          /* the attacked ID bootstrapped from 127.0.0.1 */
+	bool probe_after;
+} bench_lockout_t;
+
 typedef struct {
 	size_t n;
 	long rss_before_kib;        /* -1: unknown */
@@ -213,6 +245,7 @@ typedef struct {
 	long idle_base_kib;         /* RssAnon before them */
 	long idle_anon_kib;         /* with `idle` anonymous ones */
 	long idle_boot_kib;         /* with as many bootstrapped ones instead */
+	bench_lockout_t lockout;
 } bench_result_t;
 
 /* ---- admin.c, load.c, storm.c, idle.c: the phases ---------------------- */
@@ -227,6 +260,14 @@ typedef struct {
 
 /* Books a slice's measured seconds: the rate and the percentiles so far. */
 void phase_add_time(bench_phase_t *p, bench_lat_t *lat, double seconds);
+
+/* Runs slice s of phase kind, the pair's phase `which` (0 or 1). */
+typedef int (*bench_slice_fn)(const bench_opts_t *o, size_t n, void *arg, int which,
+		int kind, const bench_slice_t *s, bench_lat_t *lat, bench_phase_t *out);
+/* Phases first and first + 1, o->seconds each, in alternating slices
+ * (bench.c); lat[which] holds each one's latencies. */
+int bench_pair(const bench_opts_t *o, size_t n, int first, bench_slice_fn fn,
+		void *arg, bench_lat_t lat[2], bench_result_t *r);
 
 /* The channel every seeded config is on, and its message topics. */
 #define BENCH_CHANNEL "bench"
@@ -255,6 +296,13 @@ int storm_slice(const bench_opts_t *o, int kind, size_t n, const bench_slice_t *
  * our broker first. */
 int idle_memory(const bench_opts_t *o, bench_broker_t *b, size_t n,
 		bench_result_t *r);
+/* The lockout phases and r->lockout; restarts our broker with the lockout
+ * on, and leaves it on for this start only. */
+int attack_phases(const bench_opts_t *o, bench_broker_t *b, size_t n,
+		bench_lat_t lat[2], bench_result_t *r);
+/* Whether the attacker was locked out after max_failures wrong keys, and
+ * the attacked ID only from the attacker's address. */
+bool attack_contained(const bench_lockout_t *l);
 
 /* ---- report.c --------------------------------------------------------- */
 

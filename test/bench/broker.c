@@ -103,10 +103,12 @@ static int run_tool(const bench_broker_t *b, char *const argv[])
 /* The floor plugin comes last: plugin_opt_ lines belong to the plugin line
  * above them. client_auth lets the seeded configs' clients log in (the
  * publish-boot, connect-boot and idle phases); acl_default allow lets the
- * anonymous clients use bench/#. Every benchmark client comes from
- * 127.0.0.1, so with the lockout on, bootstrap-bad's wrong keys would lock
- * its devices out for the good requests that follow: max_failures 0. */
-static int write_conf(bench_broker_t *b, const char *plugin, const char *floor_plugin)
+ * anonymous clients use bench/#. Every benchmark client but the lockout
+ * phase's attacker comes from 127.0.0.1, so with the lockout on,
+ * bootstrap-bad's wrong keys would lock its devices out for the good
+ * requests that follow: max_failures 0 unless b->max_failures is set.
+ * Written at each start, so that a phase may change it. */
+static int write_conf(const bench_broker_t *b)
 {
 	FILE *f = fopen(b->conf, "w");
 	int rc;
@@ -131,10 +133,13 @@ static int write_conf(bench_broker_t *b, const char *plugin, const char *floor_p
 			"plugin_opt_admin_users admin\n"
 			"plugin_opt_client_auth true\n"
 			"plugin_opt_acl_default allow\n"
-			"plugin_opt_max_failures 0\n"
+			"plugin_opt_max_failures %d\n"
+			"plugin_opt_lockout_seconds %d\n"
 			"%s%s%s",
-			b->log, b->port, b->dir, plugin, b->dir, b->dir,
-			floor_plugin[0] ? "plugin " : "", floor_plugin, floor_plugin[0] ? "\n" : "");
+			b->log, b->port, b->dir, b->plugin, b->dir, b->dir, b->max_failures,
+			b->lockout_seconds,
+			b->floor_plugin[0] ? "plugin " : "", b->floor_plugin,
+			b->floor_plugin[0] ? "\n" : "");
 	if (fclose(f) != 0 || rc < 0) {
 		fprintf(stderr, "bench: writing %s failed\n", b->conf);
 		return -1;
@@ -165,7 +170,11 @@ int broker_setup(bench_broker_t *b, const char *plugin, const char *floor_plugin
 		(char *)user, (char *)password, NULL };
 	if (run_tool(b, argv) != 0)
 		return -1;
-	return write_conf(b, plugin, floor_plugin);
+	/* Checked by bench.c's resolve(): both fit. */
+	snprintf(b->plugin, sizeof(b->plugin), "%s", plugin);
+	snprintf(b->floor_plugin, sizeof(b->floor_plugin), "%s", floor_plugin);
+	b->lockout_seconds = 60;
+	return 0;
 }
 
 static long file_size(const char *path)
@@ -224,6 +233,8 @@ int broker_start(bench_broker_t *b)
 	uint64_t deadline = bench_now_ns() + START_WAIT_NS;
 	int status = 0;
 
+	if (write_conf(b) != 0)
+		return -1;
 	b->log_offset = file_size(b->log);
 	b->pid = fork();
 	if (b->pid < 0) {

@@ -16,13 +16,15 @@
  *   publish-boot   ping on connections logged in as seeded configs, each on
  *                  its channel (channels/bench/messages/<i>): what the
  *                  plugin's login and channel ACL cost a bootstrapped
- *                  client's messages, against publish-anon.
+ *                  client's messages, against publish-anon;
+ *   lockout-*      bootstrap again, with the lockout on, alone and beside
+ *                  an attacker (attack.c).
  *
  * Time line: warm-up (replies checked, not counted), the measured window
  * (replies counted in requests/s and latency), then a drain in which no
  * new request is sent and the outstanding ones are awaited, bounded by the
  * per-request timeout after which a request counts as lost. The publish
- * phases run this in slices (bench.c, run_pair): the first with the
+ * and lockout phases run this in slices (bench.c, bench_pair): the first with the
  * warm-up, the others without, their figures added up.
  */
 #include "bench.h"

@@ -126,9 +126,10 @@ static int conn_new(bench_engine_t *e, int i, const bench_engine_cfg_t *cfg)
 	mosquitto_subscribe_v5_callback_set(c->mosq, on_subscribe);
 	mosquitto_disconnect_v5_callback_set(c->mosq, on_disconnect);
 	mosquitto_message_v5_callback_set(c->mosq, on_message);
-	rc = mosquitto_connect(c->mosq, cfg->host, cfg->port, KEEPALIVE_S);
+	rc = mosquitto_connect_bind(c->mosq, cfg->host, cfg->port, KEEPALIVE_S, cfg->bind);
 	if (rc != MOSQ_ERR_SUCCESS) {
-		fprintf(stderr, "bench: connect to %s:%d: %s\n", cfg->host, cfg->port,
+		fprintf(stderr, "bench: connect to %s:%d%s%s: %s\n", cfg->host, cfg->port,
+				cfg->bind != NULL ? " from " : "", cfg->bind != NULL ? cfg->bind : "",
 				rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
 		return -1;
 	}
@@ -229,33 +230,65 @@ static int misc_all(bench_engine_t *e)
 	return 0;
 }
 
-int engine_step(bench_engine_t *e, int timeout_ms)
+/* e's sockets into pfds; -1 when one is gone. */
+static int fill(const bench_engine_t *e, struct pollfd *pfds)
 {
-	int rc;
-
 	for (int i = 0; i < e->n; i++) {
 		struct mosquitto *mosq = e->conns[i].mosq;
 
-		e->pfds[i].fd = mosquitto_socket(mosq);
-		e->pfds[i].events = POLLIN | (mosquitto_want_write(mosq) ? POLLOUT : 0);
-		e->pfds[i].revents = 0;
-		if (e->pfds[i].fd < 0 || e->conns[i].failed)
+		pfds[i].fd = mosquitto_socket(mosq);
+		pfds[i].events = POLLIN | (mosquitto_want_write(mosq) ? POLLOUT : 0);
+		pfds[i].revents = 0;
+		if (pfds[i].fd < 0 || e->conns[i].failed)
 			return -1;
 	}
-	rc = poll(e->pfds, (nfds_t)e->n, timeout_ms);
+	return 0;
+}
+
+static int serve(bench_engine_t *e, const struct pollfd *pfds)
+{
+	for (int i = 0; i < e->n; i++) {
+		if (pfds[i].revents != 0 && conn_service(&e->conns[i], &pfds[i]) != 0)
+			return -1;
+	}
+	return misc_all(e);
+}
+
+int engine_step(bench_engine_t *e, int timeout_ms)
+{
+	bench_engine_t *side = e->side;
+	int rc;
+
+	if (fill(e, e->pfds) != 0 || (side != NULL && fill(side, e->pfds + e->n) != 0))
+		return -1;
+	rc = poll(e->pfds, (nfds_t)(e->n + (side != NULL ? side->n : 0)), timeout_ms);
 	if (rc < 0) {
 		if (errno == EINTR)
 			return 0;
 		fprintf(stderr, "bench: poll: %s\n", strerror(errno));
 		return -1;
 	}
-	for (int i = 0; i < e->n && rc > 0; i++) {
-		if (e->pfds[i].revents == 0)
-			continue;
-		if (conn_service(&e->conns[i], &e->pfds[i]) != 0)
-			return -1;
+	if (serve(e, e->pfds) != 0)
+		return -1;
+	return side != NULL ? serve(side, e->pfds + e->n) : 0;
+}
+
+int engine_attach(bench_engine_t *e, bench_engine_t *side)
+{
+	struct pollfd *p = realloc(e->pfds, (size_t)(e->n + side->n) * sizeof(*p));
+
+	if (p == NULL) {
+		fprintf(stderr, "bench: out of memory for %d connections\n", e->n + side->n);
+		return -1;
 	}
-	return misc_all(e);
+	e->pfds = p;
+	e->side = side;
+	return 0;
+}
+
+void engine_detach(bench_engine_t *e)
+{
+	e->side = NULL;
 }
 
 /* Sends DISCONNECT where possible so the broker logs a clean exit, then

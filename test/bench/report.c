@@ -38,7 +38,7 @@ const char *phase_name(int kind)
 {
 	static const char *const names[PHASE_COUNT] = { "ping", "floor", "bootstrap",
 		"bootstrap-bad", "publish-anon", "publish-boot", "connect-anon",
-		"connect-boot" };
+		"connect-boot", "lockout-alone", "lockout-attack" };
 
 	return kind >= 0 && kind < PHASE_COUNT ? names[kind] : "?";
 }
@@ -233,6 +233,49 @@ static void client_tables(const bench_result_t *r, size_t nr)
 			"(boot - anon) KiB * 1024 / idle)\n");
 }
 
+/* Of the attacker's replies, the share answered rate_limited. */
+static double limited_share(const bench_lockout_t *l)
+{
+	uint64_t all = l->rate_limited + l->unauthorized + l->other;
+
+	return all > 0 ? (double)l->rate_limited / (double)all : 0;
+}
+
+static void lockout_row(const bench_result_t *r)
+{
+	const bench_phase_t *alone = &r->phase[PHASE_LOCK_ALONE];
+	const bench_phase_t *attacked = &r->phase[PHASE_LOCK_ATTACK];
+	const bench_lockout_t *l = &r->lockout;
+
+	if (!l->ran)
+		return;
+	printf("%-9zu %10.0f %10.0f %8.3f %6d %12.0f %11.3f%% %12llu  %s\n", r->n,
+			alone->rps, attacked->rps, ratio(attacked->rps, alone->rps),
+			l->connections, l->rps, 100.0 * limited_share(l),
+			(unsigned long long)l->unauthorized,
+			attack_contained(l) ? "ok" : "FAILED");
+}
+
+static void lockout_table(const bench_result_t *r, size_t nr)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < nr; i++)
+		any = any || r[i].lockout.ran;
+	if (!any)
+		return;
+	printf("\n%-9s %10s %10s %8s %6s %12s %12s %12s  %s\n", "configs", "alone",
+			"attacked", "x alone", "conns", "attack req/s", "rate_limited",
+			"unauthorized", "check");
+	for (size_t i = 0; i < nr; i++)
+		lockout_row(&r[i]);
+	printf("(lockout: bootstrap req/s from 127.0.0.1 with the lockout on, alone and "
+			"beside `conns`\n connections from 127.0.0.2 sending one other ID a wrong "
+			"key; rate_limited, unauthorized:\n their replies; check: only the first "
+			"max_failures were unauthorized, and that ID\n bootstrapped from 127.0.0.1 "
+			"during the attack and after it)\n");
+}
+
 /* The results for the smallest and the largest N that ran bootstrap. */
 static bool extremes(const bench_result_t *r, size_t nr, size_t *lo, size_t *hi)
 {
@@ -262,6 +305,7 @@ void report_table(const bench_opts_t *o, const bench_result_t *r, size_t nr)
 		for (int k = 0; k < PHASE_COUNT; k++)
 			phase_row(&r[i], k);
 	client_tables(r, nr);
+	lockout_table(r, nr);
 	printf("\n%-9s %10s %10s %9s %10s %12s %10s %8s\n", "configs", "rss0 MiB",
 			"rss1 MiB", "diff MiB", "start_ms", "import cfg/s", "import s", "errors");
 	for (size_t i = 0; i < nr; i++)
@@ -343,6 +387,32 @@ static json_t *idle_json(const bench_result_t *r)
 			num_or_null(known ? per_conn(r, r->idle_boot_kib, r->idle_anon_kib) : 0, known));
 }
 
+static json_t *lockout_json(const bench_result_t *r)
+{
+	const bench_lockout_t *l = &r->lockout;
+	double alone = r->phase[PHASE_LOCK_ALONE].rps;
+	double attacked = r->phase[PHASE_LOCK_ATTACK].rps;
+
+	if (!l->ran)
+		return json_null();
+	return json_pack("{s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:f, s:f, s:I, s:I, s:I, s:I, "
+			"s:f, s:b, s:b, s:b}",
+			"alone_per_s", alone, "attacked_per_s", attacked,
+			"ratio_attacked_to_alone", ratio(attacked, alone),
+			"attacker_connections", (json_int_t)l->connections,
+			"max_failures", (json_int_t)l->max_failures,
+			"attacker_sent", (json_int_t)l->sent,
+			"attacker_replies", (json_int_t)l->replies,
+			"attacker_seconds", l->seconds, "attacker_per_s", l->rps,
+			"rate_limited", (json_int_t)l->rate_limited,
+			"unauthorized", (json_int_t)l->unauthorized,
+			"other", (json_int_t)l->other, "lost", (json_int_t)l->lost,
+			"rate_limited_share", limited_share(l),
+			"id_bootstraps_during_attack", l->probe_during,
+			"id_bootstraps_after_attack", l->probe_after,
+			"ok", attack_contained(l));
+}
+
 static json_t *result_json(const bench_result_t *r)
 {
 	json_t *phases = json_array();
@@ -351,7 +421,7 @@ static json_t *result_json(const bench_result_t *r)
 	for (int k = 0; k < PHASE_COUNT && phases != NULL; k++)
 		if (r->phase[k].ran && json_array_append_new(phases, phase_json(r, k)) != 0)
 			break;
-	return json_pack("{s:I, s:o, s:o, s:o, s:o, s:{s:f, s:f, s:I, s:I, s:I}, s:o, s:o, s:o}",
+	return json_pack("{s:I, s:o, s:o, s:o, s:o, s:{s:f, s:f, s:I, s:I, s:I}, s:o, s:o, s:o, s:o}",
 			"configs", (json_int_t)r->n,
 			"rss_before_kib", kib_json(r->rss_before_kib),
 			"rss_after_kib", kib_json(r->rss_after_kib),
@@ -363,7 +433,7 @@ static json_t *result_json(const bench_result_t *r)
 			"errors", (json_int_t)r->import_errors,
 			"existing", (json_int_t)r->import_existing,
 			"phases", phases, "boot_vs_anon", compares_json(r),
-			"idle_memory", idle_json(r));
+			"idle_memory", idle_json(r), "lockout", lockout_json(r));
 }
 
 static json_t *scaling_json(const bench_result_t *r, size_t nr)
