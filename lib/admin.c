@@ -293,22 +293,31 @@ static void write_audit(const batch_t *b)
 	}
 }
 
-static int run_batch(batch_t *b, json_t *list)
+/* Every command answers internal_error: the store could not be had. */
+static int refuse_all(batch_t *b, json_t *list, const char *why)
 {
 	size_t i;
 	json_t *cmd;
 
-	if (bs_store_begin(b->core->store) != BS_OK) {
-		bs_core_log(b->core, BS_LOG_ERR, "cannot begin a transaction: %s",
-				bs_store_errmsg(b->core->store));
-		json_array_foreach(list, i, cmd) {
-			json_t *n = json_is_object(cmd) ? json_object_get(cmd, "command") : NULL;
-			if (append_response(b, json_string_value(n), cmd, BS_ERR_INTERNAL,
-					NULL, "the store is busy; nothing was changed") != BS_OK)
-				return BS_ERR_INTERNAL;
-		}
-		return BS_OK;
+	bs_core_log(b->core, BS_LOG_ERR, "admin batch refused: %s", why);
+	json_array_foreach(list, i, cmd) {
+		json_t *n = json_is_object(cmd) ? json_object_get(cmd, "command") : NULL;
+		if (append_response(b, json_string_value(n), cmd, BS_ERR_INTERNAL,
+				NULL, "the store is busy; nothing was changed") != BS_OK)
+			return BS_ERR_INTERNAL;
 	}
+	return BS_OK;
+}
+
+static int run_locked(batch_t *b, json_t *list)
+{
+	size_t i;
+	json_t *cmd;
+
+	/* Reads must see the bootstraps recorded so far. */
+	bs_core_flush(b->core);
+	if (bs_store_begin(b->core->store) != BS_OK)
+		return refuse_all(b, list, bs_store_errmsg(b->core->store));
 	json_array_foreach(list, i, cmd) {
 		if (run_one(b, cmd) != BS_OK) {
 			bs_store_rollback(b->core->store);
@@ -325,6 +334,19 @@ static int run_batch(batch_t *b, json_t *list)
 	}
 	write_audit(b);
 	return BS_OK;
+}
+
+/* The batch, with the store shared with the write-behind thread held. */
+static int run_batch(batch_t *b, json_t *list)
+{
+	int rc;
+
+	if (bs_core_enter(b->core) != BS_OK)
+		return refuse_all(b, list, "the store is held by the write-behind "
+				"thread, stuck on the disk");
+	rc = run_locked(b, list);
+	bs_core_leave(b->core);
+	return rc;
 }
 
 static int finish(batch_t *b)
@@ -345,8 +367,6 @@ int bs_admin_handle(bs_core_t *core, const bs_admin_ctx_t *ctx,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	/* Reads must see the bootstraps recorded so far. */
-	bs_core_flush(core);
 	if ((b.responses = json_array()) == NULL)
 		return BS_ERR_INTERNAL;
 	if (len <= BS_ADMIN_MAX_BYTES)

@@ -1,6 +1,7 @@
 #include "core.h"
 
 #include "error.h"
+#include "flusher.h"
 #include "model.h"
 
 #include <stdarg.h>
@@ -120,6 +121,10 @@ int bs_core_open(bs_options_t *opts, bs_log_fn log, void *userdata,
 		snprintf(err, errlen, "cannot prepare the crypto state");
 		goto fail;
 	}
+	if ((rc = bs_flusher_start(core->store, &core->flusher)) != BS_OK) {
+		snprintf(err, errlen, "cannot start the write-behind thread");
+		goto fail;
+	}
 	*out = core;
 	return BS_OK;
 fail:
@@ -127,19 +132,23 @@ fail:
 	return rc;
 }
 
-/* Past this many waiting (16 bytes each), everything is written at once. */
-/* A batch is written in this many slices, within its BS_FLUSH_SECONDS. */
-#define SLICES (BS_FLUSH_SECONDS * 1000 / BS_TICK_MS - 5)
-
-static void write_touches(bs_core_t *core, size_t max, int rotate, long long now_ms)
+/* Writes at most max of t's batch (rotating when asked), on the caller's
+ * thread, which holds the store lock. */
+static void write_touches(bs_core_t *core, bs_touches_t *t, size_t max, int rotate)
 {
 	size_t failed = 0;
 
-	if (bs_touches_write(&core->touches, core->store, max, rotate, &failed))
-		core->last_rotate_ms = now_ms;
+	bs_touches_write(t, core->store, max, rotate, &failed);
 	if (failed > 0)
 		bs_core_log(core, BS_LOG_WARNING, "last_bootstrap_at of %zu configs "
 				"not written: %s", failed, bs_store_errmsg(core->store));
+}
+
+/* Two rounds at most: the batch being written, then the pending one. */
+static void write_all(bs_core_t *core, bs_touches_t *t)
+{
+	for (int i = 0; i < 3 && bs_touches_waiting(t) > 0; i++)
+		write_touches(core, t, (size_t)-1, 1);
 }
 
 int bs_core_next_decoy(bs_core_t *core)
@@ -153,24 +162,45 @@ int bs_core_next_decoy(bs_core_t *core)
 	return rc;
 }
 
+int bs_core_enter(bs_core_t *core)
+{
+	return bs_flusher_enter(core->flusher);
+}
+
+void bs_core_leave(bs_core_t *core)
+{
+	bs_flusher_leave(core->flusher);
+}
+
 void bs_core_tick(bs_core_t *core, long long now_ms)
 {
-	/* No query on a tick when no unknown external_id came. */
+	int rotate = now_ms - core->last_rotate_ms >= BS_FLUSH_SECONDS * 1000LL;
+	char msg[256];
+	size_t failed;
+
+	/* No lock and no query on a tick with nothing to do. */
+	if (!core->decoy_used && !rotate)
+		return;
+	if (bs_flusher_try(core->flusher) != BS_OK)
+		return;
 	if (core->decoy_used) {
 		core->decoy_used = 0;
 		bs_core_next_decoy(core);
 	}
-	size_t slice = core->touches.batch / SLICES + 1;
-
-	write_touches(core, slice < 256 ? 256 : slice,
-			now_ms - core->last_rotate_ms >= BS_FLUSH_SECONDS * 1000LL, now_ms);
+	if (rotate && (core->touches.pending.count == 0
+				|| bs_flusher_hand(core->flusher, &core->touches)))
+		core->last_rotate_ms = now_ms;
+	failed = bs_flusher_failed(core->flusher, msg, sizeof(msg));
+	bs_flusher_leave(core->flusher);
+	if (failed > 0)
+		bs_core_log(core, BS_LOG_WARNING, "last_bootstrap_at of %zu configs "
+				"not written: %s", failed, msg);
 }
 
 void bs_core_flush(bs_core_t *core)
 {
-	/* Two rounds at most: the batch being written, then the pending one. */
-	for (int i = 0; i < 3 && bs_touches_waiting(&core->touches) > 0; i++)
-		write_touches(core, (size_t)-1, 1, core->last_rotate_ms);
+	write_all(core, bs_flusher_batch(core->flusher));
+	write_all(core, &core->touches);
 }
 
 void bs_core_note_bootstrap(bs_core_t *core, int64_t config_id, time_t when)
@@ -183,8 +213,11 @@ void bs_core_close(bs_core_t *core)
 {
 	if (core == NULL)
 		return;
-	if (core->store != NULL)
+	if (core->flusher != NULL) {
+		bs_flusher_stop(core->flusher);
 		bs_core_flush(core);
+		bs_flusher_free(core->flusher);
+	}
 	bs_touches_free(&core->touches);
 	bs_sessions_free(&core->sessions);
 	bs_nonces_free(&core->nonces);

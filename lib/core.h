@@ -38,7 +38,8 @@ typedef struct bs_core {
 	char *decoy_external_id;
 	int decoy_used;             /* since the last tick: move it on then */
 	uint8_t key[BS_KEY_LEN];
-	bs_touches_t touches;       /* last_bootstrap_at not written yet */
+	bs_touches_t touches;       /* last_bootstrap_at not handed over yet */
+	struct bs_flusher *flusher; /* writes them on a thread of its own */
 	bs_sessions_t sessions;     /* bootstrapped clients on this broker */
 	bs_nonces_t nonces;         /* challenge mode's outstanding nonces */
 	bs_lockout_t lockout;       /* failed attempts per (external ID, address) */
@@ -59,10 +60,20 @@ void bs_core_close(bs_core_t *core);
 void bs_core_note_bootstrap(bs_core_t *core, int64_t config_id, time_t when);
 
 /*
- * Writes a slice of the recorded bootstraps; the plugin calls it every
- * BS_TICK_MS with a monotonic clock in milliseconds. Every BS_FLUSH_SECONDS
- * the bootstraps recorded so far become one batch, written over the next
- * ticks: the longer the wait, the more bootstraps share each page written.
+ * The store is shared with the write-behind thread (flusher.h): every use
+ * of core->store on the broker thread is between bs_core_enter, which may
+ * fail (BS_ERR_INTERNAL) when that thread is stuck on the disk, and
+ * bs_core_leave. Never nested.
+ */
+int bs_core_enter(bs_core_t *core);
+void bs_core_leave(bs_core_t *core);
+
+/*
+ * The plugin calls it every BS_TICK_MS with a monotonic clock in
+ * milliseconds. Every BS_FLUSH_SECONDS the bootstraps recorded so far
+ * become one batch, handed to the write-behind thread (when it is done
+ * with the last one): the longer the wait, the more bootstraps share each
+ * page written. It never waits for the store.
  */
 #define BS_TICK_MS 10
 #define BS_FLUSH_SECONDS 5
@@ -73,8 +84,9 @@ void bs_core_tick(bs_core_t *core, long long now_ms);
  * is stored. */
 int bs_core_next_decoy(bs_core_t *core);
 
-/* Writes every recorded bootstrap now: before an admin batch answers, so
- * that reads are never stale, and at close. */
+/* Writes every recorded bootstrap now, on the caller's thread, which holds
+ * the store (bs_core_enter): before an admin batch runs, so that reads are
+ * never stale, and at close. */
 void bs_core_flush(bs_core_t *core);
 
 void bs_core_log(const bs_core_t *core, bs_log_level_t level, const char *fmt, ...)

@@ -395,8 +395,10 @@ int bs_device_handle(bs_core_t *core, const bs_request_ctx_t *ctx,
 	rc = parse(payload, len, core->opts.max_request_bytes, &parsed, &req);
 	if (rc == BS_OK && ctx->response_topic != NULL && !usable)
 		rc = invalid(&req, "response topic is not a valid topic name");
-	if (rc == BS_OK)
+	if (rc == BS_OK && (rc = bs_core_enter(core)) == BS_OK) {
 		rc = answer(core, ctx, &req, &cfg, out);
+		bs_core_leave(core);
+	}
 	if (rc == BS_ERR_INTERNAL)
 		say(&req, rc, "the bootstrap store failed; try again later");
 	if (rc != BS_OK)

@@ -269,12 +269,16 @@ static void refs_clear(bs_refs_t *r)
 static int lookup(bs_core_t *core, const char *client_id, unsigned flags,
 		bs_config_t *cfg)
 {
-	int rc = bs_store_config_get(core->store, client_id, NULL,
-			BS_LOGIN_VIEW | flags, cfg);
+	int rc = bs_core_enter(core);
 
-	if (rc == BS_ERR_NOT_FOUND && (rc = bs_store_client_deleted(core->store,
-			client_id)) >= 0)
-		rc = rc == 1 ? BS_ERR_DISABLED : BS_ERR_NOT_FOUND;
+	if (rc == BS_OK) {
+		rc = bs_store_config_get(core->store, client_id, NULL,
+				BS_LOGIN_VIEW | flags, cfg);
+		if (rc == BS_ERR_NOT_FOUND && (rc = bs_store_client_deleted(core->store,
+				client_id)) >= 0)
+			rc = rc == 1 ? BS_ERR_DISABLED : BS_ERR_NOT_FOUND;
+		bs_core_leave(core);
+	}
 	if (rc != BS_OK && rc != BS_ERR_NOT_FOUND && rc != BS_ERR_DISABLED)
 		bs_core_log(core, BS_LOG_ERR, "client lookup failed: %s",
 				bs_store_errmsg(core->store));

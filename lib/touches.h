@@ -3,7 +3,7 @@
  * one per request, on a random page of a large table, cost more than the
  * rest of the request; so they are collected for a while and written in
  * config order, so that each page of the table is written once, in slices
- * small enough not to hold the broker up. Bootstraps recorded while one
+ * (by the write-behind thread, flusher.h). Bootstraps recorded while one
  * batch is being written wait for the next.
  *
  * They are kept by config id, in pages of BS_TOUCH_PAGE ids allocated when

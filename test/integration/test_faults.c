@@ -21,6 +21,8 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #define SMALL_FS "size=4m,mode=0700"
 #define ROOMY_FS "size=64m"
@@ -233,6 +235,145 @@ static void test_file_that_is_not_a_database_refuses_to_start(void)
 	broker_cleanup(&b);
 }
 
+/* ---- a frozen disk ------------------------------------------------------ */
+
+/*
+ * The database on an ext4 image of its own, loop-mounted, frozen with
+ * fsfreeze for FREEZE_S seconds while a bootstrap is waiting to be
+ * written: the write-behind thread stalls on the disk, the broker does
+ * not. Unrelated round trips stay fast, a bootstrap request and an admin
+ * batch are answered (internal_error, quickly), and once the disk thaws
+ * the bootstrap time is written.
+ */
+#define FREEZE_S 8
+#define ROUND_TRIP_MAX_MS 1000
+
+static broker_t F;
+static char frozen_mnt[IT_PATH_MAX];
+static bool frozen;
+
+static int run_cmd(const char *a0, const char *a1, const char *a2, const char *a3,
+		const char *a4)
+{
+	char *argv[] = { (char *)a0, (char *)a1, (char *)a2, (char *)a3, (char *)a4, NULL };
+	return run_quiet(argv);
+}
+
+static int freeze(bool on)
+{
+	int rc = run_cmd("fsfreeze", on ? "-f" : "-u", frozen_mnt, NULL, NULL);
+	if (rc == 0)
+		frozen = on;
+	return rc;
+}
+
+static int frozen_init(void)
+{
+	char img[IT_PATH_MAX];
+
+	if (broker_prepare(&F, "plugin_opt_db_path @DIR@/disk/bootstrap.db\n"
+				"plugin_opt_acl_default allow", 0) != 0
+			|| broker_path(&F, "disk.img", img, sizeof img) != 0
+			|| broker_path(&F, "disk", frozen_mnt, sizeof frozen_mnt) != 0
+			|| mkdir(frozen_mnt, 0700) != 0
+			|| run_cmd("truncate", "-s", "32M", img, NULL) != 0
+			|| run_cmd("mkfs.ext4", "-q", "-F", img, NULL) != 0)
+		return -1;
+	if (run_cmd("mount", "-o", "loop", img, frozen_mnt) != 0) {
+		fprintf(stderr, "cannot loop-mount an ext4 image on %s: this test needs root\n",
+				frozen_mnt);
+		frozen_mnt[0] = '\0';
+		return -1;
+	}
+	return broker_launch(&F);
+}
+
+static int frozen_clean(void)
+{
+	if (frozen)
+		freeze(false);
+	broker_stop(&F);
+	if (frozen_mnt[0] != '\0' && run_cmd("umount", frozen_mnt, NULL, NULL, NULL) != 0)
+		fprintf(stderr, "cannot unmount %s\n", frozen_mnt);
+	broker_cleanup(&F);
+	return 0;
+}
+
+static long long ms_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A bootstrap of cfg: its reply's error code ("" on success), malloc()ed. */
+static char *bootstrap_error(const boot_cfg_t *cfg, long long *took_ms)
+{
+	char *req = boot_request(cfg->external_id, cfg->external_key, NULL);
+	long long t0 = ms_now();
+	it_msg_t *m = device_rr(&F, 4, NULL, req, (int)strlen(req), NULL);
+	json_t *reply = msg_json(m);
+	char *err = m == NULL ? NULL : strdup(jstr(reply, "error") ? jstr(reply, "error") : "");
+
+	*took_ms = ms_now() - t0;
+	json_decref(reply);
+	msg_free(m);
+	free(req);
+	return err;
+}
+
+static void test_frozen_disk_stalls_no_other_client(void)
+{
+	boot_cfg_t cfg = { 0 };
+	client_t *c = NULL;
+	long long worst = 0, took, end;
+	int trips = 0, failed = 0;
+	char *err = NULL, *admin = NULL;
+	json_t *got = NULL;
+
+	if (!CHECK(make_config(&F, "frozen-dev", NULL, true, &cfg) == 0)
+			|| !CHECK((c = client_connect(&F, 4, NULL, NULL, NULL)) != NULL)
+			|| !CHECK(freeze(true) == 0))
+		goto out;
+	/* Read from the page cache: a frozen disk still answers it. */
+	err = bootstrap_error(&cfg, &took);
+	CHECK_STR(err, "");
+	end = ms_now() + FREEZE_S * 1000;
+	while (ms_now() < end) {
+		long long t0 = ms_now();
+		failed += client_echo(c, "unrelated/echo", "unrelated/echo") != 0;
+		took = ms_now() - t0;
+		worst = took > worst ? took : worst;
+		trips++;
+	}
+	fprintf(stderr, "frozen disk: %d round trips, the slowest %lld ms\n", trips, worst);
+	CHECK(failed == 0);
+	CHECK(worst < ROUND_TRIP_MAX_MS);
+	/* The write-behind thread is stuck by now: the store is refused, fast. */
+	free(err);
+	err = bootstrap_error(&cfg, &took);
+	CHECK_STR(err, "internal_error");
+	CHECK(took < ROUND_TRIP_MAX_MS);
+	admin = admin_err_take(&F, admin_cmd_by("getConfig", "client_id", cfg.client_id));
+	CHECK_STR(admin, "internal_error");
+	CHECK(freeze(false) == 0);
+	/* Thawed: the bootstrap time is written, and shown. */
+	sleep(1);
+	got = admin_get_config(&F, "client_id", cfg.client_id);
+	CHECK(got != NULL && json_is_string(json_object_get(got, "last_bootstrap_at")));
+out:
+	json_decref(got);
+	free(admin);
+	free(err);
+	client_close(c);
+	boot_cfg_free(&cfg);
+}
+
+static const cu_test_t frozen_tests[] = {
+	{ "frozen_disk_stalls_no_other_client", test_frozen_disk_stalls_no_other_client },
+	{ NULL, NULL },
+};
+
 /* ---- a second broker on the same file ---------------------------------- */
 
 /* The lock is held from the start, before any write: a second broker
@@ -287,5 +428,6 @@ int main(void)
 	cu_add_suite("disk_full", suite_init, suite_clean, tests);
 	cu_add_suite("damaged", NULL, NULL, damaged_tests);
 	cu_add_suite("lock", NULL, NULL, lock_tests);
+	cu_add_suite("frozen_disk", frozen_init, frozen_clean, frozen_tests);
 	return cu_run("test_faults");
 }

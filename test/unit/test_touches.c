@@ -1,12 +1,17 @@
-/* Recorded bootstraps: in id order, deduplicated, written in slices, none lost. */
+/* Recorded bootstraps: in id order, deduplicated, written in slices, none
+ * lost; written by the write-behind thread, which never holds the broker
+ * thread up for long. */
 #include "cu_main.h"
 #include "error.h"
+#include "flusher.h"
 #include "store_int.h"
 #include "touches.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static char dir[64];
@@ -153,6 +158,86 @@ static void test_nothing_waiting_writes_nothing(void)
 	CU_ASSERT_EQUAL(query("SELECT count(*) FROM bootstraps WHERE ? = 0", 0), 0);
 }
 
+/* ---- the write-behind thread ------------------------------------------ */
+
+static long long mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void pause_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+static void test_the_thread_writes_what_is_handed_over(void)
+{
+	bs_flusher_t *f;
+	long long end = mono_ms() + 3000;
+	size_t left = 1;
+
+	reset();
+	CU_ASSERT_FATAL(bs_flusher_start(store, &f) == BS_OK);
+	for (int64_t id = 1; id <= 2000; id++)
+		CU_ASSERT_EQUAL(bs_touches_add(&touches, id, 5000 + id), BS_OK);
+	CU_ASSERT_EQUAL(bs_flusher_enter(f), BS_OK);
+	CU_ASSERT_EQUAL(bs_flusher_hand(f, &touches), 1);
+	CU_ASSERT_EQUAL(bs_touches_waiting(&touches), 0);
+	bs_flusher_leave(f);
+	while (left > 0 && mono_ms() < end) {
+		pause_ms(5);
+		if (bs_flusher_enter(f) == BS_OK) {
+			left = bs_touches_waiting(bs_flusher_batch(f));
+			bs_flusher_leave(f);
+		}
+	}
+	CU_ASSERT_EQUAL(left, 0);
+	CU_ASSERT_EQUAL(bs_flusher_enter(f), BS_OK);
+	CU_ASSERT_EQUAL(query("SELECT count(*) FROM bootstraps WHERE ? = 0", 0), 2000);
+	CU_ASSERT_EQUAL(stored_at(1999), 6999);
+	bs_flusher_leave(f);
+	bs_flusher_stop(f);
+	bs_flusher_free(f);
+}
+
+/* Holds the store lock as a writer stuck on the disk would. */
+static void *hold_lock(void *arg)
+{
+	bs_flusher_t *f = arg;
+	if (bs_flusher_enter(f) == BS_OK) {
+		pause_ms(1500);
+		bs_flusher_leave(f);
+	}
+	return NULL;
+}
+
+static void test_a_stuck_holder_costs_one_bounded_wait(void)
+{
+	bs_flusher_t *f;
+	pthread_t stuck;
+	long long t0;
+
+	CU_ASSERT_FATAL(bs_flusher_start(store, &f) == BS_OK);
+	CU_ASSERT_FATAL(pthread_create(&stuck, NULL, hold_lock, f) == 0);
+	pause_ms(100);
+	t0 = mono_ms();
+	CU_ASSERT_EQUAL(bs_flusher_enter(f), BS_ERR_INTERNAL);
+	CU_ASSERT(mono_ms() - t0 >= BS_FLUSHER_STUCK_MS - 50);
+	CU_ASSERT(mono_ms() - t0 < BS_FLUSHER_STUCK_MS + 500);
+	/* Known stuck: no more waiting. */
+	t0 = mono_ms();
+	CU_ASSERT_EQUAL(bs_flusher_enter(f), BS_ERR_INTERNAL);
+	CU_ASSERT(mono_ms() - t0 < 50);
+	pthread_join(stuck, NULL);
+	CU_ASSERT_EQUAL(bs_flusher_enter(f), BS_OK);
+	bs_flusher_leave(f);
+	bs_flusher_stop(f);
+	bs_flusher_free(f);
+}
+
 int main(void)
 {
 	static const cu_test_t tests[] = {
@@ -161,6 +246,9 @@ int main(void)
 			test_ids_are_written_in_order_whatever_their_spread },
 		{ "slices write the batch and later ones wait", test_slices_write_the_batch_and_later_ones_wait },
 		{ "nothing waiting writes nothing", test_nothing_waiting_writes_nothing },
+		{ "the thread writes what is handed over",
+			test_the_thread_writes_what_is_handed_over },
+		{ "a stuck holder costs one bounded wait", test_a_stuck_holder_costs_one_bounded_wait },
 		{ NULL, NULL },
 	};
 

@@ -101,7 +101,7 @@ static int seed(bs_core_t *core, long n)
 	return rc;
 }
 
-/* Seconds spent in bs_core_tick, writing bootstrap times. */
+/* Seconds spent in bs_core_tick, handing bootstrap times to the thread. */
 static double tick_seconds;
 
 /* The database and its write-ahead log, in MiB. */
@@ -251,7 +251,7 @@ int main(int argc, char **argv)
 	t1 = now_s();
 	printf("%ld bootstraps of %ld configs: %.0f per second, %.2f us each, %ld failed\n",
 			requests, n, requests / (t1 - t0), (t1 - t0) / requests * 1e6, bad);
-	printf("of which writing bootstrap times: %.1f%% (%.2f us each)\n",
+	printf("of which handing bootstrap times over: %.1f%% (%.2f us each)\n",
 			100 * tick_seconds / (t1 - t0), tick_seconds / requests * 1e6);
 	if (samples > 0)
 		bad += timing(core, n, samples);
