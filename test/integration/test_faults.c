@@ -10,13 +10,15 @@
  * A damaged database (a page in the middle overwritten, or a file that is
  * not a database at all) is refused at start with one line, and the file
  * is left byte for byte as it was. A second broker on the same file is
- * refused at start.
+ * refused at start. SIGKILL at any moment of a 10,000-command batch leaves
+ * all of it or none, and a sound file.
  */
 #include "cu_main.h"
 #include "harness.h"
 #include "it_check.h"
 
 #include <errno.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -95,13 +97,18 @@ static json_t *filling_batch(const char *tag)
 	return cmds;
 }
 
-static long total_of(const char *command, const char *list)
+static long total_of_on(const broker_t *b, const char *command, const char *list)
 {
-	json_t *data = admin_ok_take(&B, json_pack("{ss}", "command", command));
+	json_t *data = admin_ok_take(b, json_pack("{ss}", "command", command));
 	long n = json_is_array(json_object_get(data, list))
 		? (long)json_integer_value(json_object_get(data, "total")) : -1;
 	json_decref(data);
 	return n;
+}
+
+static long total_of(const char *command, const char *list)
+{
+	return total_of_on(&B, command, list);
 }
 
 static void check_nothing_stored(void)
@@ -235,13 +242,14 @@ static void test_file_that_is_not_a_database_refuses_to_start(void)
 	broker_cleanup(&b);
 }
 
-/* ---- a frozen disk ------------------------------------------------------ */
+/* ---- a disk of its own: unwritable files, a frozen disk ---------------- */
 
 /*
  * The database on an ext4 image of its own, loop-mounted, frozen with
  * fsfreeze for FREEZE_S seconds while a bootstrap is waiting to be
  * written: the write-behind thread stalls on the disk, the broker does
- * not. Unrelated round trips stay fast, a bootstrap request and an admin
+ * not (before that, on the same disk, the files are made immutable: admin
+ * writes fail, bootstraps go on). Unrelated round trips stay fast, a bootstrap request and an admin
  * batch are answered (internal_error, quickly), and once the disk thaws
  * the bootstrap time is written.
  */
@@ -369,8 +377,130 @@ out:
 	boot_cfg_free(&cfg);
 }
 
+/* chattr +i on the database and its WAL: writes fail, reads go on. */
+static int immutable(bool on)
+{
+	static const char *const names[] = { "bootstrap.db", "bootstrap.db-wal" };
+	char path[IT_PATH_MAX + 32];
+	int rc = 0;
+
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		snprintf(path, sizeof path, "%s/%s", frozen_mnt, names[i]);
+		if (access(path, F_OK) == 0)
+			rc |= run_cmd("chattr", on ? "+i" : "-i", path, NULL, NULL);
+	}
+	return rc;
+}
+
+static void test_unwritable_files_fail_writes_and_keep_bootstraps(void)
+{
+	boot_cfg_t cfg = { 0 };
+	char *err = NULL, *admin = NULL;
+	long long took;
+	json_t *ch = NULL;
+
+	if (!CHECK(make_config(&F, "immutable-dev", NULL, true, &cfg) == 0)
+			|| !CHECK(immutable(true) == 0))
+		goto out;
+	admin = admin_err_take(&F, json_pack("{ss ss ss}", "command", "createChannel",
+				"id", "not-now", "name", "n"));
+	CHECK_STR(admin, "internal_error");
+	err = bootstrap_error(&cfg, &took);
+	CHECK_STR(err, "");
+	CHECK(broker_alive(&F));
+	CHECK(immutable(false) == 0);
+	ch = admin_ok_take(&F, json_pack("{ss ss ss}", "command", "createChannel",
+				"id", "now", "name", "n"));
+	CHECK(ch != NULL);
+out:
+	immutable(false);
+	json_decref(ch);
+	free(admin);
+	free(err);
+	boot_cfg_free(&cfg);
+}
+
 static const cu_test_t frozen_tests[] = {
+	{ "unwritable_files_fail_writes_and_keep_bootstraps",
+		test_unwritable_files_fail_writes_and_keep_bootstraps },
 	{ "frozen_disk_stalls_no_other_client", test_frozen_disk_stalls_no_other_client },
+	{ NULL, NULL },
+};
+
+/* ---- SIGKILL in the middle of a large batch ---------------------------- */
+
+#define KILL_BATCH 10000
+
+static const char *integrity(const broker_t *b, char *out, size_t outlen)
+{
+	char path[IT_PATH_MAX];
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+
+	snprintf(out, outlen, "cannot check");
+	if (broker_path(b, "bootstrap.db", path, sizeof path) == 0
+			&& sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK
+			&& sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &s, NULL) == SQLITE_OK
+			&& sqlite3_step(s) == SQLITE_ROW)
+		snprintf(out, outlen, "%s", (const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return out;
+}
+
+/* Sends a batch of KILL_BATCH createConfig without waiting for it, kills
+ * the broker after delay_ms, starts it again: the batch is all there or
+ * not there at all (*stored, the configs before, grows by all of it or
+ * not at all), and the file is sound. */
+static void kill_during_batch(broker_t *b, int round, int delay_ms, long *stored)
+{
+	json_t *cmds = json_array(), *root;
+	char *text;
+	client_t *c;
+	char check[256];
+	long total;
+
+	for (int i = 0; i < KILL_BATCH; i++) {
+		char ext[48];
+		snprintf(ext, sizeof ext, "kill-%d-%d", round, i);
+		json_array_append_new(cmds, json_pack("{ss ss}", "command", "createConfig",
+					"external_id", ext));
+	}
+	root = json_pack("{so}", "commands", cmds);
+	text = json_dumps(root, JSON_COMPACT);
+	json_decref(root);
+	c = client_connect(b, 4, NULL, "admin", "adminpw");
+	if (CHECK(c != NULL && text != NULL))
+		CHECK(client_publish(c, "$CONTROL/bootstrap/v1", text, (int)strlen(text), NULL) >= 0);
+	usleep((useconds_t)delay_ms * 1000);
+	CHECK(broker_kill9(b) == 0);
+	client_close(c);
+	free(text);
+	CHECK_STR(integrity(b, check, sizeof check), "ok");
+	if (!CHECK(broker_launch(b) == 0))
+		return;
+	total = total_of_on(b, "listConfigs", "configs");
+	fprintf(stderr, "killed after %d ms: %ld configs stored\n", delay_ms, total);
+	CHECK(total == *stored || total == *stored + KILL_BATCH);
+	*stored = total;
+}
+
+static void test_sigkill_in_a_batch_keeps_it_whole_or_not_at_all(void)
+{
+	static const int delays[] = { 20, 150, 400 };
+	broker_t b;
+	long stored = 0;
+
+	if (!CHECK(broker_start(&b, NULL) == 0))
+		return;
+	for (int i = 0; i < 3 && broker_alive(&b); i++)
+		kill_during_batch(&b, i, delays[i], &stored);
+	broker_cleanup(&b);
+}
+
+static const cu_test_t kill_tests[] = {
+	{ "sigkill_in_a_batch_keeps_it_whole_or_not_at_all",
+		test_sigkill_in_a_batch_keeps_it_whole_or_not_at_all },
 	{ NULL, NULL },
 };
 
@@ -428,6 +558,7 @@ int main(void)
 	cu_add_suite("disk_full", suite_init, suite_clean, tests);
 	cu_add_suite("damaged", NULL, NULL, damaged_tests);
 	cu_add_suite("lock", NULL, NULL, lock_tests);
+	cu_add_suite("sigkill", NULL, NULL, kill_tests);
 	cu_add_suite("frozen_disk", frozen_init, frozen_clean, frozen_tests);
 	return cu_run("test_faults");
 }
