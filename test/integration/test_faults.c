@@ -191,7 +191,7 @@ static void check_refused(broker_t *b, const char *why)
 
 	CHECK(before != NULL);
 	CHECK(broker_launch_fail(b) == 0);
-	CHECK(broker_log_contains(b, "refusing to start: db_path"));
+	CHECK(broker_log_contains(b, "refusing to start: "));
 	CHECK(broker_log_contains(b, why));
 	after = db_bytes(b, &after_len);
 	CHECK(after != NULL && after_len == before_len
@@ -538,7 +538,28 @@ static const cu_test_t lock_tests[] = {
 	{ NULL, NULL },
 };
 
+static void test_database_of_another_key_refuses_to_start(void)
+{
+	broker_t b;
+	char path[IT_PATH_MAX];
+	json_t *data = NULL;
+
+	if (!CHECK(broker_start(&b, NULL) == 0))
+		return;
+	data = admin_create_config(&b, "other-key", NULL);
+	CHECK(data != NULL);
+	CHECK(broker_stop(&b) == 0);
+	if (CHECK(broker_path(&b, "bootstrap.key", path, sizeof path) == 0
+				&& write_file_text(path, "00112233445566778899aabbccddeeff"
+					"00112233445566778899aabbccddeeff\n") == 0))
+		check_refused(&b, "is not the key of db_path");
+	json_decref(data);
+	broker_cleanup(&b);
+}
+
 static const cu_test_t damaged_tests[] = {
+	{ "database_of_another_key_refuses_to_start",
+		test_database_of_another_key_refuses_to_start },
 	{ "damaged_page_refuses_to_start_and_keeps_the_file",
 		test_damaged_page_refuses_to_start_and_keeps_the_file },
 	{ "file_that_is_not_a_database_refuses_to_start",
