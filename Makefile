@@ -25,10 +25,12 @@ ifeq ($(SAN),1)
 BUILD := build/san
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LIBA := $(BUILD)/libbootstrap.a
+PLUGIN := $(BUILD)/mosquitto_bootstrap.so
 else
 BUILD := build/default
 SANFLAGS :=
 LIBA := lib/libbootstrap.a
+PLUGIN := plugin/mosquitto_bootstrap.so
 endif
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2
@@ -44,7 +46,6 @@ LIB_SRC := $(sort $(wildcard lib/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/schema_sql.o
 PLUGIN_SRC := $(sort $(wildcard plugin/*.c))
 PLUGIN_OBJ := $(PLUGIN_SRC:%.c=$(BUILD)/%.o)
-PLUGIN := plugin/mosquitto_bootstrap.so
 SCHEMA := $(sort $(wildcard schema/*.sql))
 
 UNIT_SRC := $(sort $(wildcard test/unit/test_*.c))
@@ -57,6 +58,7 @@ INT_COMMON := $(BUILD)/test/integration/harness.o $(BUILD)/test/integration/leak
 ADMIN_ENV := $(BUILD)/test/common/admin_env.o
 
 .PHONY: all deps run test test-unit test-integration test-symbols test-san \
+	test-integration-san \
 	bench bench-import bench-core bench-tools fuzz install uninstall clean
 .DELETE_ON_ERROR:
 .SECONDARY: $(TEST_COMMON) $(INT_COMMON) $(ADMIN_ENV)
@@ -125,8 +127,21 @@ test-integration: $(PLUGIN) $(INT_BIN)
 test-symbols: $(PLUGIN)
 	@sh test/run.sh test/check_exports.sh
 
+# The unit tests, then the integration tests with the plugin built with
+# ASan and UBSan and loaded into the real broker (its runtime preloaded
+# into mosquitto alone); a sanitizer report in a broker's output fails the
+# test that ran it. LeakSanitizer's suppressions skip leaks of the broker's
+# own (test/sanitizer.supp); the plugin's are reported.
+ASAN_RT = $(shell $(CC) -print-file-name=libasan.so)
+SAN_ENV = IT_PLUGIN=$(PLUGIN) IT_BROKER_PRELOAD=$(ASAN_RT) IT_START_MS=20000 IT_WAIT_MS=15000 \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/test/sanitizer.supp:print_suppressions=0 \
+	ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0
 test-san:
 	@$(MAKE) --no-print-directory SAN=1 test-unit
+	@$(MAKE) --no-print-directory SAN=1 test-integration-san
+
+test-integration-san: $(PLUGIN) $(INT_BIN)
+	@$(SAN_ENV) sh test/run.sh $(INT_BIN)
 
 # The load benchmark (test/bench/bench): admin import, restart, broker round
 # trip and device bootstrap for each N, on one broker it starts itself, and

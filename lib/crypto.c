@@ -288,16 +288,24 @@ out:
 }
 
 /*
- * AES-256-GCM fetched from the provider once: EVP_aes_256_gcm() makes
- * every EVP_CipherInit_ex fetch it again, which cost more than the
- * decryption of a secret.
+ * AES-256-GCM fetched from the provider once, and freed by
+ * bs_crypto_release (a plugin unloaded without freeing it leaks it):
+ * EVP_aes_256_gcm() makes every EVP_CipherInit_ex fetch it again, which
+ * cost more than the decryption of a secret.
  */
 static EVP_CIPHER *gcm_cipher;
-static pthread_once_t gcm_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t gcm_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static void gcm_fetch(void)
+static EVP_CIPHER *gcm_fetch(void)
 {
-	gcm_cipher = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+	EVP_CIPHER *c;
+
+	pthread_mutex_lock(&gcm_lock);
+	if (gcm_cipher == NULL)
+		gcm_cipher = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+	c = gcm_cipher;
+	pthread_mutex_unlock(&gcm_lock);
+	return c;
 }
 
 /*
@@ -319,6 +327,11 @@ void bs_crypto_release(void)
 		EVP_CIPHER_CTX_free(gcm_slots[i].ctx);
 		OPENSSL_cleanse(&gcm_slots[i], sizeof(gcm_slots[i]));
 	}
+	/* A context still keyed elsewhere holds a reference of its own. */
+	pthread_mutex_lock(&gcm_lock);
+	EVP_CIPHER_free(gcm_cipher);
+	gcm_cipher = NULL;
+	pthread_mutex_unlock(&gcm_lock);
 }
 
 /* The context for enc keyed with key and iv, the aad already absorbed;
@@ -327,17 +340,17 @@ static EVP_CIPHER_CTX *gcm_start(int enc, const uint8_t key[BS_KEY_LEN],
 		const uint8_t iv[BS_GCM_IV_LEN], const void *aad, size_t aadlen)
 {
 	gcm_slot_t *slot = &gcm_slots[enc ? 1 : 0];
+	EVP_CIPHER *cipher = NULL;
 	int same, n;
 
-	if (pthread_once(&gcm_once, gcm_fetch) != 0 || gcm_cipher == NULL)
-		return NULL;
 	if (slot->ctx == NULL && (slot->ctx = EVP_CIPHER_CTX_new()) == NULL)
 		return NULL;
 	same = slot->keyed && memcmp(slot->key, key, BS_KEY_LEN) == 0;
 	slot->keyed = 0;
+	if (!same && (cipher = gcm_fetch()) == NULL)
+		return NULL;
 	/* The default GCM IV length is 12 bytes, BS_GCM_IV_LEN. */
-	if (EVP_CipherInit_ex2(slot->ctx, same ? NULL : gcm_cipher,
-			same ? NULL : key, iv, enc, NULL) != 1)
+	if (EVP_CipherInit_ex2(slot->ctx, cipher, same ? NULL : key, iv, enc, NULL) != 1)
 		return NULL;
 	if (aadlen > 0 &&
 			EVP_CipherUpdate(slot->ctx, NULL, &n, aad, (int)aadlen) != 1)

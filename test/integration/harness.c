@@ -22,12 +22,50 @@
 #include <time.h>
 #include <unistd.h>
 
-#define START_WAIT_MS 5000
+#define START_WAIT_MS 5000     /* IT_START_MS overrides it (valgrind) */
 #define STOP_WAIT_MS 5000
 #define POLL_MS 20
 #define LOOP_SLICE_MS 20
 
 static const char plugin_rel[] = "plugin/mosquitto_bootstrap.so";
+/* Sanitizer or valgrind reports found in brokers' output so far. */
+static int reports;
+
+int it_wait_ms(void)
+{
+	static int ms;
+	if (ms == 0) {
+		const char *v = getenv("IT_WAIT_MS");
+		ms = v != NULL && atoi(v) > 0 ? atoi(v) : 3000;
+	}
+	return ms;
+}
+
+static int start_wait_ms(void)
+{
+	const char *v = getenv("IT_START_MS");
+	int ms = v != NULL ? atoi(v) : 0;
+	return ms > 0 ? ms : START_WAIT_MS;
+}
+
+int broker_plugin(char *out, size_t outlen)
+{
+	const char *rel = getenv("IT_PLUGIN") != NULL ? getenv("IT_PLUGIN") : plugin_rel;
+	char cwd[IT_PATH_MAX];
+	int n;
+
+	if (rel[0] == '/')
+		n = snprintf(out, outlen, "%s", rel);
+	else if (getcwd(cwd, sizeof cwd) == NULL)
+		return -1;
+	else
+		n = snprintf(out, outlen, "%s/%s", cwd, rel);
+	if (n < 0 || (size_t)n >= outlen || access(out, R_OK) != 0) {
+		fprintf(stderr, "harness: %s is missing (build the plugin first)\n", rel);
+		return -1;
+	}
+	return 0;
+}
 
 __attribute__((format(printf, 1, 2)))
 static void warnf(const char *fmt, ...)
@@ -190,6 +228,38 @@ static int free_port(void)
 	return port;
 }
 
+/*
+ * The broker's command line: "mosquitto -c conf", after the words of
+ * IT_BROKER_WRAP when set (such as "valgrind --log-file=@DIR@/valgrind.log",
+ * @DIR@ standing for the broker's directory). Words go into buf.
+ */
+static void broker_argv(const broker_t *b, char *buf, size_t buflen, char **argv, int max)
+{
+	const char *wrap = getenv("IT_BROKER_WRAP");
+	int n = 0;
+	size_t used = 0;
+
+	for (const char *w = wrap; w != NULL && *w != '\0' && n < max - 4;) {
+		char word[512];
+		size_t len = strcspn(w, " ");
+		snprintf(word, sizeof word, "%.*s", (int)len, w);
+		char *at = strstr(word, "@DIR@");
+		int k = at == NULL ? snprintf(buf + used, buflen - used, "%s", word)
+			: snprintf(buf + used, buflen - used, "%.*s%s%s", (int)(at - word), word,
+					b->dir, at + 5);
+		if (len > 0 && k >= 0 && (size_t)k < buflen - used) {
+			argv[n++] = buf + used;
+			used += (size_t)k + 1;
+		}
+		w += len;
+		w += strspn(w, " ");
+	}
+	argv[n++] = "mosquitto";
+	argv[n++] = "-c";
+	argv[n++] = (char *)b->conf;
+	argv[n] = NULL;
+}
+
 static pid_t spawn_broker(const broker_t *b)
 {
 	char out[IT_PATH_MAX];
@@ -199,8 +269,12 @@ static pid_t spawn_broker(const broker_t *b)
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
+		char buf[2048], *argv[32];
 		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-		char *argv[] = { "mosquitto", "-c", (char *)b->conf, NULL };
+		/* An ASan-built plugin needs the runtime loaded first. */
+		if (getenv("IT_BROKER_PRELOAD") != NULL)
+			setenv("LD_PRELOAD", getenv("IT_BROKER_PRELOAD"), 1);
+		broker_argv(b, buf, sizeof buf, argv, 32);
 		exec_redirected(argv, out);
 		_exit(127);
 	}
@@ -307,15 +381,9 @@ int broker_conf_base(FILE *f, const broker_t *b)
 
 static int write_conf(const broker_t *b, const char *extra, unsigned flags)
 {
-	char cwd[IT_PATH_MAX];
-	if (getcwd(cwd, sizeof cwd) == NULL)
+	char plugin[IT_PATH_MAX];
+	if (broker_plugin(plugin, sizeof plugin) != 0)
 		return -1;
-	char plugin[IT_PATH_MAX + sizeof plugin_rel];
-	snprintf(plugin, sizeof plugin, "%s/%s", cwd, plugin_rel);
-	if (access(plugin, R_OK) != 0) {
-		warnf("%s is missing (build the plugin first)", plugin_rel);
-		return -1;
-	}
 	FILE *f = fopen(b->conf, "w");
 	if (f == NULL)
 		return -1;
@@ -334,6 +402,9 @@ static int write_conf(const broker_t *b, const char *extra, unsigned flags)
 }
 
 /* ---- broker lifecycle ------------------------------------------------- */
+
+static bool file_contains(const broker_t *b, const char *name, const char *text);
+static int harness_failures(void);
 
 /* The TLS listener's port (not the plain one's), CA and certificate. */
 static int prepare_tls(broker_t *b)
@@ -357,7 +428,7 @@ static bool listening(const broker_t *b)
 int broker_prepare(broker_t *b, const char *extra_conf, unsigned flags)
 {
 	memset(b, 0, sizeof *b);
-	cu_set_final_check(leak_failures);
+	cu_set_final_check(harness_failures);
 	snprintf(b->dir, sizeof b->dir, "/tmp/bs-it-XXXXXX");
 	if (mkdtemp(b->dir) == NULL) {
 		b->dir[0] = '\0';
@@ -384,7 +455,7 @@ int broker_launch(broker_t *b)
 		b->pid = 0;
 		return -1;
 	}
-	long long end = now_ms() + START_WAIT_MS;
+	long long end = now_ms() + start_wait_ms();
 	while (now_ms() < end) {
 		if (listening(b)) {
 			leak_spy_start(b);
@@ -397,7 +468,7 @@ int broker_launch(broker_t *b)
 		}
 		sleep_ms(POLL_MS);
 	}
-	warnf("the broker did not listen within %d ms", START_WAIT_MS);
+	warnf("the broker did not listen within %d ms", start_wait_ms());
 	broker_kill9(b);
 	return -1;
 }
@@ -440,7 +511,7 @@ int broker_launch_fail(broker_t *b)
 		b->pid = 0;
 		return -1;
 	}
-	int st = wait_exit(b->pid, START_WAIT_MS);
+	int st = wait_exit(b->pid, start_wait_ms());
 	if (st == -1) {
 		warnf("the broker is still running, expected it to refuse to start");
 		broker_kill9(b);
@@ -505,10 +576,39 @@ bool broker_alive(broker_t *b)
 	return port_open(b->port);
 }
 
+/*
+ * A sanitizer's report in the broker's output, or errors in valgrind's
+ * log (IT_BROKER_WRAP), is a failure of the run.
+ */
+static void check_reports(const broker_t *b)
+{
+	char path[IT_PATH_MAX];
+	char *vg = broker_path(b, "valgrind.log", path, sizeof path) == 0
+		? read_file_text(path, NULL) : NULL;
+
+	if (file_contains(b, "stderr.log", "Sanitizer")
+			|| file_contains(b, "stderr.log", "runtime error:")) {
+		fprintf(stderr, "harness: a sanitizer report in %s/stderr.log\n", b->dir);
+		reports++;
+	}
+	if (vg != NULL && strstr(vg, "ERROR SUMMARY: 0 errors") == NULL) {
+		fprintf(stderr, "harness: valgrind found errors, see %s\n", path);
+		reports++;
+	}
+	free(vg);
+}
+
+/* What cu_run adds to the failures: leaks, sanitizer and valgrind reports. */
+static int harness_failures(void)
+{
+	return leak_failures() + reports;
+}
+
 void broker_cleanup(broker_t *b)
 {
 	broker_stop(b);
 	leak_check(b);
+	check_reports(b);
 	if (b->dir[0] != '\0' && getenv("IT_KEEP") == NULL)
 		tmpdir_remove(b->dir);
 	b->dir[0] = '\0';

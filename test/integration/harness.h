@@ -17,7 +17,10 @@
 #include <sys/types.h>
 
 #define IT_PATH_MAX 512
-#define IT_WAIT_MS 3000         /* the longest wait for any one reply */
+/* The longest wait for any one reply: 3 s, or the environment's IT_WAIT_MS
+ * (slower builds: the sanitizers, valgrind). */
+int it_wait_ms(void);
+#define IT_WAIT_MS it_wait_ms()
 #define IT_QUIET_MS 700         /* how long "nothing arrives" is watched */
 
 /* Flags for broker_start_flags / broker_start_fail. */
@@ -77,6 +80,10 @@ void broker_cleanup(broker_t *b);       /* stop, remove the directory */
 
 /* True when the broker log or its stdout/stderr contains text. */
 bool broker_log_contains(const broker_t *b, const char *text);
+
+/* The plugin's absolute path into out: IT_PLUGIN (relative to the
+ * repository root, or absolute) or plugin/mosquitto_bootstrap.so. */
+int broker_plugin(char *out, size_t outlen);
 
 /* b->dir + "/" + name into out. */
 int broker_path(const broker_t *b, const char *name, char *out, size_t outlen);

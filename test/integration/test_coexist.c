@@ -440,18 +440,18 @@ static char *dynsec_plugin(void)
 /* The two plugin blocks, each with its own plugin_opt_* lines, in order. */
 static int write_dynsec_conf(const char *dynsec)
 {
-	char cwd[IT_PATH_MAX];
-	FILE *f = getcwd(cwd, sizeof cwd) != NULL ? fopen(B.conf, "w") : NULL;
+	char plugin[IT_PATH_MAX];
+	FILE *f = broker_plugin(plugin, sizeof plugin) == 0 ? fopen(B.conf, "w") : NULL;
 	if (f == NULL)
 		return -1;
 	char ours[3 * IT_PATH_MAX + 256], theirs[2 * IT_PATH_MAX + 64];
 	snprintf(ours, sizeof ours,
-			"plugin %s/plugin/mosquitto_bootstrap.so\n"
+			"plugin %s\n"
 			"plugin_opt_db_path %s/bootstrap.db\n"
 			"plugin_opt_key_file %s/bootstrap.key\n"
 			"plugin_opt_admin_users admin\n"
 			"plugin_opt_client_auth true\n"
-			"plugin_opt_acl_default defer\n", cwd, B.dir, B.dir);
+			"plugin_opt_acl_default defer\n", plugin, B.dir, B.dir);
 	snprintf(theirs, sizeof theirs, "plugin %s\nplugin_opt_config_file %s/dynsec.json\n",
 			dynsec, B.dir);
 	int rc = broker_conf_base(f, &B) == 0 && fprintf(f, "%s%s",

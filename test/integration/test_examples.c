@@ -2,7 +2,8 @@
  * The shipped configurations in config-examples/, each started as it is
  * after its prepare step: prepare.sh fills a temporary directory (VAR_DIR)
  * and the test starts a copy of the file in which the only changes are the
- * listener's port (a free one) and var/ (that directory). Then the admin
+ * listener's port (a free one), var/ (that directory) and the plugin's path
+ * (absolute, the sanitizer build under make test-san). Then the admin
  * creates a config, a device bootstraps, and, where the file lets
  * bootstrapped devices log in, the device logs in with the credentials its
  * bootstrap reply gave it and uses its channel.
@@ -54,6 +55,21 @@ static char *replace_all(const char *text, const char *from, const char *to)
 	return out;
 }
 
+/* text (taken) loading the plugin the harness tests (broker_plugin: the
+ * same file, or the sanitizer build) instead of the shipped path. */
+static char *with_plugin(char *text)
+{
+	char line[IT_PATH_MAX + 8], *out;
+	if (text == NULL || broker_plugin(line + 7, sizeof line - 7) != 0) {
+		free(text);
+		return NULL;
+	}
+	memcpy(line, "plugin ", 7);
+	out = replace_all(text, "plugin plugin/mosquitto_bootstrap.so", line);
+	free(text);
+	return out;
+}
+
 /* The shipped file, moved to b's port and directory (malloc()ed). */
 static char *rewritten(const broker_t *b, const char *conf_file)
 {
@@ -73,7 +89,7 @@ static char *rewritten(const broker_t *b, const char *conf_file)
 		out = replace_all(moved, "var/", dir);
 	free(text);
 	free(moved);
-	return out;
+	return with_plugin(out);
 }
 
 /* Runs config-examples/prepare.sh [setup] with VAR_DIR set to b's dir. */
