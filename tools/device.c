@@ -38,7 +38,7 @@ static const char USAGE[] =
 "  -K, --external-key KEY  its external key (visible to other local users\n"
 "                          while the program starts: prefer --key-file)\n"
 "      --key-file FILE     read the key from FILE (- for stdin); one\n"
-"                          trailing newline is ignored\n"
+"                          trailing newline (or CR LF) is ignored\n"
 "      --mode MODE         plain, encrypt (the default) or challenge\n"
 "      --topic-prefix P    the plugin's topic prefix (default bootstrap)\n"
 "      --out-dir DIR       write client_id, client_secret, channels.json,\n"
@@ -150,10 +150,11 @@ static char *read_key_file(const char *path)
 		free(buf);
 		return NULL;
 	}
-	if (n > 0 && buf[n - 1] == '\n')
+	if (n > 0 && buf[n - 1] == '\n') {
 		n--;
-	if (n > 0 && buf[n - 1] == '\r')
-		n--;
+		if (n > 0 && buf[n - 1] == '\r')
+			n--;
+	}
 	buf[n] = '\0';
 	return buf;
 }

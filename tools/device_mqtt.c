@@ -129,6 +129,15 @@ static void on_message(struct mosquitto *mosq, void *obj,
 	}
 }
 
+/* Why libmosquitto failed with rc: its own log line says more (which TLS
+ * check failed, say) than its error code. */
+static const char *why(const dev_conn_t *c, int rc)
+{
+	if (c->log_err[0] != '\0')
+		return c->log_err;
+	return rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc);
+}
+
 /* Runs the network until done(c) holds: 0, or -1 when the deadline passed
  * (*timed_out set) or the connection failed (the reason on stderr). */
 static int pump(dev_conn_t *c, bool (*done)(const dev_conn_t *), bool *timed_out)
@@ -142,13 +151,9 @@ static int pump(dev_conn_t *c, bool (*done)(const dev_conn_t *), bool *timed_out
 		}
 		int rc = mosquitto_loop(c->mosq, left < STEP_MS ? (int)left : STEP_MS, 1);
 		if (rc != MOSQ_ERR_SUCCESS || c->gone) {
-			/* libmosquitto's own line says more (a TLS failure, say). */
-			const char *why = c->log_err[0] != '\0' ? c->log_err
-				: rc == MOSQ_ERR_ERRNO ? strerror(errno)
-				: rc != MOSQ_ERR_SUCCESS ? mosquitto_strerror(rc)
-				: "the broker closed the connection";
 			fprintf(stderr, DEV_NAME ": connection to %s:%d failed: %s\n",
-					c->o->host, c->o->port, why);
+					c->o->host, c->o->port, rc != MOSQ_ERR_SUCCESS ? why(c, rc)
+					: "the broker closed the connection");
 			return -1;
 		}
 	}
@@ -218,8 +223,7 @@ static int connect_broker(dev_conn_t *c)
 
 	if (rc != MOSQ_ERR_SUCCESS) {
 		fprintf(stderr, DEV_NAME ": cannot connect to %s:%d: %s\n", o->host,
-				o->port, rc == MOSQ_ERR_ERRNO ? strerror(errno)
-				: mosquitto_strerror(rc));
+				o->port, why(c, rc));
 		return DEV_ECONN;
 	}
 	if (pump(c, connacked, &timed_out) != 0) {
