@@ -1,5 +1,6 @@
 # mosquitto-bootstrap: one entry point.
-#   make            the plugin (plugin/mosquitto_bootstrap.so) on lib/libbootstrap.a
+#   make            the plugin (plugin/mosquitto_bootstrap.so) on lib/libbootstrap.a,
+#                   and the tools (build/default/tools/)
 #   make run        a broker in the foreground with config-examples/mosquitto.conf
 #   make test       every test: unit (CUnit), symbol check, integration (real broker)
 #   make test-san   the unit tests under AddressSanitizer + UBSan
@@ -11,6 +12,7 @@
 PREFIX ?= /usr/local
 DESTDIR ?=
 PLUGINDIR ?= $(PREFIX)/lib/mosquitto
+BINDIR ?= $(PREFIX)/bin
 DOCDIR ?= $(PREFIX)/share/doc/mosquitto-bootstrap
 
 CC ?= cc
@@ -57,13 +59,21 @@ TEST_COMMON := $(BUILD)/test/common/cu_main.o $(BUILD)/test/common/tmpdir.o \
 INT_COMMON := $(BUILD)/test/integration/harness.o $(BUILD)/test/integration/leakscan.o
 ADMIN_ENV := $(BUILD)/test/common/admin_env.o
 
+# The tools are MQTT clients on libmosquitto, libcrypto and Jansson, never
+# linked with lib/: the device client is an example to be read on its own.
+TOOL_LIBS := $(shell $(PKG_CONFIG) --libs jansson libcrypto 2>/dev/null) -lmosquitto
+DEVICE_SRC := $(sort $(wildcard tools/device*.c))
+DEVICE_OBJ := $(DEVICE_SRC:%.c=$(BUILD)/%.o)
+DEVICE := $(BUILD)/tools/mosquitto_bootstrap_device
+TOOLS := $(DEVICE)
+
 .PHONY: all deps run test test-unit test-integration test-symbols test-san \
 	test-integration-san \
 	bench bench-import bench-core bench-tools fuzz install uninstall clean
 .DELETE_ON_ERROR:
 .SECONDARY: $(TEST_COMMON) $(INT_COMMON) $(ADMIN_ENV)
 
-all: $(PLUGIN)
+all: $(PLUGIN) $(TOOLS)
 
 # Installs missing Debian packages; does nothing when all are there.
 deps:
@@ -110,18 +120,25 @@ $(BUILD)/test/integration/%: test/integration/%.c $(INT_COMMON) $(TEST_COMMON) $
 	$(CC) $(ALL_CFLAGS) -Ilib -Itest/common -Itest/integration -o $@ $< \
 		$(INT_COMMON) $(TEST_COMMON) $(LIBA) $(INT_LIBS)
 
+$(DEVICE): $(DEVICE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $(DEVICE_OBJ) $(TOOL_LIBS)
+
+# These tests run the device client that make built.
+$(BUILD)/test/integration/test_device_client $(BUILD)/test/integration/test_examples: $(DEVICE)
+
 run: deps $(PLUGIN)
 	@sh config-examples/prepare.sh
 	mosquitto -c config-examples/mosquitto.conf
 
 test: deps
-	@$(MAKE) --no-print-directory $(PLUGIN) $(UNIT_BIN) $(INT_BIN) bench-tools
+	@$(MAKE) --no-print-directory $(PLUGIN) $(TOOLS) $(UNIT_BIN) $(INT_BIN) bench-tools
 	@sh test/run.sh $(UNIT_BIN) test/check_exports.sh test/check_install.sh $(INT_BIN)
 
 test-unit: $(UNIT_BIN)
 	@sh test/run.sh $(UNIT_BIN)
 
-test-integration: $(PLUGIN) $(INT_BIN)
+test-integration: $(PLUGIN) $(TOOLS) $(INT_BIN)
 	@sh test/run.sh $(INT_BIN)
 
 test-symbols: $(PLUGIN)
@@ -133,14 +150,14 @@ test-symbols: $(PLUGIN)
 # test that ran it. LeakSanitizer's suppressions skip leaks of the broker's
 # own (test/sanitizer.supp); the plugin's are reported.
 ASAN_RT = $(shell $(CC) -print-file-name=libasan.so)
-SAN_ENV = IT_PLUGIN=$(PLUGIN) IT_BROKER_PRELOAD=$(ASAN_RT) IT_START_MS=20000 IT_WAIT_MS=15000 \
+SAN_ENV = IT_PLUGIN=$(PLUGIN) IT_DEVICE=$(DEVICE) IT_BROKER_PRELOAD=$(ASAN_RT) IT_START_MS=20000 IT_WAIT_MS=15000 \
 	LSAN_OPTIONS=suppressions=$(CURDIR)/test/sanitizer.supp:print_suppressions=0 \
 	ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0
 test-san:
 	@$(MAKE) --no-print-directory SAN=1 test-unit
 	@$(MAKE) --no-print-directory SAN=1 test-integration-san
 
-test-integration-san: $(PLUGIN) $(INT_BIN)
+test-integration-san: $(PLUGIN) $(TOOLS) $(INT_BIN)
 	@$(SAN_ENV) sh test/run.sh $(INT_BIN)
 
 # The load benchmark (test/bench/bench): admin import, restart, broker round
@@ -196,13 +213,15 @@ fuzz: $(FUZZ_BIN)
 bench-import: deps $(PLUGIN)
 	@sh test/bench/import.sh 100000
 
-install: $(PLUGIN)
-	install -d $(DESTDIR)$(PLUGINDIR) $(DESTDIR)$(DOCDIR)
+install: $(PLUGIN) $(TOOLS)
+	install -d $(DESTDIR)$(PLUGINDIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(BINDIR)
 	install -m 0755 $(PLUGIN) $(DESTDIR)$(PLUGINDIR)/mosquitto_bootstrap.so
+	install -m 0755 $(TOOLS) $(DESTDIR)$(BINDIR)/
 	install -m 0644 README.md config-examples/mosquitto.conf $(DESTDIR)$(DOCDIR)/
 
 uninstall:
 	rm -f $(DESTDIR)$(PLUGINDIR)/mosquitto_bootstrap.so
+	rm -f $(DESTDIR)$(BINDIR)/mosquitto_bootstrap_device
 	rm -rf $(DESTDIR)$(DOCDIR)
 
 clean:

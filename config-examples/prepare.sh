@@ -6,11 +6,13 @@
 #   sh config-examples/prepare.sh plugin-alone  plugin-alone.conf
 #   sh config-examples/prepare.sh with-files    with-files.conf
 #   sh config-examples/prepare.sh with-dynsec   with-dynsec.conf
+#   sh config-examples/prepare.sh with-tls      with-tls.conf
 #
 # It creates the directory for the database and key file, and the accounts:
 # a password file with the user "admin" (with-files: also "ops", password
 # "ops-password"), or for with-dynsec the dynamic-security plugin's file with
-# its admin client "admin". Files that exist already are kept, and the
+# its admin client "admin"; with-tls also makes a throwaway CA and server
+# certificate in var/tls/ (make-tls.sh). Files that exist already are kept, and the
 # examples share them: once with-files has added "ops" to var/passwd, the
 # other files that read var/passwd let ops log in too (remove var/ first to
 # keep them apart).
@@ -27,9 +29,9 @@ var=${VAR_DIR:-var}
 admin_password=${ADMIN_PASSWORD:-admin-password}
 
 case $setup in
-default | plugin-alone | with-files | with-dynsec) ;;
+default | plugin-alone | with-files | with-dynsec | with-tls) ;;
 *)
-	sed -n '2,9p' "$0" >&2
+	sed -n '2,10p' "$0" >&2
 	exit 2
 	;;
 esac
@@ -51,6 +53,9 @@ else
 		mosquitto_passwd -b "$var/passwd" ops ops-password
 	fi
 	chmod 0600 "$var/passwd"
+fi
+if [ "$setup" = with-tls ]; then
+	sh "$(dirname "$0")/make-tls.sh" "$var/tls"
 fi
 if [ "$(id -u)" = 0 ] && id mosquitto >/dev/null 2>&1; then
 	chown -R mosquitto: "$var"

@@ -1,5 +1,5 @@
 #!/bin/sh
-# make install puts the plugin and its documents under DESTDIR/PREFIX.
+# make install puts the plugin, the tools and the documents under DESTDIR/PREFIX.
 set -u
 dir=$(mktemp -d /tmp/bs-install-XXXXXX) || exit 1
 trap 'rm -rf "$dir"' EXIT
@@ -7,6 +7,7 @@ make -s install DESTDIR="$dir" PREFIX=/opt/bs >/dev/null 2>&1 || {
 	echo "make install failed"; echo "install: 0 passed, 1 failed"; exit 1; }
 failed=0
 for f in opt/bs/lib/mosquitto/mosquitto_bootstrap.so \
+		opt/bs/bin/mosquitto_bootstrap_device \
 		opt/bs/share/doc/mosquitto-bootstrap/README.md \
 		opt/bs/share/doc/mosquitto-bootstrap/mosquitto.conf; do
 	if [ ! -s "$dir/$f" ]; then
@@ -14,9 +15,14 @@ for f in opt/bs/lib/mosquitto/mosquitto_bootstrap.so \
 		failed=$((failed + 1))
 	fi
 done
+if [ ! -x "$dir/opt/bs/bin/mosquitto_bootstrap_device" ] ||
+		[ "$(stat -c %a "$dir/opt/bs/bin/mosquitto_bootstrap_device")" != 755 ]; then
+	echo "mosquitto_bootstrap_device is not installed with mode 0755"
+	failed=$((failed + 1))
+fi
 if [ -n "$(find "$dir" -path "$dir/opt" -prune -o -type f -print)" ]; then
 	echo "files installed outside DESTDIR/PREFIX"
 	failed=$((failed + 1))
 fi
-echo "install: $((4 - failed)) passed, $failed failed"
+echo "install: $((6 - failed)) passed, $failed failed"
 [ "$failed" -eq 0 ]

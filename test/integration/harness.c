@@ -48,6 +48,12 @@ static int start_wait_ms(void)
 	return ms > 0 ? ms : START_WAIT_MS;
 }
 
+const char *device_bin(void)
+{
+	const char *v = getenv("IT_DEVICE");
+	return v != NULL ? v : "build/default/tools/mosquitto_bootstrap_device";
+}
+
 int broker_plugin(char *out, size_t outlen)
 {
 	const char *rel = getenv("IT_PLUGIN") != NULL ? getenv("IT_PLUGIN") : plugin_rel;
@@ -1418,4 +1424,66 @@ char *unique_name(const char *prefix)
 	if (s != NULL)
 		snprintf(s, n, "%s-%ld-%u", prefix, (long)getpid(), ++counter);
 	return s;
+}
+
+/* ---- programs and ports ------------------------------------------------ */
+
+int it_free_port(void)
+{
+	return free_port();
+}
+
+/* A new, already unlinked temporary file holding text: its descriptor. */
+static int temp_fd(const char *text)
+{
+	char path[] = "/tmp/bs-it-io-XXXXXX";
+	int fd = mkstemp(path);
+	if (fd < 0)
+		return -1;
+	unlink(path);
+	size_t len = text != NULL ? strlen(text) : 0;
+	if ((len > 0 && write(fd, text, len) != (ssize_t)len) ||
+			lseek(fd, 0, SEEK_SET) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Everything in fd from its start (malloc()ed), or NULL. */
+static char *fd_text(int fd)
+{
+	off_t size = lseek(fd, 0, SEEK_END);
+	char *text = size >= 0 ? malloc((size_t)size + 1) : NULL;
+	if (text == NULL || lseek(fd, 0, SEEK_SET) != 0 ||
+			read(fd, text, (size_t)size) != (ssize_t)size) {
+		free(text);
+		return NULL;
+	}
+	text[size] = '\0';
+	return text;
+}
+
+int run_capture(char *const argv[], const char *in, char **out, char **err)
+{
+	int fds[3] = { temp_fd(in), temp_fd(NULL), temp_fd(NULL) }, st = -1;
+	pid_t pid = fds[0] >= 0 && fds[1] >= 0 && fds[2] >= 0 ? fork() : -1;
+
+	if (pid == 0) {
+		if (dup2(fds[0], 0) < 0 || dup2(fds[1], 1) < 0 || dup2(fds[2], 2) < 0)
+			_exit(127);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	while (pid > 0 && waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (out != NULL)
+		*out = fds[1] >= 0 ? fd_text(fds[1]) : NULL;
+	if (err != NULL)
+		*err = fds[2] >= 0 ? fd_text(fds[2]) : NULL;
+	for (int i = 0; i < 3; i++) {
+		if (fds[i] >= 0)
+			close(fds[i]);
+	}
+	return pid > 0 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }

@@ -85,6 +85,9 @@ bool broker_log_contains(const broker_t *b, const char *text);
  * repository root, or absolute) or plugin/mosquitto_bootstrap.so. */
 int broker_plugin(char *out, size_t outlen);
 
+/* The reference device client to run: IT_DEVICE, or the default build's. */
+const char *device_bin(void);
+
 /* b->dir + "/" + name into out. */
 int broker_path(const broker_t *b, const char *name, char *out, size_t outlen);
 
@@ -286,5 +289,18 @@ const char *jstr(const json_t *obj, const char *key);
 
 /* A name unique within this process run: prefix-<pid>-<n>. */
 char *unique_name(const char *prefix);
+
+/* ---- programs and ports ------------------------------------------------ */
+
+/* A loopback TCP port that nothing listens on now, or -1. */
+int it_free_port(void);
+
+/*
+ * Runs argv (argv[0] a path, or a name searched in PATH) with in (may be
+ * NULL: nothing) as its stdin, and gives what it wrote to stdout and stderr
+ * in *out and *err (malloc()ed, NUL-terminated; either pointer may be NULL
+ * to discard). Its exit status, or -1 when it could not run or did not exit.
+ */
+int run_capture(char *const argv[], const char *in, char **out, char **err);
 
 #endif

@@ -6,7 +6,8 @@
  * (absolute, the sanitizer build under make test-san). Then the admin
  * creates a config, a device bootstraps, and, where the file lets
  * bootstrapped devices log in, the device logs in with the credentials its
- * bootstrap reply gave it and uses its channel.
+ * bootstrap reply gave it and uses its channel. The TLS example's device
+ * is the reference client, over TLS with the example's CA.
  */
 #include "cu_main.h"
 #include "harness.h"
@@ -15,9 +16,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define ADMIN_PASSWORD "adminpw"    /* what the harness's admin helpers use */
 #define SHIPPED_LISTENER "listener 1883 127.0.0.1"
+#define SHIPPED_TLS_LISTENER "listener 8883 127.0.0.1"
+#define DEVICE_BIN ((char *)device_bin())
 
 static broker_t B;
 
@@ -70,21 +74,33 @@ static char *with_plugin(char *text)
 	return out;
 }
 
-/* The shipped file, moved to b's port and directory (malloc()ed). */
-static char *rewritten(const broker_t *b, const char *conf_file)
+/*
+ * The shipped file, moved to b's port and directory (malloc()ed); a file
+ * with a TLS listener (SHIPPED_TLS_LISTENER) has it moved to tls_port.
+ */
+static char *rewritten(const broker_t *b, const char *conf_file, int tls_port)
 {
-	char listener[64], dir[IT_PATH_MAX + 2];
+	char listener[64], tls_listener[64], dir[IT_PATH_MAX + 2];
 	char *text = read_file_text(conf_file, NULL), *moved = NULL, *out = NULL;
+	size_t listeners = tls_port > 0 ? 2 : 1;
 	snprintf(listener, sizeof listener, "listener %d 127.0.0.1", b->port);
+	snprintf(tls_listener, sizeof tls_listener, "listener %d 127.0.0.1", tls_port);
 	snprintf(dir, sizeof dir, "%s/", b->dir);
 	/* Any other listener would stay on a fixed port. */
-	if (text != NULL && (count(text, "\nlistener ") != 1 ||
+	if (text != NULL && (count(text, "\nlistener ") != listeners ||
 				count(text, "\n" SHIPPED_LISTENER "\n") != 1 ||
+				(tls_port > 0 && count(text, "\n" SHIPPED_TLS_LISTENER "\n") != 1) ||
 				count(text, "var/") == 0))
-		fprintf(stderr, "%s: expected one \"%s\" line and var/ paths\n",
-				conf_file, SHIPPED_LISTENER);
+		fprintf(stderr, "%s: expected one \"%s\" line%s and var/ paths\n",
+				conf_file, SHIPPED_LISTENER, tls_port > 0
+				? ", one \"" SHIPPED_TLS_LISTENER "\" line" : "");
 	else if (text != NULL)
 		moved = replace_all(text, SHIPPED_LISTENER, listener);
+	if (moved != NULL && tls_port > 0) {
+		char *tls = replace_all(moved, SHIPPED_TLS_LISTENER, tls_listener);
+		free(moved);
+		moved = tls;
+	}
 	if (moved != NULL)
 		out = replace_all(moved, "var/", dir);
 	free(text);
@@ -107,12 +123,14 @@ static int prepare(const broker_t *b, const char *setup)
 }
 
 static bool logs_in;            /* the file sets plugin_opt_client_auth true */
+static int tls_port;            /* where the file's TLS listener went, or 0 */
 
 static int start_example(const char *conf_file, const char *setup)
 {
 	if (broker_prepare(&B, NULL, BROKER_NO_CONF) != 0)
 		return -1;
-	char *conf = prepare(&B, setup) == 0 ? rewritten(&B, conf_file) : NULL;
+	B.tls_port = tls_port;      /* broker_launch waits for it to listen too */
+	char *conf = prepare(&B, setup) == 0 ? rewritten(&B, conf_file, tls_port) : NULL;
 	int rc = conf != NULL && write_file_text(B.conf, conf) == 0
 		? broker_launch(&B) : -1;
 	logs_in = conf != NULL && strstr(conf, "\nplugin_opt_client_auth true\n") != NULL;
@@ -140,6 +158,15 @@ static int start_with_files(void)
 static int start_with_dynsec(void)
 {
 	return start_example("config-examples/with-dynsec.conf", "with-dynsec");
+}
+
+static int start_with_tls(void)
+{
+	if ((tls_port = it_free_port()) <= 0)
+		return -1;
+	int rc = start_example("config-examples/with-tls.conf", "with-tls");
+	tls_port = 0;
+	return rc;
 }
 
 static int stop_broker(void)
@@ -304,6 +331,46 @@ static void test_with_dynsec_admin_makes_a_client_with_mosquitto_ctrl(void)
 	client_close(ops);
 }
 
+/*
+ * The reference device client bootstraps over the TLS listener, checking
+ * the broker's certificate (made by make-tls.sh for localhost) against the
+ * example CA; without the CA it gets no connection.
+ */
+static void test_with_tls_device_client_bootstraps_with_cafile(void)
+{
+	boot_cfg_t cfg;
+	char *ext = unique_name("tls-example"), *out = NULL;
+	char ca[IT_PATH_MAX], port[16];
+	json_t *got = NULL;
+
+	snprintf(port, sizeof port, "%d", B.tls_port);
+	if (!CHECK(ext != NULL && broker_path(&B, "tls/ca.pem", ca, sizeof ca) == 0 &&
+				make_config(&B, ext, NULL, true, &cfg) == 0))
+		goto out;
+	char *with_ca[] = { DEVICE_BIN, "-h", "localhost", "-p", port, "--cafile", ca,
+		"-E", ext, "--key-file", "-", "--mode", "plain", "-W", "5", NULL };
+	CHECK(run_capture(with_ca, cfg.external_key, &out, NULL) == 0);
+	got = out != NULL ? json_loads(out, 0, NULL) : NULL;
+	CHECK_STR(jstr(got, "client_id"), cfg.client_id);
+	CHECK_STR(jstr(got, "client_secret"), cfg.client_secret);
+	char *without[] = { DEVICE_BIN, "-h", "localhost", "-p", port, "-E", ext,
+		"--key-file", "-", "-W", "2", NULL };
+	CHECK(run_capture(without, cfg.external_key, NULL, NULL) == 3);
+	/* make-tls.sh leaves the private keys to their owner alone. */
+	static const char *const keys[] = { "tls/ca.key", "tls/server.key" };
+	for (size_t i = 0; i < 2; i++) {
+		char path[IT_PATH_MAX];
+		struct stat st;
+		CHECK(broker_path(&B, keys[i], path, sizeof path) == 0 &&
+				stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
+	}
+	boot_cfg_free(&cfg);
+out:
+	json_decref(got);
+	free(out);
+	free(ext);
+}
+
 /* ---- registration ----------------------------------------------------- */
 
 static const cu_test_t default_tests[] = {
@@ -340,6 +407,15 @@ static const cu_test_t with_dynsec_tests[] = {
 	{ NULL, NULL },
 };
 
+static const cu_test_t with_tls_tests[] = {
+	{ "broker_runs_the_plugin", test_broker_runs_the_plugin },
+	{ "device_bootstraps_then_logs_in_on_its_channel",
+		test_device_bootstraps_then_logs_in_on_its_channel },
+	{ "with_tls_device_client_bootstraps_with_cafile",
+		test_with_tls_device_client_bootstraps_with_cafile },
+	{ NULL, NULL },
+};
+
 int main(void)
 {
 	cu_add_suite("mosquitto.conf", start_default, stop_broker, default_tests);
@@ -349,5 +425,6 @@ int main(void)
 			with_files_tests);
 	cu_add_suite("with-dynsec.conf", start_with_dynsec, stop_broker,
 			with_dynsec_tests);
+	cu_add_suite("with-tls.conf", start_with_tls, stop_broker, with_tls_tests);
 	return cu_run("test_examples");
 }
