@@ -68,7 +68,7 @@ DEVICE := $(BUILD)/tools/mosquitto_bootstrap_device
 TOOLS := $(DEVICE)
 
 .PHONY: all deps run test test-unit test-integration test-symbols test-san \
-	test-integration-san \
+	test-integration-san test-valgrind \
 	bench bench-import bench-core bench-tools fuzz install uninstall clean
 .DELETE_ON_ERROR:
 .SECONDARY: $(TEST_COMMON) $(INT_COMMON) $(ADMIN_ENV)
@@ -159,6 +159,15 @@ test-san:
 
 test-integration-san: $(PLUGIN) $(TOOLS) $(INT_BIN)
 	@$(SAN_ENV) sh test/run.sh $(INT_BIN)
+
+# The broker under valgrind (memcheck) for the integration tests that work
+# the plugin hardest: any error, or a definite leak, in a broker's
+# valgrind.log fails the test that started it.
+VALGRIND_BIN := $(patsubst %,$(BUILD)/test/integration/test_%,device admin lifecycle modes leaks)
+test-valgrind: deps $(PLUGIN) $(TOOLS) $(VALGRIND_BIN)
+	@IT_BROKER_WRAP="valgrind --leak-check=full --errors-for-leak-kinds=definite \
+		--log-file=@DIR@/valgrind.log" IT_START_MS=60000 IT_WAIT_MS=20000 \
+		sh test/run.sh $(VALGRIND_BIN)
 
 # The load benchmark (test/bench/bench): admin import, restart, broker round
 # trip and device bootstrap for each N, on one broker it starts itself, and

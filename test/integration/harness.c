@@ -247,7 +247,7 @@ static void broker_argv(const broker_t *b, char *buf, size_t buflen, char **argv
 
 	for (const char *w = wrap; w != NULL && *w != '\0' && n < max - 4;) {
 		char word[512];
-		size_t len = strcspn(w, " ");
+		size_t len = strcspn(w, " \t");
 		snprintf(word, sizeof word, "%.*s", (int)len, w);
 		char *at = strstr(word, "@DIR@");
 		int k = at == NULL ? snprintf(buf + used, buflen - used, "%s", word)
@@ -258,7 +258,7 @@ static void broker_argv(const broker_t *b, char *buf, size_t buflen, char **argv
 			used += (size_t)k + 1;
 		}
 		w += len;
-		w += strspn(w, " ");
+		w += strspn(w, " \t");
 	}
 	argv[n++] = "mosquitto";
 	argv[n++] = "-c";

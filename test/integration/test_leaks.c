@@ -76,8 +76,12 @@ static bool make_device(int i, leak_dev_t *d)
 	json_decref(extra);
 	d->client_id = jstr(data, "client_id") ? strdup(jstr(data, "client_id")) : NULL;
 	json_decref(data);
-	return d->client_id != NULL && admin_ok_take(&B, json_pack("{ss ss}",
-			"command", "enableConfig", "client_id", d->client_id)) != NULL;
+	if (d->client_id == NULL)
+		return false;
+	data = admin_ok_take(&B, json_pack("{ss ss}", "command", "enableConfig",
+				"client_id", d->client_id));
+	json_decref(data);
+	return data != NULL;
 }
 
 /* The secrets of d, for scanning. */

@@ -166,7 +166,9 @@ static void life(int version)
 	/* On its channel it talks to the other device. */
 	CHECK(granted(cb, mine));
 	CHECK(delivered(ca, cb, topic, "21.5"));
-	CHECK(client_wait(watch, IT_WAIT_MS) != NULL);
+	it_msg_t *seen = client_wait(watch, IT_WAIT_MS);
+	CHECK(seen != NULL);
+	msg_free(seen);
 	/* Nowhere else. */
 	CHECK(refused(ca, "#"));
 	CHECK(refused(ca, "channels/+/messages/#"));
@@ -184,7 +186,7 @@ static void life(int version)
 	CHECK(admin_does(json_pack("{ss ss s[s]}", "command", "modifyConfig",
 			"client_id", a.client_id, "channels", a.cfg.channel_id)));
 	CHECK(delivered(ca, cb, topic, "22"));
-	client_wait(watch, IT_WAIT_MS);
+	msg_free(client_wait(watch, IT_WAIT_MS));
 
 	/* Disabled: disconnected, and refused. */
 	CHECK(admin_does(cmd_on("disableConfig", a.client_id)));
@@ -198,7 +200,7 @@ static void life(int version)
 	ca = login(version, &a);
 	if (CHECK(ca != NULL))
 		CHECK(delivered(ca, cb, topic, "23"));
-	client_wait(watch, IT_WAIT_MS);
+	msg_free(client_wait(watch, IT_WAIT_MS));
 
 	/* A wrong secret is refused. */
 	client_t *wrong = client_connect(&B, version, NULL, a.client_id, "not-the-secret");
