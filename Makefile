@@ -165,6 +165,7 @@ test-integration-san: $(PLUGIN) $(TOOLS) $(INT_BIN)
 # valgrind.log fails the test that started it.
 VALGRIND_BIN := $(patsubst %,$(BUILD)/test/integration/test_%,device admin lifecycle modes leaks)
 test-valgrind: deps $(PLUGIN) $(TOOLS) $(VALGRIND_BIN)
+	@command -v valgrind >/dev/null || { echo "test-valgrind needs valgrind: apt-get install valgrind"; exit 1; }
 	@IT_BROKER_WRAP="valgrind --leak-check=full --errors-for-leak-kinds=definite \
 		--log-file=@DIR@/valgrind.log" IT_START_MS=60000 IT_WAIT_MS=20000 \
 		sh test/run.sh $(VALGRIND_BIN)
