@@ -60,6 +60,29 @@ static int suite_clean(void)
 	return 0;
 }
 
+static long long ms_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A bootstrap of cfg: its reply's error code ("" on success), malloc()ed. */
+static char *bootstrap_error(const broker_t *b, const boot_cfg_t *cfg, long long *took_ms)
+{
+	char *req = boot_request(cfg->external_id, cfg->external_key, NULL);
+	long long t0 = ms_now();
+	it_msg_t *m = device_rr(b, 4, NULL, req, (int)strlen(req), NULL);
+	json_t *reply = msg_json(m);
+	char *err = m == NULL ? NULL : strdup(jstr(reply, "error") ? jstr(reply, "error") : "");
+
+	*took_ms = ms_now() - t0;
+	json_decref(reply);
+	msg_free(m);
+	free(req);
+	return err;
+}
+
 /* 60 KiB of content that does not compress. */
 static char *big_content(void)
 {
@@ -153,6 +176,55 @@ static void test_small_batch_after_a_full_disk_stores(void)
 	CHECK(ch != NULL);
 	json_decref(ch);
 	CHECK(total_of("listChannels", "channels") == 1);
+}
+
+/* Fills the small disk with a file until it is full. */
+static int fill_disk(const char *path)
+{
+	static char block[64 * 1024];
+	FILE *f = fopen(path, "wb");
+	if (f == NULL)
+		return -1;
+	memset(block, 0x33, sizeof block);
+	while (fwrite(block, 1, sizeof block, f) == sizeof block && fflush(f) == 0)
+		;
+	fclose(f);
+	return 0;
+}
+
+/* The write-behind meets a full disk: the bootstrap times of that batch
+ * are dropped with one warning, bootstraps go on, and once there is room
+ * again new ones are written. */
+static void test_full_disk_under_the_write_behind_costs_only_timestamps(void)
+{
+	boot_cfg_t cfg = { 0 };
+	char filler[IT_PATH_MAX + 16];
+	char *err = NULL;
+	long long took, end;
+	json_t *got = NULL;
+
+	snprintf(filler, sizeof filler, "%s/filler", small);
+	if (!CHECK(make_config(&B, "behind-dev", NULL, true, &cfg) == 0)
+			|| !CHECK(fill_disk(filler) == 0))
+		goto out;
+	err = bootstrap_error(&B, &cfg, &took);
+	CHECK_STR(err, "");
+	end = ms_now() + 12000;
+	while (!broker_log_contains(&B, "not written") && ms_now() < end)
+		usleep(100000);
+	CHECK(broker_log_contains(&B, "last_bootstrap_at of 1 configs not written"));
+	CHECK(broker_alive(&B));
+	free(err);
+	err = bootstrap_error(&B, &cfg, &took);
+	CHECK_STR(err, "");
+	CHECK(unlink(filler) == 0);
+	got = admin_get_config(&B, "client_id", cfg.client_id);
+	CHECK(got != NULL && json_is_string(json_object_get(got, "last_bootstrap_at")));
+out:
+	unlink(filler);
+	json_decref(got);
+	free(err);
+	boot_cfg_free(&cfg);
 }
 
 /* ---- damaged databases ------------------------------------------------ */
@@ -307,29 +379,6 @@ static int frozen_clean(void)
 	return 0;
 }
 
-static long long ms_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* A bootstrap of cfg: its reply's error code ("" on success), malloc()ed. */
-static char *bootstrap_error(const boot_cfg_t *cfg, long long *took_ms)
-{
-	char *req = boot_request(cfg->external_id, cfg->external_key, NULL);
-	long long t0 = ms_now();
-	it_msg_t *m = device_rr(&F, 4, NULL, req, (int)strlen(req), NULL);
-	json_t *reply = msg_json(m);
-	char *err = m == NULL ? NULL : strdup(jstr(reply, "error") ? jstr(reply, "error") : "");
-
-	*took_ms = ms_now() - t0;
-	json_decref(reply);
-	msg_free(m);
-	free(req);
-	return err;
-}
-
 static void test_frozen_disk_stalls_no_other_client(void)
 {
 	boot_cfg_t cfg = { 0 };
@@ -344,7 +393,7 @@ static void test_frozen_disk_stalls_no_other_client(void)
 			|| !CHECK(freeze(true) == 0))
 		goto out;
 	/* Read from the page cache: a frozen disk still answers it. */
-	err = bootstrap_error(&cfg, &took);
+	err = bootstrap_error(&F, &cfg, &took);
 	CHECK_STR(err, "");
 	end = ms_now() + FREEZE_S * 1000;
 	while (ms_now() < end) {
@@ -359,7 +408,7 @@ static void test_frozen_disk_stalls_no_other_client(void)
 	CHECK(worst < ROUND_TRIP_MAX_MS);
 	/* The write-behind thread is stuck by now: the store is refused, fast. */
 	free(err);
-	err = bootstrap_error(&cfg, &took);
+	err = bootstrap_error(&F, &cfg, &took);
 	CHECK_STR(err, "internal_error");
 	CHECK(took < ROUND_TRIP_MAX_MS);
 	admin = admin_err_take(&F, admin_cmd_by("getConfig", "client_id", cfg.client_id));
@@ -405,7 +454,7 @@ static void test_unwritable_files_fail_writes_and_keep_bootstraps(void)
 	admin = admin_err_take(&F, json_pack("{ss ss ss}", "command", "createChannel",
 				"id", "not-now", "name", "n"));
 	CHECK_STR(admin, "internal_error");
-	err = bootstrap_error(&cfg, &took);
+	err = bootstrap_error(&F, &cfg, &took);
 	CHECK_STR(err, "");
 	CHECK(broker_alive(&F));
 	CHECK(immutable(false) == 0);
@@ -571,6 +620,8 @@ static const cu_test_t tests[] = {
 	{ "disk_full_mid_batch_stores_nothing_and_says_so",
 		test_disk_full_mid_batch_stores_nothing_and_says_so },
 	{ "small_batch_after_a_full_disk_stores", test_small_batch_after_a_full_disk_stores },
+	{ "full_disk_under_the_write_behind_costs_only_timestamps",
+		test_full_disk_under_the_write_behind_costs_only_timestamps },
 	{ NULL, NULL },
 };
 
