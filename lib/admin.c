@@ -35,6 +35,7 @@ static const command_t commands[] = {
 	{ "enableConfig", bs_cmd_enable_config, 1, " client_id " },
 	{ "disableConfig", bs_cmd_disable_config, 1, " client_id " },
 	{ "deleteConfig", bs_cmd_delete_config, 1, " client_id " },
+	{ "getStats", bs_cmd_get_stats, 0, " " },
 };
 
 /* One audited change, logged after the batch committed. */
@@ -277,6 +278,36 @@ static void undo_successes(batch_t *b)
 	free_effects(b->out);
 }
 
+/* {"event", "user", "target", "result", "at"}: an audit line as JSON. */
+static char *event_json(const batch_t *b, const audit_t *a, const char *at)
+{
+	json_t *ev = json_pack("{ss ss* ss* ss ss}", "event", a->command,
+			"user", b->ctx->username, "target", a->target[0] ? a->target : NULL,
+			"result", a->rc == BS_OK ? "ok" : bs_error_code(a->rc), "at", at);
+	char *text = ev != NULL ? json_dumps(ev, JSON_COMPACT) : NULL;
+
+	json_decref(ev);
+	return text;
+}
+
+/* The events of the batch's changes into the result; one lost to memory
+ * is logged, the batch stands. */
+static void make_events(batch_t *b)
+{
+	char at[BS_TIME_LEN];
+
+	if (b->naudit == 0 || (b->out->events = calloc(b->naudit, sizeof(char *))) == NULL)
+		return;
+	bs_time_format(b->ctx->now, at);
+	for (size_t i = 0; i < b->naudit; i++) {
+		char *e = event_json(b, &b->audit[i], at);
+		if (e != NULL)
+			b->out->events[b->out->nevents++] = e;
+		else
+			bs_core_log(b->core, BS_LOG_WARNING, "out of memory: an event is lost");
+	}
+}
+
 static void write_audit(const batch_t *b)
 {
 	char user[128], client[128], target[BS_ID_MAX + 1];
@@ -333,6 +364,7 @@ static int run_locked(batch_t *b, json_t *list)
 		undo_successes(b);
 	}
 	write_audit(b);
+	make_events(b);
 	return BS_OK;
 }
 
@@ -397,5 +429,8 @@ void bs_admin_result_free(bs_admin_result_t *r)
 {
 	free(r->payload);
 	free_effects(r);
+	for (size_t i = 0; i < r->nevents; i++)
+		free(r->events[i]);
+	free(r->events);
 	memset(r, 0, sizeof(*r));
 }

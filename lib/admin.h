@@ -20,6 +20,8 @@
 #define BS_ADMIN_MAX_COMMANDS 10000
 #define BS_ADMIN_MAX_BYTES (32u * 1024 * 1024)
 
+#define BS_CONTROL_EVENTS_TOPIC "$CONTROL/bootstrap/v1/events"
+
 typedef struct bs_admin_ctx {
 	const char *username;     /* of the admin's connection, or NULL */
 	const char *client_id;    /* its MQTT client id */
@@ -33,6 +35,10 @@ typedef struct bs_admin_result {
 	 * bs_sessions_apply; none when nothing was committed. */
 	bs_effect_t *effects;
 	size_t neffects;
+	/* The audit lines as JSON (section 8, events), one payload each, for
+	 * $CONTROL/bootstrap/v1/events; malloc()ed. */
+	char **events;
+	size_t nevents;
 } bs_admin_result_t;
 
 /* BS_OK with *out filled, or BS_ERR_INTERNAL when no reply could be built. */

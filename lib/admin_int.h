@@ -67,5 +67,6 @@ int bs_cmd_modify_config(bs_call_t *call);
 int bs_cmd_enable_config(bs_call_t *call);
 int bs_cmd_disable_config(bs_call_t *call);
 int bs_cmd_delete_config(bs_call_t *call);
+int bs_cmd_get_stats(bs_call_t *call);
 
 #endif

@@ -167,6 +167,11 @@ int bs_core_enter(bs_core_t *core)
 	return bs_flusher_enter(core->flusher);
 }
 
+int bs_core_try(bs_core_t *core)
+{
+	return bs_flusher_try(core->flusher);
+}
+
 void bs_core_leave(bs_core_t *core)
 {
 	bs_flusher_leave(core->flusher);

@@ -12,6 +12,7 @@
 #include "lockout.h"
 #include "options.h"
 #include "sessions.h"
+#include "stats.h"
 #include "store.h"
 #include "touches.h"
 
@@ -44,6 +45,7 @@ typedef struct bs_core {
 	bs_nonces_t nonces;         /* challenge mode's outstanding nonces */
 	bs_lockout_t lockout;       /* failed attempts per (external ID, address) */
 	bs_devlog_t devlog;         /* device log lines written this second */
+	bs_stats_t stats;           /* counters for section 8 */
 	long long last_rotate_ms;
 } bs_core_t;
 
@@ -66,6 +68,8 @@ void bs_core_note_bootstrap(bs_core_t *core, int64_t config_id, time_t when);
  * bs_core_leave. Never nested.
  */
 int bs_core_enter(bs_core_t *core);
+/* The same without waiting at all. */
+int bs_core_try(bs_core_t *core);
 void bs_core_leave(bs_core_t *core);
 
 /*

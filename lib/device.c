@@ -404,6 +404,10 @@ int bs_device_handle(bs_core_t *core, const bs_request_ctx_t *ctx,
 	if (rc != BS_OK)
 		out->payload = error_reply(&req, rc, &out->payloadlen);
 	out->err = rc;
+	if (req.mode == MODE_CHALLENGE && rc == BS_OK)
+		core->stats.challenges++;
+	else
+		bs_stats_request(&core->stats, rc);
 	bs_devlog_request(core, req.external_id, ctx->client_id, ctx->address, rc, ctx->now);
 	pick_topic(core, ctx, usable, &req, out);
 	rc = out->payload != NULL && out->topic != NULL ? BS_OK : BS_ERR_INTERNAL;

@@ -18,6 +18,7 @@ int bs_options_init(bs_options_t *o)
 	o->lockout_seconds = 60;
 	o->max_request_bytes = 16384;
 	o->log_bootstraps = BS_LOG_BOOT_FAILURES;
+	o->stats_interval = 10;
 	if (o->topic_prefix == NULL || o->channel_topic == NULL) {
 		bs_options_free(o);
 		return BS_ERR_INTERNAL;
@@ -143,6 +144,10 @@ static int set_numeric(bs_options_t *o, const char *name, const char *value,
 		if (parse_long(value, 1, 3600, &v) != BS_OK)
 			return bad(err, errlen, name, "must be an integer from 1 to 3600");
 		o->lockout_seconds = (int)v;
+	} else if (strcmp(name, "stats_interval") == 0) {
+		if (parse_long(value, 0, 86400, &v) != BS_OK)
+			return bad(err, errlen, name, "must be an integer from 0 (off) to 86400");
+		o->stats_interval = (int)v;
 	} else {
 		if (parse_long(value, 64, 268435455, &v) != BS_OK)
 			return bad(err, errlen, name, "must be an integer from 64 to 268435455");
@@ -201,7 +206,8 @@ int bs_options_set(bs_options_t *o, const char *name, const char *value,
 		return bad(err, errlen, name, "must be none, failures or all");
 	}
 	if (strcmp(name, "max_failures") == 0 || strcmp(name, "lockout_seconds") == 0
-			|| strcmp(name, "max_request_bytes") == 0)
+			|| strcmp(name, "max_request_bytes") == 0
+			|| strcmp(name, "stats_interval") == 0)
 		return set_numeric(o, name, value, err, errlen);
 	return bad(err, errlen, name, "unknown option");
 }

@@ -25,6 +25,7 @@ typedef struct bs_options {
 	int lockout_seconds;
 	size_t max_request_bytes;
 	bs_log_boot_t log_bootstraps;  /* device log lines (section 8) */
+	int stats_interval;         /* seconds between $SYS statistics; 0: none */
 	/* Derived from topic_prefix by bs_options_finish. */
 	char *req_topic;            /* <prefix>/req */
 	char *res_topic;            /* <prefix>/res */

@@ -553,3 +553,16 @@ void bs_sessions_free(bs_sessions_t *ss)
 	free(ss->gone.v);
 	memset(ss, 0, sizeof(*ss));
 }
+
+size_t bs_sessions_connected(const bs_sessions_t *ss)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < ss->clients.cap; i++) {
+		for (const bs_hnode_t *h = ss->clients.buckets[i]; h != NULL; h = h->next) {
+			const session_t *s = (const session_t *)h;
+			n += s->rec != NULL && !s->gone;
+		}
+	}
+	return n;
+}

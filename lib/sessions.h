@@ -97,6 +97,10 @@ bs_login_t bs_login(struct bs_core *core, const bs_client_t *c, const char *pass
 bs_acl_t bs_client_acl(struct bs_core *core, const bs_client_t *c,
 		const char *topic, int access);
 
+/* How many bootstrapped clients (a config's, logged in, by certificate or
+ * trusted) are connected now; a walk over the sessions. */
+size_t bs_sessions_connected(const bs_sessions_t *ss);
+
 /* MOSQ_EVT_DISCONNECT. Its session still answers (for the client's will)
  * until the next bs_sessions_tick. */
 void bs_client_gone(struct bs_core *core, const bs_client_t *c);

@@ -88,6 +88,7 @@ const char *const bs_store_sql[ST_COUNT] = {
 	[ST_CFG_FIRST_EXT] = "SELECT external_id FROM configs LIMIT 1",
 	[ST_CFG_NEXT_EXT] = "SELECT external_id FROM configs WHERE external_id > ? "
 		"ORDER BY external_id LIMIT 1",
+	[ST_CFG_STATES] = "SELECT enabled, n FROM config_counts",
 	[ST_CFG_SEALED_PAGE] = "SELECT external_id, client_id, client_secret, "
 		"external_key, client_key FROM configs WHERE external_id > ? "
 		"ORDER BY external_id LIMIT 512",

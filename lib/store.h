@@ -118,6 +118,10 @@ int bs_store_config_list(bs_store_t *st, const bs_config_filter_t *f,
 int bs_store_config_count(bs_store_t *st, const bs_config_filter_t *f,
 		long *total);
 
+/* How many configs are enabled and disabled now, without counting them
+ * (the schema keeps the two figures). */
+int bs_store_config_states(bs_store_t *st, long *enabled, long *disabled);
+
 /*
  * Writes the changeable fields of cfg (name, external_key, content,
  * client_cert, client_key, ca_cert, updated_at, and client_secret unless

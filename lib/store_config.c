@@ -416,6 +416,18 @@ int bs_store_config_count(bs_store_t *st, const bs_config_filter_t *f,
 	return store_count(st, s, total, "count configs");
 }
 
+int bs_store_config_states(bs_store_t *st, long *enabled, long *disabled)
+{
+	sqlite3_stmt *s = store_stmt(st, ST_CFG_STATES);
+	int rc;
+
+	*enabled = *disabled = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		*(sqlite3_column_int(s, 0) ? enabled : disabled) = sqlite3_column_int64(s, 1);
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? BS_OK : store_fail(st, "read the config counts");
+}
+
 static void free_configs(bs_config_t *list, size_t n)
 {
 	for (size_t i = 0; i < n; i++)

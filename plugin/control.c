@@ -13,6 +13,7 @@
 #include "model.h"
 
 #include <mosquitto.h>
+#include <string.h>
 #include <time.h>
 
 static void reply(const struct mosquitto_evt_control *ev, const bs_admin_result_t *res)
@@ -62,6 +63,10 @@ static int on_control(int event, void *event_data, void *userdata)
 	}
 	reply(ev, &res);
 	end_sessions(p, &res);
+	/* To every admin subscribed: the topic is readable by admins alone. */
+	for (size_t i = 0; i < res.nevents; i++)
+		bs_plugin_publish(NULL, BS_CONTROL_EVENTS_TOPIC, res.events[i],
+				strlen(res.events[i]), 0, NULL);
 	bs_admin_result_free(&res);
 	return MOSQ_ERR_SUCCESS;
 }

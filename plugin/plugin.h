@@ -13,6 +13,7 @@ typedef struct bs_plugin {
 	mosquitto_plugin_id_t *id;
 	bs_core_t *core;
 	long long last_tick_ms;
+	time_t last_stats;          /* when the statistics were last published */
 } bs_plugin_t;
 
 int bs_plugin_message_register(bs_plugin_t *p);
@@ -34,6 +35,9 @@ void bs_plugin_tick_unregister(bs_plugin_t *p);
 int bs_plugin_publish(const char *clientid, const char *topic,
 		const void *payload, size_t len, int qos,
 		const mosquitto_property *request_props);
+
+/* Each tick: the statistics, when stats_interval has passed. */
+void bs_plugin_stats_tick(bs_plugin_t *p, time_t now);
 
 /* What the core needs to know of a client. */
 void bs_plugin_client(const struct mosquitto *client, bs_client_t *out);

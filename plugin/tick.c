@@ -1,4 +1,5 @@
-/* MOSQ_EVT_TICK: writes the recorded bootstraps a slice at a time. */
+/* MOSQ_EVT_TICK: hands the recorded bootstraps over, ends sessions, logs,
+ * publishes the statistics. */
 #include "plugin.h"
 
 #include "devlog.h"
@@ -21,6 +22,7 @@ static int on_tick(int event, void *event_data, void *userdata)
 		p->last_tick_ms = now_ms;
 		bs_core_tick(p->core, now_ms);
 		bs_devlog_tick(p->core, time(NULL));
+		bs_plugin_stats_tick(p, time(NULL));
 		bs_sessions_tick(p->core, &kicks);
 		bs_plugin_kick(&kicks);
 		bs_kicks_free(&kicks);

@@ -272,18 +272,19 @@ static void add_three_channels(void)
 
 /* ---- opening and migrations --------------------------------------------- */
 
-static void test_new_database_is_version_3_in_wal_mode(void)
+static void test_new_database_is_version_4_in_wal_mode(void)
 {
 	char mode[32];
 
 	env_open();
-	CU_ASSERT_EQUAL(bs_store_schema_version(st()), 3);
-	CU_ASSERT_EQUAL(raw_int("PRAGMA user_version"), 3);
+	CU_ASSERT_EQUAL(bs_store_schema_version(st()), 4);
+	CU_ASSERT_EQUAL(raw_int("PRAGMA user_version"), 4);
 	raw_text("PRAGMA journal_mode", mode, sizeof(mode));
 	CU_ASSERT_STRING_EQUAL(mode, "wal");
 	CU_ASSERT_EQUAL(raw_int("SELECT count(*) FROM sqlite_master WHERE "
 			"type = 'table' AND name IN ('channels', 'configs', "
-			"'config_channels', 'bootstraps', 'deleted_clients', 'key_check')"), 6);
+			"'config_channels', 'bootstraps', 'deleted_clients', 'key_check', "
+			"'config_counts')"), 7);
 	env_close_core();
 	/* WAL mode is persistent: it is in the file, not the connection. */
 	raw_text("PRAGMA journal_mode", mode, sizeof(mode));
@@ -313,7 +314,7 @@ static void test_reopen_keeps_data_and_does_not_migrate_again(void)
 	/* A migration run again would recreate this index. */
 	CU_ASSERT_EQUAL_FATAL(raw_exec("DROP INDEX configs_created"), SQLITE_OK);
 	env_reopen();
-	CU_ASSERT_EQUAL(bs_store_schema_version(st()), 3);
+	CU_ASSERT_EQUAL(bs_store_schema_version(st()), 4);
 	CU_ASSERT_EQUAL(raw_int("SELECT count(*) FROM sqlite_master WHERE "
 			"name = 'configs_created'"), 0);
 	CU_ASSERT_EQUAL_FATAL(bs_store_config_get(st(), "keep", NULL,
@@ -745,18 +746,26 @@ static void test_delete_remembers_the_client_id_until_reused(void)
 
 /* A version 1 database gains deleted_clients and its key check at start,
  * and keeps its data. */
-static void test_version_1_database_is_migrated_to_3(void)
+static void test_version_1_database_is_migrated_to_4(void)
 {
 	bs_config_t cfg;
+	long enabled = -1, disabled = -1;
 
 	env_open();
 	CU_ASSERT_EQUAL_FATAL(add_config("old", "ext-old", NULL, 0), BS_OK);
 	env_close_core();
 	CU_ASSERT_EQUAL_FATAL(raw_exec("DROP TABLE deleted_clients"), SQLITE_OK);
 	CU_ASSERT_EQUAL_FATAL(raw_exec("DROP TABLE key_check"), SQLITE_OK);
+	CU_ASSERT_EQUAL_FATAL(raw_exec("DROP TRIGGER config_counts_insert; "
+			"DROP TRIGGER config_counts_delete; DROP TRIGGER config_counts_update; "
+			"DROP TABLE config_counts"), SQLITE_OK);
 	CU_ASSERT_EQUAL_FATAL(raw_exec("PRAGMA user_version = 1"), SQLITE_OK);
 	env_reopen();
-	CU_ASSERT_EQUAL(bs_store_schema_version(st()), 3);
+	CU_ASSERT_EQUAL(bs_store_schema_version(st()), 4);
+	/* The counts start from the configs already stored. */
+	CU_ASSERT_EQUAL(bs_store_config_states(st(), &enabled, &disabled), BS_OK);
+	CU_ASSERT_EQUAL(enabled, 0);
+	CU_ASSERT_EQUAL(disabled, 1);
 	CU_ASSERT_EQUAL(bs_store_client_deleted(st(), "old"), 0);
 	CU_ASSERT_EQUAL(raw_int("SELECT count(*) FROM key_check"), 1);
 	CU_ASSERT_EQUAL_FATAL(bs_store_config_get(st(), "old", NULL, BS_LOAD_SECRET, &cfg), BS_OK);
@@ -1265,10 +1274,10 @@ static void test_channel_list_and_count_in_created_then_id_order(void)
 /* ---- main ---------------------------------------------------------------- */
 
 static const cu_test_t open_tests[] = {
-	T(test_new_database_is_version_3_in_wal_mode),
+	T(test_new_database_is_version_4_in_wal_mode),
 	T(test_new_database_enforces_foreign_keys),
 	T(test_reopen_keeps_data_and_does_not_migrate_again),
-	T(test_version_1_database_is_migrated_to_3),
+	T(test_version_1_database_is_migrated_to_4),
 	T(test_delete_remembers_the_client_id_until_reused),
 	T(test_second_opener_of_the_same_database_is_refused),
 	T(test_newer_schema_version_is_refused_naming_the_file),
