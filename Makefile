@@ -6,7 +6,7 @@
 #   make test-san   the unit tests under AddressSanitizer + UBSan
 #   make bench      the load benchmark (N = 1,000 and 1,000,000) and the fleet import
 #   make bench-core the core alone, without a broker (bootstraps per second)
-#   make fuzz       the request parser under libFuzzer (clang), FUZZ_SECONDS=60
+#   make fuzz       every libFuzzer target (clang) for FUZZ_SECONDS=60 each
 #   make install    PREFIX=/usr/local DESTDIR= honoured
 
 PREFIX ?= /usr/local
@@ -69,7 +69,7 @@ TOOLS := $(DEVICE)
 
 .PHONY: all deps run test test-unit test-integration test-symbols test-san \
 	test-integration-san test-valgrind \
-	bench bench-import bench-core bench-tools fuzz install uninstall clean
+	bench bench-import bench-core bench-tools fuzz fuzz-build install uninstall clean
 .DELETE_ON_ERROR:
 .SECONDARY: $(TEST_COMMON) $(INT_COMMON) $(ADMIN_ENV)
 
@@ -208,18 +208,71 @@ bench-tools: $(BENCH_BIN) $(FLOOR_SO) $(CORE_BENCH)
 bench-core: $(CORE_BENCH)
 	$(CORE_BENCH) 10000 200000 100000
 
-# libFuzzer needs clang; the target checks its verdicts against Jansson's.
+# libFuzzer needs clang. The library is built once more, instrumented
+# (fuzzer-no-link), into build/fuzz; each target then links it. make fuzz
+# runs every target for FUZZ_SECONDS on a scratch copy of its seeds in
+# test/fuzz/corpus/<target>, so that the committed seeds do not grow, and
+# fails when any of them found a crash (left in build/fuzz/run/).
 FUZZ_SECONDS ?= 60
-FUZZ_BIN := build/fuzz/fuzz_request
-$(FUZZ_BIN): test/fuzz/fuzz_request.c lib/request.c lib/model.c lib/crypto.c lib/error.c lib/jsonw.c
+FUZZ_CC ?= clang
+FUZZ := build/fuzz
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L $(WARN) -g -O1 \
+	$(FUZZ_SAN) $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+FUZZ_TARGETS := request device admin certs
+FUZZ_BIN := $(FUZZ_TARGETS:%=$(FUZZ)/fuzz_%)
+FUZZ_LIBA := $(FUZZ)/libbootstrap.a
+FUZZ_CORE := $(FUZZ)/test/fuzz/fuzz_core.o $(FUZZ)/test/common/tmpdir.o
+# The longest input each target tries: a request, a batch, a pair of PEMs.
+FUZZ_MAX_LEN_request := 1024
+FUZZ_MAX_LEN_device := 2048
+FUZZ_MAX_LEN_admin := 8192
+FUZZ_MAX_LEN_certs := 4096
+
+$(FUZZ)/%.o: %.c
 	@mkdir -p $(dir $@)
-	clang -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_DEFAULT_SOURCE \
-		-D_POSIX_C_SOURCE=200809L -Ilib -o $@ $^ $(LIBS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -Ilib -Itest/common \
+		-MMD -MP -c $< -o $@
+
+$(FUZZ)/schema_sql.c: $(SCHEMA) schema/embed.sh
+	@mkdir -p $(dir $@)
+	sh schema/embed.sh $(SCHEMA) > $@
+
+$(FUZZ)/schema_sql.o: $(FUZZ)/schema_sql.c
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -Ilib -c $< -o $@
+
+$(FUZZ_LIBA): $(LIB_SRC:%.c=$(FUZZ)/%.o) $(FUZZ)/schema_sql.o
+	rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ)/fuzz_%: $(FUZZ)/test/fuzz/fuzz_%.o $(FUZZ_LIBA)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $(filter %.o,$^) $(FUZZ_LIBA) \
+		$(LIBS) -lpthread
+
+.SECONDARY: $(FUZZ_TARGETS:%=$(FUZZ)/test/fuzz/fuzz_%.o) $(FUZZ)/schema_sql.c
+
+$(FUZZ)/fuzz_device $(FUZZ)/fuzz_admin: $(FUZZ_CORE)
+$(FUZZ)/fuzz_device: $(FUZZ)/test/common/sealed.o
+
+fuzz-build: $(FUZZ_BIN)
 
 fuzz: $(FUZZ_BIN)
-	@mkdir -p build/fuzz/corpus
-	@printf '{"external_id":"00:1A","external_key":"k-123456","id":"r1"}' > build/fuzz/corpus/seed
-	cd build/fuzz && ./fuzz_request -max_total_time=$(FUZZ_SECONDS) -max_len=1024 corpus
+	@failed=; for t in $(FUZZ_TARGETS); do \
+		rm -rf $(FUZZ)/run/$$t && mkdir -p $(FUZZ)/run/$$t && \
+		cp test/fuzz/corpus/$$t/* $(FUZZ)/run/$$t/ && \
+		echo "fuzz_$$t: $(FUZZ_SECONDS) s" && \
+		$(FUZZ)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			-max_len=$$(case $$t in request) echo $(FUZZ_MAX_LEN_request);; \
+				device) echo $(FUZZ_MAX_LEN_device);; admin) echo $(FUZZ_MAX_LEN_admin);; \
+				*) echo $(FUZZ_MAX_LEN_certs);; esac) \
+			-timeout=25 -artifact_prefix=$(FUZZ)/run/$$t- $(FUZZ)/run/$$t \
+			> $(FUZZ)/run/$$t.log 2>&1 || failed="$$failed $$t"; \
+		grep -E 'stat::(number_of_executed_units|average_exec_per_sec)' \
+			$(FUZZ)/run/$$t.log; \
+		echo "corpus: $$(ls $(FUZZ)/run/$$t | wc -l) inputs"; \
+	done; \
+	if [ -n "$$failed" ]; then \
+		echo "fuzz: crashes in:$$failed (see $(FUZZ)/run/*.log)"; exit 1; fi
 
 bench-import: deps $(PLUGIN)
 	@sh test/bench/import.sh 100000

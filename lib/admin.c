@@ -4,6 +4,7 @@
 #include "error.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,24 @@ typedef struct {
 	int lost;
 } batch_t;
 
+/* Replaces with '?' each byte of s that starts no well-formed UTF-8
+ * character: a message quotes at most 64 bytes of a name ("%.64s"), which
+ * may cut a character in two, and Jansson refuses text that is not UTF-8,
+ * which would leave the response without its message. */
+static void repair_utf8(char *s)
+{
+	size_t len = strlen(s), n;
+	uint32_t cp;
+
+	for (size_t i = 0; i < len; i += n) {
+		n = bs_utf8_decode((const unsigned char *)s + i, len - i, &cp);
+		if (n == 0) {
+			s[i] = '?';
+			n = 1;
+		}
+	}
+}
+
 int bs_call_fail(bs_call_t *call, int code, const char *fmt, ...)
 {
 	va_list ap;
@@ -66,6 +85,7 @@ int bs_call_fail(bs_call_t *call, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(call->message, sizeof(call->message), fmt, ap);
 	va_end(ap);
+	repair_utf8(call->message);
 	return code;
 }
 

@@ -453,6 +453,30 @@ static void test_commands_that_are_not_commands_are_invalid_request(void)
 	env_close();
 }
 
+/* Found by fuzz_admin: a message quotes at most 64 bytes of a name, and a
+ * cut inside a UTF-8 character made a text Jansson refused, so the
+ * response went out with no message at all. */
+static void test_message_quoting_a_long_utf8_name_is_kept(void)
+{
+	/* 63 ASCII bytes, then a two-byte character across the 64-byte cut. */
+	char name[] = "createConfig" "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\xc3\xa9";
+	char id[] = "ccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc\xc3\xa9";
+	json_t *unknown, *missing;
+
+	CU_ASSERT_EQUAL_FATAL(strlen(name), 65);
+	CU_ASSERT_EQUAL_FATAL(strlen(id), 65);
+	env_open();
+	unknown = run1(json_pack("{s:s}", "command", name));
+	missing = run1(json_pack("{s:s, s:s}", "command", "getChannel", "id", id));
+	expect_error(unknown, "invalid_request", "unknown command");
+	expect_error(missing, "not_found", "unknown channel");
+	CU_ASSERT_PTR_NOT_NULL(strstr(str(unknown, "message") ? str(unknown, "message") : "",
+			"unknown command 'createConfigxxx"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(str(missing, "message") ? str(missing, "message") : "",
+			"no channel with id 'ccc"));
+	env_close();
+}
+
 static void test_create_config_wrong_types_are_invalid_request(void)
 {
 	env_open();
@@ -1040,6 +1064,7 @@ static const cu_test_t input_tests[] = {
 	T(test_payload_that_is_not_a_batch_gives_one_invalid_request),
 	T(test_nul_inside_a_string_is_invalid_request),
 	T(test_commands_that_are_not_commands_are_invalid_request),
+	T(test_message_quoting_a_long_utf8_name_is_kept),
 	T(test_create_config_wrong_types_are_invalid_request),
 	T(test_create_config_bad_external_id_is_invalid_request),
 	T(test_create_config_sizes_out_of_range_are_invalid_request),
