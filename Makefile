@@ -11,14 +11,22 @@
 
 PREFIX ?= /usr/local
 DESTDIR ?=
-PLUGINDIR ?= $(PREFIX)/lib/mosquitto
+# Where Debian's mosquitto keeps its own plugins (dpkg -L mosquitto):
+# /usr/lib/<multiarch>/ with PREFIX=/usr.
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+PLUGINDIR ?= $(PREFIX)/lib/$(MULTIARCH)
 BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
 DOCDIR ?= $(PREFIX)/share/doc/mosquitto-bootstrap
+# The conf.d snippet: /etc/mosquitto/conf.d with PREFIX=/usr.
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+# The broker's state directory, made by Debian's mosquitto package.
+STATEDIR ?= /var/lib/mosquitto
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
 PKGS := jansson sqlite3 libcrypto
-DEB_PACKAGES := build-essential pkg-config mosquitto mosquitto-clients \
+DEB_PACKAGES := build-essential pkg-config mosquitto mosquitto-clients man-db \
 	mosquitto-dev libmosquitto-dev libjansson-dev libsqlite3-dev libssl-dev \
 	libcunit1-dev openssl
 
@@ -134,7 +142,8 @@ run: deps $(PLUGIN)
 
 test: deps
 	@$(MAKE) --no-print-directory $(PLUGIN) $(TOOLS) $(UNIT_BIN) $(INT_BIN) bench-tools
-	@sh test/run.sh $(UNIT_BIN) test/check_exports.sh test/check_install.sh $(INT_BIN)
+	@sh test/run.sh $(UNIT_BIN) test/check_exports.sh test/check_install.sh \
+		test/check_man.sh $(INT_BIN)
 
 test-unit: $(UNIT_BIN)
 	@sh test/run.sh $(UNIT_BIN)
@@ -277,15 +286,29 @@ fuzz: $(FUZZ_BIN)
 bench-import: deps $(PLUGIN)
 	@sh test/bench/import.sh 100000
 
+MAN_PAGES := $(sort $(wildcard man/*.[0-9]))
+EXAMPLES := $(sort $(wildcard config-examples/*.conf config-examples/*.sh \
+	config-examples/*.example))
+SNIPPET := $(DESTDIR)$(SYSCONFDIR)/mosquitto/conf.d/mosquitto-bootstrap.conf
+
 install: $(PLUGIN) $(TOOLS)
-	install -d $(DESTDIR)$(PLUGINDIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(BINDIR)
-	install -m 0755 $(PLUGIN) $(DESTDIR)$(PLUGINDIR)/mosquitto_bootstrap.so
+	install -d $(DESTDIR)$(PLUGINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(DOCDIR)/examples \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7 $(dir $(SNIPPET))
+	install -m 0644 $(PLUGIN) $(DESTDIR)$(PLUGINDIR)/mosquitto_bootstrap.so
 	install -m 0755 $(TOOLS) $(DESTDIR)$(BINDIR)/
-	install -m 0644 README.md config-examples/mosquitto.conf $(DESTDIR)$(DOCDIR)/
+	install -m 0644 $(filter %.1,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 $(filter %.7,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man7/
+	sed -e 's|@PLUGINDIR@|$(PLUGINDIR)|' -e 's|@STATEDIR@|$(STATEDIR)|' \
+		config-examples/conf.d/mosquitto-bootstrap.conf.in > $(SNIPPET)
+	chmod 0644 $(SNIPPET)
+	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 $(EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/
 
 uninstall:
-	rm -f $(DESTDIR)$(PLUGINDIR)/mosquitto_bootstrap.so
-	rm -f $(DESTDIR)$(BINDIR)/mosquitto_bootstrap_device
+	rm -f $(DESTDIR)$(PLUGINDIR)/mosquitto_bootstrap.so $(SNIPPET)
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(TOOLS)))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(filter %.1,$(MAN_PAGES))))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man7/,$(notdir $(filter %.7,$(MAN_PAGES))))
 	rm -rf $(DESTDIR)$(DOCDIR)
 
 clean:
