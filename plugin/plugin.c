@@ -47,11 +47,14 @@ static int register_all(bs_plugin_t *p)
 		rc = bs_plugin_control_register(p);
 	if (rc == MOSQ_ERR_SUCCESS)
 		rc = bs_plugin_tick_register(p);
+	if (rc == MOSQ_ERR_SUCCESS)
+		rc = bs_plugin_reload_register(p);
 	return rc;
 }
 
 static void unregister_all(bs_plugin_t *p)
 {
+	bs_plugin_reload_unregister(p);
 	bs_plugin_tick_unregister(p);
 	bs_plugin_control_unregister(p);
 	bs_plugin_message_unregister(p);

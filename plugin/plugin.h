@@ -14,6 +14,7 @@ typedef struct bs_plugin {
 	bs_core_t *core;
 	long long last_tick_ms;
 	time_t last_stats;          /* when the statistics were last published */
+	char conf_path[4096];       /* the broker's configuration file, for reloads */
 } bs_plugin_t;
 
 int bs_plugin_message_register(bs_plugin_t *p);
@@ -26,6 +27,8 @@ int bs_plugin_auth_register(bs_plugin_t *p);
 void bs_plugin_auth_unregister(bs_plugin_t *p);
 int bs_plugin_tick_register(bs_plugin_t *p);
 void bs_plugin_tick_unregister(bs_plugin_t *p);
+int bs_plugin_reload_register(bs_plugin_t *p);
+void bs_plugin_reload_unregister(bs_plugin_t *p);
 
 /*
  * Publishes payload to one client (clientid set, no ACL, no subscription
