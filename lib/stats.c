@@ -7,26 +7,14 @@
 
 void bs_stats_request(bs_stats_t *s, int rc)
 {
-	switch (rc) {
-	case BS_OK:
-		s->requests[BS_STAT_OK]++;
-		break;
-	case BS_ERR_UNAUTHORIZED:
-		s->requests[BS_STAT_UNAUTHORIZED]++;
-		break;
-	case BS_ERR_DISABLED:
-		s->requests[BS_STAT_DISABLED]++;
-		break;
-	case BS_ERR_INVALID:
-		s->requests[BS_STAT_INVALID]++;
-		break;
-	case BS_ERR_RATE_LIMITED:
-		s->requests[BS_STAT_RATE_LIMITED]++;
-		break;
-	default:
-		s->requests[BS_STAT_ERROR]++;
-		break;
-	}
+	/* In the order of the BS_STAT_* outcomes; anything else is an error. */
+	static const int codes[BS_STAT_ERROR] = { BS_OK, BS_ERR_UNAUTHORIZED,
+		BS_ERR_DISABLED, BS_ERR_INVALID, BS_ERR_RATE_LIMITED };
+	int i = 0;
+
+	while (i < BS_STAT_ERROR && codes[i] != rc)
+		i++;
+	s->requests[i]++;
 }
 
 void bs_stats_collect(bs_core_t *core, time_t now, int store_held,

@@ -120,15 +120,17 @@ bs_core_t *fuzz_core_open(void)
 	return open_core;
 }
 
-void fuzz_admin_ok(bs_core_t *core, const char *batch)
+void fuzz_admin_ok(bs_core_t *core, json_t *commands)
 {
 	bs_admin_ctx_t ctx = { .username = "admin", .client_id = "fuzz-admin",
 		.now = FUZZ_NOW };
 	bs_admin_result_t res;
-	json_t *root, *r;
+	json_t *batch = json_pack("{s:o}", "commands", commands), *root, *r;
+	char *text = batch != NULL ? json_dumps(batch, JSON_COMPACT) : NULL;
 	size_t i;
 
-	if (bs_admin_handle(core, &ctx, batch, strlen(batch), &res) != BS_OK)
+	json_decref(batch);
+	if (text == NULL || bs_admin_handle(core, &ctx, text, strlen(text), &res) != BS_OK)
 		abort();
 	root = json_loadb(res.payload, res.payloadlen, 0, NULL);
 	json_array_foreach(json_object_get(root, "responses"), i, r) {
@@ -141,5 +143,6 @@ void fuzz_admin_ok(bs_core_t *core, const char *batch)
 	if (root == NULL)
 		abort();
 	json_decref(root);
+	free(text);
 	bs_admin_result_free(&res);
 }

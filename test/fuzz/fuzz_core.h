@@ -9,6 +9,8 @@
 
 #include "core.h"
 
+#include <jansson.h>
+
 #include <stddef.h>
 #include <time.h>
 
@@ -25,8 +27,8 @@ extern const char fuzz_ca_pem[];
  * are deleted first); aborts when it does not open. */
 bs_core_t *fuzz_core_open(void);
 
-/* Runs one admin batch as user "admin"; aborts unless every command of it
- * succeeds. */
-void fuzz_admin_ok(bs_core_t *core, const char *batch);
+/* Runs {"commands": commands} (stolen) as user "admin"; aborts unless
+ * every command of it succeeds. */
+void fuzz_admin_ok(bs_core_t *core, json_t *commands);
 
 #endif
