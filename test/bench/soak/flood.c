@@ -2,9 +2,11 @@
  * The flood: every connection bootstraps in a loop, one request at a time
  * (sent, answered, the next), until the time is up. Seven connections in
  * ten are honest and send only valid requests; the other three are mixed:
- * a third of their requests valid, a third with a wrong key, a third bad
- * payloads (not JSON, cut short, larger than max_request_bytes, a key that
- * is not a string). Overall about 80% valid, 10% wrong keys, 10% bad.
+ * a third of their requests valid, a third with a wrong key (half of
+ * them for an external ID never seen before: the decoy's path), a third
+ * bad payloads (not JSON, cut short, larger than max_request_bytes, a
+ * key that is not a string). Overall about 80% valid, 10% wrong keys,
+ * 10% bad.
  *
  * Each request carries its number as MQTT v5 Correlation Data, which the
  * plugin echoes on every reply, even one to a payload it could not parse;
@@ -30,6 +32,7 @@ typedef struct {
 	uint64_t sent_ns;
 	uint32_t device;
 	int kind;
+	bool unknown;               /* a wrong key for a new external ID */
 } flight_t;
 
 typedef struct {
@@ -73,12 +76,21 @@ static int pick_kind(flood_t *f, int conn)
 	return r < 4 ? K_VALID : r < 8 ? K_WRONG_KEY : K_NOT_JSON + (int)(r - 8);
 }
 
+/* fl's external ID. */
+static void external_id(const flight_t *fl, char *out, size_t len)
+{
+	if (fl->unknown)
+		snprintf(out, len, "unk-%010llu", (unsigned long long)fl->seq);
+	else
+		snprintf(out, len, "ext-%08u", fl->device);
+}
+
 /* The request for fl into f->buf; its length. */
 static int build(flood_t *f, const flight_t *fl)
 {
 	unsigned d = fl->device;
 	unsigned long long s = (unsigned long long)fl->seq;
-	char *p = f->buf;
+	char *p = f->buf, ext[32];
 	int len;
 
 	switch (fl->kind) {
@@ -96,8 +108,9 @@ static int build(flood_t *f, const flight_t *fl)
 		memcpy(p + OVERSIZED_BYTES - 2, "\"}", 2);
 		return OVERSIZED_BYTES;
 	default:
-		len = sprintf(p, "{\"external_id\":\"ext-%08u\",\"external_key\":"
-				"\"key-%08u-secret%s\",\"id\":\"s%llu\"}", d, d,
+		external_id(fl, ext, sizeof(ext));
+		len = sprintf(p, "{\"external_id\":\"%s\",\"external_key\":"
+				"\"key-%08u-secret%s\",\"id\":\"s%llu\"}", ext, d,
 				fl->kind == K_WRONG_KEY ? "x" : "", s);
 		return fl->kind == K_TRUNCATED ? len / 2 : len;
 	}
@@ -113,6 +126,7 @@ static void issue(flood_t *f, bench_conn_t *c)
 	fl->seq = ++f->seq;
 	fl->kind = pick_kind(f, c->index);
 	fl->device = (uint32_t)(bench_rand(&f->rng) % f->o->configs);
+	fl->unknown = fl->kind == K_WRONG_KEY && bench_rand(&f->rng) % 2 == 0;
 	fl->sent_ns = bench_now_ns();
 	len = build(f, fl);
 	clen = snprintf(corr, sizeof(corr), "%llu", (unsigned long long)fl->seq);
@@ -169,10 +183,11 @@ static bool deserved(const flight_t *fl, const struct mosquitto_message *msg,
 {
 	bool named = fl->kind == K_VALID || fl->kind == K_WRONG_KEY
 			|| fl->kind == K_WRONG_TYPE;
-	char want[64];
+	char want[64], ext[32];
 
+	external_id(fl, ext, sizeof(ext));
 	if (named)
-		snprintf(want, sizeof(want), "bootstrap/res/ext-%08u", fl->device);
+		snprintf(want, sizeof(want), "bootstrap/res/%s", ext);
 	else
 		snprintf(want, sizeof(want), "bootstrap/res");
 	if (strcmp(msg->topic, want) != 0)
@@ -194,13 +209,15 @@ static void show_wrong(const flood_t *f, const flight_t *fl,
 		const struct mosquitto_message *msg)
 {
 	uint64_t n = 0;
+	char ext[32];
 
 	for (int k = 0; k < K_COUNT; k++)
 		n += f->out->wrong[k];
 	if (n > REPORT_WRONG)
 		return;
-	fprintf(stderr, "soak: wrong reply to a %s request (ext-%08u) on %s: %.*s\n",
-			kind_names[fl->kind], fl->device, msg->topic,
+	external_id(fl, ext, sizeof(ext));
+	fprintf(stderr, "soak: wrong reply to a %s request (%s) on %s: %.*s\n",
+			kind_names[fl->kind], ext, msg->topic,
 			msg->payloadlen > 300 ? 300 : msg->payloadlen, (const char *)msg->payload);
 }
 
