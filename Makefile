@@ -6,6 +6,8 @@
 #   make test-san   the unit tests under AddressSanitizer + UBSan
 #   make bench      the load benchmark (N = 1,000 and 1,000,000) and the fleet import
 #   make bench-core the core alone, without a broker (bootstraps per second)
+#   make soak       1,000 connections bootstrapping for SOAK_SECONDS=300 with
+#                   bad keys and payloads mixed in, memory watched; then bombs
 #   make fuzz       every libFuzzer target (clang) for FUZZ_SECONDS=60 each
 #   make install    PREFIX=/usr/local DESTDIR= honoured
 
@@ -77,7 +79,7 @@ TOOLS := $(DEVICE)
 
 .PHONY: all deps run test test-unit test-integration test-symbols test-san \
 	test-integration-san test-valgrind \
-	bench bench-import bench-core bench-tools fuzz fuzz-build install uninstall clean
+	bench bench-import bench-core bench-tools soak fuzz fuzz-build install uninstall clean
 .DELETE_ON_ERROR:
 .SECONDARY: $(TEST_COMMON) $(INT_COMMON) $(ADMIN_ENV)
 
@@ -211,8 +213,23 @@ $(CORE_BENCH): test/bench/core/core_bench.c $(BUILD)/test/common/tmpdir.o $(LIBA
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Ilib -Itest/common -o $@ $< $(BUILD)/test/common/tmpdir.o $(LIBA) $(LIBS)
 
+# The soak (test/bench/soak/) on the bench's engine, broker and import.
+SOAK_SECONDS ?= 300
+SOAK_CONNECTIONS ?= 1000
+SOAK_SRC := $(sort $(wildcard test/bench/soak/*.c))
+SOAK_OBJ := $(SOAK_SRC:%.c=$(BUILD)/%.o) $(BUILD)/test/common/tmpdir.o \
+	$(patsubst %,$(BUILD)/test/bench/%.o,admin broker loop proc reply stats)
+SOAK_BIN := $(BUILD)/test/bench/soak/soak
+
+$(SOAK_BIN): $(SOAK_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $(SOAK_OBJ) -lmosquitto -ljansson
+
+soak: deps $(PLUGIN) $(SOAK_BIN)
+	$(SOAK_BIN) --seconds $(SOAK_SECONDS) --connections $(SOAK_CONNECTIONS)
+
 # Built by make test too, so that the benchmark tools never stop compiling.
-bench-tools: $(BENCH_BIN) $(FLOOR_SO) $(CORE_BENCH)
+bench-tools: $(BENCH_BIN) $(FLOOR_SO) $(CORE_BENCH) $(SOAK_BIN)
 
 bench-core: $(CORE_BENCH)
 	$(CORE_BENCH) 10000 200000 100000

@@ -411,30 +411,64 @@ static int finish(batch_t *b)
 	return b->out->payload ? BS_OK : BS_ERR_INTERNAL;
 }
 
+/* Whether the payload holds more than BS_ADMIN_MAX_VALUES JSON values,
+ * by a scan that builds nothing (see admin.h). */
+static int too_many_values(const char *p, size_t len)
+{
+	size_t n = 1;
+	int in_string = 0;
+
+	for (size_t i = 0; i < len && n <= BS_ADMIN_MAX_VALUES; i++) {
+		if (in_string) {
+			if (p[i] == '\\')
+				i++;
+			else if (p[i] == '"')
+				in_string = 0;
+		} else if (p[i] == '"') {
+			in_string = 1;
+		} else if (p[i] == ',' || p[i] == '[' || p[i] == '{') {
+			n++;
+		}
+	}
+	return n > BS_ADMIN_MAX_VALUES;
+}
+
+/* A message refused whole: one response, for no command. */
+static int refuse(batch_t *b, const char *why)
+{
+	return append_response(b, "", NULL, BS_ERR_INVALID, NULL, why);
+}
+
+/* The message's responses; *root gets the parsed message, for the caller
+ * to free. */
+static int dispatch(batch_t *b, const void *payload, size_t len, json_t **root)
+{
+	json_t *list;
+
+	if (len > BS_ADMIN_MAX_BYTES)
+		return refuse(b, "payload is larger than 32 MiB");
+	if (too_many_values(payload, len))
+		return refuse(b, "payload has more than 500000 JSON values");
+	*root = json_loadb(payload, len, JSON_REJECT_DUPLICATES, NULL);
+	list = json_is_object(*root) ? json_object_get(*root, "commands") : NULL;
+	if (!json_is_array(list))
+		return refuse(b, "payload must be a JSON object with a \"commands\" array");
+	if (json_array_size(list) > BS_ADMIN_MAX_COMMANDS)
+		return refuse(b, "too many commands in one message (at most 10000)");
+	return run_batch(b, list);
+}
+
 int bs_admin_handle(bs_core_t *core, const bs_admin_ctx_t *ctx,
 		const void *payload, size_t len, bs_admin_result_t *out)
 {
 	batch_t b = { .core = core, .ctx = ctx, .out = out };
-	json_t *root = NULL, *list;
+	json_t *root = NULL;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if ((b.responses = json_array()) == NULL)
 		return BS_ERR_INTERNAL;
-	if (len <= BS_ADMIN_MAX_BYTES)
-		root = json_loadb(payload, len, JSON_REJECT_DUPLICATES, NULL);
-	list = json_is_object(root) ? json_object_get(root, "commands") : NULL;
-	if (len > BS_ADMIN_MAX_BYTES)
-		rc = append_response(&b, "", NULL, BS_ERR_INVALID,
-				NULL, "payload is larger than 32 MiB");
-	else if (!json_is_array(list))
-		rc = append_response(&b, "", NULL, BS_ERR_INVALID,
-				NULL, "payload must be a JSON object with a \"commands\" array");
-	else if (json_array_size(list) > BS_ADMIN_MAX_COMMANDS)
-		rc = append_response(&b, "", NULL, BS_ERR_INVALID,
-				NULL, "too many commands in one message (at most 10000)");
-	else
-		rc = run_batch(&b, list);
+	rc = dispatch(&b, payload, len, &root);
 	if (rc == BS_OK)
 		rc = finish(&b);
 	json_decref(root);

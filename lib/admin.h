@@ -19,6 +19,12 @@
  * message can hold every other client up. */
 #define BS_ADMIN_MAX_COMMANDS 10000
 #define BS_ADMIN_MAX_BYTES (32u * 1024 * 1024)
+/* JSON values (commas and opening brackets outside strings, plus one),
+ * counted before parsing: Jansson's tree costs up to about 220 bytes per
+ * value (an empty object), so 10 MiB of "{}," took the broker 755 MB to
+ * parse only to be refused (make soak). 50 per command of a full batch;
+ * a batch of 5,000 createConfig + enableConfig pairs has 55,000. */
+#define BS_ADMIN_MAX_VALUES 500000u
 
 #define BS_CONTROL_EVENTS_TOPIC "$CONTROL/bootstrap/v1/events"
 

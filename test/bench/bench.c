@@ -19,47 +19,19 @@
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 
 #define DEFAULT_PLUGIN "plugin/mosquitto_bootstrap.so"
 #define DEFAULT_FLOOR "build/default/test/bench/floor_plugin.so"
 #define MAX_CONFIGS 99999999UL      /* the ids have eight digits */
 #define LAT_CAP (2u * 1000u * 1000u)
 #define SETTLE_MS 200
-/* Descriptors beyond the connections: ours, libraries', the broker's own
- * (log, database, listener), which inherits our limit. */
-#define SPARE_FDS 64
-/* A libmosquitto client holds a socket pair besides its socket. */
-#define FDS_PER_CLIENT 3
 /* Under the loopback's ephemeral port range, with room to spare. */
 #define MAX_IDLE 20000
 /* Of a pair's measured time (bench_pair), about this much at a time. */
 #define SLICE_S 1.0
-
-volatile sig_atomic_t bench_stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	bench_stop = 1;
-}
-
-static int install_signals(void)
-{
-	struct sigaction sa = { .sa_handler = on_signal };
-
-	/* No SA_RESTART: poll() and waits must return and see bench_stop. */
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0)
-		return -1;
-	/* A broker that dies mid-write must show up as an error, not kill us. */
-	sa.sa_handler = SIG_IGN;
-	return sigaction(SIGPIPE, &sa, NULL);
-}
 
 static void usage(void)
 {
@@ -368,25 +340,13 @@ static int run_one(const bench_opts_t *o, bench_broker_t *b, size_t n,
 	return o->own_broker ? broker_stop(b) : 0;
 }
 
-/* An absolute path, since the broker runs in its own directory. */
-static int resolve(char *path, size_t len, const char *what)
-{
-	char abs[PATH_MAX];
-
-	if (realpath(path, abs) == NULL) {
-		fprintf(stderr, "bench: %s: %s (run from the repository root after make)\n",
-				path, strerror(errno));
-		return -1;
-	}
-	return copy_opt(path, len, abs, what);
-}
-
 static int resolve_plugins(bench_opts_t *o)
 {
-	if (resolve(o->plugin, sizeof(o->plugin), "--plugin") != 0)
+	/* Absolute, since the broker runs in its own directory. */
+	if (bench_resolve(o->plugin, sizeof(o->plugin), "--plugin") != 0)
 		return -1;
 	return o->floor_plugin[0] == '\0' ? 0
-			: resolve(o->floor_plugin, sizeof(o->floor_plugin), "--floor-plugin");
+			: bench_resolve(o->floor_plugin, sizeof(o->floor_plugin), "--floor-plugin");
 }
 
 /* The idle connections need descriptors, here and in the broker, which
@@ -394,28 +354,8 @@ static int resolve_plugins(bench_opts_t *o)
  * connections, are open at once. */
 static int raise_nofile(const bench_opts_t *o)
 {
-	int most = o->idle > 2 * o->connections ? o->idle : 2 * o->connections;
-	rlim_t need = (rlim_t)most * FDS_PER_CLIENT + SPARE_FDS;
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
-		fprintf(stderr, "bench: getrlimit: %s\n", strerror(errno));
-		return -1;
-	}
-	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
-		return 0;
-	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need) {
-		fprintf(stderr, "bench: %d connections need %llu open files; the hard limit "
-				"is %llu (ulimit -Hn; see --idle)\n", most, (unsigned long long)need,
-				(unsigned long long)rl.rlim_max);
-		return -1;
-	}
-	rl.rlim_cur = need;
-	if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
-		fprintf(stderr, "bench: setrlimit: %s\n", strerror(errno));
-		return -1;
-	}
-	return 0;
+	return bench_raise_nofile(o->idle > 2 * o->connections ? o->idle
+			: 2 * o->connections);
 }
 
 static int run_all(bench_opts_t *o, bench_result_t *res, size_t *done)
@@ -459,7 +399,7 @@ int main(int argc, char **argv)
 	size_t done = 0;
 	int rc = -1;
 
-	if (install_signals() != 0 || parse_args(&o, argc, argv) != 0 || raise_nofile(&o) != 0)
+	if (bench_install_signals() != 0 || parse_args(&o, argc, argv) != 0 || raise_nofile(&o) != 0)
 		goto out;
 	res = calloc(o.nconfigs, sizeof(*res));
 	if (res == NULL || mosquitto_lib_init() != MOSQ_ERR_SUCCESS) {

@@ -5,8 +5,9 @@
  * through libmosquitto clients multiplexed with poll() in loop.c; the phases
  * (admin import in admin.c, ping, bootstrap and publish in load.c, the
  * connect storm in storm.c, idle memory in idle.c, the lockout attack in
- * attack.c) only react to messages and to the clock. Functions returning int give 0 on success and
- * -1 on failure, after writing a short reason to stderr.
+ * attack.c) only react to messages and to the clock. The soak (soak/) runs
+ * on the same engine, broker and import. Functions returning int give 0 on
+ * success and -1 on failure, after writing a short reason to stderr.
  */
 #ifndef BENCH_H
 #define BENCH_H
@@ -26,6 +27,13 @@
 
 /* Set by SIGINT/SIGTERM; every loop checks it and unwinds. */
 extern volatile sig_atomic_t bench_stop;
+
+/* proc.c: SIGINT and SIGTERM set bench_stop, SIGPIPE is ignored. */
+int bench_install_signals(void);
+/* Room for `clients` libmosquitto clients, here and in a broker we start. */
+int bench_raise_nofile(int clients);
+/* path made absolute in place (it must fit len). */
+int bench_resolve(char *path, size_t len, const char *what);
 
 uint64_t bench_now_ns(void);
 /* xorshift64*: deterministic, so two runs ask for the same devices. */
@@ -77,6 +85,10 @@ int broker_reset_db(bench_broker_t *b);
 long broker_rss_kib(const bench_broker_t *b);
 /* RssAnon in KiB (the heap, without mapped files), or -1. */
 long broker_rss_anon_kib(const bench_broker_t *b);
+/* VmHWM, the peak VmRSS, in KiB, or -1; broker_reset_hwm sets it back to
+ * the current VmRSS. */
+long broker_hwm_kib(const bench_broker_t *b);
+int broker_reset_hwm(const bench_broker_t *b);
 /* The plugin's "started in X ms" from the last start; -1 when absent. */
 double broker_start_ms(const bench_broker_t *b);
 void broker_cleanup(bench_broker_t *b);

@@ -170,7 +170,7 @@ int broker_setup(bench_broker_t *b, const char *plugin, const char *floor_plugin
 		(char *)user, (char *)password, NULL };
 	if (run_tool(b, argv) != 0)
 		return -1;
-	/* Checked by bench.c's resolve(): both fit. */
+	/* Checked by bench_resolve(): both fit. */
 	snprintf(b->plugin, sizeof(b->plugin), "%s", plugin);
 	snprintf(b->floor_plugin, sizeof(b->floor_plugin), "%s", floor_plugin);
 	b->lockout_seconds = 60;
@@ -331,6 +331,32 @@ long broker_rss_kib(const bench_broker_t *b)
 long broker_rss_anon_kib(const bench_broker_t *b)
 {
 	return status_kib(b, "RssAnon");
+}
+
+long broker_hwm_kib(const bench_broker_t *b)
+{
+	return status_kib(b, "VmHWM");
+}
+
+int broker_reset_hwm(const bench_broker_t *b)
+{
+	char path[64];
+	FILE *f;
+	int rc;
+
+	snprintf(path, sizeof(path), "/proc/%d/clear_refs", (int)b->pid);
+	f = fopen(path, "w");
+	if (f == NULL) {
+		fprintf(stderr, "bench: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	/* "5" resets the peak resident set size (proc(5)). */
+	rc = fputs("5", f);
+	if (fclose(f) != 0 || rc < 0) {
+		fprintf(stderr, "bench: cannot reset the broker's VmHWM\n");
+		return -1;
+	}
+	return 0;
 }
 
 /* The last "started in X ms" written since the last start. */

@@ -1383,6 +1383,51 @@ static void test_payload_over_32_mib_is_one_invalid_request(void)
 	env_close();
 }
 
+/* {"commands": [1,1,...]} of n ones, or when quoted {"commands":
+ * [{"command": "getChannel", "id": ",,,..."}]} with n commas in the id;
+ * the message of its only response. */
+static const char *run_wide(size_t n, int quoted)
+{
+	char *buf = malloc(2 * n + 128);
+	size_t at;
+	json_t *list;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
+	at = (size_t)sprintf(buf, "{\"commands\": [%s", quoted
+			? "{\"command\": \"getChannel\", \"id\": \"" : "1");
+	for (size_t i = quoted ? 0 : 1; i < n; i++) {
+		buf[at++] = ',';
+		if (!quoted)
+			buf[at++] = '1';
+	}
+	at += (size_t)sprintf(buf + at, "%s]}", quoted ? "\"}" : "");
+	list = run_raw(buf, at);
+	free(buf);
+	CU_ASSERT_EQUAL_FATAL(json_array_size(list), 1);
+	return str(json_array_get(list, 0), "message");
+}
+
+static void test_payload_of_too_many_values_is_refused_unparsed(void)
+{
+	const char *why;
+
+	env_open();
+	/* The object, its array and 499,999 ones: one value too many, refused
+	 * before Jansson builds a tree of them (about 220 bytes a value). */
+	why = run_wide(BS_ADMIN_MAX_VALUES - 1, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(why);
+	CU_ASSERT_STRING_EQUAL(why, "payload has more than 500000 JSON values");
+	/* 500,000 exactly: parsed, then refused for its 499,998 commands. */
+	why = run_wide(BS_ADMIN_MAX_VALUES - 2, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(why);
+	CU_ASSERT_STRING_EQUAL(why, "too many commands in one message (at most 10000)");
+	/* Commas inside a string are no values: the command runs. */
+	why = run_wide(2 * BS_ADMIN_MAX_VALUES, 1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(why);
+	CU_ASSERT_PTR_NULL(strstr(why, "JSON values"));
+	env_close();
+}
+
 /* ---- audit -------------------------------------------------------------- */
 
 static void test_audit_one_line_per_modify_or_delete(void)
@@ -1482,6 +1527,7 @@ static const cu_test_t guard_tests[] = {
 	T(test_no_username_is_forbidden_for_every_command),
 	T(test_unknown_fields_are_refused_by_name),
 	T(test_payload_over_32_mib_is_one_invalid_request),
+	T(test_payload_of_too_many_values_is_refused_unparsed),
 	T(test_audit_one_line_per_modify_or_delete),
 	T(test_audit_lists_write_no_line),
 	{ NULL, NULL },
