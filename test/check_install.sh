@@ -8,6 +8,7 @@ make -s install DESTDIR="$dir" PREFIX=/opt/bs >/dev/null 2>&1 || {
 failed=0
 for f in opt/bs/lib/mosquitto/mosquitto_bootstrap.so \
 		opt/bs/bin/mosquitto_bootstrap_device \
+		opt/bs/bin/mosquitto_bootstrap_ctrl \
 		opt/bs/share/doc/mosquitto-bootstrap/README.md \
 		opt/bs/share/doc/mosquitto-bootstrap/mosquitto.conf; do
 	if [ ! -s "$dir/$f" ]; then
@@ -15,14 +16,16 @@ for f in opt/bs/lib/mosquitto/mosquitto_bootstrap.so \
 		failed=$((failed + 1))
 	fi
 done
-if [ ! -x "$dir/opt/bs/bin/mosquitto_bootstrap_device" ] ||
-		[ "$(stat -c %a "$dir/opt/bs/bin/mosquitto_bootstrap_device")" != 755 ]; then
-	echo "mosquitto_bootstrap_device is not installed with mode 0755"
-	failed=$((failed + 1))
-fi
+for tool in mosquitto_bootstrap_device mosquitto_bootstrap_ctrl; do
+	if [ ! -x "$dir/opt/bs/bin/$tool" ] ||
+			[ "$(stat -c %a "$dir/opt/bs/bin/$tool")" != 755 ]; then
+		echo "$tool is not installed with mode 0755"
+		failed=$((failed + 1))
+	fi
+done
 if [ -n "$(find "$dir" -path "$dir/opt" -prune -o -type f -print)" ]; then
 	echo "files installed outside DESTDIR/PREFIX"
 	failed=$((failed + 1))
 fi
-echo "install: $((6 - failed)) passed, $failed failed"
+echo "install: $((8 - failed)) passed, $failed failed"
 [ "$failed" -eq 0 ]
