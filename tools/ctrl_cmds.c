@@ -198,12 +198,55 @@ static void synopsis(FILE *f, const cmd_t *cmd)
 	fputc('\n', f);
 }
 
+/* text on lines of at most WIDTH columns, breaking only between bracketed
+ * groups; continuation lines indented by indent. */
+#define WIDTH 79
+static void wrapped(FILE *f, const char *text, size_t col, size_t indent)
+{
+	for (bool first = true; *text != '\0' && *text != '\n'; first = false) {
+		size_t len = 0;
+		int depth = 0;
+		while (text[len] != '\0' && text[len] != '\n' && (text[len] != ' ' || depth > 0)) {
+			depth += (text[len] == '[') - (text[len] == ']');
+			len++;
+		}
+		if (!first && col + 1 + len > WIDTH) {
+			fprintf(f, "\n%*s", (int)indent, "");
+			col = indent;
+		} else if (!first) {
+			fputc(' ', f);
+			col++;
+		}
+		fwrite(text, 1, len, f);
+		col += len;
+		text += len;
+		text += strspn(text, " ");
+	}
+	fputc('\n', f);
+}
+
+/* A command's synopsis, wrapped, after prefix. */
+static void show_synopsis(FILE *f, const char *prefix, const cmd_t *cmd)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&text, &len);
+
+	if (mem == NULL)
+		return;
+	synopsis(mem, cmd);
+	if (fclose(mem) == 0) {
+		fputs(prefix, f);
+		size_t under_args = strlen(prefix) + strcspn(text, " ") + 1;
+		wrapped(f, text, strlen(prefix), under_args < 24 ? under_args : 8);
+	}
+	free(text);
+}
+
 void ctrl_cmd_usage(FILE *f)
 {
-	for (size_t i = 0; i < NCOMMANDS; i++) {
-		fputs("  ", f);
-		synopsis(f, &COMMANDS[i]);
-	}
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		show_synopsis(f, "  ", &COMMANDS[i]);
 }
 
 /* ---- small shared things ---------------------------------------------- */
@@ -395,8 +438,7 @@ static int take_flag(const cmd_t *cmd, parsed_t *p, int argc, char **argv, int *
 		return 0;
 	}
 	if (len == 4 && strncmp(name, "help", 4) == 0 && eq == NULL) {
-		fputs("Usage: " CTRL_NAME " [options] ", stdout);
-		synopsis(stdout, cmd);
+		show_synopsis(stdout, "Usage: " CTRL_NAME " [options] ", cmd);
 		return -1;
 	}
 	if (f == NULL) {
@@ -666,8 +708,7 @@ static int raw(const ctrl_opts_t *opts, int argc, char **argv)
 		if (strcmp(argv[i], "--json") == 0)
 			o.json = true;
 		else if (strcmp(argv[i], "--help") == 0) {
-			fputs("Usage: " CTRL_NAME " [options] ", stdout);
-			synopsis(stdout, find_cmd("raw"));
+			show_synopsis(stdout, "Usage: " CTRL_NAME " [options] ", find_cmd("raw"));
 			return CTRL_OK;
 		} else if (text == NULL)
 			text = argv[i];
