@@ -75,7 +75,10 @@ TOOL_LIBS := $(shell $(PKG_CONFIG) --libs jansson libcrypto 2>/dev/null) -lmosqu
 DEVICE_SRC := $(sort $(wildcard tools/device*.c))
 DEVICE_OBJ := $(DEVICE_SRC:%.c=$(BUILD)/%.o)
 DEVICE := $(BUILD)/tools/mosquitto_bootstrap_device
-TOOLS := $(DEVICE)
+CTRL_SRC := $(sort $(wildcard tools/ctrl*.c))
+CTRL_OBJ := $(CTRL_SRC:%.c=$(BUILD)/%.o)
+CTRL := $(BUILD)/tools/mosquitto_bootstrap_ctrl
+TOOLS := $(DEVICE) $(CTRL)
 
 .PHONY: all deps run test test-unit test-integration test-symbols test-san \
 	test-integration-san test-valgrind \
@@ -135,8 +138,13 @@ $(DEVICE): $(DEVICE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(DEVICE_OBJ) $(TOOL_LIBS)
 
-# These tests run the device client that make built.
+$(CTRL): $(CTRL_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $(CTRL_OBJ) $(TOOL_LIBS)
+
+# These tests run the tools that make built.
 $(BUILD)/test/integration/test_device_client $(BUILD)/test/integration/test_examples: $(DEVICE)
+$(BUILD)/test/integration/test_ctrl: $(CTRL)
 
 run: deps $(PLUGIN)
 	@sh config-examples/prepare.sh
@@ -162,7 +170,7 @@ test-symbols: $(PLUGIN)
 # test that ran it. LeakSanitizer's suppressions skip leaks of the broker's
 # own (test/sanitizer.supp); the plugin's are reported.
 ASAN_RT = $(shell $(CC) -print-file-name=libasan.so)
-SAN_ENV = IT_PLUGIN=$(PLUGIN) IT_DEVICE=$(DEVICE) IT_BROKER_PRELOAD=$(ASAN_RT) IT_START_MS=20000 IT_WAIT_MS=15000 \
+SAN_ENV = IT_PLUGIN=$(PLUGIN) IT_DEVICE=$(DEVICE) IT_CTRL=$(CTRL) IT_BROKER_PRELOAD=$(ASAN_RT) IT_START_MS=20000 IT_WAIT_MS=15000 \
 	LSAN_OPTIONS=suppressions=$(CURDIR)/test/sanitizer.supp:print_suppressions=0 \
 	ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0
 test-san:
@@ -300,8 +308,8 @@ fuzz: $(FUZZ_BIN)
 	if [ -n "$$failed" ]; then \
 		echo "fuzz: crashes in:$$failed (see $(FUZZ)/run/*.log)"; exit 1; fi
 
-bench-import: deps $(PLUGIN)
-	@sh test/bench/import.sh 100000
+bench-import: deps $(PLUGIN) $(CTRL)
+	@CTRL=$(CTRL) sh test/bench/import.sh 100000
 
 MAN_PAGES := $(sort $(wildcard man/*.[0-9]))
 EXAMPLES := $(sort $(wildcard config-examples/*.conf config-examples/*.sh \

@@ -13,6 +13,8 @@ for f in opt/bs/lib/$arch/mosquitto_bootstrap.so \
 		opt/bs/share/man/man1/mosquitto_bootstrap_device.1 \
 		opt/bs/share/man/man7/mosquitto_bootstrap.7 \
 		opt/bs/etc/mosquitto/conf.d/mosquitto-bootstrap.conf \
+		opt/bs/bin/mosquitto_bootstrap_ctrl \
+		opt/bs/share/man/man1/mosquitto_bootstrap_ctrl.1 \
 		opt/bs/share/doc/mosquitto-bootstrap/README.md \
 		opt/bs/share/doc/mosquitto-bootstrap/examples/plugin-alone.conf; do
 	if [ ! -s "$dir/$f" ]; then
@@ -20,11 +22,13 @@ for f in opt/bs/lib/$arch/mosquitto_bootstrap.so \
 		failed=$((failed + 1))
 	fi
 done
-if [ ! -x "$dir/opt/bs/bin/mosquitto_bootstrap_device" ] ||
-		[ "$(stat -c %a "$dir/opt/bs/bin/mosquitto_bootstrap_device")" != 755 ]; then
-	echo "mosquitto_bootstrap_device is not installed with mode 0755"
-	failed=$((failed + 1))
-fi
+for tool in mosquitto_bootstrap_device mosquitto_bootstrap_ctrl; do
+	if [ ! -x "$dir/opt/bs/bin/$tool" ] ||
+			[ "$(stat -c %a "$dir/opt/bs/bin/$tool")" != 755 ]; then
+		echo "$tool is not installed with mode 0755"
+		failed=$((failed + 1))
+	fi
+done
 if [ -n "$(find "$dir" -path "$dir/opt" -prune -o -type f -print)" ]; then
 	echo "files installed outside DESTDIR/PREFIX"
 	failed=$((failed + 1))
@@ -34,5 +38,5 @@ if ! make -s -n install DESTDIR="$dir" PREFIX=/usr | grep -q "$dir/etc/mosquitto
 	echo "with PREFIX=/usr the conf.d snippet is not in /etc/mosquitto/conf.d"
 	failed=$((failed + 1))
 fi
-echo "install: $((10 - failed)) passed, $failed failed"
+echo "install: $((13 - failed)) passed, $failed failed"
 [ "$failed" -eq 0 ]

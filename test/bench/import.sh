@@ -1,12 +1,15 @@
 #!/bin/sh
 # Fleet import benchmark: starts mosquitto with the plugin on a free
 # loopback port in a throwaway directory, makes a CSV of N devices
-# (default 100000), imports it with config-examples/import-csv.sh (create
-# and enable, 5000 devices per message) and prints the figure.
+# (default 100000), imports it with mosquitto_bootstrap_ctrl import --enable
+# (a createConfig and an enableConfig per device, 5000 commands per
+# message, several messages in flight) and prints the figure. CTRL names
+# the tool (default: the default build's).
 #   test/bench/import.sh [N]
 set -eu
 n=${1:-100000}
 top=$(cd "$(dirname "$0")/../.." && pwd)
+ctrl=${CTRL:-$top/build/default/tools/mosquitto_bootstrap_ctrl}
 dir=$(mktemp -d /tmp/bs-bench-XXXXXX)
 pid=
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$dir"' EXIT
@@ -49,6 +52,6 @@ CONF
 mosquitto_passwd -c -b "$dir/passwd" admin bench
 start_broker
 awk -v n="$n" 'BEGIN { for (i = 1; i <= n; i++) printf "%02x:%02x:%02x:%02x,key-%08d,device %d\n", int(i / 16777216) % 256, int(i / 65536) % 256, int(i / 256) % 256, i % 256, i, i }' > "$dir/fleet.csv"
-echo "import of $n devices (createConfig + enableConfig, 5000 devices per message):"
-sh "$top/config-examples/import-csv.sh" -p "$port" -u admin -P bench -e \
-	"$dir/fleet.csv" "$dir/results.jsonl"
+echo "import of $n devices (createConfig + enableConfig, 5000 commands per message):"
+"$ctrl" -h 127.0.0.1 -p "$port" -u admin -P bench -W 60 import --enable \
+	--out "$dir/fleet-secrets.csv" "$dir/fleet.csv"

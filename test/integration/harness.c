@@ -1487,3 +1487,9 @@ int run_capture(char *const argv[], const char *in, char **out, char **err)
 	}
 	return pid > 0 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
+
+const char *ctrl_bin(void)
+{
+	const char *v = getenv("IT_CTRL");
+	return v != NULL ? v : "build/default/tools/mosquitto_bootstrap_ctrl";
+}

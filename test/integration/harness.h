@@ -303,4 +303,9 @@ int it_free_port(void);
  */
 int run_capture(char *const argv[], const char *in, char **out, char **err);
 
+/* ---- the admin tool -------------------------------------------------- */
+
+/* The admin tool to run: IT_CTRL, or the default build's. */
+const char *ctrl_bin(void);
+
 #endif
