@@ -146,7 +146,7 @@ $(CTRL): $(CTRL_OBJ)
 $(BUILD)/test/integration/test_device_client $(BUILD)/test/integration/test_examples: $(DEVICE)
 $(BUILD)/test/integration/test_ctrl: $(CTRL)
 
-run: deps $(PLUGIN)
+run: deps $(PLUGIN) $(TOOLS)
 	@sh config-examples/prepare.sh
 	mosquitto -c config-examples/mosquitto.conf
 
