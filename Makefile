@@ -75,6 +75,8 @@ TOOL_LIBS := $(shell $(PKG_CONFIG) --libs jansson libcrypto 2>/dev/null) -lmosqu
 DEVICE_SRC := $(sort $(wildcard tools/device*.c))
 DEVICE_OBJ := $(DEVICE_SRC:%.c=$(BUILD)/%.o)
 DEVICE := $(BUILD)/tools/mosquitto_bootstrap_device
+# The broker connection both tools open.
+LINK_OBJ := $(BUILD)/tools/link.o
 CTRL_SRC := $(sort $(wildcard tools/ctrl*.c))
 CTRL_OBJ := $(CTRL_SRC:%.c=$(BUILD)/%.o)
 CTRL := $(BUILD)/tools/mosquitto_bootstrap_ctrl
@@ -134,13 +136,13 @@ $(BUILD)/test/integration/%: test/integration/%.c $(INT_COMMON) $(TEST_COMMON) $
 	$(CC) $(ALL_CFLAGS) -Ilib -Itest/common -Itest/integration -o $@ $< \
 		$(INT_COMMON) $(TEST_COMMON) $(LIBA) $(INT_LIBS)
 
-$(DEVICE): $(DEVICE_OBJ)
+$(DEVICE): $(DEVICE_OBJ) $(LINK_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(DEVICE_OBJ) $(TOOL_LIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(DEVICE_OBJ) $(LINK_OBJ) $(TOOL_LIBS)
 
-$(CTRL): $(CTRL_OBJ)
+$(CTRL): $(CTRL_OBJ) $(LINK_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $(CTRL_OBJ) $(TOOL_LIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(CTRL_OBJ) $(LINK_OBJ) $(TOOL_LIBS)
 
 # These tests run the tools that make built.
 $(BUILD)/test/integration/test_device_client $(BUILD)/test/integration/test_examples: $(DEVICE)

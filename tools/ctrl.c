@@ -11,6 +11,7 @@
  * stdin, the password is asked for without echo.
  */
 #include "ctrl.h"
+#include "link.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -88,18 +89,6 @@ int ctrl_usage_error(const char *what, const char *arg)
 	return CTRL_EUSAGE;
 }
 
-static int parse_int(const char *s, long lo, long hi, int *out)
-{
-	char *end;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-
-	if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
-		return -1;
-	*out = (int)v;
-	return 0;
-}
-
 static void set_password(ctrl_opts_t *o, char *pw)
 {
 	if (o->password != NULL) {
@@ -116,7 +105,7 @@ static int take_opt(ctrl_opts_t *o, int c, char *arg, bool from_argv)
 	switch (c) {
 	case 'h': o->host = arg; break;
 	case 'p':
-		if (parse_int(arg, 1, 65535, &o->port) != 0)
+		if (tool_parse_int(arg, 1, 65535, &o->port) != 0)
 			return ctrl_usage_error("bad port", arg);
 		break;
 	case 'u': o->username = arg; break;
@@ -129,7 +118,7 @@ static int take_opt(ctrl_opts_t *o, int c, char *arg, bool from_argv)
 		break;
 	case 'i': o->client_id = arg; break;
 	case 'W':
-		if (parse_int(arg, 1, 3600, &o->timeout) != 0)
+		if (tool_parse_int(arg, 1, 3600, &o->timeout) != 0)
 			return ctrl_usage_error("-W takes 1 to 3600 seconds", arg);
 		break;
 	case 'o': break;            /* read before the rest (load_options) */

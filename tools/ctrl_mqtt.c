@@ -14,8 +14,8 @@
  * other ACL sources say.
  */
 #include "ctrl.h"
+#include "link.h"
 
-#include <errno.h>
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
 #include <openssl/crypto.h>
@@ -24,12 +24,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#define KEEPALIVE 60
 #define TOKEN_LEN 8
 #define CORR_LEN (TOKEN_LEN + 4)
-#define STEP_MS 100
 
 typedef struct {
 	bool used;
@@ -41,49 +38,12 @@ typedef struct {
 } slot_t;
 
 struct ctrl_conn {
-	struct mosquitto *mosq;
+	tool_link_t link;           /* first: the callbacks' object is both */
 	const ctrl_opts_t *o;
-	int connack;                /* -1 until the CONNACK */
-	bool gone;                  /* the connection ended */
-	char log_err[256];          /* libmosquitto's last error line */
 	uint8_t token[TOKEN_LEN];
 	char topic[64];             /* the Response Topic */
 	slot_t slot[CTRL_WINDOW];
 };
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void on_log(struct mosquitto *mosq, void *obj, int level, const char *line)
-{
-	(void)mosq;
-	if (level == MOSQ_LOG_ERR)
-		snprintf(((ctrl_conn_t *)obj)->log_err, sizeof ((ctrl_conn_t *)obj)->log_err,
-				"%s", line);
-}
-
-static void on_connect(struct mosquitto *mosq, void *obj, int rc, int flags,
-		const mosquitto_property *props)
-{
-	(void)mosq;
-	(void)flags;
-	(void)props;
-	((ctrl_conn_t *)obj)->connack = rc;
-}
-
-static void on_disconnect(struct mosquitto *mosq, void *obj, int rc,
-		const mosquitto_property *props)
-{
-	(void)mosq;
-	(void)rc;
-	(void)props;
-	((ctrl_conn_t *)obj)->gone = true;
-}
 
 static void on_publish(struct mosquitto *mosq, void *obj, int mid, int reason,
 		const mosquitto_property *props)
@@ -139,20 +99,6 @@ static void on_message(struct mosquitto *mosq, void *obj,
 	json_decref(reply);
 }
 
-/* Why libmosquitto failed with rc: its own log line says more (which TLS
- * check failed, say) than its error code. */
-static const char *why(const ctrl_conn_t *c, int rc)
-{
-	if (c->log_err[0] != '\0')
-		return c->log_err;
-	return rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc);
-}
-
-static bool connacked(const ctrl_conn_t *c)
-{
-	return c->connack >= 0;
-}
-
 static slot_t *ready_slot(ctrl_conn_t *c)
 {
 	for (size_t i = 0; i < CTRL_WINDOW; i++) {
@@ -163,104 +109,9 @@ static slot_t *ready_slot(ctrl_conn_t *c)
 	return NULL;
 }
 
-static bool any_ready(const ctrl_conn_t *c)
+static bool any_ready(const void *obj)
 {
-	return ready_slot((ctrl_conn_t *)c) != NULL;
-}
-
-/* Runs the network until done(c) holds or -W seconds pass: 0, or -1 when
- * the time ran out (*timed_out) or the connection failed (said on stderr). */
-static int pump(ctrl_conn_t *c, bool (*done)(const ctrl_conn_t *), bool *timed_out)
-{
-	long long deadline = now_ms() + (long long)c->o->timeout * 1000;
-
-	*timed_out = false;
-	while (!done(c)) {
-		long long left = deadline - now_ms();
-		if (left <= 0) {
-			*timed_out = true;
-			return -1;
-		}
-		int rc = mosquitto_loop(c->mosq, left < STEP_MS ? (int)left : STEP_MS, 1);
-		/* A refusing CONNACK comes with the end of the connection. */
-		if (done(c))
-			break;
-		if (rc != MOSQ_ERR_SUCCESS || c->gone) {
-			fprintf(stderr, CTRL_NAME ": connection to %s:%d failed: %s\n",
-					c->o->host, c->o->port, rc != MOSQ_ERR_SUCCESS ? why(c, rc)
-					: "the broker closed the connection");
-			return -1;
-		}
-	}
-	return 0;
-}
-
-static int set_tls(ctrl_conn_t *c)
-{
-	const ctrl_opts_t *o = c->o;
-	int rc;
-
-	if (o->cafile == NULL && o->capath == NULL)
-		return CTRL_OK;
-	rc = mosquitto_tls_set(c->mosq, o->cafile, o->capath, o->certfile, o->keyfile, NULL);
-	if (rc == MOSQ_ERR_SUCCESS && o->insecure)
-		rc = mosquitto_tls_insecure_set(c->mosq, true);
-	if (rc != MOSQ_ERR_SUCCESS) {
-		fprintf(stderr, CTRL_NAME ": cannot use the TLS files given (--cafile, "
-				"--capath, --cert, --key): %s\n", mosquitto_strerror(rc));
-		return CTRL_EUSAGE;
-	}
-	return CTRL_OK;
-}
-
-static int make_client(ctrl_conn_t *c)
-{
-	const ctrl_opts_t *o = c->o;
-
-	if ((c->mosq = mosquitto_new(o->client_id, true, c)) == NULL) {
-		fprintf(stderr, CTRL_NAME ": cannot create the MQTT client: %s\n",
-				strerror(errno));
-		return CTRL_ECONN;
-	}
-	mosquitto_int_option(c->mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
-	mosquitto_int_option(c->mosq, MOSQ_OPT_TCP_NODELAY, 1);
-	mosquitto_log_callback_set(c->mosq, on_log);
-	mosquitto_connect_v5_callback_set(c->mosq, on_connect);
-	mosquitto_disconnect_v5_callback_set(c->mosq, on_disconnect);
-	mosquitto_publish_v5_callback_set(c->mosq, on_publish);
-	mosquitto_message_v5_callback_set(c->mosq, on_message);
-	if (o->username != NULL &&
-			mosquitto_username_pw_set(c->mosq, o->username, o->password) != 0) {
-		fprintf(stderr, CTRL_NAME ": cannot set the username\n");
-		return CTRL_EUSAGE;
-	}
-	return set_tls(c);
-}
-
-static int connect_broker(ctrl_conn_t *c)
-{
-	const ctrl_opts_t *o = c->o;
-	bool timed_out;
-	/* Asynchronous, so that an unanswered SYN ends at the deadline too. */
-	int rc = mosquitto_connect_async(c->mosq, o->host, o->port, KEEPALIVE);
-
-	if (rc != MOSQ_ERR_SUCCESS) {
-		fprintf(stderr, CTRL_NAME ": cannot connect to %s:%d: %s\n", o->host,
-				o->port, why(c, rc));
-		return CTRL_ECONN;
-	}
-	if (pump(c, connacked, &timed_out) != 0) {
-		if (timed_out)
-			fprintf(stderr, CTRL_NAME ": no connection to %s:%d within %d s\n",
-					o->host, o->port, o->timeout);
-		return CTRL_ECONN;
-	}
-	if (c->connack != 0) {
-		fprintf(stderr, CTRL_NAME ": %s:%d refused the connection: %s\n",
-				o->host, o->port, mosquitto_reason_string(c->connack));
-		return CTRL_ECONN;
-	}
-	return CTRL_OK;
+	return ready_slot((ctrl_conn_t *)obj) != NULL;
 }
 
 int ctrl_mqtt_open(const ctrl_opts_t *o, ctrl_conn_t **out)
@@ -275,14 +126,22 @@ int ctrl_mqtt_open(const ctrl_opts_t *o, ctrl_conn_t **out)
 		return CTRL_ECONN;
 	}
 	c->o = o;
-	c->connack = -1;
 	int n = snprintf(c->topic, sizeof c->topic, "%s/response/", CTRL_TOPIC);
 	for (size_t i = 0; i < TOKEN_LEN; i++)
 		n += snprintf(c->topic + n, sizeof c->topic - (size_t)n, "%02x", c->token[i]);
-	if ((rc = make_client(c)) != CTRL_OK || (rc = connect_broker(c)) != CTRL_OK) {
+	rc = tool_link_open(&c->link, &(tool_broker_t){ .name = CTRL_NAME,
+			.host = o->host, .port = o->port, .version = 5,
+			.username = o->username, .password = o->password,
+			.client_id = o->client_id, .cafile = o->cafile, .capath = o->capath,
+			.certfile = o->certfile, .keyfile = o->keyfile,
+			.insecure = o->insecure, .timeout = o->timeout },
+			c, tool_now_ms() + (long long)o->timeout * 1000);
+	if (rc != CTRL_OK) {
 		ctrl_mqtt_close(c);
 		return rc;
 	}
+	mosquitto_publish_v5_callback_set(c->link.mosq, on_publish);
+	mosquitto_message_v5_callback_set(c->link.mosq, on_message);
 	*out = c;
 	return CTRL_OK;
 }
@@ -320,12 +179,12 @@ int ctrl_mqtt_send(ctrl_conn_t *c, const char *payload, size_t len, unsigned tag
 		rc = mosquitto_property_add_binary(&props, MQTT_PROP_CORRELATION_DATA, corr,
 				CORR_LEN);
 	if (rc == MOSQ_ERR_SUCCESS)
-		rc = mosquitto_publish_v5(c->mosq, &s->mid, CTRL_TOPIC, (int)len, payload,
+		rc = mosquitto_publish_v5(c->link.mosq, &s->mid, CTRL_TOPIC, (int)len, payload,
 				1, false, props);
 	mosquitto_property_free_all(&props);
 	if (rc != MOSQ_ERR_SUCCESS) {
 		s->used = false;
-		fprintf(stderr, CTRL_NAME ": cannot send the commands: %s\n", why(c, rc));
+		fprintf(stderr, CTRL_NAME ": cannot send the commands: %s\n", tool_link_why(&c->link, rc));
 		return CTRL_ECONN;
 	}
 	return CTRL_OK;
@@ -337,7 +196,8 @@ int ctrl_mqtt_wait(ctrl_conn_t *c, unsigned *tag, json_t **responses)
 	slot_t *s;
 
 	*responses = NULL;
-	if (pump(c, any_ready, &timed_out) != 0) {
+	if (tool_link_pump(&c->link, tool_now_ms() + (long long)c->o->timeout * 1000,
+			any_ready, c, &timed_out) != 0) {
 		if (timed_out)
 			fprintf(stderr, CTRL_NAME ": no answer within %d s (is the bootstrap "
 					"plugin loaded, and is %s in its admin_users?)\n", c->o->timeout,
@@ -384,15 +244,7 @@ void ctrl_mqtt_close(ctrl_conn_t *c)
 {
 	if (c == NULL)
 		return;
-	if (c->mosq != NULL) {
-		/* Lets the DISCONNECT go out, so that the broker logs a clean end. */
-		if (c->connack == 0 && !c->gone &&
-				mosquitto_disconnect(c->mosq) == MOSQ_ERR_SUCCESS) {
-			for (int i = 0; i < 10 && !c->gone; i++)
-				mosquitto_loop(c->mosq, STEP_MS, 1);
-		}
-		mosquitto_destroy(c->mosq);
-	}
+	tool_link_close(&c->link);
 	for (size_t i = 0; i < CTRL_WINDOW; i++)
 		json_decref(c->slot[i].responses);
 	free(c);

@@ -12,6 +12,7 @@
  * line its copy in argv is overwritten at once (--key-file is better).
  */
 #include "device.h"
+#include "link.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -76,18 +77,6 @@ static int usage_error(const char *what, const char *arg)
 	fprintf(stderr, DEV_NAME ": %s%s%s\nTry '" DEV_NAME " --help'.\n", what,
 			arg != NULL ? ": " : "", arg != NULL ? arg : "");
 	return DEV_EUSAGE;
-}
-
-static int parse_int(const char *s, long lo, long hi, int *out)
-{
-	char *end;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-
-	if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
-		return -1;
-	*out = (int)v;
-	return 0;
 }
 
 static int parse_version(const char *s, int *out)
@@ -215,7 +204,7 @@ static int take_opt(dev_opts_t *o, int c, char *arg, const char **key_file)
 	case OPT_OUT_DIR: o->out_dir = arg; break;
 	case 'h': o->host = arg; break;
 	case 'p':
-		if (parse_int(arg, 1, 65535, &o->port) != 0)
+		if (tool_parse_int(arg, 1, 65535, &o->port) != 0)
 			return usage_error("bad port", arg);
 		break;
 	case 'V':
@@ -226,7 +215,7 @@ static int take_opt(dev_opts_t *o, int c, char *arg, const char **key_file)
 	case 'P': o->password = arg; break;
 	case 'i': o->client_id = arg; break;
 	case 'W':
-		if (parse_int(arg, 1, 3600, &o->timeout) != 0)
+		if (tool_parse_int(arg, 1, 3600, &o->timeout) != 0)
 			return usage_error("-W takes 1 to 3600 seconds", arg);
 		break;
 	case OPT_CAFILE: o->cafile = arg; break;

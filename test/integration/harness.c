@@ -48,6 +48,23 @@ static int start_wait_ms(void)
 	return ms > 0 ? ms : START_WAIT_MS;
 }
 
+int silent_listener(int *port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof a;
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof a) != 0 || listen(s, 4) != 0 ||
+			getsockname(s, (struct sockaddr *)&a, &len) != 0) {
+		if (s >= 0)
+			close(s);
+		return -1;
+	}
+	*port = ntohs(a.sin_port);
+	return s;
+}
+
 const char *device_bin(void)
 {
 	const char *v = getenv("IT_DEVICE");

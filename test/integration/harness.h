@@ -85,6 +85,11 @@ bool broker_log_contains(const broker_t *b, const char *text);
  * repository root, or absolute) or plugin/mosquitto_bootstrap.so. */
 int broker_plugin(char *out, size_t outlen);
 
+/* A loopback port where something accepts connections and never answers:
+ * the listening socket (close it when done), its port in *port; -1 on
+ * failure. */
+int silent_listener(int *port);
+
 /* The reference device client to run: IT_DEVICE, or the default build's. */
 const char *device_bin(void);
 

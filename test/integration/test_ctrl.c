@@ -440,24 +440,6 @@ static void test_bad_usage(void)
 	run_free(&r);
 }
 
-/* A port where something accepts connections and never answers. */
-static int silent_listener(int *port)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t len = sizeof a;
-	int s = socket(AF_INET, SOCK_STREAM, 0);
-
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof a) != 0 || listen(s, 4) != 0 ||
-			getsockname(s, (struct sockaddr *)&a, &len) != 0) {
-		if (s >= 0)
-			close(s);
-		return -1;
-	}
-	*port = ntohs(a.sin_port);
-	return s;
-}
-
 static void test_no_connection(void)
 {
 	char port[16];

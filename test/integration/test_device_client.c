@@ -456,24 +456,6 @@ static void test_bad_usage(void)
 	dev_run_free(&r);
 }
 
-/* A port where something accepts connections and never answers. */
-static int silent_listener(int *port)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t len = sizeof a;
-	int s = socket(AF_INET, SOCK_STREAM, 0);
-
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof a) != 0 || listen(s, 4) != 0 ||
-			getsockname(s, (struct sockaddr *)&a, &len) != 0) {
-		if (s >= 0)
-			close(s);
-		return -1;
-	}
-	*port = ntohs(a.sin_port);
-	return s;
-}
-
 /* Nothing listening, a peer that never answers (within -W), a broker
  * that refuses the request: the connection status, each said clearly. */
 static void test_no_connection_or_no_answer(void)
