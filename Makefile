@@ -32,6 +32,15 @@ DEB_PACKAGES := build-essential pkg-config mosquitto mosquitto-clients man-db \
 	mosquitto-dev libmosquitto-dev libjansson-dev libsqlite3-dev libssl-dev \
 	libcunit1-dev openssl
 
+# On a fresh machine the targets that install packages first (make deps)
+# do so before the packages' flags below are read.
+WITH_DEPS := run test test-valgrind test-deb bench bench-quick bench-import soak
+ifneq ($(filter $(WITH_DEPS),$(MAKECMDGOALS)),)
+ifneq ($(shell $(PKG_CONFIG) --exists $(PKGS) 2>/dev/null && echo ok),ok)
+$(shell $(MAKE) --no-print-directory deps >&2)
+endif
+endif
+
 SAN ?=
 ifeq ($(SAN),1)
 BUILD := build/san
