@@ -2,6 +2,7 @@
 
 #include "admin_int.h"
 #include "error.h"
+#include "jsonw.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -44,13 +45,23 @@ typedef struct {
 	const char *command;
 	char target[BS_ID_MAX + 1];
 	int rc;
-	size_t response;  /* its index in the responses array */
+	size_t response;  /* its index in the responses */
 } audit_t;
+
+/* One command's response, written out once the batch is done. */
+typedef struct {
+	const char *command;
+	const json_t *correlation;  /* borrowed from the message's tree */
+	int rc;
+	json_t *data;               /* owned; set when rc is BS_OK */
+	char *message;              /* owned; set when it is not */
+} response_t;
 
 typedef struct {
 	bs_core_t *core;
 	const bs_admin_ctx_t *ctx;
-	json_t *responses;
+	response_t *responses;
+	size_t nresponses, capresponses;
 	audit_t *audit;
 	size_t naudit;
 	bs_admin_result_t *out;
@@ -127,30 +138,43 @@ static const command_t *find_command(const char *name)
 	return NULL;
 }
 
-static json_t *response_new(const char *name, json_t *cmd)
-{
-	json_t *r = json_pack("{s:s}", "command", name ? name : "");
-	json_t *corr = json_is_object(cmd) ? json_object_get(cmd, "correlationData") : NULL;
-
-	if (r != NULL && corr != NULL)
-		json_object_set(r, "correlationData", corr);
-	return r;
-}
-
-static int append_response(batch_t *b, const char *name, json_t *cmd, int rc,
+/* Takes data (a success's, or NULL) whatever the outcome. */
+static int append_response(batch_t *b, const char *name, const json_t *cmd, int rc,
 		json_t *data, const char *message)
 {
-	json_t *r = response_new(name, cmd);
+	response_t *r;
 
-	if (r == NULL)
-		return BS_ERR_INTERNAL;
-	if (rc == BS_OK) {
-		json_object_set(r, "data", data ? data : json_object());
-	} else {
-		json_object_set_new(r, "error", json_string(bs_error_code(rc)));
-		json_object_set_new(r, "message", json_string(message));
+	if (b->nresponses == b->capresponses) {
+		size_t cap = b->capresponses ? 2 * b->capresponses : 16;
+		response_t *grown = realloc(b->responses, cap * sizeof(*grown));
+		if (grown == NULL) {
+			json_decref(data);
+			return BS_ERR_INTERNAL;
+		}
+		b->responses = grown;
+		b->capresponses = cap;
 	}
-	return json_array_append_new(b->responses, r) ? BS_ERR_INTERNAL : BS_OK;
+	r = &b->responses[b->nresponses];
+	*r = (response_t){ .command = name ? name : "", .rc = rc };
+	r->correlation = json_is_object(cmd) ? json_object_get(cmd, "correlationData") : NULL;
+	if (rc == BS_OK) {
+		r->data = data;
+	} else {
+		json_decref(data);
+		if ((r->message = strdup(message)) == NULL)
+			return BS_ERR_INTERNAL;
+	}
+	b->nresponses++;
+	return BS_OK;
+}
+
+static void free_responses(batch_t *b)
+{
+	for (size_t i = 0; i < b->nresponses; i++) {
+		json_decref(b->responses[i].data);
+		free(b->responses[i].message);
+	}
+	free(b->responses);
 }
 
 static int remember(batch_t *b, const command_t *c, const bs_call_t *call, int rc)
@@ -163,7 +187,7 @@ static int remember(batch_t *b, const command_t *c, const bs_call_t *call, int r
 	grown[b->naudit].command = c->name;
 	memcpy(grown[b->naudit].target, call->target, sizeof(call->target));
 	grown[b->naudit].rc = rc;
-	grown[b->naudit].response = json_array_size(b->responses);
+	grown[b->naudit].response = b->nresponses;
 	b->naudit++;
 	return BS_OK;
 }
@@ -272,14 +296,11 @@ static int run_one(batch_t *b, json_t *cmd)
 	else
 		rc = run_in_savepoint(b, c, &call);
 	if ((c != NULL && c->writes && remember(b, c, &call, rc) != BS_OK)
-			|| (rc == BS_OK && add_effects(b, call.effects, call.target) != BS_OK)
-			|| append_response(b, c ? c->name : name, cmd, rc, call.data,
-				call.message) != BS_OK) {
+			|| (rc == BS_OK && add_effects(b, call.effects, call.target) != BS_OK)) {
 		json_decref(call.data);
 		return BS_ERR_INTERNAL;
 	}
-	json_decref(call.data);
-	return BS_OK;
+	return append_response(b, c ? c->name : name, cmd, rc, call.data, call.message);
 }
 
 /* The commit failed: nothing of the batch is stored, so every change that
@@ -287,27 +308,36 @@ static int run_one(batch_t *b, json_t *cmd)
 static void undo_successes(batch_t *b)
 {
 	for (size_t i = 0; i < b->naudit; i++) {
-		json_t *r = json_array_get(b->responses, b->audit[i].response);
-		if (b->audit[i].rc != BS_OK || r == NULL)
+		response_t *r = &b->responses[b->audit[i].response];
+		if (b->audit[i].rc != BS_OK)
 			continue;
-		b->audit[i].rc = BS_ERR_INTERNAL;
-		json_object_del(r, "data");
-		json_object_set_new(r, "error", json_string(bs_error_code(BS_ERR_INTERNAL)));
-		json_object_set_new(r, "message", json_string("the store failed; nothing was changed"));
+		b->audit[i].rc = r->rc = BS_ERR_INTERNAL;
+		json_decref(r->data);
+		r->data = NULL;
+		r->message = strdup("the store failed; nothing was changed");
 	}
 	free_effects(b->out);
 }
 
-/* {"event", "user", "target", "result", "at"}: an audit line as JSON. */
+/* {"event", "user", "target", "result", "at"}: an audit line as JSON;
+ * user is left out for a sender without a username (its commands were
+ * forbidden), target when the command named none. */
 static char *event_json(const batch_t *b, const audit_t *a, const char *at)
 {
-	json_t *ev = json_pack("{ss ss* ss* ss ss}", "event", a->command,
-			"user", b->ctx->username, "target", a->target[0] ? a->target : NULL,
-			"result", a->rc == BS_OK ? "ok" : bs_error_code(a->rc), "at", at);
-	char *text = ev != NULL ? json_dumps(ev, JSON_COMPACT) : NULL;
+	jw_t w;
+	size_t len;
 
-	json_decref(ev);
-	return text;
+	jw_init(&w);
+	jw_object_begin(&w);
+	jw_member(&w, "event", a->command);
+	if (b->ctx->username != NULL)
+		jw_member(&w, "user", b->ctx->username);
+	if (a->target[0])
+		jw_member(&w, "target", a->target);
+	jw_member(&w, "result", a->rc == BS_OK ? "ok" : bs_error_code(a->rc));
+	jw_member(&w, "at", at);
+	jw_object_end(&w);
+	return jw_finish(&w, &len);
 }
 
 /* The events of the batch's changes into the result; one lost to memory
@@ -401,13 +431,41 @@ static int run_batch(batch_t *b, json_t *list)
 	return rc;
 }
 
+static void write_response(jw_t *w, const response_t *r)
+{
+	jw_object_begin(w);
+	jw_member(w, "command", r->command);
+	if (r->correlation != NULL) {
+		jw_key(w, "correlationData");
+		jw_value(w, r->correlation);
+	}
+	if (r->rc == BS_OK) {
+		jw_key(w, "data");
+		if (r->data != NULL)
+			jw_value(w, r->data);
+		else
+			jw_punct(w, "{}");
+	} else {
+		jw_member(w, "error", bs_error_code(r->rc));
+		jw_member(w, "message", r->message ? r->message : "out of memory");
+	}
+	jw_object_end(w);
+}
+
+/* {"responses": [...]}, compact. */
 static int finish(batch_t *b)
 {
-	json_t *root = json_pack("{s:O}", "responses", b->responses);
+	jw_t w;
 
-	b->out->payload = root ? json_dumps(root, JSON_COMPACT) : NULL;
-	b->out->payloadlen = b->out->payload ? strlen(b->out->payload) : 0;
-	json_decref(root);
+	jw_init(&w);
+	jw_punct(&w, "{\"responses\":[");
+	for (size_t i = 0; i < b->nresponses; i++) {
+		if (i > 0)
+			jw_punct(&w, ",");
+		write_response(&w, &b->responses[i]);
+	}
+	jw_punct(&w, "]}");
+	b->out->payload = jw_finish(&w, &b->out->payloadlen);
 	return b->out->payload ? BS_OK : BS_ERR_INTERNAL;
 }
 
@@ -466,13 +524,11 @@ int bs_admin_handle(bs_core_t *core, const bs_admin_ctx_t *ctx,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((b.responses = json_array()) == NULL)
-		return BS_ERR_INTERNAL;
 	rc = dispatch(&b, payload, len, &root);
 	if (rc == BS_OK)
 		rc = finish(&b);
+	free_responses(&b);
 	json_decref(root);
-	json_decref(b.responses);
 	free(b.audit);
 	if (rc != BS_OK)
 		bs_admin_result_free(out);

@@ -120,6 +120,73 @@ void jw_raw(jw_t *w, const char *json)
 	put(w, json, strlen(json));
 }
 
+/* Strings from Jansson may hold any key or value an admin sent, NUL
+ * included only with JSON_ALLOW_NUL, which the admin parser never sets. */
+static void write_object(jw_t *w, const json_t *v)
+{
+	const char *key;
+	json_t *member;
+	int first = 1;
+
+	put(w, "{", 1);
+	json_object_foreach((json_t *)v, key, member) {
+		if (!first)
+			put(w, ",", 1);
+		first = 0;
+		jw_string(w, key);
+		put(w, ":", 1);
+		jw_value(w, member);
+	}
+	put(w, "}", 1);
+}
+
+static void write_array(jw_t *w, const json_t *v)
+{
+	size_t i;
+	json_t *item;
+
+	put(w, "[", 1);
+	json_array_foreach(v, i, item) {
+		if (i > 0)
+			put(w, ",", 1);
+		jw_value(w, item);
+	}
+	put(w, "]", 1);
+}
+
+/* A real, in Jansson's own notation (rare: a correlationData). */
+static void write_real(jw_t *w, const json_t *v)
+{
+	char *text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+
+	if (text == NULL) {
+		w->failed = 1;
+		return;
+	}
+	jw_raw(w, text);
+	free(text);
+}
+
+void jw_value(jw_t *w, const json_t *v)
+{
+	char num[32];
+
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: write_object(w, v); break;
+	case JSON_ARRAY: write_array(w, v); break;
+	case JSON_STRING: jw_string(w, json_string_value(v)); break;
+	case JSON_INTEGER:
+		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		jw_raw(w, num);
+		break;
+	case JSON_REAL: write_real(w, v); break;
+	case JSON_TRUE: put(w, "true", 4); break;
+	case JSON_FALSE: put(w, "false", 5); break;
+	case JSON_NULL: put(w, "null", 4); break;
+	}
+	w->first = 0;
+}
+
 void jw_member(jw_t *w, const char *key, const char *value)
 {
 	jw_key(w, key);

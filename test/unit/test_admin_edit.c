@@ -1294,6 +1294,14 @@ static void test_no_username_is_forbidden_for_every_command(void)
 	expect_error(json_array_get(list, n), "invalid_request", "unknown command");
 	expect_error(json_array_get(list, n + 1), "invalid_request", "wrong case");
 	CU_ASSERT_EQUAL(env.last.neffects, 0);
+	/* Each forbidden change is still an event, with no user to name. */
+	CU_ASSERT_EQUAL(env.last.nevents, 8);
+	for (size_t i = 0; i < env.last.nevents; i++) {
+		json_t *ev = json_loads(env.last.events[i], 0, NULL);
+		CU_ASSERT(str_is(ev, "result", "forbidden"));
+		CU_ASSERT_PTR_NULL(json_object_get(ev, "user"));
+		json_decref(ev);
+	}
 	CU_ASSERT_STRING_EQUAL(before, snapshot());
 	env.ctx.username = "admin";
 	CU_ASSERT_TRUE(str_is(ok_data(get_channel("ch1")), "name", "one"));

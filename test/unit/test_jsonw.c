@@ -93,6 +93,36 @@ static void test_long_text_grows_the_buffer(void)
 	free(big);
 }
 
+/* Any Jansson tree an admin may send (a correlationData) reads back
+ * equal: keys needing escapes, reals, nesting, every scalar. */
+static void test_jansson_values_round_trip(void)
+{
+	static const char *const texts[] = {
+		"{\"k\\\"ey\\n\":[1.5,-2,true,false,null,\"\u00e9\\t\"],\"e\":{},\"a\":[]}",
+		"[[[{\"x\":1e300}]],0.1,9007199254740993]",
+		"\"plain\"",
+		"-0.0",
+	};
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		json_t *in = json_loads(texts[i], JSON_DECODE_ANY, NULL), *back;
+		jw_t w;
+		size_t len;
+		char *text;
+
+		CU_ASSERT_FATAL(in != NULL);
+		jw_init(&w);
+		jw_value(&w, in);
+		text = jw_finish(&w, &len);
+		CU_ASSERT_FATAL(text != NULL);
+		CU_ASSERT_EQUAL(strlen(text), len);
+		back = json_loads(text, JSON_DECODE_ANY, NULL);
+		CU_ASSERT(json_equal(in, back));
+		json_decref(in);
+		json_decref(back);
+		free(text);
+	}
+}
+
 int main(void)
 {
 	static const cu_test_t tests[] = {
@@ -102,6 +132,7 @@ int main(void)
 		{ "UTF-8 goes through", test_utf8_goes_through },
 		{ "members are separated, raw JSON kept", test_members_are_separated_and_raw_kept },
 		{ "long text grows the buffer", test_long_text_grows_the_buffer },
+		{ "Jansson values round trip", test_jansson_values_round_trip },
 		{ NULL, NULL },
 	};
 
