@@ -53,7 +53,8 @@ typedef struct {
 	const char *command;
 	const json_t *correlation;  /* borrowed from the message's tree */
 	int rc;
-	json_t *data;               /* owned; set when rc is BS_OK */
+	json_t *data;               /* owned; one of these two is set */
+	char *data_text;            /* when rc is BS_OK, or neither */
 	char *message;              /* owned; set when it is not */
 } response_t;
 
@@ -138,40 +139,49 @@ static const command_t *find_command(const char *name)
 	return NULL;
 }
 
-/* Takes data (a success's, or NULL) whatever the outcome. */
-static int append_response(batch_t *b, const char *name, const json_t *cmd, int rc,
-		json_t *data, const char *message)
+static void drop_data(response_t *r)
 {
-	response_t *r;
+	json_decref(r->data);
+	free(r->data_text);
+	r->data = NULL;
+	r->data_text = NULL;
+}
 
+/* Takes the call's data (a success's; call may be NULL) whatever the
+ * outcome; message is a failure's. */
+static int append_response(batch_t *b, const char *name, const json_t *cmd, int rc,
+		bs_call_t *call, const char *message)
+{
+	response_t *r, taken = { .command = name ? name : "", .rc = rc };
+
+	if (call != NULL) {
+		taken.data = call->data;
+		taken.data_text = call->data_text;
+	}
+	if (rc != BS_OK)
+		drop_data(&taken);
 	if (b->nresponses == b->capresponses) {
 		size_t cap = b->capresponses ? 2 * b->capresponses : 16;
 		response_t *grown = realloc(b->responses, cap * sizeof(*grown));
 		if (grown == NULL) {
-			json_decref(data);
+			drop_data(&taken);
 			return BS_ERR_INTERNAL;
 		}
 		b->responses = grown;
 		b->capresponses = cap;
 	}
-	r = &b->responses[b->nresponses];
-	*r = (response_t){ .command = name ? name : "", .rc = rc };
+	r = &b->responses[b->nresponses++];
+	*r = taken;
 	r->correlation = json_is_object(cmd) ? json_object_get(cmd, "correlationData") : NULL;
-	if (rc == BS_OK) {
-		r->data = data;
-	} else {
-		json_decref(data);
-		if ((r->message = strdup(message)) == NULL)
-			return BS_ERR_INTERNAL;
-	}
-	b->nresponses++;
+	if (rc != BS_OK && (r->message = strdup(message)) == NULL)
+		return BS_ERR_INTERNAL;
 	return BS_OK;
 }
 
 static void free_responses(batch_t *b)
 {
 	for (size_t i = 0; i < b->nresponses; i++) {
-		json_decref(b->responses[i].data);
+		drop_data(&b->responses[i]);
 		free(b->responses[i].message);
 	}
 	free(b->responses);
@@ -298,9 +308,10 @@ static int run_one(batch_t *b, json_t *cmd)
 	if ((c != NULL && c->writes && remember(b, c, &call, rc) != BS_OK)
 			|| (rc == BS_OK && add_effects(b, call.effects, call.target) != BS_OK)) {
 		json_decref(call.data);
+		free(call.data_text);
 		return BS_ERR_INTERNAL;
 	}
-	return append_response(b, c ? c->name : name, cmd, rc, call.data, call.message);
+	return append_response(b, c ? c->name : name, cmd, rc, &call, call.message);
 }
 
 /* The commit failed: nothing of the batch is stored, so every change that
@@ -312,8 +323,7 @@ static void undo_successes(batch_t *b)
 		if (b->audit[i].rc != BS_OK)
 			continue;
 		b->audit[i].rc = r->rc = BS_ERR_INTERNAL;
-		json_decref(r->data);
-		r->data = NULL;
+		drop_data(r);
 		r->message = strdup("the store failed; nothing was changed");
 	}
 	free_effects(b->out);
@@ -441,7 +451,9 @@ static void write_response(jw_t *w, const response_t *r)
 	}
 	if (r->rc == BS_OK) {
 		jw_key(w, "data");
-		if (r->data != NULL)
+		if (r->data_text != NULL)
+			jw_raw(w, r->data_text);
+		else if (r->data != NULL)
 			jw_value(w, r->data);
 		else
 			jw_punct(w, "{}");

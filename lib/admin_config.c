@@ -50,6 +50,16 @@ static int insert_failed(bs_call_t *call, const bs_config_t *cfg, int rc)
 	return bs_call_fail(call, rc, "a config with this external_id already exists");
 }
 
+/* cfg as the call's data, with external_key when given. */
+static int answer_with(bs_call_t *call, const bs_config_t *cfg, const char *external_key)
+{
+	size_t len;
+
+	if ((call->data_text = bs_config_admin_text(cfg, external_key, &len)) == NULL)
+		return bs_call_fail(call, BS_ERR_INTERNAL, "out of memory");
+	return BS_OK;
+}
+
 int bs_cmd_create_config(bs_call_t *call)
 {
 	bs_config_t cfg = { 0 };
@@ -69,17 +79,14 @@ int bs_cmd_create_config(bs_call_t *call)
 		rc = insert_failed(call, &cfg, rc);
 		goto out;
 	}
-	call->data = bs_config_admin_json(&cfg);
-	if (call->data == NULL || json_object_set_new(call->data, "external_key",
-			json_string(cfg.external_key)) != 0)
-		rc = bs_call_fail(call, BS_ERR_INTERNAL, "out of memory");
+	rc = answer_with(call, &cfg, cfg.external_key);
 out:
 	bs_config_clear(&cfg);
 	return rc;
 }
 
 /* Loads the config named by client_id (or external_id when allowed) into
- * call->data, as the admin sees it. */
+ * the call's data, as the admin sees it. */
 static int answer_config(bs_call_t *call, const char *client_id,
 		const char *external_id)
 {
@@ -93,8 +100,7 @@ static int answer_config(bs_call_t *call, const char *client_id,
 				client_id ? client_id : external_id);
 	if (rc != BS_OK)
 		return bs_call_store_failed(call);
-	if ((call->data = bs_config_admin_json(&cfg)) == NULL)
-		rc = bs_call_fail(call, BS_ERR_INTERNAL, "out of memory");
+	rc = answer_with(call, &cfg, NULL);
 	bs_config_clear(&cfg);
 	return rc;
 }
@@ -254,12 +260,9 @@ int bs_cmd_modify_config(bs_call_t *call)
 		rc = bs_call_store_failed(call);
 		goto out;
 	}
-	call->data = bs_config_admin_json(&cfg);
 	/* A new external_key is shown once, in this reply. */
-	if (call->data == NULL || (json_object_get(call->cmd, "external_key")
-			&& json_object_set_new(call->data, "external_key",
-				json_string(cfg.external_key)) != 0))
-		rc = bs_call_fail(call, BS_ERR_INTERNAL, "out of memory");
+	rc = answer_with(call, &cfg, json_object_get(call->cmd, "external_key")
+			? cfg.external_key : NULL);
 out:
 	bs_config_clear(&cfg);
 	return rc;

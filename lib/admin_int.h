@@ -11,7 +11,11 @@ typedef struct bs_call {
 	bs_core_t *core;
 	const bs_admin_ctx_t *ctx;
 	json_t *cmd;                    /* the command object (borrowed) */
-	json_t *data;                   /* the response data, set on success */
+	/* The response data, set on success: a tree, or JSON text written
+	 * straight (a config, a list of them) when building the tree would
+	 * cost more than the command. */
+	json_t *data;
+	char *data_text;                /* malloc()ed */
 	char target[BS_ID_MAX + 1];     /* client_id or channel id, for audit */
 	char message[256];              /* the error message */
 	unsigned effects;               /* BS_FX_* on the target, once committed */

@@ -2,8 +2,10 @@
 #include "admin_int.h"
 
 #include "error.h"
+#include "jsonw.h"
 #include "store.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,6 +46,25 @@ static int page_data(bs_call_t *call, const char *key, json_t *items,
 			"total", (json_int_t)total, "offset", (json_int_t)offset,
 			"limit", (json_int_t)limit);
 	if (call->data == NULL)
+		return bs_call_fail(call, BS_ERR_INTERNAL, "out of memory");
+	return BS_OK;
+}
+
+/* ,"total":n,"offset":o,"limit":l} closing a page written as text. */
+static void write_page(jw_t *w, long total, long offset, long limit)
+{
+	char tail[96];
+
+	snprintf(tail, sizeof(tail), ",\"total\":%ld,\"offset\":%ld,\"limit\":%ld}",
+			total, offset, limit);
+	jw_punct(w, tail);
+}
+
+static int finish_text(bs_call_t *call, jw_t *w)
+{
+	size_t len;
+
+	if ((call->data_text = jw_finish(w, &len)) == NULL)
 		return bs_call_fail(call, BS_ERR_INTERNAL, "out of memory");
 	return BS_OK;
 }
@@ -97,7 +118,7 @@ int bs_cmd_list_configs(bs_call_t *call)
 	bs_config_t *list = NULL;
 	size_t n = 0;
 	long offset, limit, total;
-	json_t *items;
+	jw_t w;
 	int rc;
 
 	if ((rc = bs_call_page(call, &offset, &limit)) != BS_OK
@@ -107,14 +128,16 @@ int bs_cmd_list_configs(bs_call_t *call)
 			|| bs_store_config_list(call->core->store, &f, offset, limit,
 				BS_LOAD_CHANNELS | BS_LOAD_SECRET, &list, &n) != BS_OK)
 		return bs_call_store_failed(call);
-	items = json_array();
+	jw_init(&w);
+	jw_punct(&w, "{\"configs\":[");
 	for (size_t i = 0; i < n; i++) {
-		if (items != NULL && json_array_append_new(items, bs_config_admin_json(&list[i])) != 0)
-			json_decref(items), items = NULL;
+		if (i > 0)
+			jw_punct(&w, ",");
+		bs_config_admin_write(&w, &list[i], NULL);
 		bs_config_clear(&list[i]);
 	}
 	free(list);
-	if (items == NULL)
-		return bs_call_fail(call, BS_ERR_INTERNAL, "out of memory");
-	return page_data(call, "configs", items, total, offset, limit);
+	jw_punct(&w, "]");
+	write_page(&w, total, offset, limit);
+	return finish_text(call, &w);
 }

@@ -185,43 +185,6 @@ json_t *bs_channel_json(const bs_channel_t *ch)
 			"metadata", meta);
 }
 
-static json_t *channels_json(const bs_config_t *cfg)
-{
-	json_t *arr = json_array();
-
-	for (size_t i = 0; arr != NULL && i < cfg->nchannels; i++) {
-		if (json_array_append_new(arr, bs_channel_json(&cfg->channels[i]))) {
-			json_decref(arr);
-			return NULL;
-		}
-	}
-	return arr;
-}
-
-static json_t *string_or_null(const char *s)
-{
-	return s != NULL ? json_string(s) : json_null();
-}
-
-json_t *bs_config_admin_json(const bs_config_t *cfg)
-{
-	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:o, s:o, s:b, s:s, s:s, s:s, s:o}",
-			"client_id", cfg->client_id,
-			"client_secret", cfg->client_secret ? cfg->client_secret : "",
-			"name", cfg->name ? cfg->name : "",
-			"external_id", cfg->external_id,
-			"channels", channels_json(cfg),
-			"content", cfg->content ? cfg->content : "",
-			"client_cert", string_or_null(cfg->client_cert),
-			"ca_cert", string_or_null(cfg->ca_cert),
-			"has_client_key", cfg->has_client_key,
-			"state", cfg->enabled ? "enabled" : "disabled",
-			"created_at", cfg->created_at,
-			"updated_at", cfg->updated_at,
-			"last_bootstrap_at", cfg->last_bootstrap_at[0]
-				? json_string(cfg->last_bootstrap_at) : json_null());
-}
-
 /* key: s when s is set and not empty. */
 static void write_optional(jw_t *w, const char *key, const char *s)
 {
@@ -246,6 +209,48 @@ static void write_channels(jw_t *w, const bs_config_t *cfg)
 		jw_object_end(w);
 	}
 	jw_punct(w, "]");
+}
+
+/* key: s, or null when s is NULL. */
+static void write_nullable(jw_t *w, const char *key, const char *s)
+{
+	jw_key(w, key);
+	if (s != NULL)
+		jw_string(w, s);
+	else
+		jw_raw(w, "null");
+}
+
+void bs_config_admin_write(jw_t *w, const bs_config_t *cfg, const char *external_key)
+{
+	jw_object_begin(w);
+	jw_member(w, "client_id", cfg->client_id);
+	jw_member(w, "client_secret", cfg->client_secret ? cfg->client_secret : "");
+	jw_member(w, "name", cfg->name ? cfg->name : "");
+	jw_member(w, "external_id", cfg->external_id);
+	write_channels(w, cfg);
+	jw_member(w, "content", cfg->content ? cfg->content : "");
+	write_nullable(w, "client_cert", cfg->client_cert);
+	write_nullable(w, "ca_cert", cfg->ca_cert);
+	jw_key(w, "has_client_key");
+	jw_raw(w, cfg->has_client_key ? "true" : "false");
+	jw_member(w, "state", cfg->enabled ? "enabled" : "disabled");
+	jw_member(w, "created_at", cfg->created_at);
+	jw_member(w, "updated_at", cfg->updated_at);
+	write_nullable(w, "last_bootstrap_at",
+			cfg->last_bootstrap_at[0] ? cfg->last_bootstrap_at : NULL);
+	if (external_key != NULL)
+		jw_member(w, "external_key", external_key);
+	jw_object_end(w);
+}
+
+char *bs_config_admin_text(const bs_config_t *cfg, const char *external_key, size_t *len)
+{
+	jw_t w;
+
+	jw_init(&w);
+	bs_config_admin_write(&w, cfg, external_key);
+	return jw_finish(&w, len);
 }
 
 char *bs_config_device_reply(const bs_config_t *cfg, const char *id, size_t *len)

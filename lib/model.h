@@ -85,13 +85,19 @@ size_t bs_utf8_decode(const unsigned char *p, size_t avail, uint32_t *cp);
 /* True when s is usable as an MQTT topic name (not a filter). */
 int bs_valid_topic_name(const char *s);
 
-/*
- * JSON views, new references. The admin view never carries external_key or
- * client_key (it shows has_client_key); the caller adds a just-set
- * external_key itself.
- */
+/* A channel as the admin sees it, a new reference. */
 json_t *bs_channel_json(const bs_channel_t *ch);
-json_t *bs_config_admin_json(const bs_config_t *cfg);
+
+/*
+ * A config as the admin sees it: never its client_key (has_client_key
+ * says whether there is one), and its external_key only when given (just
+ * set, shown once). Written as text, not as a Jansson tree, which cost
+ * more than the command (admin-import). The text is malloc()ed with *len
+ * set, or NULL when memory ran out.
+ */
+struct jw;
+void bs_config_admin_write(struct jw *w, const bs_config_t *cfg, const char *external_key);
+char *bs_config_admin_text(const bs_config_t *cfg, const char *external_key, size_t *len);
 
 /* The bootstrap success reply as JSON text (malloc()ed, *len set), with
  * id first when it is not NULL; NULL when memory ran out. */

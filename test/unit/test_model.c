@@ -422,13 +422,24 @@ static void test_channel_json_metadata_always_object(void)
 	}
 }
 
+/* The admin view of cfg, parsed back (NULL when it is not JSON). */
+static json_t *admin_json(const bs_config_t *cfg, const char *external_key)
+{
+	size_t len;
+	char *text = bs_config_admin_text(cfg, external_key, &len);
+	json_t *j = text != NULL ? json_loadb(text, len, 0, NULL) : NULL;
+
+	free(text);
+	return j;
+}
+
 static void test_admin_json_never_has_secrets(void)
 {
 	bs_config_t cfg;
 	json_t *j;
 
 	fill_config(&cfg);
-	j = bs_config_admin_json(&cfg);
+	j = admin_json(&cfg, NULL);
 	CU_ASSERT_FATAL(json_is_object(j));
 	CU_ASSERT_FALSE(has_key(j, "external_key"));
 	CU_ASSERT_FALSE(has_key(j, "client_key"));
@@ -445,7 +456,7 @@ static void test_admin_json_fields(void)
 	json_t *j, *chans;
 
 	fill_config(&cfg);
-	j = bs_config_admin_json(&cfg);
+	j = admin_json(&cfg, NULL);
 	CU_ASSERT_FATAL(json_is_object(j));
 	CU_ASSERT_STRING_EQUAL(str_at(j, "client_id"), "cid-1");
 	CU_ASSERT_STRING_EQUAL(str_at(j, "client_secret"), "client-secret-value");
@@ -472,7 +483,7 @@ static void test_admin_json_bare_config(void)
 
 	fill_bare_config(&cfg);
 	bs_time_format(1000000000, cfg.last_bootstrap_at);
-	j = bs_config_admin_json(&cfg);
+	j = admin_json(&cfg, NULL);
 	CU_ASSERT_FATAL(json_is_object(j));
 	CU_ASSERT_STRING_EQUAL(str_at(j, "state"), "disabled");
 	CU_ASSERT_TRUE(json_is_false(json_object_get(j, "has_client_key")));
@@ -483,6 +494,11 @@ static void test_admin_json_bare_config(void)
 	CU_ASSERT_STRING_EQUAL(str_at(j, "last_bootstrap_at"), "2001-09-09T01:46:40Z");
 	CU_ASSERT_FALSE(has_key(j, "external_key"));
 	CU_ASSERT_FALSE(has_key(j, "client_key"));
+	json_decref(j);
+	/* A just-set external_key is shown when given, and only then. */
+	j = admin_json(&cfg, "key \"one\"\n");
+	CU_ASSERT_FATAL(json_is_object(j));
+	CU_ASSERT_STRING_EQUAL(str_at(j, "external_key"), "key \"one\"\n");
 	json_decref(j);
 	bs_config_clear(&cfg);
 }
