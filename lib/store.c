@@ -432,6 +432,10 @@ int bs_store_open(const char *path, const uint8_t key[BS_KEY_LEN],
 		return BS_ERR_INTERNAL;
 	}
 	memcpy(st->key, key, BS_KEY_LEN);
+	/* The plugin is SQLite's only user in the broker's process and never
+	 * asks how much memory it holds: counting it took a mutex around
+	 * every allocation. Refused, harmlessly, once SQLite is initialised. */
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	if ((rc = create_private(st, path)) != BS_OK)
 		goto fail;
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE
