@@ -72,11 +72,14 @@ const char *const bs_store_sql[ST_COUNT] = {
 		"client_cert = ?, client_key = ?, ca_cert = ?, updated_at = ?, "
 		"client_secret = coalesce(?9, client_secret) WHERE client_id = ?8",
 	[ST_CFG_SET_CHANNELS] = "UPDATE configs SET channel_ids = ? WHERE client_id = ?",
-	[ST_CFG_ENABLE] = "UPDATE configs SET enabled = ?, updated_at = ? "
-		"WHERE client_id = ?",
+	/* The state changes, or (no row changed) the config is in that state
+	 * already or missing, which ST_CFG_RESTATE tells apart. */
+	[ST_CFG_ENABLE] = "UPDATE configs SET enabled = ?1, updated_at = ?2 "
+		"WHERE client_id = ?3 AND enabled <> ?1",
+	[ST_CFG_RESTATE] = "UPDATE configs SET updated_at = ? WHERE client_id = ?",
 	[ST_BOOT_DELETE] = "DELETE FROM bootstraps WHERE config_id = "
 		"(SELECT id FROM configs WHERE client_id = ?)",
-	[ST_CFG_DELETE] = "DELETE FROM configs WHERE client_id = ?",
+	[ST_CFG_DELETE] = "DELETE FROM configs WHERE client_id = ? RETURNING enabled",
 	[ST_GONE_ADD] = "INSERT OR REPLACE INTO deleted_clients (client_id, deleted_at) "
 		"VALUES (?, ?)",
 	[ST_GONE_CLEAR] = "DELETE FROM deleted_clients WHERE client_id = ?",
@@ -89,6 +92,7 @@ const char *const bs_store_sql[ST_COUNT] = {
 	[ST_CFG_NEXT_EXT] = "SELECT external_id FROM configs WHERE external_id > ? "
 		"ORDER BY external_id LIMIT 1",
 	[ST_CFG_STATES] = "SELECT enabled, n FROM config_counts",
+	[ST_COUNTS_ADD] = "UPDATE config_counts SET n = n + ? WHERE enabled = ?",
 	[ST_CFG_SEALED_PAGE] = "SELECT external_id, client_id, client_secret, "
 		"external_key, client_key FROM configs WHERE external_id > ? "
 		"ORDER BY external_id LIMIT 512",
@@ -494,31 +498,83 @@ int bs_store_in_transaction(const bs_store_t *st)
 	return !sqlite3_get_autocommit(st->db);
 }
 
+static int counts_add(bs_store_t *st, int enabled, long delta)
+{
+	sqlite3_stmt *s;
+
+	if (delta == 0)
+		return BS_OK;
+	s = store_stmt(st, ST_COUNTS_ADD);
+	sqlite3_bind_int64(s, 1, delta);
+	sqlite3_bind_int(s, 2, enabled);
+	return store_done(st, s, "count configs");
+}
+
+/* The gathered counts, written; they are dropped by a rollback. */
+static int counts_write(bs_store_t *st)
+{
+	for (int i = 0; i < 2; i++) {
+		int rc = counts_add(st, i, st->counts_pending[i]);
+		if (rc != BS_OK)
+			return rc;
+		st->counts_pending[i] = st->counts_saved[i] = 0;
+	}
+	return BS_OK;
+}
+
+static void counts_drop(bs_store_t *st)
+{
+	memset(st->counts_pending, 0, sizeof(st->counts_pending));
+	memset(st->counts_saved, 0, sizeof(st->counts_saved));
+}
+
+int store_count_change(bs_store_t *st, int enabled, long delta)
+{
+	if (bs_store_in_transaction(st)) {
+		st->counts_pending[enabled ? 1 : 0] += delta;
+		return BS_OK;
+	}
+	return counts_add(st, enabled ? 1 : 0, delta);
+}
+
 int bs_store_commit(bs_store_t *st)
 {
+	int rc = counts_write(st);
+
+	if (rc != BS_OK)
+		return rc;
 	return store_done(st, store_stmt(st, ST_COMMIT), "commit");
 }
 
 void bs_store_rollback(bs_store_t *st)
 {
 	store_cache_clear(st);
+	counts_drop(st);
 	if (!sqlite3_get_autocommit(st->db))
 		store_done(st, store_stmt(st, ST_ROLLBACK), "rollback");
 }
 
 int bs_store_savepoint(bs_store_t *st)
 {
+	memcpy(st->counts_saved, st->counts_pending, sizeof(st->counts_saved));
 	return store_done(st, store_stmt(st, ST_SAVEPOINT), "savepoint");
 }
 
+/* A savepoint outside a transaction committed as it was released: its
+ * counts are written after it. */
 int bs_store_release(bs_store_t *st)
 {
-	return store_done(st, store_stmt(st, ST_RELEASE), "release");
+	int rc = store_done(st, store_stmt(st, ST_RELEASE), "release");
+
+	if (rc == BS_OK && !bs_store_in_transaction(st))
+		rc = counts_write(st);
+	return rc;
 }
 
 void bs_store_rollback_savepoint(bs_store_t *st)
 {
 	store_cache_clear(st);
+	memcpy(st->counts_pending, st->counts_saved, sizeof(st->counts_pending));
 	store_done(st, store_stmt(st, ST_ROLLBACK_TO), "rollback to savepoint");
 	store_done(st, store_stmt(st, ST_RELEASE), "release");
 }

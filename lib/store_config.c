@@ -205,9 +205,10 @@ int bs_store_config_insert(bs_store_t *st, const bs_config_t *cfg)
 			cfg->client_key, &sealed[2])) != BS_OK)
 		goto out;
 	if ((rc = store_done(st, s, "insert config")) != BS_OK
-			|| (rc = insert_links(st, cfg)) != BS_OK)
+			|| (rc = insert_links(st, cfg)) != BS_OK
+			|| (rc = forget_deleted(st, cfg->client_id)) != BS_OK)
 		goto out;
-	rc = forget_deleted(st, cfg->client_id);
+	rc = store_count_change(st, cfg->enabled, 1);
 out:
 	sqlite3_clear_bindings(s);
 	for (int i = 0; i < 3; i++)
@@ -352,11 +353,42 @@ int bs_store_config_set_enabled(bs_store_t *st, const char *client_id,
 		int enabled, const char *now)
 {
 	sqlite3_stmt *s = store_stmt(st, ST_CFG_ENABLE);
+	int rc;
 
 	sqlite3_bind_int(s, 1, enabled ? 1 : 0);
 	store_bind_text(s, 2, now);
 	store_bind_text(s, 3, client_id);
+	rc = store_change_one(st, s, "set state");
+	if (rc == BS_OK) {
+		if ((rc = store_count_change(st, enabled, 1)) == BS_OK)
+			rc = store_count_change(st, !enabled, -1);
+		return rc;
+	}
+	if (rc != BS_ERR_NOT_FOUND)
+		return rc;
+	s = store_stmt(st, ST_CFG_RESTATE);
+	store_bind_text(s, 1, now);
+	store_bind_text(s, 2, client_id);
 	return store_change_one(st, s, "set state");
+}
+
+/* Deletes the config, counting it out in the state it had. */
+static int delete_row(bs_store_t *st, const char *client_id)
+{
+	sqlite3_stmt *s = store_stmt(st, ST_CFG_DELETE);
+	int rc, enabled;
+
+	store_bind_text(s, 1, client_id);
+	if ((rc = sqlite3_step(s)) != SQLITE_ROW) {
+		sqlite3_reset(s);
+		return rc == SQLITE_DONE ? BS_ERR_NOT_FOUND : store_fail(st, "delete config");
+	}
+	enabled = sqlite3_column_int(s, 0);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return store_fail(st, "delete config");
+	return store_count_change(st, enabled, -1);
 }
 
 int bs_store_config_delete(bs_store_t *st, const char *client_id, const char *now)
@@ -367,9 +399,7 @@ int bs_store_config_delete(bs_store_t *st, const char *client_id, const char *no
 	store_bind_text(s, 1, client_id);
 	if ((rc = store_done(st, s, "delete last bootstrap")) != BS_OK)
 		return rc;
-	s = store_stmt(st, ST_CFG_DELETE);
-	store_bind_text(s, 1, client_id);
-	if ((rc = store_change_one(st, s, "delete config")) != BS_OK)
+	if ((rc = delete_row(st, client_id)) != BS_OK)
 		return rc;
 	s = store_stmt(st, ST_GONE_ADD);
 	store_bind_text(s, 1, client_id);

@@ -16,9 +16,10 @@ enum stmt_id {
 	ST_CFG_INSERT, ST_LINK_INSERT, ST_LINK_CLEAR, ST_CFG_BY_ID, ST_CFG_BY_EXT,
 	ST_CFG_DEVICE, ST_CFG_LOGIN,
 	ST_CFG_LIST, ST_CFG_COUNT, ST_CFG_UPDATE, ST_CFG_SET_CHANNELS,
-	ST_CFG_ENABLE, ST_BOOT_DELETE, ST_CFG_DELETE, ST_CFG_TOUCH,
+	ST_CFG_ENABLE, ST_CFG_RESTATE, ST_BOOT_DELETE, ST_CFG_DELETE, ST_CFG_TOUCH,
 	ST_GONE_ADD, ST_GONE_CLEAR, ST_GONE_GET, ST_KEY_GET, ST_KEY_PUT, ST_KEY_DEL, ST_CFG_ANY,
 	ST_CFG_SEALED_PAGE, ST_CFG_RESEAL, ST_CFG_FIRST_EXT, ST_CFG_NEXT_EXT, ST_CFG_STATES,
+	ST_COUNTS_ADD,
 	ST_COUNT
 };
 
@@ -30,6 +31,10 @@ struct bs_store {
 	/* Channels by id for bootstraps (store_cache.c): open addressing. */
 	bs_channel_t *cache;
 	size_t cache_cap, cache_n;
+	/* Changes to config_counts by state (0 disabled, 1 enabled) not yet
+	 * written: those of the open transaction, and their value when its
+	 * current savepoint began. */
+	long counts_pending[2], counts_saved[2];
 };
 
 /* The SQL of each statement, in store.c. */
@@ -48,6 +53,9 @@ int store_change_one(bs_store_t *st, sqlite3_stmt *s, const char *what);
 int store_bind_text(sqlite3_stmt *s, int col, const char *v);
 /* strdup of a text column; NULL for SQL NULL; *oom set when out of memory. */
 char *store_col_text(sqlite3_stmt *s, int col, int *oom);
+/* delta configs more (or fewer) in state enabled: gathered until the
+ * transaction commits, written at once outside one. */
+int store_count_change(bs_store_t *st, int enabled, long delta);
 /* Reads a channel row (id, name, metadata). */
 int store_read_channel(sqlite3_stmt *s, bs_channel_t *out);
 /* The channel cache (store_cache.c). */

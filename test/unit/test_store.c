@@ -272,13 +272,13 @@ static void add_three_channels(void)
 
 /* ---- opening and migrations --------------------------------------------- */
 
-static void test_new_database_is_version_4_in_wal_mode(void)
+static void test_new_database_is_version_5_in_wal_mode(void)
 {
 	char mode[32];
 
 	env_open();
-	CU_ASSERT_EQUAL(bs_store_schema_version(st()), 4);
-	CU_ASSERT_EQUAL(raw_int("PRAGMA user_version"), 4);
+	CU_ASSERT_EQUAL(bs_store_schema_version(st()), 5);
+	CU_ASSERT_EQUAL(raw_int("PRAGMA user_version"), 5);
 	raw_text("PRAGMA journal_mode", mode, sizeof(mode));
 	CU_ASSERT_STRING_EQUAL(mode, "wal");
 	CU_ASSERT_EQUAL(raw_int("SELECT count(*) FROM sqlite_master WHERE "
@@ -314,7 +314,7 @@ static void test_reopen_keeps_data_and_does_not_migrate_again(void)
 	/* A migration run again would recreate this index. */
 	CU_ASSERT_EQUAL_FATAL(raw_exec("DROP INDEX configs_created"), SQLITE_OK);
 	env_reopen();
-	CU_ASSERT_EQUAL(bs_store_schema_version(st()), 4);
+	CU_ASSERT_EQUAL(bs_store_schema_version(st()), 5);
 	CU_ASSERT_EQUAL(raw_int("SELECT count(*) FROM sqlite_master WHERE "
 			"name = 'configs_created'"), 0);
 	CU_ASSERT_EQUAL_FATAL(bs_store_config_get(st(), "keep", NULL,
@@ -746,7 +746,7 @@ static void test_delete_remembers_the_client_id_until_reused(void)
 
 /* A version 1 database gains deleted_clients and its key check at start,
  * and keeps its data. */
-static void test_version_1_database_is_migrated_to_4(void)
+static void test_version_1_database_is_migrated_to_5(void)
 {
 	bs_config_t cfg;
 	long enabled = -1, disabled = -1;
@@ -756,12 +756,10 @@ static void test_version_1_database_is_migrated_to_4(void)
 	env_close_core();
 	CU_ASSERT_EQUAL_FATAL(raw_exec("DROP TABLE deleted_clients"), SQLITE_OK);
 	CU_ASSERT_EQUAL_FATAL(raw_exec("DROP TABLE key_check"), SQLITE_OK);
-	CU_ASSERT_EQUAL_FATAL(raw_exec("DROP TRIGGER config_counts_insert; "
-			"DROP TRIGGER config_counts_delete; DROP TRIGGER config_counts_update; "
-			"DROP TABLE config_counts"), SQLITE_OK);
+	CU_ASSERT_EQUAL_FATAL(raw_exec("DROP TABLE config_counts"), SQLITE_OK);
 	CU_ASSERT_EQUAL_FATAL(raw_exec("PRAGMA user_version = 1"), SQLITE_OK);
 	env_reopen();
-	CU_ASSERT_EQUAL(bs_store_schema_version(st()), 4);
+	CU_ASSERT_EQUAL(bs_store_schema_version(st()), 5);
 	/* The counts start from the configs already stored. */
 	CU_ASSERT_EQUAL(bs_store_config_states(st(), &enabled, &disabled), BS_OK);
 	CU_ASSERT_EQUAL(enabled, 0);
@@ -771,6 +769,51 @@ static void test_version_1_database_is_migrated_to_4(void)
 	CU_ASSERT_EQUAL_FATAL(bs_store_config_get(st(), "old", NULL, BS_LOAD_SECRET, &cfg), BS_OK);
 	CU_ASSERT_STRING_EQUAL(cfg.external_id, "ext-old");
 	bs_config_clear(&cfg);
+	env_close();
+}
+
+static void expect_states(long want_enabled, long want_disabled, const char *when)
+{
+	long enabled = -1, disabled = -1;
+
+	CU_ASSERT_EQUAL(bs_store_config_states(st(), &enabled, &disabled), BS_OK);
+	if (enabled != want_enabled || disabled != want_disabled)
+		printf("\n    %s: %ld enabled, %ld disabled\n", when, enabled, disabled);
+	CU_ASSERT_EQUAL(enabled, want_enabled);
+	CU_ASSERT_EQUAL(disabled, want_disabled);
+}
+
+/* The counts follow every change, gathered in a transaction: what a
+ * rolled-back savepoint or transaction did is not counted. */
+static void test_state_counts_follow_changes_and_rollbacks(void)
+{
+	env_open();
+	CU_ASSERT_EQUAL_FATAL(add_config("a", "ext-a", NULL, 0), BS_OK);
+	CU_ASSERT_EQUAL_FATAL(bs_store_config_set_enabled(st(), "a", 1, LATER), BS_OK);
+	expect_states(1, 0, "outside a transaction");
+	CU_ASSERT_EQUAL_FATAL(bs_store_begin(st()), BS_OK);
+	CU_ASSERT_EQUAL_FATAL(add_config("b", "ext-b", NULL, 0), BS_OK);
+	CU_ASSERT_EQUAL_FATAL(bs_store_savepoint(st()), BS_OK);
+	CU_ASSERT_EQUAL_FATAL(add_config("c", "ext-c", NULL, 0), BS_OK);
+	CU_ASSERT_EQUAL_FATAL(bs_store_config_delete(st(), "a", LATER), BS_OK);
+	bs_store_rollback_savepoint(st());
+	CU_ASSERT_EQUAL_FATAL(bs_store_savepoint(st()), BS_OK);
+	/* Enabling twice counts once; disabling a disabled one not at all. */
+	CU_ASSERT_EQUAL_FATAL(bs_store_config_set_enabled(st(), "b", 1, LATER), BS_OK);
+	CU_ASSERT_EQUAL_FATAL(bs_store_config_set_enabled(st(), "b", 1, LATER), BS_OK);
+	CU_ASSERT_EQUAL_FATAL(bs_store_release(st()), BS_OK);
+	CU_ASSERT_EQUAL(bs_store_config_set_enabled(st(), "ghost", 1, LATER), BS_ERR_NOT_FOUND);
+	CU_ASSERT_EQUAL_FATAL(bs_store_commit(st()), BS_OK);
+	expect_states(2, 0, "after the commit");
+	CU_ASSERT_EQUAL_FATAL(bs_store_begin(st()), BS_OK);
+	CU_ASSERT_EQUAL_FATAL(bs_store_config_delete(st(), "b", LATER), BS_OK);
+	CU_ASSERT_EQUAL_FATAL(add_config("d", "ext-d", NULL, 0), BS_OK);
+	bs_store_rollback(st());
+	expect_states(2, 0, "after a rollback");
+	CU_ASSERT_EQUAL_FATAL(bs_store_config_set_enabled(st(), "b", 0, LATER), BS_OK);
+	CU_ASSERT_EQUAL_FATAL(bs_store_config_delete(st(), "a", LATER), BS_OK);
+	expect_states(0, 1, "after a disable and a delete");
+	CU_ASSERT_EQUAL(raw_int("SELECT count(*) FROM configs WHERE enabled = 0"), 1);
 	env_close();
 }
 
@@ -1274,10 +1317,10 @@ static void test_channel_list_and_count_in_created_then_id_order(void)
 /* ---- main ---------------------------------------------------------------- */
 
 static const cu_test_t open_tests[] = {
-	T(test_new_database_is_version_4_in_wal_mode),
+	T(test_new_database_is_version_5_in_wal_mode),
 	T(test_new_database_enforces_foreign_keys),
 	T(test_reopen_keeps_data_and_does_not_migrate_again),
-	T(test_version_1_database_is_migrated_to_4),
+	T(test_version_1_database_is_migrated_to_5),
 	T(test_delete_remembers_the_client_id_until_reused),
 	T(test_second_opener_of_the_same_database_is_refused),
 	T(test_newer_schema_version_is_refused_naming_the_file),
@@ -1293,6 +1336,7 @@ static const cu_test_t data_tests[] = {
 	T(test_config_unknown_channel_not_found_and_savepoint_stores_nothing),
 	T(test_delete_config_removes_its_channel_links),
 	T(test_set_enabled_and_touch_bootstrap),
+	T(test_state_counts_follow_changes_and_rollbacks),
 	T(test_set_enabled_or_delete_unknown_id_not_found),
 	T(test_delete_config_forgets_its_last_bootstrap),
 	T(test_sql_metacharacters_are_stored_verbatim),
