@@ -78,8 +78,9 @@ TEST_COMMON := $(BUILD)/test/common/cu_main.o $(BUILD)/test/common/tmpdir.o \
 INT_COMMON := $(BUILD)/test/integration/harness.o $(BUILD)/test/integration/leakscan.o
 ADMIN_ENV := $(BUILD)/test/common/admin_env.o
 
-# The tools are MQTT clients on libmosquitto, libcrypto and Jansson, never
-# linked with lib/: the device client is an example to be read on its own.
+# The tools are MQTT clients on libmosquitto, libcrypto and Jansson, not
+# linked with lib/ (the admin tool takes its JSON reader alone): the device
+# client is an example to be read on its own.
 TOOL_LIBS := $(shell $(PKG_CONFIG) --libs jansson libcrypto 2>/dev/null) -lmosquitto
 DEVICE_SRC := $(sort $(wildcard tools/device*.c))
 DEVICE_OBJ := $(DEVICE_SRC:%.c=$(BUILD)/%.o)
@@ -87,7 +88,9 @@ DEVICE := $(BUILD)/tools/mosquitto_bootstrap_device
 # The broker connection both tools open.
 LINK_OBJ := $(BUILD)/tools/link.o
 CTRL_SRC := $(sort $(wildcard tools/ctrl*.c))
-CTRL_OBJ := $(CTRL_SRC:%.c=$(BUILD)/%.o)
+# The admin tool reads the plugin's answers with the plugin's JSON reader
+# (lib/jsonr.c, on Jansson alone): json_loadb took most of an import's time.
+CTRL_OBJ := $(CTRL_SRC:%.c=$(BUILD)/%.o) $(BUILD)/lib/jsonr.o
 CTRL := $(BUILD)/tools/mosquitto_bootstrap_ctrl
 TOOLS := $(DEVICE) $(CTRL)
 
@@ -264,15 +267,17 @@ FUZZ := build/fuzz
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L $(WARN) -g -O1 \
 	$(FUZZ_SAN) $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-FUZZ_TARGETS := request device admin certs
+FUZZ_TARGETS := request device admin certs jsonr
 FUZZ_BIN := $(FUZZ_TARGETS:%=$(FUZZ)/fuzz_%)
 FUZZ_LIBA := $(FUZZ)/libbootstrap.a
 FUZZ_CORE := $(FUZZ)/test/fuzz/fuzz_core.o $(FUZZ)/test/common/tmpdir.o
-# The longest input each target tries: a request, a batch, a pair of PEMs.
+# The longest input each target tries: a request, a batch, a pair of PEMs,
+# a JSON text.
 FUZZ_MAX_LEN_request := 1024
 FUZZ_MAX_LEN_device := 2048
 FUZZ_MAX_LEN_admin := 8192
 FUZZ_MAX_LEN_certs := 4096
+FUZZ_MAX_LEN_jsonr := 4096
 
 $(FUZZ)/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -2,6 +2,7 @@
 
 #include "admin_int.h"
 #include "error.h"
+#include "jsonr.h"
 #include "jsonw.h"
 
 #include <stdarg.h>
@@ -519,7 +520,7 @@ static int dispatch(batch_t *b, const void *payload, size_t len, json_t **root)
 		return refuse(b, "payload is larger than 32 MiB");
 	if (too_many_values(payload, len))
 		return refuse(b, "payload has more than 500000 JSON values");
-	*root = json_loadb(payload, len, JSON_REJECT_DUPLICATES, NULL);
+	*root = jr_parse(payload, len);
 	list = json_is_object(*root) ? json_object_get(*root, "commands") : NULL;
 	if (!json_is_array(list))
 		return refuse(b, "payload must be a JSON object with a \"commands\" array");

@@ -14,6 +14,7 @@
  * other ACL sources say.
  */
 #include "ctrl.h"
+#include "jsonr.h"
 #include "link.h"
 
 #include <mosquitto.h>
@@ -90,7 +91,7 @@ static void on_message(struct mosquitto *mosq, void *obj,
 	(void)mosq;
 	if (s == NULL)
 		return;
-	reply = json_loadb(msg->payload, (size_t)msg->payloadlen, 0, NULL);
+	reply = jr_parse(msg->payload, (size_t)msg->payloadlen);
 	responses = json_object_get(reply, "responses");
 	if (json_is_array(responses))
 		s->responses = json_incref(responses);
