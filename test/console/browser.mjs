@@ -209,7 +209,10 @@ async function control(scope, name) {
 async function fill(scope, name, text) {
 	const el = await control(scope, name);
 	await el.click({ clickCount: 3 });
-	await el.evaluate((e) => { e.value = ''; });
+	await el.evaluate((e) => {
+		e.value = '';
+		e.dispatchEvent(new Event('input', { bubbles: true }));
+	});
 	await el.type(text);
 }
 async function row(externalId) {
@@ -414,6 +417,32 @@ async function main() {
 		await page.waitForSelector('::-p-xpath(//h1[normalize-space()="Bootstraps"])');
 	});
 
+	await check('the list filters by state, name and external ID, with totals', async () => {
+		// Waits until the list shows exactly these external IDs, and total.
+		const shows = (want) => page.waitForFunction((w) => {
+			const e = document.querySelector('[data-total]');
+			const got = Array.from(document.querySelectorAll('table.list tbody tr td:nth-child(2)'), (td) => td.textContent);
+			return e && Number(e.dataset.total) === w.length && JSON.stringify(got.sort()) === JSON.stringify(w);
+		}, { timeout: T }, [...want].sort());
+		const all = ['A4:CF:12:00:10:01', 'A4:CF:12:00:10:02', 'SN-2024-000417', EXT];
+		await shows(all);
+		const state = await control(page, 'State');
+		await state.select('enabled');
+		await shows(['A4:CF:12:00:10:01', 'SN-2024-000417']);
+		await state.select('disabled');
+		await shows(['A4:CF:12:00:10:02', EXT]);
+		await state.select('');
+		await fill(page, 'Search', 'PUMP');
+		await shows(['A4:CF:12:00:10:01']);
+		await fill(page, 'Search', '');
+		await fill(page, 'Device ID', EXT);
+		await shows([EXT]);
+		await fill(page, 'Device ID', '');
+		await shows(all);
+		const text = await page.$eval('[data-total]', (e) => e.textContent);
+		assert(text === '1\u20134 of 4 configurations', `total: ${text}`);
+	});
+
 	await check('it is enabled from the list', async () => {
 		await (await (await row(EXT)).$('aria/Enable')).click();
 		await page.waitForFunction((ext) => {
@@ -463,6 +492,24 @@ async function main() {
 		const secretShown = await page.evaluate((s) => document.body.innerText.includes(s), got[0].data.client_secret);
 		assert(!secretShown, 'the client secret is shown in the details');
 		await shot('console-details.png', { full: true });
+	});
+
+	await check('a new client secret is shown once', async () => {
+		const before = (await admin([{ command: 'getConfig', client_id: clientId }]))[0].data.client_secret;
+		await (await control(page, 'Rotate secret')).click();
+		await (await control(await dialog(), 'Confirm')).click();
+		await page.waitForFunction(() => {
+			const i = document.querySelector('dialog[open] input.secret');
+			return i && i.value.length > 20;
+		}, { timeout: T });
+		const shown = await page.$eval('dialog[open] input.secret', (i) => i.value);
+		const after = (await admin([{ command: 'getConfig', client_id: clientId }]))[0].data.client_secret;
+		assert(shown === after && after !== before, 'the secret shown is not the new one');
+		await (await page.waitForSelector('::-p-xpath(//dialog[@open]//button[normalize-space()="Done"])')).click();
+		await page.waitForFunction(() => !document.querySelector('dialog[open]'));
+		const still = await page.evaluate((k) => document.documentElement.outerHTML.includes(k) ||
+			Array.from(document.querySelectorAll('input')).some((i) => i.value === k), after);
+		assert(!still, 'the secret is still in the page');
 	});
 
 	await check('the list shows the bootstrap, and is usable on a narrow screen', async () => {
