@@ -330,5 +330,4 @@ async function rotateSecret(ctx, cfg, after) {
 		h('div', { class: 'banner warn', role: 'status' }, 'Shown this once: copy it now if you need it. The device receives it at its next bootstrap.'),
 		h('div', { class: 'secret-line' }, input),
 		h('div', { class: 'dialog-actions' }, h('button', { type: 'button', class: 'btn primary', onclick: () => d.close() }, 'Done')));
-	data = null;
 }
