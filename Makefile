@@ -1,7 +1,9 @@
 # mosquitto-bootstrap: one entry point.
 #   make            the plugin (plugin/mosquitto_bootstrap.so) on lib/libbootstrap.a,
 #                   and the tools (build/default/tools/)
-#   make run        a broker in the foreground with config-examples/mosquitto.conf
+#   make run        a broker in the foreground with config-examples/mosquitto.conf,
+#                   the web console on http://127.0.0.1:9001/
+#   make console    the web console (console/) into build/console/, with npm
 #   make test       every test: unit (CUnit), symbol check, integration (real broker)
 #   make test-san   the unit tests under AddressSanitizer + UBSan
 #   make bench      the load benchmark (N = 1,000 and 1,000,000) and the fleet import
@@ -10,6 +12,7 @@
 #                   bad keys and payloads mixed in, memory watched; then bombs
 #   make fuzz       every libFuzzer target (clang) for FUZZ_SECONDS=60 each
 #   make install    PREFIX=/usr/local DESTDIR= honoured
+#   make console-screenshots  the browser test, its screenshots into docs/
 
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -19,6 +22,7 @@ MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 PLUGINDIR ?= $(PREFIX)/lib/$(MULTIARCH)
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
+CONSOLEDIR ?= $(PREFIX)/share/mosquitto-bootstrap/console
 DOCDIR ?= $(PREFIX)/share/doc/mosquitto-bootstrap
 # The conf.d snippet: /etc/mosquitto/conf.d with PREFIX=/usr.
 SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
@@ -30,7 +34,7 @@ PKG_CONFIG ?= pkg-config
 PKGS := jansson sqlite3 libcrypto
 DEB_PACKAGES := build-essential pkg-config mosquitto mosquitto-clients man-db \
 	mosquitto-dev libmosquitto-dev libjansson-dev libsqlite3-dev libssl-dev \
-	libcunit1-dev openssl
+	libcunit1-dev openssl chromium
 
 # On a fresh machine the targets that install packages first (make deps)
 # do so before the packages' flags below are read.
@@ -94,7 +98,7 @@ CTRL_OBJ := $(CTRL_SRC:%.c=$(BUILD)/%.o) $(BUILD)/lib/jsonr.o
 CTRL := $(BUILD)/tools/mosquitto_bootstrap_ctrl
 TOOLS := $(DEVICE) $(CTRL)
 
-.PHONY: all deps run test test-unit test-integration test-symbols test-san \
+.PHONY: all deps console console-screenshots run test test-unit test-integration test-symbols test-san \
 	test-integration-san test-valgrind \
 	bench bench-import bench-core bench-tools soak fuzz fuzz-build install uninstall clean
 .DELETE_ON_ERROR:
@@ -112,6 +116,14 @@ deps:
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 		$$SUDO apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+	@# Debian's nodejs and npm, unless a node with its npm is there already
+	@# (a node from elsewhere conflicts with Debian's npm package).
+	@if ! command -v npm >/dev/null; then \
+		echo "installing: nodejs npm"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nodejs npm; \
 	fi
 
 $(BUILD)/%.o: %.c
@@ -156,23 +168,48 @@ $(CTRL): $(CTRL_OBJ) $(LINK_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(CTRL_OBJ) $(LINK_OBJ) $(TOOL_LIBS)
 
+# The web console: static files for a broker's http_dir, built with
+# esbuild from console/src and MQTT.js, as pinned in console/package-lock.json
+# (npm ci: exactly those versions, their integrity checked). CONSOLE_BUILT
+# names a console built before (the Debian package's build has no network):
+# then nothing is built and that one is installed.
+CONSOLE_SRC := $(sort $(wildcard console/src/*.* console/src/*/*.*)) console/build.mjs \
+	console/package.json console/package-lock.json
+CONSOLE_OUT := build/console
+CONSOLE_BUILT ?=
+CONSOLE_FILES := index.html console.js console.css THIRD-PARTY.txt
+
+console/node_modules/.package-lock.json: console/package-lock.json console/package.json
+	cd console && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(CONSOLE_OUT)/index.html: $(CONSOLE_SRC) console/node_modules/.package-lock.json
+	node console/build.mjs $(CONSOLE_OUT)
+
+console: $(CONSOLE_OUT)/index.html
+
+# The browser test (test/console/browser.mjs), its screenshots into docs/.
+console-screenshots: $(PLUGIN) console
+	SHOTS_DIR=docs node test/console/browser.mjs
+
 # These tests run the tools that make built.
 $(BUILD)/test/integration/test_device_client $(BUILD)/test/integration/test_examples: $(DEVICE)
 $(BUILD)/test/integration/test_ctrl: $(CTRL)
 
-run: deps $(PLUGIN) $(TOOLS)
+run: deps $(PLUGIN) $(TOOLS) console
 	@sh config-examples/prepare.sh
+	@echo "web console: http://127.0.0.1:9001/ (user admin, password admin-password)"
 	mosquitto -c config-examples/mosquitto.conf
 
 test: deps
-	@$(MAKE) --no-print-directory $(PLUGIN) $(TOOLS) $(UNIT_BIN) $(INT_BIN) bench-tools
+	@$(MAKE) --no-print-directory $(PLUGIN) $(TOOLS) $(UNIT_BIN) $(INT_BIN) bench-tools console
 	@sh test/run.sh $(UNIT_BIN) test/check_exports.sh test/check_install.sh \
-		test/check_man.sh $(INT_BIN)
+		test/check_man.sh $(INT_BIN) test/check_console.sh
 
 test-unit: $(UNIT_BIN)
 	@sh test/run.sh $(UNIT_BIN)
 
-test-integration: $(PLUGIN) $(TOOLS) $(INT_BIN)
+test-integration: $(PLUGIN) $(TOOLS) $(INT_BIN) console
 	@sh test/run.sh $(INT_BIN)
 
 test-symbols: $(PLUGIN)
@@ -191,7 +228,7 @@ test-san:
 	@$(MAKE) --no-print-directory SAN=1 test-unit
 	@$(MAKE) --no-print-directory SAN=1 test-integration-san
 
-test-integration-san: $(PLUGIN) $(TOOLS) $(INT_BIN)
+test-integration-san: $(PLUGIN) $(TOOLS) $(INT_BIN) console
 	@$(SAN_ENV) sh test/run.sh $(INT_BIN)
 
 # The broker under valgrind (memcheck) for the integration tests that work
@@ -332,9 +369,12 @@ EXAMPLES := $(sort $(wildcard config-examples/*.conf config-examples/*.sh \
 	config-examples/*.example))
 SNIPPET := $(DESTDIR)$(SYSCONFDIR)/mosquitto/conf.d/mosquitto-bootstrap.conf
 
-install: $(PLUGIN) $(TOOLS)
+install: $(PLUGIN) $(TOOLS) $(if $(CONSOLE_BUILT),,console)
 	install -d $(DESTDIR)$(PLUGINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(DOCDIR)/examples \
-		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7 $(dir $(SNIPPET))
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7 $(dir $(SNIPPET)) \
+		$(DESTDIR)$(CONSOLEDIR)
+	install -m 0644 $(addprefix $(or $(CONSOLE_BUILT),$(CONSOLE_OUT))/,$(CONSOLE_FILES)) \
+		$(DESTDIR)$(CONSOLEDIR)/
 	install -m 0644 $(PLUGIN) $(DESTDIR)$(PLUGINDIR)/mosquitto_bootstrap.so
 	install -m 0755 $(TOOLS) $(DESTDIR)$(BINDIR)/
 	install -m 0644 $(filter %.1,$(MAN_PAGES)) $(DESTDIR)$(MANDIR)/man1/
@@ -352,12 +392,18 @@ DEB_VERSION = $(shell dpkg-parsechangelog -S Version)
 DEB_SRC = build/deb/mosquitto-bootstrap-$(DEB_VERSION)
 DEB_FILE = build/deb/mosquitto-bootstrap_$(DEB_VERSION)_$(shell dpkg --print-architecture).deb
 .PHONY: deb
-deb:
+# The web console is built here first, with npm, and handed to the package
+# build as console-built/ (debian/rules installs it from there), so that the
+# package build itself fetches nothing.
+deb: console
 	@command -v dh >/dev/null && command -v lintian >/dev/null || { \
 		echo "make deb needs debhelper and lintian: apt-get install debhelper lintian"; exit 1; }
 	rm -rf build/deb && mkdir -p $(DEB_SRC)
-	tar --exclude=./build --exclude=./.git -cf - . | tar -C $(DEB_SRC) -xf -
-	cd $(DEB_SRC) && $(MAKE) -s clean && dpkg-buildpackage -us -uc -b >../build.log 2>&1 \
+	tar --exclude=./build --exclude=./.git --exclude=./console/node_modules -cf - . | \
+		tar -C $(DEB_SRC) -xf -
+	cd $(DEB_SRC) && $(MAKE) -s clean
+	cp -r $(CONSOLE_OUT) $(DEB_SRC)/console-built
+	cd $(DEB_SRC) && dpkg-buildpackage -us -uc -b >../build.log 2>&1 \
 		|| { tail -30 ../build.log; exit 1; }
 	lintian --fail-on error,warning $(DEB_FILE)
 	@echo "built $(DEB_FILE)"
@@ -373,7 +419,8 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(TOOLS)))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(filter %.1,$(MAN_PAGES))))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man7/,$(notdir $(filter %.7,$(MAN_PAGES))))
-	rm -rf $(DESTDIR)$(DOCDIR)
+	rm -rf $(DESTDIR)$(DOCDIR) $(DESTDIR)$(CONSOLEDIR)
+	-rmdir $(DESTDIR)$(dir $(CONSOLEDIR:/=)) 2>/dev/null
 
 clean:
 	rm -rf build lib/libbootstrap.a $(PLUGIN)

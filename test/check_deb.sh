@@ -3,8 +3,10 @@
 # machine (a throwaway one: CI's), starts Debian's mosquitto, as root so
 # that it drops to the mosquitto user before loading plugins, on a config
 # that reads /etc/mosquitto/conf.d as Debian's own does, and bootstraps a
-# device with the installed client. Then purges the package and the
-# database and key it made, leaving the machine as it was.
+# device with the installed client, and fetches the installed web console
+# from a websockets listener whose http_dir is where the package put it.
+# Then purges the package and the database and key it made, leaving the
+# machine as it was.
 set -u
 deb=$1
 state=/var/lib/mosquitto
@@ -24,7 +26,9 @@ trap cleanup EXIT
 dpkg -i "$deb" >"$dir/dpkg.log" 2>&1 || fail "dpkg -i failed: $(cat "$dir/dpkg.log")"
 for f in /usr/lib/"$(dpkg-architecture -qDEB_HOST_MULTIARCH)"/mosquitto_bootstrap.so \
 		/usr/bin/mosquitto_bootstrap_device /etc/mosquitto/conf.d/mosquitto-bootstrap.conf \
-		/usr/share/man/man7/mosquitto_bootstrap.7.gz; do
+		/usr/share/man/man7/mosquitto_bootstrap.7.gz \
+		/usr/share/mosquitto-bootstrap/console/index.html \
+		/usr/share/mosquitto-bootstrap/console/console.js; do
 	[ -f "$f" ] || fail "not installed: $f"
 done
 man mosquitto_bootstrap >/dev/null 2>&1 || fail "man mosquitto_bootstrap does not render"
@@ -36,11 +40,15 @@ touch "$dir/mosquitto.log" && chown mosquitto "$dir/mosquitto.log"
 # A port that is free: the broker exits at once when it is not.
 start() {
 	port=$1
+	wsport=$((port + 1))
 	cat > "$dir/mosquitto.conf" <<CONF
 persistence false
 log_dest file $dir/mosquitto.log
 listener $port 127.0.0.1
 allow_anonymous true
+listener $wsport 127.0.0.1
+protocol websockets
+http_dir /usr/share/mosquitto-bootstrap/console
 password_file $dir/passwd
 include_dir /etc/mosquitto/conf.d
 CONF
@@ -69,6 +77,9 @@ echo "$reply" | grep -q '"client_secret"' || fail "createConfig failed: $reply"
 printf 'deb-external-key-1' > "$dir/dev.key"
 out=$(mosquitto_bootstrap_device -h 127.0.0.1 -p "$port" -E deb-ext --key-file "$dir/dev.key")
 echo "$out" | grep -q '"client_id": *"deb-dev"' || fail "the device did not bootstrap: $out"
+page=$(node -e 'fetch(process.argv[1]).then((r) => r.text()).then((t) => console.log(t), () => process.exit(1))' \
+	"http://127.0.0.1:$wsport/") || fail "the installed console is not served: $(cat "$dir/mosquitto.log")"
+echo "$page" | grep -q '<title>Bootstrap console</title>' || fail "the console served is not the console: $page"
 owner=$(stat -c %U "$state/bootstrap.db")
 [ "$owner" = mosquitto ] || fail "$state/bootstrap.db is owned by $owner, not mosquitto"
 echo "deb: 1 passed, 0 failed"

@@ -1,6 +1,6 @@
 #!/bin/sh
-# make install puts the plugin, the tools, the man pages, the conf.d snippet
-# and the documents under DESTDIR/PREFIX.
+# make install puts the plugin, the tools, the man pages, the conf.d snippet,
+# the documents and the web console under DESTDIR/PREFIX.
 set -u
 dir=$(mktemp -d /tmp/bs-install-XXXXXX) || exit 1
 trap 'rm -rf "$dir"' EXIT
@@ -16,7 +16,11 @@ for f in opt/bs/lib/$arch/mosquitto_bootstrap.so \
 		opt/bs/bin/mosquitto_bootstrap_ctrl \
 		opt/bs/share/man/man1/mosquitto_bootstrap_ctrl.1 \
 		opt/bs/share/doc/mosquitto-bootstrap/README.md \
-		opt/bs/share/doc/mosquitto-bootstrap/examples/plugin-alone.conf; do
+		opt/bs/share/doc/mosquitto-bootstrap/examples/plugin-alone.conf \
+		opt/bs/share/mosquitto-bootstrap/console/index.html \
+		opt/bs/share/mosquitto-bootstrap/console/console.js \
+		opt/bs/share/mosquitto-bootstrap/console/console.css \
+		opt/bs/share/mosquitto-bootstrap/console/THIRD-PARTY.txt; do
 	if [ ! -s "$dir/$f" ]; then
 		echo "missing after install: $f"
 		failed=$((failed + 1))
@@ -38,5 +42,5 @@ if ! make -s -n install DESTDIR="$dir" PREFIX=/usr | grep -q "$dir/etc/mosquitto
 	echo "with PREFIX=/usr the conf.d snippet is not in /etc/mosquitto/conf.d"
 	failed=$((failed + 1))
 fi
-echo "install: $((13 - failed)) passed, $failed failed"
+echo "install: $((17 - failed)) passed, $failed failed"
 [ "$failed" -eq 0 ]

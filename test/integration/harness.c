@@ -18,6 +18,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -1503,6 +1504,38 @@ int run_capture(char *const argv[], const char *in, char **out, char **err)
 			close(fds[i]);
 	}
 	return pid > 0 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+char *http_get(int port, const char *path)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	int s = -1;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (int waited = 0; s < 0 && waited < 2000; waited += POLL_MS) {
+		s = socket(AF_INET, SOCK_STREAM, 0);
+		if (s >= 0 && connect(s, (struct sockaddr *)&a, sizeof a) != 0) {
+			close(s);
+			s = -1;
+			sleep_ms(POLL_MS);
+		}
+	}
+	if (s < 0)
+		return NULL;
+	char req[IT_PATH_MAX + 64];
+	int n = snprintf(req, sizeof req, "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", path);
+	size_t cap = 4 << 20, used = 0;
+	char *buf = n > 0 && (size_t)n < sizeof req ? malloc(cap + 1) : NULL;
+	struct timeval tv = { .tv_sec = IT_WAIT_MS / 1000 + 1 };
+	(void)setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	if (buf != NULL && write(s, req, (size_t)n) == n) {
+		ssize_t got;
+		while (used < cap && (got = read(s, buf + used, cap - used)) > 0)
+			used += (size_t)got;
+	}
+	close(s);
+	if (buf != NULL)
+		buf[used] = '\0';
+	return buf;
 }
 
 const char *ctrl_bin(void)

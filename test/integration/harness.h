@@ -308,6 +308,14 @@ int it_free_port(void);
  */
 int run_capture(char *const argv[], const char *in, char **out, char **err);
 
+/*
+ * The whole answer, headers and body, to "GET path HTTP/1.0" on
+ * 127.0.0.1:port (malloc()ed, NUL-terminated), or NULL. The listener is
+ * given two seconds to open: a websockets listener may come up after the
+ * port broker_launch waited for.
+ */
+char *http_get(int port, const char *path);
+
 /* ---- the admin tool -------------------------------------------------- */
 
 /* The admin tool to run: IT_CTRL, or the default build's. */

@@ -7,7 +7,9 @@
  * creates a config, a device bootstraps, and, where the file lets
  * bootstrapped devices log in, the device logs in with the credentials its
  * bootstrap reply gave it and uses its channel. The TLS example's device
- * is the reference client, over TLS with the example's CA.
+ * is the reference client, over TLS with the example's CA. The web
+ * console's websockets listener of mosquitto.conf moves to a free port
+ * too, and serves the console that make console built.
  */
 #include "cu_main.h"
 #include "harness.h"
@@ -21,6 +23,7 @@
 #define ADMIN_PASSWORD "adminpw"    /* what the harness's admin helpers use */
 #define SHIPPED_LISTENER "listener 1883 127.0.0.1"
 #define SHIPPED_TLS_LISTENER "listener 8883 127.0.0.1"
+#define SHIPPED_WS_LISTENER "listener 9001 127.0.0.1"
 #define DEVICE_BIN ((char *)device_bin())
 
 static broker_t B;
@@ -74,18 +77,30 @@ static char *with_plugin(char *text)
 	return out;
 }
 
+static int ws_port;             /* where the console's listener went, or 0 */
+
 /*
  * The shipped file, moved to b's port and directory (malloc()ed); a file
- * with a TLS listener (SHIPPED_TLS_LISTENER) has it moved to tls_port.
+ * with a TLS listener (SHIPPED_TLS_LISTENER) has it moved to tls_port, and
+ * one with the console's (SHIPPED_WS_LISTENER) has it moved to ws_port.
  */
 static char *rewritten(const broker_t *b, const char *conf_file, int tls_port)
 {
-	char listener[64], tls_listener[64], dir[IT_PATH_MAX + 2];
+	char listener[64], tls_listener[64], ws_listener[64], dir[IT_PATH_MAX + 2];
 	char *text = read_file_text(conf_file, NULL), *moved = NULL, *out = NULL;
 	size_t listeners = tls_port > 0 ? 2 : 1;
 	snprintf(listener, sizeof listener, "listener %d 127.0.0.1", b->port);
 	snprintf(tls_listener, sizeof tls_listener, "listener %d 127.0.0.1", tls_port);
 	snprintf(dir, sizeof dir, "%s/", b->dir);
+	ws_port = 0;
+	if (text != NULL && count(text, "\n" SHIPPED_WS_LISTENER "\n") == 1) {
+		if ((ws_port = it_free_port()) <= 0) {
+			free(text);
+			return NULL;
+		}
+		listeners++;
+	}
+	snprintf(ws_listener, sizeof ws_listener, "listener %d 127.0.0.1", ws_port);
 	/* Any other listener would stay on a fixed port. */
 	if (text != NULL && (count(text, "\nlistener ") != listeners ||
 				count(text, "\n" SHIPPED_LISTENER "\n") != 1 ||
@@ -100,6 +115,11 @@ static char *rewritten(const broker_t *b, const char *conf_file, int tls_port)
 		char *tls = replace_all(moved, SHIPPED_TLS_LISTENER, tls_listener);
 		free(moved);
 		moved = tls;
+	}
+	if (moved != NULL && ws_port > 0) {
+		char *ws = replace_all(moved, SHIPPED_WS_LISTENER, ws_listener);
+		free(moved);
+		moved = ws;
 	}
 	if (moved != NULL)
 		out = replace_all(moved, "var/", dir);
@@ -220,6 +240,21 @@ static void test_broker_runs_the_plugin(void)
 	json_t *data = admin_ok_take(&B, json_pack("{ss}", "command", "listConfigs"));
 	CHECK(data != NULL);
 	json_decref(data);
+}
+
+/* make run's file serves the web console on its websockets listener. */
+static void test_default_serves_the_console(void)
+{
+	char *index = NULL, *script = NULL;
+	if (!CHECK(ws_port > 0))
+		return;
+	index = http_get(ws_port, "/");
+	script = http_get(ws_port, "/console.js");
+	CHECK(index != NULL && strncmp(index, "HTTP/1.0 200", 12) == 0 &&
+			strstr(index, "<title>Bootstrap console</title>") != NULL);
+	CHECK(script != NULL && strncmp(script, "HTTP/1.0 200", 12) == 0);
+	free(index);
+	free(script);
 }
 
 /*
@@ -377,6 +412,7 @@ static const cu_test_t default_tests[] = {
 	{ "broker_runs_the_plugin", test_broker_runs_the_plugin },
 	{ "device_bootstraps_then_logs_in_on_its_channel",
 		test_device_bootstraps_then_logs_in_on_its_channel },
+	{ "default_serves_the_console", test_default_serves_the_console },
 	{ NULL, NULL },
 };
 

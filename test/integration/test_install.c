@@ -4,7 +4,9 @@
  * installed plugin: the admin creates a config, the installed device
  * client bootstraps with it. The install goes under a throwaway PREFIX
  * (SYSCONFDIR is then PREFIX/etc) and its own STATEDIR, so that the
- * snippet's paths are the installed ones.
+ * snippet's paths are the installed ones. The broker also has a
+ * websockets listener whose http_dir is the installed web console, as the
+ * README tells an installed broker to have.
  */
 #include "cu_main.h"
 #include "harness.h"
@@ -17,6 +19,7 @@
 
 static broker_t B;
 static char prefix[IT_PATH_MAX], state[IT_PATH_MAX];
+static int ws_port;
 
 static int install_into(void)
 {
@@ -37,7 +40,9 @@ static int write_conf(void)
 	if (f == NULL)
 		return -1;
 	rc = broker_conf_base(f, &B) == 0 && fprintf(f, "password_file %s/passwd\n"
-			"include_dir %s/etc/mosquitto/conf.d\n", B.dir, prefix) > 0 ? 0 : -1;
+			"listener %d 127.0.0.1\nprotocol websockets\n"
+			"http_dir %s/share/mosquitto-bootstrap/console\n"
+			"include_dir %s/etc/mosquitto/conf.d\n", B.dir, ws_port, prefix, prefix) > 0 ? 0 : -1;
 	return fclose(f) == 0 ? rc : -1;
 }
 
@@ -53,6 +58,8 @@ static int suite_init(void)
 			|| mkdir(state, 0700) != 0)
 		return -1;
 	passwd[3] = pw;
+	if ((ws_port = it_free_port()) < 0)
+		return -1;
 	if (install_into() != 0 || run_quiet(passwd) != 0 || write_conf() != 0)
 		return -1;
 	return broker_launch(&B);
@@ -102,10 +109,24 @@ static void test_installed_man_pages_render(void)
 	free(err);
 }
 
+static void test_installed_console_is_served(void)
+{
+	char *index = http_get(ws_port, "/");
+	char *script = http_get(ws_port, "/console.js");
+
+	CHECK(index != NULL && strncmp(index, "HTTP/1.0 200", 12) == 0);
+	CHECK(index != NULL && strstr(index, "<title>Bootstrap console</title>") != NULL);
+	CHECK(index != NULL && strstr(index, "Content-Security-Policy") != NULL);
+	CHECK(script != NULL && strncmp(script, "HTTP/1.0 200", 12) == 0 && strlen(script) > 100000);
+	free(index);
+	free(script);
+}
+
 static const cu_test_t tests[] = {
 	{ "installed_plugin_and_client_bootstrap_a_device",
 		test_installed_plugin_and_client_bootstrap_a_device },
 	{ "installed_man_pages_render", test_installed_man_pages_render },
+	{ "installed_console_is_served", test_installed_console_is_served },
 	{ NULL, NULL },
 };
 
