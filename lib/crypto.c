@@ -258,7 +258,9 @@ static int pool_draw(void *buf, size_t len)
 
 int bs_crypto_random(void *buf, size_t len)
 {
-	if (buf == NULL && len > 0)
+	if (len == 0)
+		return BS_OK;
+	if (buf == NULL)
 		return BS_ERR_INVALID;
 	if (len <= POOL_MAX_DRAW)
 		return pool_draw(buf, len);

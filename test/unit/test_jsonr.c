@@ -65,17 +65,23 @@ static void test_malformed_texts_are_refused_as_jansson_refuses_them(void)
 /* A NUL byte is refused in a string and between tokens alike. */
 static void test_nul_bytes_are_refused(void)
 {
+	json_t *v;
+
 	CU_ASSERT(agrees("\"a\0b\"", 5));
 	CU_ASSERT_PTR_NULL(jr_parse("\"a\0b\"", 5));
 	CU_ASSERT(agrees("[1,\0 2]", 7));
 	CU_ASSERT_PTR_NULL(jr_parse("[1,\0 2]", 7));
 	/* Jansson skips a NUL that follows a number or a literal; the reader
 	 * refuses it like any other. */
-	CU_ASSERT_PTR_NOT_NULL(json_loadb("[1\0]", 4, JSON_DECODE_ANY, NULL));
+	v = json_loadb("[1\0]", 4, JSON_DECODE_ANY, NULL);
+	CU_ASSERT_PTR_NOT_NULL(v);
+	json_decref(v);
 	CU_ASSERT_PTR_NULL(jr_parse("[1\0]", 4));
 	CU_ASSERT_PTR_NULL(jr_parse("true\0", 5));
 	/* The length bounds the text: what follows is not read. */
-	CU_ASSERT(json_is_array(jr_parse("[1]xyz", 3)));
+	v = jr_parse("[1]xyz", 3);
+	CU_ASSERT(json_is_array(v));
+	json_decref(v);
 }
 
 static char *nested(int depth)
