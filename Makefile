@@ -78,7 +78,8 @@ UNIT_BIN := $(UNIT_SRC:test/unit/%.c=$(BUILD)/test/unit/%)
 INT_SRC := $(sort $(wildcard test/integration/test_*.c))
 INT_BIN := $(INT_SRC:test/integration/%.c=$(BUILD)/test/integration/%)
 TEST_COMMON := $(BUILD)/test/common/cu_main.o $(BUILD)/test/common/tmpdir.o \
-	$(BUILD)/test/common/core_open.o $(BUILD)/test/common/sealed.o
+	$(BUILD)/test/common/core_open.o $(BUILD)/test/common/sealed.o \
+	$(BUILD)/test/common/pki.o
 INT_COMMON := $(BUILD)/test/integration/harness.o $(BUILD)/test/integration/leakscan.o
 ADMIN_ENV := $(BUILD)/test/common/admin_env.o
 
@@ -153,7 +154,8 @@ $(BUILD)/test/unit/%: test/unit/%.c $(TEST_COMMON) $(LIBA)
 # The admin and session tests share one fixture.
 $(BUILD)/test/unit/test_admin $(BUILD)/test/unit/test_admin_edit \
 	$(BUILD)/test/unit/test_sessions $(BUILD)/test/unit/test_devlog \
-	$(BUILD)/test/unit/test_stats $(BUILD)/test/unit/test_reload: $(ADMIN_ENV)
+	$(BUILD)/test/unit/test_stats $(BUILD)/test/unit/test_reload \
+	$(BUILD)/test/unit/test_issue: $(ADMIN_ENV)
 
 $(BUILD)/test/integration/%: test/integration/%.c $(INT_COMMON) $(TEST_COMMON) $(LIBA)
 	@mkdir -p $(dir $@)

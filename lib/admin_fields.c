@@ -58,6 +58,23 @@ int bs_field_pem(bs_call_t *call, const char *field,
 	return replace(call, slot, json_string_value(v));
 }
 
+/* The serial and the end of validity of cfg's client_cert, for reads and
+ * listConfigs (cert_expires_before). */
+static int note_cert(bs_call_t *call, bs_config_t *cfg)
+{
+	time_t not_after;
+
+	cfg->cert_serial[0] = cfg->cert_expires_at[0] = '\0';
+	if (cfg->client_cert == NULL)
+		return BS_OK;
+	if (bs_certs_info(cfg->client_cert, strlen(cfg->client_cert), cfg->cert_serial,
+			&not_after) != BS_OK)
+		return bs_call_fail(call, BS_ERR_INVALID,
+				"client_cert: its serial is longer than 64 bytes");
+	bs_time_format(not_after, cfg->cert_expires_at);
+	return BS_OK;
+}
+
 int bs_field_certs(bs_call_t *call, bs_config_t *cfg)
 {
 	char why[200];
@@ -72,7 +89,7 @@ int bs_field_certs(bs_call_t *call, bs_config_t *cfg)
 			why, sizeof(why)) != BS_OK)
 		return bs_call_fail(call, BS_ERR_INVALID, "client_key: %s", why);
 	cfg->has_client_key = cfg->client_key != NULL;
-	return BS_OK;
+	return note_cert(call, cfg);
 }
 
 int bs_field_id(bs_call_t *call, const char *field, char **slot)

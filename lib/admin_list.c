@@ -94,15 +94,35 @@ int bs_cmd_list_channels(bs_call_t *call)
 	return page_data(call, "channels", items, total, offset, limit);
 }
 
-static int read_filter(bs_call_t *call, bs_config_filter_t *f)
+/* cert_expires_before, as the store compares it: canonical UTC text. */
+static int read_expiry(bs_call_t *call, bs_config_filter_t *f, char out[BS_TIME_LEN])
+{
+	const char *given;
+	time_t t;
+	int rc = bs_call_string(call, "cert_expires_before", &given);
+
+	if (rc != BS_OK || given == NULL)
+		return rc;
+	/* Whole seconds, rounded up: before 10.5 s is before 11 s. */
+	if (bs_time_parse(given, 1, &t) != BS_OK)
+		return bs_call_fail(call, BS_ERR_INVALID, "cert_expires_before: must be an "
+				"RFC 3339 time, such as 2027-01-01T00:00:00Z");
+	bs_time_format(t, out);
+	f->cert_expires_before = out;
+	return BS_OK;
+}
+
+static int read_filter(bs_call_t *call, bs_config_filter_t *f, char expiry[BS_TIME_LEN])
 {
 	const char *state;
 	int rc;
 
+	memset(f, 0, sizeof(*f));
 	f->enabled = -1;
 	if ((rc = bs_call_string(call, "state", &state)) != BS_OK
 			|| (rc = bs_call_string(call, "name", &f->name)) != BS_OK
-			|| (rc = bs_call_string(call, "external_id", &f->external_id)) != BS_OK)
+			|| (rc = bs_call_string(call, "external_id", &f->external_id)) != BS_OK
+			|| (rc = read_expiry(call, f, expiry)) != BS_OK)
 		return rc;
 	if (state == NULL)
 		return BS_OK;
@@ -115,6 +135,7 @@ static int read_filter(bs_call_t *call, bs_config_filter_t *f)
 int bs_cmd_list_configs(bs_call_t *call)
 {
 	bs_config_filter_t f;
+	char expiry[BS_TIME_LEN];
 	bs_config_t *list = NULL;
 	size_t n = 0;
 	long offset, limit, total;
@@ -122,7 +143,7 @@ int bs_cmd_list_configs(bs_call_t *call)
 	int rc;
 
 	if ((rc = bs_call_page(call, &offset, &limit)) != BS_OK
-			|| (rc = read_filter(call, &f)) != BS_OK)
+			|| (rc = read_filter(call, &f, expiry)) != BS_OK)
 		return rc;
 	if (bs_store_config_count(call->core->store, &f, &total) != BS_OK
 			|| bs_store_config_list(call->core->store, &f, offset, limit,

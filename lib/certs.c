@@ -9,6 +9,7 @@
 
 #include "error.h"
 
+#include <ctype.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -16,6 +17,7 @@
 #include <string.h>
 
 #include <openssl/bio.h>
+#include <openssl/bn.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -452,4 +454,38 @@ int bs_certs_same(const char *text, size_t len, const void *presented)
 	X509_free(x);
 	ERR_clear_error();
 	return same;
+}
+
+int bs_certs_serial_hex(const void *x, char serial[BS_SERIAL_HEX_MAX + 1])
+{
+	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
+	char *hex = bn != NULL ? BN_bn2hex(bn) : NULL;
+	int rc = BS_ERR_INVALID;
+
+	if (hex != NULL && strlen(hex) <= BS_SERIAL_HEX_MAX) {
+		for (size_t i = 0; hex[i] != '\0'; i++)
+			serial[i] = (char)tolower((unsigned char)hex[i]);
+		serial[strlen(hex)] = '\0';
+		rc = BS_OK;
+	}
+	OPENSSL_free(hex);
+	BN_free(bn);
+	return rc;
+}
+
+int bs_certs_info(const char *text, size_t len, char serial[BS_SERIAL_HEX_MAX + 1],
+		time_t *not_after)
+{
+	X509 *x = NULL;
+	struct tm tm;
+	int rc = load_certs(text, len, true, &x, NULL, 0);
+
+	if (rc == BS_OK)
+		rc = bs_certs_serial_hex(x, serial);
+	if (rc == BS_OK && ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) != 1)
+		rc = BS_ERR_INVALID;
+	if (rc == BS_OK)
+		*not_after = timegm(&tm);
+	X509_free(x);
+	return finish(rc);
 }

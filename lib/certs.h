@@ -10,6 +10,10 @@
 #define BS_CERTS_H
 
 #include <stddef.h>
+#include <time.h>
+
+/* A serial as lowercase hex, at most 64 bytes of it (RFC 5280 says 20). */
+#define BS_SERIAL_HEX_MAX 128
 
 /* Exactly one X.509 certificate. */
 int bs_certs_check_cert(const char *text, size_t len, char *err, size_t errlen);
@@ -27,5 +31,14 @@ int bs_certs_check_pair(const char *cert, size_t certlen,
 /* 1 when the certificate in text (as stored) is the one presented (an
  * X509 *, borrowed), compared by their DER encodings; 0 otherwise. */
 int bs_certs_same(const char *text, size_t len, const void *presented);
+
+/* The serial of the one certificate in text, as lowercase hex, and the end
+ * of its validity. */
+int bs_certs_info(const char *text, size_t len, char serial[BS_SERIAL_HEX_MAX + 1],
+		time_t *not_after);
+
+/* The serial of x (an X509 *) as lowercase hex; BS_ERR_INVALID when it is
+ * longer than BS_SERIAL_HEX_MAX. */
+int bs_certs_serial_hex(const void *x, char serial[BS_SERIAL_HEX_MAX + 1]);
 
 #endif

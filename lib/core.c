@@ -2,6 +2,7 @@
 
 #include "error.h"
 #include "flusher.h"
+#include "issue.h"
 #include "model.h"
 
 #include <stdarg.h>
@@ -115,6 +116,9 @@ int bs_core_open(bs_options_t *opts, bs_log_fn log, void *userdata,
 	core->log_userdata = userdata;
 	core->lockout.max_failures = core->opts.max_failures;
 	core->lockout.seconds = core->opts.lockout_seconds;
+	if (core->opts.ca_cert != NULL && (rc = bs_issuer_open(core->opts.ca_cert,
+			core->opts.ca_key, core->opts.cert_days, &core->issuer, err, errlen)) != BS_OK)
+		goto fail;
 	if ((rc = open_store(core, err, errlen)) != BS_OK)
 		goto fail;
 	if ((rc = make_decoy(core)) != BS_OK) {
@@ -228,6 +232,7 @@ void bs_core_close(bs_core_t *core)
 	bs_nonces_free(&core->nonces);
 	bs_lockout_free(&core->lockout);
 	bs_store_close(core->store);
+	bs_issuer_close(core->issuer);
 	bs_options_free(&core->opts);
 	free(core->decoy);
 	free(core->decoy_external_id);

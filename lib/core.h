@@ -46,6 +46,7 @@ typedef struct bs_core {
 	bs_lockout_t lockout;       /* failed attempts per (external ID, address) */
 	bs_devlog_t devlog;         /* device log lines written this second */
 	bs_stats_t stats;           /* counters for section 8 */
+	struct bs_issuer *issuer;   /* the issuing CA (section 3.3), or NULL */
 	long long last_rotate_ms;
 } bs_core_t;
 

@@ -4,6 +4,7 @@
 #include "devlog.h"
 #include "encrypt.h"
 #include "error.h"
+#include "issue.h"
 #include "jsonw.h"
 #include "model.h"
 #include "request.h"
@@ -26,6 +27,8 @@ typedef struct {
 	int mode;
 	uint8_t nonce[BS_NONCE_LEN];    /* MODE_PROOF */
 	uint8_t proof[BS_SHA256_LEN];
+	const char *csr;           /* a PEM CSR (3.3), or NULL */
+	size_t csr_len;
 	long retry_after;          /* seconds, with rate_limited */
 	char message[160];
 } request_t;
@@ -102,9 +105,26 @@ static int read_key(const bs_request_t *r, request_t *req)
 	return BS_OK;
 }
 
-static int read_fields(const bs_request_t *r, request_t *req)
+/* A CSR (3.3) rides with a key or a proof, on a broker that issues. */
+static int read_csr(const bs_request_t *r, request_t *req, int can_issue)
+{
+	if (r->csr.kind == BS_JSON_ABSENT)
+		return BS_OK;
+	if (r->csr.kind != BS_JSON_STRING)
+		return invalid(req, "csr: must be a string (a PEM certificate signing request)");
+	if (!can_issue)
+		return invalid(req, "csr: this broker issues no certificates");
+	if (req->mode == MODE_CHALLENGE)
+		return invalid(req, "csr: goes with the answer to the challenge, not with op");
+	req->csr = r->csr.str;
+	req->csr_len = r->csr.len;
+	return BS_OK;
+}
+
+static int read_fields(const bs_request_t *r, request_t *req, int can_issue)
 {
 	char err[128];
+	int rc;
 
 	if (r->external_id.kind != BS_JSON_STRING)
 		return invalid(req, "external_id: a string is required");
@@ -114,15 +134,18 @@ static int read_fields(const bs_request_t *r, request_t *req)
 	if (r->id.kind != BS_JSON_ABSENT && req->id == NULL)
 		return invalid(req, "id: must be a string of at most 64 bytes");
 	if (r->op.kind != BS_JSON_ABSENT)
-		return read_challenge(r, req);
-	if (r->nonce.kind != BS_JSON_ABSENT || r->proof.kind != BS_JSON_ABSENT)
-		return read_proof(r, req);
-	return read_key(r, req);
+		rc = read_challenge(r, req);
+	else if (r->nonce.kind != BS_JSON_ABSENT || r->proof.kind != BS_JSON_ABSENT)
+		rc = read_proof(r, req);
+	else
+		rc = read_key(r, req);
+	return rc == BS_OK ? read_csr(r, req, can_issue) : rc;
 }
 
-static int parse(const void *payload, size_t len, size_t max, bs_request_t *r,
-		request_t *req)
+static int parse(const bs_core_t *core, const void *payload, size_t len,
+		bs_request_t *r, request_t *req)
 {
+	size_t max = core->opts.max_request_bytes;
 	const char *why;
 	int rc;
 
@@ -135,7 +158,7 @@ static int parse(const void *payload, size_t len, size_t max, bs_request_t *r,
 		return invalid(req, why && strcmp(why, "not an object") == 0
 				? "request must be a JSON object" : "request is not valid JSON");
 	read_id(r, req);
-	return read_fields(r, req);
+	return read_fields(r, req, core->issuer != NULL);
 }
 
 #define DEVICE_FLAGS (BS_LOAD_EXTERNAL_KEY | BS_LOAD_SEALED | BS_DEVICE_VIEW)
@@ -261,11 +284,83 @@ static char *success_reply(const request_t *req, const bs_config_t *cfg, size_t 
 	return sealed;
 }
 
+/* Live sessions of the certificate a renewal replaced end, but the
+ * requester's own, which would lose its reply: it is refused at its next
+ * publish or subscribe instead (section 5). */
+static void end_old_cert(bs_core_t *core, const bs_request_ctx_t *ctx,
+		const char *client_id, bs_reply_t *out)
+{
+	bs_effect_t fx = { .kind = BS_FX_END_CERT, .target = (char *)client_id };
+	size_t kept = 0;
+
+	bs_sessions_apply(core, &fx, 1, &out->kicks);
+	for (size_t i = 0; i < out->kicks.n; i++) {
+		if (ctx->client_id != NULL && strcmp(out->kicks.v[i].name, ctx->client_id) == 0)
+			free(out->kicks.v[i].name);
+		else
+			out->kicks.v[kept++] = out->kicks.v[i];
+	}
+	out->kicks.n = kept;
+}
+
+/* The issued certificate becomes cfg's, in the store and in the reply. */
+static int take_cert(bs_core_t *core, const bs_request_ctx_t *ctx, bs_config_t *cfg,
+		bs_issued_t *c)
+{
+	char now[BS_TIME_LEN];
+
+	free(cfg->client_cert);
+	cfg->client_cert = c->pem;
+	c->pem = NULL;
+	memcpy(cfg->cert_serial, c->serial, sizeof(cfg->cert_serial));
+	bs_time_format(c->not_after, cfg->cert_expires_at);
+	/* The key that went with the old certificate is no longer served. */
+	free(cfg->sealed.client_key);
+	cfg->sealed.client_key = NULL;
+	cfg->sealed.client_key_len = 0;
+	cfg->has_client_key = 0;
+	bs_time_format(ctx->now, now);
+	if (bs_store_config_set_cert(core->store, cfg, now) != BS_OK)
+		return BS_ERR_INTERNAL;
+	if (cfg->ca_cert == NULL && (cfg->ca_cert = strdup(bs_issuer_ca_pem(core->issuer))) == NULL)
+		return BS_ERR_INTERNAL;
+	return BS_OK;
+}
+
+/* A certificate for the request's CSR (3.3). */
+static int issue(bs_core_t *core, const bs_request_ctx_t *ctx, request_t *req,
+		bs_config_t *cfg, bs_reply_t *out)
+{
+	bs_issued_t c;
+	char why[128], safe[BS_ID_MAX + 1];
+	int rc = bs_issue(core->issuer, req->csr, req->csr_len, cfg->client_id, ctx->now,
+			&c, why, sizeof(why));
+
+	if (rc == BS_ERR_INVALID)
+		return invalid(req, why);
+	if (rc == BS_OK)
+		rc = take_cert(core, ctx, cfg, &c);
+	bs_issued_free(&c);
+	if (rc != BS_OK)
+		return rc;
+	core->stats.certificates_issued++;
+	end_old_cert(core, ctx, cfg->client_id, out);
+	bs_core_log(core, BS_LOG_NOTICE, "bootstrap: certificate issued client_id=%s "
+			"serial=%s expires=%s", bs_log_safe(cfg->client_id, safe, sizeof(safe)),
+			cfg->cert_serial, cfg->cert_expires_at);
+	return BS_OK;
+}
+
 /* Opens what the reply carries, writes it, and records the bootstrap. */
 static int complete(bs_core_t *core, const bs_request_ctx_t *ctx,
-		const request_t *req, bs_config_t *cfg, bs_reply_t *out)
+		request_t *req, bs_config_t *cfg, bs_reply_t *out)
 {
-	int rc = bs_store_config_unseal(core->store, cfg);
+	int rc = req->csr != NULL ? issue(core, ctx, req, cfg, out) : BS_OK;
+
+	if (rc == BS_ERR_INVALID)
+		return rc;
+	if (rc == BS_OK)
+		rc = bs_store_config_unseal(core->store, cfg);
 
 	if (rc == BS_OK)
 		rc = bs_store_config_channels(core->store, cfg);
@@ -392,7 +487,7 @@ int bs_device_handle(bs_core_t *core, const bs_request_ctx_t *ctx,
 	memset(&parsed, 0, sizeof(parsed));
 	memset(&cfg, 0, sizeof(cfg));
 	memset(out, 0, sizeof(*out));
-	rc = parse(payload, len, core->opts.max_request_bytes, &parsed, &req);
+	rc = parse(core, payload, len, &parsed, &req);
 	if (rc == BS_OK && ctx->response_topic != NULL && !usable)
 		rc = invalid(&req, "response topic is not a valid topic name");
 	if (rc == BS_OK && (rc = bs_core_enter(core)) == BS_OK) {
@@ -422,5 +517,6 @@ void bs_reply_free(bs_reply_t *r)
 {
 	free(r->topic);
 	free(r->payload);
+	bs_kicks_free(&r->kicks);
 	memset(r, 0, sizeof(*r));
 }

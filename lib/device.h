@@ -24,6 +24,9 @@ typedef struct bs_reply {
 	size_t payloadlen;
 	int on_response_topic;       /* 1 when topic is the v5 Response Topic */
 	int err;                     /* BS_OK, or the code the reply carries */
+	/* Sessions to end once the reply is queued: those of a certificate
+	 * that a renewal replaced (section 3.3), but the requester's own. */
+	bs_kicks_t kicks;
 } bs_reply_t;
 
 /* Returns BS_OK with *out filled, or BS_ERR_INTERNAL when not even an error

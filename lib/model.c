@@ -52,6 +52,75 @@ void bs_time_format(time_t now, char out[BS_TIME_LEN])
 		snprintf(out, BS_TIME_LEN, "1970-01-01T00:00:00Z");
 }
 
+/* n decimal digits at *p, moved past; -1 when they are not there. */
+static int digits_at(const char **p, int n)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++, (*p)++) {
+		if (**p < '0' || **p > '9')
+			return -1;
+		v = v * 10 + (**p - '0');
+	}
+	return v;
+}
+
+/* Z, or +HH:MM / -HH:MM: the offset east of UTC in seconds, or -1 (a
+ * malformed one; never a real offset, which are whole minutes). */
+static long zone_offset(const char **p)
+{
+	int sign, h, m;
+
+	if (**p == 'Z' || **p == 'z') {
+		(*p)++;
+		return 0;
+	}
+	if (**p != '+' && **p != '-')
+		return -1;
+	sign = *(*p)++ == '-' ? -1 : 1;
+	if ((h = digits_at(p, 2)) < 0 || h > 23 || *(*p)++ != ':'
+			|| (m = digits_at(p, 2)) < 0 || m > 59)
+		return -1;
+	return sign * (h * 3600L + m * 60L);
+}
+
+int bs_time_parse(const char *s, int round_up, time_t *out)
+{
+	struct tm tm = { 0 }, back;
+	const char *p = s;
+	int f[6], fraction = 0;
+	long off;
+	time_t t;
+
+	if ((f[0] = digits_at(&p, 4)) < 0 || *p++ != '-' || (f[1] = digits_at(&p, 2)) < 0
+			|| *p++ != '-' || (f[2] = digits_at(&p, 2)) < 0
+			|| (*p != 'T' && *p != 't') || !*p++ || (f[3] = digits_at(&p, 2)) < 0
+			|| *p++ != ':' || (f[4] = digits_at(&p, 2)) < 0 || *p++ != ':'
+			|| (f[5] = digits_at(&p, 2)) < 0)
+		return BS_ERR_INVALID;
+	if (*p == '.') {
+		if (p[1] < '0' || p[1] > '9')
+			return BS_ERR_INVALID;
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			fraction |= *p != '0';
+	}
+	if ((off = zone_offset(&p)) == -1 || *p != '\0' || f[1] < 1 || f[1] > 12
+			|| f[2] < 1 || f[3] > 23 || f[4] > 59 || f[5] > 60)
+		return BS_ERR_INVALID;
+	tm.tm_year = f[0] - 1900;
+	tm.tm_mon = f[1] - 1;
+	tm.tm_mday = f[2];
+	tm.tm_hour = f[3];
+	tm.tm_min = f[4];
+	tm.tm_sec = f[5] == 60 ? 59 : f[5];
+	t = timegm(&tm);
+	/* A day the month does not have (February 30) comes back another. */
+	if (gmtime_r(&t, &back) == NULL || back.tm_mday != f[2])
+		return BS_ERR_INVALID;
+	*out = t - off + (round_up && fraction);
+	return BS_OK;
+}
+
 size_t bs_utf8_decode(const unsigned char *p, size_t avail, uint32_t *cp)
 {
 	size_t len;
@@ -239,6 +308,9 @@ void bs_config_admin_write(jw_t *w, const bs_config_t *cfg, const char *external
 	jw_member(w, "updated_at", cfg->updated_at);
 	write_nullable(w, "last_bootstrap_at",
 			cfg->last_bootstrap_at[0] ? cfg->last_bootstrap_at : NULL);
+	write_nullable(w, "cert_serial", cfg->cert_serial[0] ? cfg->cert_serial : NULL);
+	write_nullable(w, "cert_expires_at",
+			cfg->cert_expires_at[0] ? cfg->cert_expires_at : NULL);
 	if (external_key != NULL)
 		jw_member(w, "external_key", external_key);
 	jw_object_end(w);

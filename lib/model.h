@@ -9,6 +9,8 @@
 #ifndef BS_MODEL_H
 #define BS_MODEL_H
 
+#include "certs.h"
+
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -44,6 +46,9 @@ typedef struct bs_config {
 	char created_at[BS_TIME_LEN];
 	char updated_at[BS_TIME_LEN];
 	char last_bootstrap_at[BS_TIME_LEN]; /* "" until the first bootstrap */
+	/* Of its client_cert, "" when it has none (protocol 3.3). */
+	char cert_serial[BS_SERIAL_HEX_MAX + 1];  /* lowercase hex */
+	char cert_expires_at[BS_TIME_LEN];
 	bs_channel_t *channels;
 	size_t nchannels;
 	/* client_secret and client_key as stored, kept by the store on request
@@ -62,6 +67,10 @@ void bs_config_clear(bs_config_t *cfg);
 
 /* now as RFC 3339 UTC with second precision. */
 void bs_time_format(time_t now, char out[BS_TIME_LEN]);
+/* An RFC 3339 date-time (2026-12-02T06:00:00Z, with fractions of a second
+ * or an offset such as +02:00), or BS_ERR_INVALID; a fraction is dropped,
+ * or with round_up counts as a whole second more. */
+int bs_time_parse(const char *s, int round_up, time_t *out);
 
 /*
  * Validation. Each returns 0 or BS_ERR_INVALID with a reason in err that

@@ -19,6 +19,7 @@ int bs_options_init(bs_options_t *o)
 	o->max_request_bytes = 16384;
 	o->log_bootstraps = BS_LOG_BOOT_FAILURES;
 	o->stats_interval = 10;
+	o->cert_days = 90;
 	if (o->topic_prefix == NULL || o->channel_topic == NULL) {
 		bs_options_free(o);
 		return BS_ERR_INTERNAL;
@@ -144,6 +145,10 @@ static int set_numeric(bs_options_t *o, const char *name, const char *value,
 		if (parse_long(value, 1, 3600, &v) != BS_OK)
 			return bad(err, errlen, name, "must be an integer from 1 to 3600");
 		o->lockout_seconds = (int)v;
+	} else if (strcmp(name, "cert_days") == 0) {
+		if (parse_long(value, 1, 825, &v) != BS_OK)
+			return bad(err, errlen, name, "must be an integer from 1 to 825");
+		o->cert_days = (int)v;
 	} else if (strcmp(name, "stats_interval") == 0) {
 		if (parse_long(value, 0, 86400, &v) != BS_OK)
 			return bad(err, errlen, name, "must be an integer from 0 (off) to 86400");
@@ -167,6 +172,11 @@ int bs_options_set(bs_options_t *o, const char *name, const char *value,
 			return bad(err, errlen, name, "must not be empty");
 		return set_string(name[0] == 'd' ? &o->db_path : name[0] == 'k'
 				? &o->key_file : &o->rekey_from, value);
+	}
+	if (strcmp(name, "ca_cert") == 0 || strcmp(name, "ca_key") == 0) {
+		if (value[0] == '\0')
+			return bad(err, errlen, name, "must not be empty");
+		return set_string(name[3] == 'c' ? &o->ca_cert : &o->ca_key, value);
 	}
 	if (strcmp(name, "admin_users") == 0)
 		return set_users(o, value, err, errlen);
@@ -207,7 +217,7 @@ int bs_options_set(bs_options_t *o, const char *name, const char *value,
 	}
 	if (strcmp(name, "max_failures") == 0 || strcmp(name, "lockout_seconds") == 0
 			|| strcmp(name, "max_request_bytes") == 0
-			|| strcmp(name, "stats_interval") == 0)
+			|| strcmp(name, "stats_interval") == 0 || strcmp(name, "cert_days") == 0)
 		return set_numeric(o, name, value, err, errlen);
 	return bad(err, errlen, name, "unknown option");
 }
@@ -228,6 +238,9 @@ int bs_options_finish(bs_options_t *o, char *err, size_t errlen)
 		return bad(err, errlen, "db_path", "is required");
 	if (o->key_file == NULL)
 		return bad(err, errlen, "key_file", "is required");
+	if ((o->ca_cert == NULL) != (o->ca_key == NULL))
+		return bad(err, errlen, o->ca_cert ? "ca_key" : "ca_cert",
+				"is required with the other (ca_cert and ca_key go together)");
 	free(o->req_topic);
 	free(o->res_topic);
 	free(o->consumed_topic);
@@ -244,6 +257,8 @@ void bs_options_free(bs_options_t *o)
 	free(o->db_path);
 	free(o->key_file);
 	free(o->rekey_from);
+	free(o->ca_cert);
+	free(o->ca_key);
 	free_users(o);
 	free(o->topic_prefix);
 	free(o->channel_topic);

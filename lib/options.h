@@ -26,6 +26,8 @@ typedef struct bs_options {
 	size_t max_request_bytes;
 	bs_log_boot_t log_bootstraps;  /* device log lines (section 8) */
 	int stats_interval;         /* seconds between $SYS statistics; 0: none */
+	char *ca_cert, *ca_key;     /* the issuing CA (section 3.3), or NULL */
+	int cert_days;              /* validity of an issued certificate */
 	/* Derived from topic_prefix by bs_options_finish. */
 	char *req_topic;            /* <prefix>/req */
 	char *res_topic;            /* <prefix>/res */

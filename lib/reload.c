@@ -34,6 +34,12 @@ static void restart_only(const bs_options_t *now, const bs_options_t *fresh,
 		note(restart, len, "channel_topic");
 	if (now->client_auth != fresh->client_auth)
 		note(restart, len, "client_auth");
+	if (!same(now->ca_cert, fresh->ca_cert))
+		note(restart, len, "ca_cert");
+	if (!same(now->ca_key, fresh->ca_key))
+		note(restart, len, "ca_key");
+	if (now->cert_days != fresh->cert_days)
+		note(restart, len, "cert_days");
 }
 
 /* Moves the options that may change from fresh into core's (the old ones

@@ -271,6 +271,7 @@ static bs_member_t *known(bs_request_t *r, const char *key)
 		{ "op", offsetof(bs_request_t, op) },
 		{ "nonce", offsetof(bs_request_t, nonce) },
 		{ "proof", offsetof(bs_request_t, proof) },
+		{ "csr", offsetof(bs_request_t, csr) },
 	};
 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {

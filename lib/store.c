@@ -15,13 +15,15 @@ extern const int bs_schema_count;
 /* A config with its last bootstrap; column positions in store_config.c. */
 #define CFG_SELECT "SELECT c.id, c.client_id, c.client_secret, c.name, " \
 	"c.external_id, c.external_key, c.content, c.client_cert, c.client_key, " \
-	"c.ca_cert, c.enabled, c.created_at, c.updated_at, b.at, c.channel_ids " \
+	"c.ca_cert, c.enabled, c.created_at, c.updated_at, b.at, c.channel_ids, " \
+	"c.cert_serial, c.cert_expires_at " \
 	"FROM configs c LEFT JOIN bootstraps b ON b.config_id = c.id"
 
 /* The filters of listConfigs: NULL parameters match everything. */
 #define CFG_FILTER " WHERE (?1 IS NULL OR c.enabled = ?1)" \
 	" AND (?2 IS NULL OR instr(lower(c.name), lower(?2)) > 0)" \
-	" AND (?3 IS NULL OR c.external_id = ?3)"
+	" AND (?3 IS NULL OR c.external_id = ?3)" \
+	" AND (?6 IS NULL OR c.cert_expires_at < ?6)"
 
 const char *const bs_store_sql[ST_COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -47,8 +49,8 @@ const char *const bs_store_sql[ST_COUNT] = {
 	[ST_CH_DELETE] = "DELETE FROM channels WHERE id = ?",
 	[ST_CFG_INSERT] = "INSERT INTO configs (client_id, client_secret, name, "
 		"external_id, external_key, content, client_cert, client_key, ca_cert, "
-		"enabled, created_at, updated_at, channel_ids, id) VALUES "
-		"(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+		"enabled, created_at, updated_at, channel_ids, cert_serial, "
+		"cert_expires_at, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
 		"(SELECT ifnull(max(id), 0) + 1 FROM configs))",
 	[ST_LINK_INSERT] = "INSERT INTO config_channels (client_id, channel_id, "
 		"position) VALUES (?, ?, ?)",
@@ -60,17 +62,24 @@ const char *const bs_store_sql[ST_COUNT] = {
 	 * selects only those its reply needs. */
 	[ST_CFG_DEVICE] = "SELECT c.id, c.client_id, c.client_secret, NULL, NULL, "
 		"c.external_key, c.content, c.client_cert, c.client_key, c.ca_cert, "
-		"c.enabled, NULL, NULL, NULL, c.channel_ids "
+		"c.enabled, NULL, NULL, NULL, c.channel_ids, NULL, NULL "
 		"FROM configs c WHERE c.external_id = ?",
 	[ST_CFG_LOGIN] = "SELECT c.id, c.client_id, c.client_secret, NULL, NULL, "
 		"NULL, NULL, c.client_cert, NULL, NULL, c.enabled, NULL, NULL, NULL, "
-		"c.channel_ids FROM configs c WHERE c.client_id = ?",
+		"c.channel_ids, NULL, NULL FROM configs c WHERE c.client_id = ?",
 	[ST_CFG_LIST] = CFG_SELECT CFG_FILTER
 		" ORDER BY c.created_at, c.client_id LIMIT ?4 OFFSET ?5",
 	[ST_CFG_COUNT] = "SELECT count(*) FROM configs c" CFG_FILTER,
 	[ST_CFG_UPDATE] = "UPDATE configs SET name = ?, external_key = ?, content = ?, "
 		"client_cert = ?, client_key = ?, ca_cert = ?, updated_at = ?, "
-		"client_secret = coalesce(?9, client_secret) WHERE client_id = ?8",
+		"client_secret = coalesce(?9, client_secret), cert_serial = ?10, "
+		"cert_expires_at = ?11 WHERE client_id = ?8",
+	[ST_CFG_SET_CERT] = "UPDATE configs SET client_cert = ?, client_key = NULL, "
+		"cert_serial = ?, cert_expires_at = ?, updated_at = ? WHERE client_id = ?",
+	[ST_CFG_CERTS] = "SELECT client_id, client_cert FROM configs "
+		"WHERE client_cert IS NOT NULL",
+	[ST_CFG_CERT_INFO] = "UPDATE configs SET cert_serial = ?, cert_expires_at = ? "
+		"WHERE client_id = ?",
 	[ST_CFG_SET_CHANNELS] = "UPDATE configs SET channel_ids = ? WHERE client_id = ?",
 	/* The state changes, or (no row changed) the config is in that state
 	 * already or missing, which ST_CFG_RESTATE tells apart. */
@@ -316,6 +325,10 @@ static int migrate(bs_store_t *st)
 		if ((rc = exec(st, bs_schema_migrations[i], what)) != BS_OK)
 			goto fail;
 	}
+	/* Version 6 added columns that only C can fill in: certificates'
+	 * serials and ends of validity. */
+	if (version < 6 && (rc = store_config_fill_cert_info(st)) != BS_OK)
+		goto fail;
 	char sql[64];
 	snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", bs_schema_count);
 	if ((rc = exec(st, sql, "set user_version")) != BS_OK

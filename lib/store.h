@@ -94,6 +94,7 @@ typedef struct bs_config_filter {
 	int enabled;              /* -1 any, 0 disabled, 1 enabled */
 	const char *name;         /* substring, ASCII case-insensitive */
 	const char *external_id;  /* exact */
+	const char *cert_expires_before;  /* canonical RFC 3339 UTC (bs_time_format) */
 } bs_config_filter_t;
 
 /*
@@ -121,6 +122,11 @@ int bs_store_config_count(bs_store_t *st, const bs_config_filter_t *f,
 /* How many configs are enabled and disabled now, without counting them
  * (the schema keeps the two figures). */
 int bs_store_config_states(bs_store_t *st, long *enabled, long *disabled);
+
+/* A certificate the plugin issued (protocol 3.3), cfg->client_cert with
+ * its cert_serial and cert_expires_at, becomes the config's client_cert;
+ * its client_key is cleared; updated_at is now. */
+int bs_store_config_set_cert(bs_store_t *st, const bs_config_t *cfg, const char *now);
 
 /*
  * Writes the changeable fields of cfg (name, external_key, content,

@@ -1,6 +1,7 @@
 /* The configs table and its channel links; secret columns are sealed here. */
 #include "store_int.h"
 
+#include "certs.h"
 #include "error.h"
 
 #include <stdio.h>
@@ -9,7 +10,8 @@
 
 /* Column positions in the SELECTs of configs (CFG_COLUMNS in store.c). */
 enum { C_ROWID, C_ID, C_SECRET, C_NAME, C_EXT_ID, C_EXT_KEY, C_CONTENT,
-	C_CERT, C_KEY, C_CA, C_ENABLED, C_CREATED, C_UPDATED, C_LAST, C_CHANNEL_IDS };
+	C_CERT, C_KEY, C_CA, C_ENABLED, C_CREATED, C_UPDATED, C_LAST, C_CHANNEL_IDS,
+	C_SERIAL, C_EXPIRES };
 
 /* The additional data of a sealed column: "configs" NUL column NUL client_id. */
 static size_t make_aad(char *buf, size_t buflen, const char *column,
@@ -179,12 +181,73 @@ static int forget_deleted(bs_store_t *st, const char *client_id)
 	return store_done(st, s, "forget a deleted client_id");
 }
 
+/* The serial at col and the end of validity at col + 1 of cfg's
+ * client_cert: NULL for none. */
+static void bind_cert_info(sqlite3_stmt *s, int col, const bs_config_t *cfg)
+{
+	store_bind_text(s, col, cfg->cert_serial[0] ? cfg->cert_serial : NULL);
+	store_bind_text(s, col + 1, cfg->cert_expires_at[0] ? cfg->cert_expires_at : NULL);
+}
+
+int bs_store_config_set_cert(bs_store_t *st, const bs_config_t *cfg, const char *now)
+{
+	sqlite3_stmt *s = store_stmt(st, ST_CFG_SET_CERT);
+	int rc;
+
+	store_bind_text(s, 1, cfg->client_cert);
+	bind_cert_info(s, 2, cfg);
+	store_bind_text(s, 4, now);
+	store_bind_text(s, 5, cfg->client_id);
+	rc = store_change_one(st, s, "store an issued certificate");
+	sqlite3_clear_bindings(s);
+	return rc;
+}
+
+/* The serial and the end of validity of a certificate stored before
+ * schema version 6. */
+static int fill_one(bs_store_t *st, sqlite3_stmt *u, const char *client_id,
+		const char *cert)
+{
+	bs_config_t info = { 0 };
+	time_t not_after;
+
+	if (bs_certs_info(cert, strlen(cert), info.cert_serial, &not_after) != BS_OK) {
+		snprintf(st->errmsg, sizeof(st->errmsg),
+				"the client_cert of %.64s does not parse", client_id);
+		return BS_ERR_INTERNAL;
+	}
+	bs_time_format(not_after, info.cert_expires_at);
+	sqlite3_reset(u);
+	bind_cert_info(u, 1, &info);
+	sqlite3_bind_text(u, 3, client_id, -1, SQLITE_TRANSIENT);
+	return store_done(st, u, "fill in a certificate's serial");
+}
+
+int store_config_fill_cert_info(bs_store_t *st)
+{
+	sqlite3_stmt *s = NULL, *u = NULL;
+	int rc = BS_OK, step = SQLITE_DONE;
+
+	if (sqlite3_prepare_v2(st->db, bs_store_sql[ST_CFG_CERTS], -1, &s, NULL) != SQLITE_OK
+			|| sqlite3_prepare_v2(st->db, bs_store_sql[ST_CFG_CERT_INFO], -1, &u,
+				NULL) != SQLITE_OK)
+		rc = store_fail(st, "prepare the certificates' migration");
+	while (rc == BS_OK && (step = sqlite3_step(s)) == SQLITE_ROW)
+		rc = fill_one(st, u, (const char *)sqlite3_column_text(s, 0),
+				(const char *)sqlite3_column_text(s, 1));
+	if (rc == BS_OK && step != SQLITE_DONE)
+		rc = store_fail(st, "read the stored certificates");
+	sqlite3_finalize(s);
+	sqlite3_finalize(u);
+	return rc;
+}
+
 int bs_store_config_insert(bs_store_t *st, const bs_config_t *cfg)
 {
 	sqlite3_stmt *s = store_stmt(st, ST_CFG_INSERT);
 	uint8_t *sealed[3] = { NULL, NULL, NULL };
 	char *ids = join_channel_ids(cfg);
-	int rc = BS_ERR_INTERNAL;
+	int rc;
 
 	store_bind_text(s, 1, cfg->client_id);
 	store_bind_text(s, 3, cfg->name ? cfg->name : "");
@@ -196,6 +259,8 @@ int bs_store_config_insert(bs_store_t *st, const bs_config_t *cfg)
 	store_bind_text(s, 11, cfg->created_at);
 	store_bind_text(s, 12, cfg->updated_at);
 	store_bind_text(s, 13, ids);
+	bind_cert_info(s, 14, cfg);
+	rc = BS_ERR_INTERNAL;
 	if (ids == NULL
 			|| (rc = bind_sealed(st, s, 2, "client_secret", cfg->client_id,
 			cfg->client_secret, &sealed[0])) != BS_OK
@@ -279,13 +344,19 @@ int bs_store_config_channels(bs_store_t *st, bs_config_t *cfg)
 	return rc;
 }
 
-static void copy_time(sqlite3_stmt *s, int col, char out[BS_TIME_LEN])
+/* A short text column into out ("" for NULL), cut to fit. */
+static void copy_text(sqlite3_stmt *s, int col, char *out, size_t size)
 {
 	const unsigned char *t = sqlite3_column_text(s, col);
-	size_t len = t ? strnlen((const char *)t, BS_TIME_LEN - 1) : 0;
+	size_t len = t ? strnlen((const char *)t, size - 1) : 0;
 
 	memcpy(out, t ? (const char *)t : "", len);
 	out[len] = '\0';
+}
+
+static void copy_time(sqlite3_stmt *s, int col, char out[BS_TIME_LEN])
+{
+	copy_text(s, col, out, BS_TIME_LEN);
 }
 
 static int read_config(bs_store_t *st, sqlite3_stmt *s, unsigned flags,
@@ -308,6 +379,8 @@ static int read_config(bs_store_t *st, sqlite3_stmt *s, unsigned flags,
 		bs_time_format((time_t)sqlite3_column_int64(s, C_LAST), out->last_bootstrap_at);
 	out->id = sqlite3_column_int64(s, C_ROWID);
 	out->channel_ids = store_col_text(s, C_CHANNEL_IDS, &oom);
+	copy_text(s, C_SERIAL, out->cert_serial, sizeof(out->cert_serial));
+	copy_text(s, C_EXPIRES, out->cert_expires_at, sizeof(out->cert_expires_at));
 	if (oom || out->client_id == NULL)
 		return BS_ERR_INTERNAL;
 	if ((flags & BS_LOAD_SECRET) && rc == BS_OK)
@@ -435,6 +508,7 @@ static void bind_filter(sqlite3_stmt *s, const bs_config_filter_t *f)
 		sqlite3_bind_int(s, 1, f->enabled);
 	store_bind_text(s, 2, f->name);
 	store_bind_text(s, 3, f->external_id);
+	store_bind_text(s, 6, f->cert_expires_before);
 }
 
 int bs_store_config_count(bs_store_t *st, const bs_config_filter_t *f,
@@ -542,6 +616,7 @@ int bs_store_config_update(bs_store_t *st, const bs_config_t *cfg, int relink_ch
 	store_bind_text(s, 6, cfg->ca_cert);
 	store_bind_text(s, 7, cfg->updated_at);
 	store_bind_text(s, 8, cfg->client_id);
+	bind_cert_info(s, 10, cfg);
 	if ((rc = bind_sealed(st, s, 2, "external_key", cfg->client_id,
 			cfg->external_key, &sealed[0])) != BS_OK
 			|| (rc = bind_sealed(st, s, 5, "client_key", cfg->client_id,

@@ -15,7 +15,8 @@ enum stmt_id {
 	ST_CH_TOUCH_CONFIGS, ST_CH_DELETE,
 	ST_CFG_INSERT, ST_LINK_INSERT, ST_LINK_CLEAR, ST_CFG_BY_ID, ST_CFG_BY_EXT,
 	ST_CFG_DEVICE, ST_CFG_LOGIN,
-	ST_CFG_LIST, ST_CFG_COUNT, ST_CFG_UPDATE, ST_CFG_SET_CHANNELS,
+	ST_CFG_LIST, ST_CFG_COUNT, ST_CFG_UPDATE, ST_CFG_SET_CERT, ST_CFG_CERTS,
+	ST_CFG_CERT_INFO, ST_CFG_SET_CHANNELS,
 	ST_CFG_ENABLE, ST_CFG_RESTATE, ST_BOOT_DELETE, ST_CFG_DELETE, ST_CFG_TOUCH,
 	ST_GONE_ADD, ST_GONE_CLEAR, ST_GONE_GET, ST_KEY_GET, ST_KEY_PUT, ST_KEY_DEL, ST_CFG_ANY,
 	ST_CFG_SEALED_PAGE, ST_CFG_RESEAL, ST_CFG_FIRST_EXT, ST_CFG_NEXT_EXT, ST_CFG_STATES,
@@ -63,6 +64,9 @@ const bs_channel_t *store_cache_get(const bs_store_t *st, const char *id);
 void store_cache_put(bs_store_t *st, const bs_channel_t *ch);
 void store_cache_clear(bs_store_t *st);
 
+/* The serial and end of validity of every stored client_cert, for the
+ * certificates stored before schema version 6 (its migration). */
+int store_config_fill_cert_info(bs_store_t *st);
 /* BS_OK when the store's key opens the first config's client_secret (or
  * there is none), BS_ERR_UNAUTHORIZED when it does not (store_config.c). */
 int store_config_probe_key(bs_store_t *st);

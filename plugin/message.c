@@ -33,6 +33,7 @@ static void answer(bs_plugin_t *p, struct mosquitto_evt_message *ev)
 		if (bs_plugin_publish(clientid, reply.topic, reply.payload,
 				reply.payloadlen, ev->qos, ev->properties) != MOSQ_ERR_SUCCESS)
 			bs_core_log(p->core, BS_LOG_WARNING, "cannot queue a reply");
+		bs_plugin_kick(&reply.kicks);
 		bs_reply_free(&reply);
 	} else {
 		bs_core_log(p->core, BS_LOG_ERR, "out of memory building a reply");

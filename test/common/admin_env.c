@@ -69,13 +69,18 @@ void env_close(void)
 	memset(&env, 0, sizeof(env));
 }
 
-int open_core(void)
+int open_core_with(const char *const *extra)
 {
 	char keypath[128];
 
 	env_path(keypath, sizeof(keypath), "master.key");
-	return test_core_open(env.db, keypath, record_line, &env, &env.core, env.err,
-			sizeof(env.err));
+	return test_core_open_with(env.db, keypath, extra, record_line, &env, &env.core,
+			env.err, sizeof(env.err));
+}
+
+int open_core(void)
+{
+	return open_core_with(NULL);
 }
 
 void env_open(void)

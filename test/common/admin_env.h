@@ -50,6 +50,8 @@ void env_path(char *out, size_t outlen, const char *name);
 void env_close(void);
 /* Opens the core on env.db with master.key beside it, admin_users "admin". */
 int open_core(void);
+/* The same with more options: name, value, ..., NULL. */
+int open_core_with(const char *const *extra);
 /* A fresh directory and core. */
 void env_open(void);
 int suite_clean(void);

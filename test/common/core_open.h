@@ -11,4 +11,9 @@
 int test_core_open(const char *db, const char *key_file, bs_log_fn log,
 		void *userdata, bs_core_t **out, char *err, size_t errlen);
 
+/* The same with more options: extra is name, value, ..., NULL. */
+int test_core_open_with(const char *db, const char *key_file,
+		const char *const *extra, bs_log_fn log, void *userdata, bs_core_t **out,
+		char *err, size_t errlen);
+
 #endif

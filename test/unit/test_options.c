@@ -311,6 +311,33 @@ static void test_finish_requires_key_file(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "plugin_opt_key_file"));
 }
 
+/* The issuing CA (section 3.3): both files or neither; cert_days bounded. */
+static void test_issuing_ca_options(void)
+{
+	fresh();
+	CU_ASSERT_EQUAL(opts.cert_days, 90);
+	accept("cert_days", "1");
+	accept("cert_days", "825");
+	CU_ASSERT_EQUAL(opts.cert_days, 825);
+	refuse("cert_days", "0");
+	refuse("cert_days", "826");
+	refuse("cert_days", "ten");
+	refuse("ca_cert", "");
+	set_required();
+	accept("ca_cert", "ca.pem");
+	CU_ASSERT_EQUAL(finish(), BS_ERR_INVALID);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "plugin_opt_ca_key"));
+	fresh();
+	set_required();
+	accept("ca_key", "ca.key");
+	CU_ASSERT_EQUAL(finish(), BS_ERR_INVALID);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "plugin_opt_ca_cert"));
+	accept("ca_cert", "ca.pem");
+	CU_ASSERT_EQUAL(finish(), BS_OK);
+	CU_ASSERT_STRING_EQUAL(opts.ca_cert, "ca.pem");
+	CU_ASSERT_STRING_EQUAL(opts.ca_key, "ca.key");
+}
+
 static void test_finish_derives_custom_topics(void)
 {
 	fresh();
@@ -368,7 +395,8 @@ int main(void)
 	static const cu_test_t finish_tests[] = {
 		T(test_finish_requires_db_path),
 		T(test_finish_requires_key_file),
-		T(test_finish_derives_custom_topics),
+		T(test_issuing_ca_options),
+	T(test_finish_derives_custom_topics),
 		T(test_free_twice_is_safe),
 		{ NULL, NULL }
 	};

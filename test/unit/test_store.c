@@ -9,6 +9,7 @@
 #include "core_open.h"
 #include "cu_main.h"
 #include "store_int.h"
+#include "pki.h"
 #include "tmpdir.h"
 #include "error.h"
 #include "model.h"
@@ -272,13 +273,13 @@ static void add_three_channels(void)
 
 /* ---- opening and migrations --------------------------------------------- */
 
-static void test_new_database_is_version_5_in_wal_mode(void)
+static void test_new_database_is_version_6_in_wal_mode(void)
 {
 	char mode[32];
 
 	env_open();
-	CU_ASSERT_EQUAL(bs_store_schema_version(st()), 5);
-	CU_ASSERT_EQUAL(raw_int("PRAGMA user_version"), 5);
+	CU_ASSERT_EQUAL(bs_store_schema_version(st()), 6);
+	CU_ASSERT_EQUAL(raw_int("PRAGMA user_version"), 6);
 	raw_text("PRAGMA journal_mode", mode, sizeof(mode));
 	CU_ASSERT_STRING_EQUAL(mode, "wal");
 	CU_ASSERT_EQUAL(raw_int("SELECT count(*) FROM sqlite_master WHERE "
@@ -314,7 +315,7 @@ static void test_reopen_keeps_data_and_does_not_migrate_again(void)
 	/* A migration run again would recreate this index. */
 	CU_ASSERT_EQUAL_FATAL(raw_exec("DROP INDEX configs_created"), SQLITE_OK);
 	env_reopen();
-	CU_ASSERT_EQUAL(bs_store_schema_version(st()), 5);
+	CU_ASSERT_EQUAL(bs_store_schema_version(st()), 6);
 	CU_ASSERT_EQUAL(raw_int("SELECT count(*) FROM sqlite_master WHERE "
 			"name = 'configs_created'"), 0);
 	CU_ASSERT_EQUAL_FATAL(bs_store_config_get(st(), "keep", NULL,
@@ -746,7 +747,7 @@ static void test_delete_remembers_the_client_id_until_reused(void)
 
 /* A version 1 database gains deleted_clients and its key check at start,
  * and keeps its data. */
-static void test_version_1_database_is_migrated_to_5(void)
+static void test_version_1_database_is_migrated_to_6(void)
 {
 	bs_config_t cfg;
 	long enabled = -1, disabled = -1;
@@ -757,9 +758,11 @@ static void test_version_1_database_is_migrated_to_5(void)
 	CU_ASSERT_EQUAL_FATAL(raw_exec("DROP TABLE deleted_clients"), SQLITE_OK);
 	CU_ASSERT_EQUAL_FATAL(raw_exec("DROP TABLE key_check"), SQLITE_OK);
 	CU_ASSERT_EQUAL_FATAL(raw_exec("DROP TABLE config_counts"), SQLITE_OK);
+	CU_ASSERT_EQUAL_FATAL(raw_exec("ALTER TABLE configs DROP COLUMN cert_serial; "
+			"ALTER TABLE configs DROP COLUMN cert_expires_at"), SQLITE_OK);
 	CU_ASSERT_EQUAL_FATAL(raw_exec("PRAGMA user_version = 1"), SQLITE_OK);
 	env_reopen();
-	CU_ASSERT_EQUAL(bs_store_schema_version(st()), 5);
+	CU_ASSERT_EQUAL(bs_store_schema_version(st()), 6);
 	/* The counts start from the configs already stored. */
 	CU_ASSERT_EQUAL(bs_store_config_states(st(), &enabled, &disabled), BS_OK);
 	CU_ASSERT_EQUAL(enabled, 0);
@@ -814,6 +817,89 @@ static void test_state_counts_follow_changes_and_rollbacks(void)
 	CU_ASSERT_EQUAL_FATAL(bs_store_config_delete(st(), "a", LATER), BS_OK);
 	expect_states(0, 1, "after a disable and a delete");
 	CU_ASSERT_EQUAL(raw_int("SELECT count(*) FROM configs WHERE enabled = 0"), 1);
+	env_close();
+}
+
+/* The serial and end of validity of a real certificate, as openssl says. */
+static void openssl_field(const char *cert_path, const char *flag, char *out, size_t len)
+{
+	char cmd[700];
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "openssl x509 -noout %s -in %s", flag, cert_path);
+	p = popen(cmd, "r");
+	CU_ASSERT_FATAL(p != NULL);
+	CU_ASSERT_FATAL(fgets(out, (int)len, p) != NULL);
+	pclose(p);
+	out[strcspn(out, "\n")] = '\0';
+}
+
+/* A database of version 5 holding a certificate gains its serial and end
+ * of validity at the migration to version 6. */
+static void test_version_5_certificates_get_their_serial(void)
+{
+	char path[600], serial[200], want[200];
+	bs_config_t cfg;
+
+	env_open();
+	CU_ASSERT_EQUAL_FATAL(pki_ca(env.dir, "dev", "ec"), 0);
+	env_path(path, sizeof(path), "dev.pem");
+	CU_ASSERT_EQUAL_FATAL(add_config("old", "ext-old", NULL, 0), BS_OK);
+	env_close_core();
+	{
+		char *pem = pki_read(path), *sql = malloc(strlen(pem) + 128);
+		snprintf(sql, strlen(pem) + 128, "UPDATE configs SET client_cert = '%s'", pem);
+		CU_ASSERT_EQUAL_FATAL(raw_exec(sql), SQLITE_OK);
+		free(sql);
+		free(pem);
+	}
+	CU_ASSERT_EQUAL_FATAL(raw_exec("ALTER TABLE configs DROP COLUMN cert_serial; "
+			"ALTER TABLE configs DROP COLUMN cert_expires_at; "
+			"PRAGMA user_version = 5"), SQLITE_OK);
+	env_reopen();
+	CU_ASSERT_EQUAL_FATAL(bs_store_config_get(st(), "old", NULL, 0, &cfg), BS_OK);
+	openssl_field(path, "-serial", serial, sizeof(serial));
+	for (char *p = serial; *p; p++)
+		*p = (char)(*p >= 'A' && *p <= 'F' ? *p - 'A' + 'a' : *p);
+	snprintf(want, sizeof(want), "serial=%s", cfg.cert_serial);
+	CU_ASSERT_STRING_EQUAL(want, serial);
+	CU_ASSERT_EQUAL(strlen(cfg.cert_expires_at), 20);
+	bs_config_clear(&cfg);
+	env_close();
+}
+
+/* An issued certificate replaces the stored one and its key, and
+ * listConfigs finds it by its end of validity. */
+static void test_issued_certificate_is_stored_and_found_by_expiry(void)
+{
+	const bs_config_filter_t before_2030 = { -1, NULL, NULL, "2030-01-01T00:00:00Z" };
+	const bs_config_filter_t before_2020 = { -1, NULL, NULL, "2020-01-01T00:00:00Z" };
+	bs_config_t cfg = { 0 };
+	long total = -1;
+
+	env_open();
+	CU_ASSERT_EQUAL_FATAL(add_config("cid", "ext", NULL, 0), BS_OK);
+	CU_ASSERT_EQUAL(bs_store_config_count(st(), &before_2030, &total), BS_OK);
+	CU_ASSERT_EQUAL(total, 0);
+	cfg.client_id = "cid";
+	cfg.client_cert = "ISSUED-PEM";
+	snprintf(cfg.cert_serial, sizeof(cfg.cert_serial), "0a1b2c3d4e5f6071");
+	snprintf(cfg.cert_expires_at, sizeof(cfg.cert_expires_at), "2027-03-02T10:00:00Z");
+	CU_ASSERT_EQUAL(bs_store_config_set_cert(st(), &cfg, LATER), BS_OK);
+	CU_ASSERT_EQUAL(bs_store_config_count(st(), &before_2030, &total), BS_OK);
+	CU_ASSERT_EQUAL(total, 1);
+	CU_ASSERT_EQUAL(bs_store_config_count(st(), &before_2020, &total), BS_OK);
+	CU_ASSERT_EQUAL(total, 0);
+	memset(&cfg, 0, sizeof(cfg));
+	CU_ASSERT_EQUAL_FATAL(bs_store_config_get(st(), "cid", NULL, BS_LOAD_CLIENT_KEY, &cfg),
+			BS_OK);
+	CU_ASSERT_STRING_EQUAL(cfg.client_cert, "ISSUED-PEM");
+	CU_ASSERT_STRING_EQUAL(cfg.cert_serial, "0a1b2c3d4e5f6071");
+	CU_ASSERT_STRING_EQUAL(cfg.cert_expires_at, "2027-03-02T10:00:00Z");
+	CU_ASSERT_STRING_EQUAL(cfg.updated_at, LATER);
+	CU_ASSERT_FALSE(cfg.has_client_key);
+	CU_ASSERT_PTR_NULL(cfg.client_key);
+	bs_config_clear(&cfg);
 	env_close();
 }
 
@@ -966,15 +1052,15 @@ static long config_count(const bs_config_filter_t *f)
 
 static void test_config_list_and_count_filter_in_created_then_id_order(void)
 {
-	const bs_config_filter_t any = { -1, NULL, NULL };
-	const bs_config_filter_t on = { 1, NULL, NULL };
-	const bs_config_filter_t off = { 0, NULL, NULL };
-	const bs_config_filter_t boiler = { -1, "BOILER", NULL };
-	const bs_config_filter_t on_boiler = { 1, "bOiLeR", NULL };
-	const bs_config_filter_t ext_z = { -1, NULL, "x-z" };
-	const bs_config_filter_t ext_upper = { -1, NULL, "X-Z" };
-	const bs_config_filter_t ext_prefix = { -1, NULL, "x-" };
-	const bs_config_filter_t ext_off = { 0, NULL, "x-z" };
+	const bs_config_filter_t any = { -1, NULL, NULL, NULL };
+	const bs_config_filter_t on = { 1, NULL, NULL, NULL };
+	const bs_config_filter_t off = { 0, NULL, NULL, NULL };
+	const bs_config_filter_t boiler = { -1, "BOILER", NULL, NULL };
+	const bs_config_filter_t on_boiler = { 1, "bOiLeR", NULL, NULL };
+	const bs_config_filter_t ext_z = { -1, NULL, "x-z", NULL };
+	const bs_config_filter_t ext_upper = { -1, NULL, "X-Z", NULL };
+	const bs_config_filter_t ext_prefix = { -1, NULL, "x-", NULL };
+	const bs_config_filter_t ext_off = { 0, NULL, "x-z", NULL };
 
 	env_open();
 	add_five_listed();
@@ -999,8 +1085,8 @@ static void test_config_list_and_count_filter_in_created_then_id_order(void)
 
 static void test_config_list_pages_and_past_the_end(void)
 {
-	const bs_config_filter_t any = { -1, NULL, NULL };
-	const bs_config_filter_t on = { 1, NULL, NULL };
+	const bs_config_filter_t any = { -1, NULL, NULL, NULL };
+	const bs_config_filter_t on = { 1, NULL, NULL, NULL };
 
 	env_open();
 	add_five_listed();
@@ -1019,7 +1105,7 @@ static void test_config_list_pages_and_past_the_end(void)
 static void test_config_list_loads_only_what_is_asked(void)
 {
 	static const char *const chans[] = { "c3", "c1", "c2" };
-	const bs_config_filter_t any = { -1, NULL, NULL };
+	const bs_config_filter_t any = { -1, NULL, NULL, NULL };
 	bs_config_t *list = NULL;
 	size_t n = 0;
 
@@ -1317,10 +1403,10 @@ static void test_channel_list_and_count_in_created_then_id_order(void)
 /* ---- main ---------------------------------------------------------------- */
 
 static const cu_test_t open_tests[] = {
-	T(test_new_database_is_version_5_in_wal_mode),
+	T(test_new_database_is_version_6_in_wal_mode),
 	T(test_new_database_enforces_foreign_keys),
 	T(test_reopen_keeps_data_and_does_not_migrate_again),
-	T(test_version_1_database_is_migrated_to_5),
+	T(test_version_1_database_is_migrated_to_6),
 	T(test_delete_remembers_the_client_id_until_reused),
 	T(test_second_opener_of_the_same_database_is_refused),
 	T(test_newer_schema_version_is_refused_naming_the_file),
@@ -1337,6 +1423,8 @@ static const cu_test_t data_tests[] = {
 	T(test_delete_config_removes_its_channel_links),
 	T(test_set_enabled_and_touch_bootstrap),
 	T(test_state_counts_follow_changes_and_rollbacks),
+	T(test_version_5_certificates_get_their_serial),
+	T(test_issued_certificate_is_stored_and_found_by_expiry),
 	T(test_set_enabled_or_delete_unknown_id_not_found),
 	T(test_delete_config_forgets_its_last_bootstrap),
 	T(test_sql_metacharacters_are_stored_verbatim),
