@@ -306,7 +306,7 @@ FUZZ := build/fuzz
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L $(WARN) -g -O1 \
 	$(FUZZ_SAN) $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-FUZZ_TARGETS := request device admin certs jsonr
+FUZZ_TARGETS := request device admin certs jsonr csr
 FUZZ_BIN := $(FUZZ_TARGETS:%=$(FUZZ)/fuzz_%)
 FUZZ_LIBA := $(FUZZ)/libbootstrap.a
 FUZZ_CORE := $(FUZZ)/test/fuzz/fuzz_core.o $(FUZZ)/test/common/tmpdir.o
@@ -317,6 +317,7 @@ FUZZ_MAX_LEN_device := 2048
 FUZZ_MAX_LEN_admin := 8192
 FUZZ_MAX_LEN_certs := 4096
 FUZZ_MAX_LEN_jsonr := 4096
+FUZZ_MAX_LEN_csr := 4096
 
 $(FUZZ)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -341,6 +342,7 @@ $(FUZZ)/fuzz_%: $(FUZZ)/test/fuzz/fuzz_%.o $(FUZZ_LIBA)
 .SECONDARY: $(FUZZ_TARGETS:%=$(FUZZ)/test/fuzz/fuzz_%.o) $(FUZZ)/schema_sql.c
 
 $(FUZZ)/fuzz_device $(FUZZ)/fuzz_admin: $(FUZZ_CORE)
+$(FUZZ)/fuzz_csr: $(FUZZ)/test/common/tmpdir.o $(FUZZ)/test/common/pki.o
 $(FUZZ)/fuzz_device: $(FUZZ)/test/common/sealed.o
 
 fuzz-build: $(FUZZ_BIN)
