@@ -101,7 +101,7 @@ TOOLS := $(DEVICE) $(CTRL)
 
 .PHONY: all deps console console-screenshots run test test-unit test-integration test-symbols test-san \
 	test-integration-san test-valgrind \
-	bench bench-import bench-core bench-tools soak fuzz fuzz-build install uninstall clean
+	bench bench-import bench-issue bench-core bench-tools soak fuzz fuzz-build install uninstall clean
 .DELETE_ON_ERROR:
 .SECONDARY: $(TEST_COMMON) $(INT_COMMON) $(ADMIN_ENV)
 
@@ -263,7 +263,7 @@ $(FLOOR_SO): test/bench/floor/floor_plugin.c
 
 bench: deps $(PLUGIN) $(BENCH_BIN) $(FLOOR_SO)
 	$(BENCH_BIN) --configs 1000,1000000 --floor-plugin $(FLOOR_SO) --json bench-results.json
-	@$(MAKE) --no-print-directory bench-import
+	@$(MAKE) --no-print-directory bench-import bench-issue
 
 bench-quick: deps $(PLUGIN) $(BENCH_BIN) $(FLOOR_SO)
 	$(BENCH_BIN) --configs 10000 --seconds 3 --floor-plugin $(FLOOR_SO)
@@ -273,6 +273,16 @@ CORE_BENCH := $(BUILD)/test/bench/core/core_bench
 $(CORE_BENCH): test/bench/core/core_bench.c $(BUILD)/test/common/tmpdir.o $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Ilib -Itest/common -o $@ $< $(BUILD)/test/common/tmpdir.o $(LIBA) $(LIBS)
+
+# What a certificate issuance costs (protocol 3.3), without a broker.
+ISSUE_BENCH := $(BUILD)/test/bench/core/issue_bench
+$(ISSUE_BENCH): test/bench/core/issue_bench.c $(BUILD)/test/common/tmpdir.o \
+		$(BUILD)/test/common/pki.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Ilib -Itest/common -o $@ $< $(filter %.o,$^) $(LIBA) $(LIBS)
+
+bench-issue: $(ISSUE_BENCH)
+	$(ISSUE_BENCH) 300
 
 # The soak (test/bench/soak/) on the bench's engine, broker and import.
 SOAK_SECONDS ?= 300
@@ -290,7 +300,7 @@ soak: deps $(PLUGIN) $(SOAK_BIN)
 	$(SOAK_BIN) --seconds $(SOAK_SECONDS) --connections $(SOAK_CONNECTIONS)
 
 # Built by make test too, so that the benchmark tools never stop compiling.
-bench-tools: $(BENCH_BIN) $(FLOOR_SO) $(CORE_BENCH) $(SOAK_BIN)
+bench-tools: $(BENCH_BIN) $(FLOOR_SO) $(CORE_BENCH) $(ISSUE_BENCH) $(SOAK_BIN)
 
 bench-core: $(CORE_BENCH)
 	$(CORE_BENCH) 10000 200000 100000

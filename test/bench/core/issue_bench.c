@@ -1,0 +1,162 @@
+/*
+ * What a certificate issuance (protocol 3.3) costs the broker's thread:
+ * bootstraps with a CSR through bs_device_handle, for each pair of issuing
+ * CA key and device key (EC P-256, RSA 2048), against the same bootstrap
+ * without a CSR. Each issuance parses and verifies the CSR, signs a
+ * certificate and writes it to the store. CAs and CSRs are made with the
+ * openssl command.
+ *
+ *   issue_bench [issuances per pair, default 300]
+ */
+#include "admin.h"
+#include "device.h"
+#include "error.h"
+#include "pki.h"
+#include "tmpdir.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define KEY "issue-bench-key-1"
+
+static void quiet(void *userdata, bs_log_level_t level, const char *line)
+{
+	(void)userdata;
+	(void)level;
+	(void)line;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static bs_core_t *open_core(const char *dir, const char *ca, const char *dev)
+{
+	char db[256], key[256], cert[256], cakey[256], err[256];
+	bs_options_t o;
+	bs_core_t *core = NULL;
+
+	snprintf(db, sizeof(db), "%s/%s-%s.db", dir, ca, dev);
+	snprintf(key, sizeof(key), "%s/bootstrap.key", dir);
+	snprintf(cert, sizeof(cert), "%s/%s.pem", dir, ca);
+	snprintf(cakey, sizeof(cakey), "%s/%s.key", dir, ca);
+	chmod(cakey, 0600);
+	if (bs_options_init(&o) != BS_OK
+			|| bs_options_set(&o, "db_path", db, err, sizeof(err)) != BS_OK
+			|| bs_options_set(&o, "key_file", key, err, sizeof(err)) != BS_OK
+			|| bs_options_set(&o, "ca_cert", cert, err, sizeof(err)) != BS_OK
+			|| bs_options_set(&o, "ca_key", cakey, err, sizeof(err)) != BS_OK
+			|| bs_options_finish(&o, err, sizeof(err)) != BS_OK
+			|| bs_core_open(&o, quiet, NULL, &core, err, sizeof(err)) != BS_OK)
+		fprintf(stderr, "issue_bench: %s\n", err);
+	bs_options_free(&o);
+	return core;
+}
+
+static int admin(bs_core_t *core, const char *batch)
+{
+	bs_admin_ctx_t ctx = { .username = "admin", .client_id = "bench", .now = time(NULL) };
+	bs_admin_result_t res;
+	int rc = bs_admin_handle(core, &ctx, batch, strlen(batch), &res);
+
+	if (rc == BS_OK && strstr(res.payload, "\"error\"") != NULL)
+		rc = BS_ERR_INTERNAL;
+	bs_admin_result_free(&res);
+	return rc;
+}
+
+/* n requests of text; the seconds they took, or -1 when one failed. */
+static double run(bs_core_t *core, const char *text, long n)
+{
+	bs_request_ctx_t ctx = { .client_id = "dev", .address = "192.0.2.1" };
+	double t0 = now_s();
+
+	for (long i = 0; i < n; i++) {
+		bs_reply_t r;
+		ctx.now = time(NULL);
+		if (bs_device_handle(core, &ctx, text, strlen(text), &r) != BS_OK || r.err != BS_OK) {
+			bs_reply_free(&r);
+			return -1;
+		}
+		bs_reply_free(&r);
+	}
+	return now_s() - t0;
+}
+
+/* {"external_id", "external_key", "csr"} for a CSR text. */
+static char *request(const char *csr)
+{
+	size_t len = strlen(csr) * 2 + 128;
+	char *out = malloc(len), *q;
+
+	q = out + snprintf(out, len, "{\"external_id\":\"ext-1\",\"external_key\":\"" KEY
+			"\",\"csr\":\"");
+	for (const char *p = csr; *p; p++) {
+		if (*p == '\n') {
+			*q++ = '\\';
+			*q++ = 'n';
+		} else {
+			*q++ = *p;
+		}
+	}
+	strcpy(q, "\"}");
+	return out;
+}
+
+static int pair(const char *dir, const char *ca, const char *dev, long n)
+{
+	bs_core_t *core = open_core(dir, ca, dev);
+	char name[16], *csr, *req;
+	double plain, issued;
+	int rc = 1;
+
+	snprintf(name, sizeof(name), "device-%s", dev);
+	csr = pki_csr(dir, name, dev, "device");
+	req = csr ? request(csr) : NULL;
+	if (core == NULL || req == NULL || admin(core, "{\"commands\":[{\"command\":"
+			"\"createConfig\",\"client_id\":\"cid-1\",\"external_id\":\"ext-1\","
+			"\"external_key\":\"" KEY "\"},{\"command\":\"enableConfig\","
+			"\"client_id\":\"cid-1\"}]}") != BS_OK)
+		goto out;
+	plain = run(core, "{\"external_id\":\"ext-1\",\"external_key\":\"" KEY "\"}", n);
+	issued = run(core, req, n);
+	if (plain < 0 || issued < 0)
+		goto out;
+	printf("CA %-3s device %-3s: %5.0f issuances/s, %7.1f us each "
+			"(%6.1f us more than a bootstrap without a CSR)\n", ca, dev, n / issued,
+			issued / n * 1e6, (issued - plain) / n * 1e6);
+	rc = 0;
+out:
+	bs_core_close(core);
+	free(csr);
+	free(req);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static const char *const keys[] = { "ec", "rsa" };
+	long n = argc > 1 ? atol(argv[1]) : 300;
+	char dir[64];
+	int rc = 0;
+
+	if (n < 1 || tmpdir_make(dir, sizeof(dir), "/tmp/bs-issue-XXXXXX") != 0)
+		return 2;
+	for (size_t c = 0; c < 2; c++) {
+		if (pki_ca(dir, keys[c], keys[c]) != 0)
+			rc = 1;
+		for (size_t d = 0; rc == 0 && d < 2; d++)
+			rc = pair(dir, keys[c], keys[d], n);
+	}
+	if (rc != 0)
+		fprintf(stderr, "issue_bench: a request failed\n");
+	tmpdir_remove(dir);
+	return rc;
+}
