@@ -195,8 +195,9 @@ console-screenshots: $(PLUGIN) console
 	SHOTS_DIR=docs node test/console/browser.mjs
 
 # These tests run the tools that make built.
-$(BUILD)/test/integration/test_device_client $(BUILD)/test/integration/test_examples: $(DEVICE)
-$(BUILD)/test/integration/test_ctrl: $(CTRL)
+$(BUILD)/test/integration/test_device_client $(BUILD)/test/integration/test_examples \
+	$(BUILD)/test/integration/test_device_csr $(BUILD)/test/integration/test_cert_issue: $(DEVICE)
+$(BUILD)/test/integration/test_ctrl $(BUILD)/test/integration/test_cert_issue: $(CTRL)
 
 run: deps $(PLUGIN) $(TOOLS) console
 	@sh config-examples/prepare.sh

@@ -7,15 +7,17 @@
 #   sh config-examples/prepare.sh with-files    with-files.conf
 #   sh config-examples/prepare.sh with-dynsec   with-dynsec.conf
 #   sh config-examples/prepare.sh with-tls      with-tls.conf
+#   sh config-examples/prepare.sh with-issuing  with-issuing.conf
 #
 # It creates the directory for the database and key file, and the accounts:
 # a password file with the user "admin" (with-files: also "ops", password
 # "ops-password"), or for with-dynsec the dynamic-security plugin's file with
 # its admin client "admin"; with-tls also makes a throwaway CA and server
-# certificate in var/tls/ (make-tls.sh). Files that exist already are kept, and the
-# examples share them: once with-files has added "ops" to var/passwd, the
-# other files that read var/passwd let ops log in too (remove var/ first to
-# keep them apart).
+# certificate in var/tls/ (make-tls.sh), and with-issuing those and an
+# issuing CA in var/issuing/ (make-issuing-ca.sh). Files that exist already
+# are kept, and the examples share them: once with-files has added "ops" to
+# var/passwd, the other files that read var/passwd let ops log in too
+# (remove var/ first to keep them apart).
 #
 # ADMIN_PASSWORD (default "admin-password") sets the admin's password;
 # VAR_DIR (default "var") puts the files elsewhere, for a configuration
@@ -29,9 +31,9 @@ var=${VAR_DIR:-var}
 admin_password=${ADMIN_PASSWORD:-admin-password}
 
 case $setup in
-default | plugin-alone | with-files | with-dynsec | with-tls) ;;
+default | plugin-alone | with-files | with-dynsec | with-tls | with-issuing) ;;
 *)
-	sed -n '2,10p' "$0" >&2
+	sed -n '2,11p' "$0" >&2
 	exit 2
 	;;
 esac
@@ -54,8 +56,11 @@ else
 	fi
 	chmod 0600 "$var/passwd"
 fi
-if [ "$setup" = with-tls ]; then
+if [ "$setup" = with-tls ] || [ "$setup" = with-issuing ]; then
 	sh "$(dirname "$0")/make-tls.sh" "$var/tls"
+fi
+if [ "$setup" = with-issuing ]; then
+	sh "$(dirname "$0")/make-issuing-ca.sh" "$var/issuing" >/dev/null
 fi
 if [ "$(id -u)" = 0 ] && id mosquitto >/dev/null 2>&1; then
 	chown -R mosquitto: "$var"

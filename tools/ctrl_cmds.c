@@ -31,6 +31,7 @@ typedef enum {
 	K_SECRET,   /* the same, overwritten in argv once read */
 	K_JSON,     /* --flag JSON: any JSON value */
 	K_INT,      /* --flag N: a count */
+	K_TIME,     /* --flag TIME: an RFC 3339 time, as text */
 	K_FILE,     /* --flag FILE: the text of the file */
 	K_LIST,     /* --flag ID, repeatable: appended to an array */
 	K_TRUE,     /* --flag: true */
@@ -84,6 +85,7 @@ static const flag_t CREATE_CONFIG[] = {
 static const flag_t GET_CONFIG[] = { { "external-id", "external_id", K_STR, "X" }, END };
 static const flag_t LIST_CONFIGS[] = { { "state", "state", K_STR, "S" },
 	{ "name", "name", K_STR, "S" }, { "external-id", "external_id", K_STR, "X" },
+	{ "cert-expires-before", "cert_expires_before", K_TIME, "TIME" },
 	PAGE_FLAGS, END };
 static const flag_t MODIFY_CONFIG[] = {
 	{ "name", "name", K_STR, "NAME" },
@@ -375,6 +377,43 @@ static int conflict(parsed_t *p, const flag_t *f)
 	return 0;
 }
 
+static bool digits(const char *s, size_t n, int lo, int hi)
+{
+	int v = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v >= lo && v <= hi;
+}
+
+/* An RFC 3339 date-time (2026-12-31T00:00:00Z, with fractions of a second
+ * or an offset: 2026-12-31T01:00:00.5+01:00), checked for its shape and
+ * its fields' ranges; the plugin judges the rest. */
+static bool rfc3339(const char *s)
+{
+	size_t n = strlen(s), i = 19;
+
+	if (n < 20 || !digits(s, 4, 0, 9999) || s[4] != '-' || !digits(s + 5, 2, 1, 12) ||
+			s[7] != '-' || !digits(s + 8, 2, 1, 31) ||
+			(s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+			!digits(s + 11, 2, 0, 23) || s[13] != ':' || !digits(s + 14, 2, 0, 59) ||
+			s[16] != ':' || !digits(s + 17, 2, 0, 60))
+		return false;
+	if (s[i] == '.') {
+		size_t f = strspn(s + i + 1, "0123456789");
+		if (f == 0)
+			return false;
+		i += 1 + f;
+	}
+	if ((s[i] == 'Z' || s[i] == 'z') && s[i + 1] == '\0')
+		return true;
+	return (s[i] == '+' || s[i] == '-') && n - i == 6 && digits(s + i + 1, 2, 0, 23) &&
+		s[i + 3] == ':' && digits(s + i + 4, 2, 0, 59);
+}
+
 /* The JSON value of a flag that takes one. */
 static json_t *flag_value(const flag_t *f, char *arg)
 {
@@ -404,6 +443,13 @@ static json_t *flag_value(const flag_t *f, char *arg)
 			return NULL;
 		}
 		return json_integer(n);
+	case K_TIME:
+		if (!rfc3339(arg)) {
+			fprintf(stderr, CTRL_NAME ": --%s takes an RFC 3339 time such as "
+					"2026-12-31T00:00:00Z: %s\n", f->flag, arg);
+			return NULL;
+		}
+		return json_string(arg);
 	case K_FILE:
 		if ((text = ctrl_read_file(arg, MAX_FILE, NULL)) == NULL)
 			return NULL;
@@ -420,7 +466,7 @@ static json_t *flag_value(const flag_t *f, char *arg)
 static bool takes_value(kind_t k)
 {
 	return k == K_STR || k == K_SECRET || k == K_JSON || k == K_INT ||
-		k == K_FILE || k == K_LIST;
+		k == K_TIME || k == K_FILE || k == K_LIST;
 }
 
 /* One flag (argv[*i], "--name" or "--name=value") into p. */

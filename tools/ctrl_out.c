@@ -2,7 +2,9 @@
  * A command's data on stdout: as JSON with --json (for scripts), else as
  * text for a person: an object as aligned "key: value" lines (text of
  * several lines, a PEM say, indented below its key), a page of channels or
- * configs as a table with a count below it. Text from the broker has its
+ * configs as a table with a count below it. Fields the tool does not know
+ * (cert_serial, cert_expires_at, and those of newer plugins) are shown as
+ * any other. Text from the broker has its
  * control characters replaced, since it goes to a terminal.
  */
 #include "ctrl.h"
@@ -127,6 +129,10 @@ static const column_t CONFIG_COLS[] = {
 	{ "STATE", "state" }, { "NAME", "name" }, { "CHANNELS", "channels" },
 	{ NULL, NULL },
 };
+/* Added to CONFIG_COLS when a config of the page has a certificate that
+ * the plugin knows the expiry of (listConfigs --cert-expires-before). */
+static const column_t CERT_COL = { "CERT_EXPIRES", "cert_expires_at" };
+#define MAX_COLS 8
 
 /* One cell's text, on one line. */
 static char *cell(const json_t *item, const column_t *col)
@@ -140,11 +146,31 @@ static char *cell(const json_t *item, const column_t *col)
 	return text;
 }
 
-static void show_table(const json_t *data, const char *key, const column_t *cols)
+/* cols, and CERT_COL after them when an item has a cert_expires_at. */
+static void table_cols(const json_t *items, const column_t *cols, column_t *out)
+{
+	const json_t *item;
+	size_t n = 0, i;
+	bool certs = false;
+
+	for (; cols[n].title != NULL && n + 2 < MAX_COLS; n++)
+		out[n] = cols[n];
+	json_array_foreach(items, i, item) {
+		if (cols == CONFIG_COLS && json_is_string(json_object_get(item, CERT_COL.field)))
+			certs = true;
+	}
+	if (certs)
+		out[n++] = CERT_COL;
+	out[n] = (column_t){ NULL, NULL };
+}
+
+static void show_table(const json_t *data, const char *key, const column_t *shown)
 {
 	const json_t *items = json_object_get(data, key), *item;
-	size_t w[8] = { 0 }, ncols = 0, i;
+	size_t w[MAX_COLS] = { 0 }, ncols = 0, i;
+	column_t cols[MAX_COLS];
 
+	table_cols(items, shown, cols);
 	for (; cols[ncols].title != NULL; ncols++)
 		w[ncols] = width(cols[ncols].title);
 	json_array_foreach(items, i, item) {

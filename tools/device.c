@@ -8,6 +8,11 @@
  *   challenge  the key never crosses the wire: the device proves it knows
  *              the key with an HMAC of a fresh nonce; sealed reply (3.2)
  *
+ * In any mode, --csr asks for a certificate (3.3): the device makes a key
+ * pair, sends a certificate signing request for it, checks that the
+ * certificate that comes back is for that key, and only then writes the
+ * key (0600, --key-out). The private key never leaves the device.
+ *
  * The external key is never printed, and where it came from the command
  * line its copy in argv is overwritten at once (--key-file is better).
  */
@@ -17,6 +22,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <openssl/evp.h>
 #include <mosquitto.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
@@ -24,6 +30,7 @@
 #include <string.h>
 
 #define MAX_KEY_FILE 4096
+#define MAX_CSR_FILE 65536
 #define NONCE_LEN 32
 #define REQ_ID_BYTES 8
 
@@ -46,6 +53,16 @@ static const char USAGE[] =
 "                          content, client_cert.pem, client_key.pem and\n"
 "                          ca_cert.pem in DIR (created 0700; secrets 0600)\n"
 "                          instead of printing\n"
+"Certificate (the plugin signs one for a key made here):\n"
+"      --csr               make a key pair and send a certificate signing\n"
+"                          request for it (subject CN=<external ID>)\n"
+"      --key-type TYPE     ec (P-256, the default) or rsa (2048 bits)\n"
+"      --key-out FILE      where the private key goes (0600), once a\n"
+"                          certificate for it has come back; default\n"
+"                          client_key.pem in --out-dir (one of the two\n"
+"                          is needed)\n"
+"      --csr-file FILE     send the CSR in FILE instead (its key stays\n"
+"                          where it is); the certificate must be for it\n"
 "Broker:\n"
 "  -h, --host HOST         default localhost\n"
 "  -p, --port PORT         default 1883, or 8883 with --cafile/--capath\n"
@@ -64,11 +81,12 @@ static const char USAGE[] =
 "  1 the plugin answered another error (invalid_request, internal_error)\n"
 "  2 bad usage, or an unreadable key or TLS file\n"
 "  3 no connection, refused login, or no reply within the timeout\n"
-"  4 a reply that is not the protocol's, or that does not decrypt\n"
+"  4 a reply that is not the protocol's, or that does not decrypt; with\n"
+"    --csr or --csr-file, a reply without a certificate for the key\n"
 "  5 unauthorized: unknown external ID or wrong key\n"
 "  6 disabled: the configuration exists but is not enabled yet\n"
 "  7 rate_limited: too many failures; retry after the time shown\n"
-"  8 the result could not be written (stdout or --out-dir)\n";
+"  8 the result could not be written (stdout, --out-dir or --key-out)\n";
 
 /* ---- options ---------------------------------------------------------- */
 
@@ -85,6 +103,17 @@ static int parse_version(const char *s, int *out)
 		*out = 5;
 	else if (strcmp(s, "311") == 0 || strcmp(s, "mqttv311") == 0)
 		*out = 4;
+	else
+		return -1;
+	return 0;
+}
+
+static int parse_key_type(const char *s, dev_key_type_t *out)
+{
+	if (strcmp(s, "ec") == 0)
+		*out = KEY_EC;
+	else if (strcmp(s, "rsa") == 0)
+		*out = KEY_RSA;
 	else
 		return -1;
 	return 0;
@@ -148,6 +177,29 @@ static char *read_key_file(const char *path)
 	return buf;
 }
 
+/* The CSR of --csr-file, sent as it is (the plugin judges it): at most
+ * MAX_CSR_FILE bytes of text. */
+static char *read_csr_file(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = malloc(MAX_CSR_FILE + 1);
+	size_t n = 0;
+
+	if (f != NULL && buf != NULL) {
+		n = fread(buf, 1, MAX_CSR_FILE + 1, f);
+		if (ferror(f) || n > MAX_CSR_FILE || n == 0 || memchr(buf, '\0', n) != NULL)
+			n = SIZE_MAX;
+	}
+	if (f != NULL)
+		fclose(f);
+	if (f == NULL || buf == NULL || n == SIZE_MAX) {
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
 /* Takes the key from argv and overwrites it there, so that ps shows it
  * for as short a time as this program can manage. */
 static char *take_arg_key(char *arg)
@@ -159,7 +211,8 @@ static char *take_arg_key(char *arg)
 }
 
 enum { OPT_KEY_FILE = 256, OPT_MODE, OPT_PREFIX, OPT_OUT_DIR, OPT_CAFILE,
-	OPT_CAPATH, OPT_CERT, OPT_KEY, OPT_INSECURE, OPT_HELP };
+	OPT_CAPATH, OPT_CERT, OPT_KEY, OPT_INSECURE, OPT_CSR, OPT_KEY_TYPE,
+	OPT_KEY_OUT, OPT_CSR_FILE, OPT_HELP };
 
 static const struct option LONG_OPTS[] = {
 	{ "external-id", required_argument, NULL, 'E' },
@@ -168,6 +221,10 @@ static const struct option LONG_OPTS[] = {
 	{ "mode", required_argument, NULL, OPT_MODE },
 	{ "topic-prefix", required_argument, NULL, OPT_PREFIX },
 	{ "out-dir", required_argument, NULL, OPT_OUT_DIR },
+	{ "csr", no_argument, NULL, OPT_CSR },
+	{ "key-type", required_argument, NULL, OPT_KEY_TYPE },
+	{ "key-out", required_argument, NULL, OPT_KEY_OUT },
+	{ "csr-file", required_argument, NULL, OPT_CSR_FILE },
 	{ "host", required_argument, NULL, 'h' },
 	{ "port", required_argument, NULL, 'p' },
 	{ "protocol-version", required_argument, NULL, 'V' },
@@ -185,7 +242,8 @@ static const struct option LONG_OPTS[] = {
 };
 
 /* One option into o: 0, or an exit status (-1 for --help). */
-static int take_opt(dev_opts_t *o, int c, char *arg, const char **key_file)
+static int take_opt(dev_opts_t *o, int c, char *arg, const char **key_file,
+		bool *key_type_given)
 {
 	switch (c) {
 	case 'E': o->external_id = arg; break;
@@ -202,6 +260,14 @@ static int take_opt(dev_opts_t *o, int c, char *arg, const char **key_file)
 		break;
 	case OPT_PREFIX: o->prefix = arg; break;
 	case OPT_OUT_DIR: o->out_dir = arg; break;
+	case OPT_CSR: o->csr = true; break;
+	case OPT_KEY_TYPE:
+		if (parse_key_type(arg, &o->key_type) != 0)
+			return usage_error("--key-type takes ec or rsa", arg);
+		*key_type_given = true;
+		break;
+	case OPT_KEY_OUT: o->key_out = arg; break;
+	case OPT_CSR_FILE: o->csr_file = arg; break;
 	case 'h': o->host = arg; break;
 	case 'p':
 		if (tool_parse_int(arg, 1, 65535, &o->port) != 0)
@@ -263,6 +329,29 @@ static int take_key(dev_opts_t *o, const char *key_file)
 	return 0;
 }
 
+/* --csr and its options, --csr-file: which go together, and the CSR file
+ * read now, so that a missing one costs no round trip. */
+static int check_csr_opts(dev_opts_t *o, bool key_type_given)
+{
+	if (o->csr && o->csr_file != NULL)
+		return usage_error("give --csr or --csr-file, not both", NULL);
+	if (!o->csr && (o->key_out != NULL || key_type_given))
+		return usage_error(o->csr_file != NULL
+				? "--key-out and --key-type go with --csr (the key of "
+				"--csr-file stays where it is)" : "--key-out and --key-type "
+				"need --csr", NULL);
+	if (o->csr && o->key_out == NULL && o->out_dir == NULL)
+		return usage_error("--csr needs --key-out FILE or --out-dir DIR for the "
+				"private key", NULL);
+	if (o->csr_file != NULL && (o->csr_text = read_csr_file(o->csr_file)) == NULL) {
+		fprintf(stderr, DEV_NAME ": cannot read the CSR file %s%s%s\n", o->csr_file,
+				errno != 0 ? ": " : " (empty, too large or not text)",
+				errno != 0 ? strerror(errno) : "");
+		return DEV_EUSAGE;
+	}
+	return 0;
+}
+
 static int check_opts(dev_opts_t *o)
 {
 	if (o->external_id == NULL)
@@ -289,6 +378,7 @@ static int check_opts(dev_opts_t *o)
 static int parse_args(dev_opts_t *o, int argc, char **argv)
 {
 	const char *key_file = NULL;
+	bool key_type_given = false;
 	int c, rc;
 
 	*o = (dev_opts_t){ .host = "localhost", .version = 5, .prefix = "bootstrap",
@@ -297,7 +387,7 @@ static int parse_args(dev_opts_t *o, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":E:K:h:p:V:u:P:i:W:", LONG_OPTS, NULL)) != -1) {
 		if (c == '?' || c == ':')
 			return bad_option(c, argv[optind - 1]);
-		if ((rc = take_opt(o, c, optarg, &key_file)) != 0)
+		if ((rc = take_opt(o, c, optarg, &key_file, &key_type_given)) != 0)
 			return rc;
 	}
 	if (optind < argc)
@@ -305,7 +395,10 @@ static int parse_args(dev_opts_t *o, int argc, char **argv)
 	errno = 0;
 	if ((rc = take_key(o, key_file)) != 0)
 		return rc;
-	return check_opts(o);
+	if ((rc = check_opts(o)) != 0)
+		return rc;
+	errno = 0;
+	return check_csr_opts(o, key_type_given);
 }
 
 /* ---- the exchange ----------------------------------------------------- */
@@ -401,12 +494,18 @@ static int open_reply(const dev_opts_t *o, const json_t *reply,
 	return DEV_OK;
 }
 
+/* A request naming the device; with_key: the request that gets the
+ * configuration, which carries the key (plain, encrypt) when o's mode
+ * sends it, and the CSR when there is one. */
 static json_t *request(const dev_opts_t *o, bool with_key)
 {
 	json_t *req = json_pack("{ss}", "external_id", o->external_id);
+	bool send_key = with_key && o->mode != MODE_CHALLENGE;
 
-	if (req != NULL && with_key &&
-			json_object_set_new(req, "external_key", json_string(o->external_key)) != 0) {
+	if (req != NULL && ((send_key && json_object_set_new(req, "external_key",
+						json_string(o->external_key)) != 0) ||
+				(with_key && o->csr_text != NULL && json_object_set_new(req, "csr",
+						json_string(o->csr_text)) != 0))) {
 		json_decref(req);
 		return NULL;
 	}
@@ -480,7 +579,7 @@ static int bootstrap_challenge(dev_conn_t *c, const dev_opts_t *o, json_t **cfg)
 		return rc;
 	proof = dev_proof(o->external_key, nonce, NONCE_LEN, o->external_id);
 	aad = malloc(idlen + NONCE_LEN);
-	req = request(o, false);
+	req = request(o, true);
 	if (proof == NULL || aad == NULL || req == NULL ||
 			json_object_set_new(req, "nonce", json_string(nonce64)) != 0 ||
 			json_object_set_new(req, "proof", json_string(proof)) != 0) {
@@ -502,26 +601,110 @@ out:
 	return rc;
 }
 
-static int run(const dev_opts_t *o)
+/*
+ * With --csr or --csr-file: the reply must carry a certificate for the
+ * device's key (key, or the CSR's), or the key would be kept for nothing.
+ * The plugin sends no client_key with an issued certificate; one that
+ * came anyway is dropped: this device's key is its own.
+ */
+static int check_issued(const dev_opts_t *o, json_t *cfg, EVP_PKEY *key)
+{
+	const char *cert = json_string_value(json_object_get(cfg, "client_cert"));
+	EVP_PKEY *csr_key = key == NULL ? dev_csr_pubkey(o->csr_text) : NULL;
+	int rc = DEV_EBADREPLY;
+
+	if (cert == NULL)
+		fprintf(stderr, DEV_NAME ": the reply carries no certificate for the CSR "
+				"(a plugin without certificate issuance ignores it)\n");
+	else if (key == NULL && csr_key == NULL)
+		fprintf(stderr, DEV_NAME ": %s is not a PEM CSR this program can read: "
+				"the certificate cannot be checked\n", o->csr_file);
+	else if (dev_cert_for_key(cert, key != NULL ? key : csr_key) != 0)
+		fprintf(stderr, DEV_NAME ": the certificate in the reply is not for this "
+				"device's key\n");
+	else
+		rc = DEV_OK;
+	EVP_PKEY_free(csr_key);
+	if (rc == DEV_OK)
+		json_object_del(cfg, "client_key");
+	return rc;
+}
+
+/* --key-out, or client_key.pem in --out-dir (malloc()ed). */
+static char *key_out_path(const dev_opts_t *o)
+{
+	size_t n;
+	char *path;
+
+	if (o->key_out != NULL)
+		return strdup(o->key_out);
+	n = strlen(o->out_dir) + sizeof "/client_key.pem";
+	if ((path = malloc(n)) != NULL)
+		snprintf(path, n, "%s/client_key.pem", o->out_dir);
+	return path;
+}
+
+/* The private key, to its file (0600), atomically. */
+static int write_key(const char *path, EVP_PKEY *key)
+{
+	char *pem = dev_key_pem(key);
+	int rc;
+
+	if (pem == NULL) {
+		fprintf(stderr, DEV_NAME ": cannot encode the private key\n");
+		return DEV_EOUTPUT;
+	}
+	rc = dev_out_file(path, pem, 0600);
+	OPENSSL_cleanse(pem, strlen(pem));
+	free(pem);
+	return rc;
+}
+
+static int run(dev_opts_t *o)
 {
 	dev_conn_t *c = NULL;
 	json_t *cfg = NULL;
+	EVP_PKEY *key = NULL;
+	char *key_path = NULL;
 	int rc;
 
 	/* A directory that cannot take the result is found before the
 	 * bootstrap, not after the broker has answered. */
 	if (o->out_dir != NULL && (rc = dev_out_prepare(o->out_dir)) != DEV_OK)
 		return rc;
+	if (o->csr) {
+		if ((key_path = key_out_path(o)) == NULL ||
+				(rc = dev_out_prepare_file(key_path)) != DEV_OK) {
+			rc = DEV_EOUTPUT;
+			goto out;
+		}
+		/* The key pair is made here, for this bootstrap: a failed one
+		 * leaves no key behind, and the next makes a new one. */
+		if ((key = dev_key_new(o->key_type)) == NULL ||
+				(o->csr_text = dev_csr_new(key, o->external_id)) == NULL) {
+			rc = DEV_EUSAGE;
+			goto out;
+		}
+	}
 	if ((rc = dev_mqtt_open(o, &c)) != DEV_OK)
-		return rc;
+		goto out;
 	rc = o->mode == MODE_CHALLENGE ? bootstrap_challenge(c, o, &cfg)
 		: bootstrap_with_key(c, o, &cfg);
 	dev_mqtt_close(c);
 	if (rc == DEV_OK)
 		rc = check_config(cfg);
+	if (rc == DEV_OK && o->csr_text != NULL)
+		rc = check_issued(o, cfg, key);
 	if (rc == DEV_OK)
 		rc = o->out_dir != NULL ? dev_out_dir(o->out_dir, cfg) : dev_out_print(cfg);
+	/* Last: with --out-dir the reply's files are in place, and the key
+	 * joins the certificate it belongs to. */
+	if (rc == DEV_OK && key != NULL)
+		rc = write_key(key_path, key);
+out:
 	json_decref(cfg);
+	EVP_PKEY_free(key);
+	free(key_path);
 	return rc;
 }
 
@@ -542,5 +725,6 @@ int main(int argc, char **argv)
 		OPENSSL_cleanse(o.external_key, strlen(o.external_key));
 		free(o.external_key);
 	}
+	free(o.csr_text);
 	return rc;
 }

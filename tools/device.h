@@ -7,15 +7,19 @@
  *   device.c         options, the modes, main
  *   device_mqtt.c    one connection; a request and its reply
  *   device_crypto.c  base64, HKDF, HMAC, AES-256-GCM (OpenSSL EVP)
+ *   device_csr.c     the device's own key pair and its certificate
+ *                    signing request (protocol 3.3)
  *   device_out.c     the success reply to stdout or to files
  */
 #ifndef DEVICE_H
 #define DEVICE_H
 
 #include <jansson.h>
+#include <openssl/evp.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define DEV_NAME "mosquitto_bootstrap_device"
 
@@ -36,6 +40,7 @@ enum {
 };
 
 typedef enum { MODE_PLAIN, MODE_ENCRYPT, MODE_CHALLENGE } dev_mode_t;
+typedef enum { KEY_EC, KEY_RSA } dev_key_type_t;
 
 typedef struct {
 	const char *host;
@@ -50,6 +55,15 @@ typedef struct {
 	char *external_key;         /* malloc()ed; cleansed before it is freed */
 	dev_mode_t mode;
 	const char *out_dir;
+	/* Certificate issuance (protocol 3.3): --csr makes a key pair of
+	 * key_type here and sends a CSR for it; the key goes to key_out (by
+	 * default client_key.pem in out_dir). --csr-file sends a CSR made
+	 * elsewhere (csr_text, malloc()ed), whose key stays where it is. */
+	bool csr;
+	dev_key_type_t key_type;
+	const char *key_out;
+	const char *csr_file;
+	char *csr_text;
 } dev_opts_t;
 
 /* ---- device_mqtt.c ---------------------------------------------------- */
@@ -105,6 +119,25 @@ char *dev_proof(const char *external_key, const uint8_t *nonce, size_t nlen,
 json_t *dev_open_sealed(const json_t *encrypted, const uint8_t key[32],
 		const uint8_t *aad, size_t aadlen);
 
+/* ---- device_csr.c ---------------------------------------------------- */
+
+/* A new key pair: EC P-256, or RSA 2048 bits; NULL (reason on stderr). */
+EVP_PKEY *dev_key_new(dev_key_type_t type);
+
+/* A PEM PKCS#10 CSR for key, subject CN=cn, signed with key (malloc()ed);
+ * NULL (reason on stderr). */
+char *dev_csr_new(EVP_PKEY *key, const char *cn);
+
+/* The private key as PEM PKCS#8, unencrypted (malloc()ed; cleanse it
+ * before it is freed), or NULL. */
+char *dev_key_pem(EVP_PKEY *key);
+
+/* The public key of a PEM CSR (new reference), or NULL when it is not one. */
+EVP_PKEY *dev_csr_pubkey(const char *csr);
+
+/* 0 when the PEM certificate cert_pem is for key's public key, else -1. */
+int dev_cert_for_key(const char *cert_pem, const EVP_PKEY *key);
+
 /* ---- device_out.c ----------------------------------------------------- */
 
 /* Creates dir (0700) when it is missing and checks that it is a writable
@@ -120,6 +153,15 @@ int dev_out_print(const json_t *cfg);
  * the latest bootstrap alone. DEV_OK or DEV_EOUTPUT.
  */
 int dev_out_dir(const char *dir, const json_t *cfg);
+
+/* Checks, before anything is asked of the broker, that path can be made or
+ * replaced (its directory exists and is writable; path is no directory):
+ * DEV_OK or DEV_EOUTPUT. */
+int dev_out_prepare_file(const char *path);
+
+/* text as the file path with mode, atomically replaced: DEV_OK or
+ * DEV_EOUTPUT (the reason on stderr). */
+int dev_out_file(const char *path, const char *text, mode_t mode);
 
 /* s with control characters replaced by '?', for text from the broker
  * that goes to a terminal (malloc()ed; NULL gives "(none)"). */

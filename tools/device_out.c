@@ -83,15 +83,21 @@ static int write_all(int fd, const char *text, size_t len)
 	return 0;
 }
 
-/* Writes text as dir/name with mode, atomically: 0 or -1 (errno set). */
-static int replace_file(const char *dir, const char *name, const char *text,
-		mode_t mode)
+/* Writes text as path with mode, atomically: 0 or -1 (errno set). The
+ * temporary file is made beside it, so that the rename stays within one
+ * file system. */
+static int replace_path(const char *path, const char *text, mode_t mode)
 {
-	char path[4096], tmp[4096];
+	const char *slash = strrchr(path, '/');
+	char tmp[4096];
 	int fd, rc, saved;
 
-	if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path ||
-			snprintf(tmp, sizeof tmp, "%s/.%s.XXXXXX", dir, name) >= (int)sizeof tmp) {
+	if (slash == NULL)
+		rc = snprintf(tmp, sizeof tmp, ".%s.XXXXXX", path);
+	else
+		rc = snprintf(tmp, sizeof tmp, "%.*s/.%s.XXXXXX", (int)(slash - path), path,
+				slash + 1);
+	if (rc < 0 || rc >= (int)sizeof tmp) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
@@ -112,6 +118,68 @@ static int replace_file(const char *dir, const char *name, const char *text,
 		unlink(tmp);
 	errno = saved;
 	return rc;
+}
+
+/* Writes text as dir/name with mode, atomically: 0 or -1 (errno set). */
+static int replace_file(const char *dir, const char *name, const char *text,
+		mode_t mode)
+{
+	char path[4096];
+
+	if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return replace_path(path, text, mode);
+}
+
+/* The directory part of path ("." when it has none), malloc()ed. */
+static char *dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		return strdup(".");
+	if (slash == path)
+		return strdup("/");
+	return strndup(path, (size_t)(slash - path));
+}
+
+int dev_out_prepare_file(const char *path)
+{
+	char *dir = dir_of(path);
+	struct stat st;
+	int rc = DEV_OK;
+
+	if (dir == NULL || path[0] == '\0' || path[strlen(path) - 1] == '/' ||
+			(stat(path, &st) == 0 && !S_ISREG(st.st_mode)) ||
+			stat(dir, &st) != 0 || !S_ISDIR(st.st_mode) ||
+			access(dir, W_OK | X_OK) != 0) {
+		fprintf(stderr, DEV_NAME ": cannot write %s: not a file in a directory "
+				"this user can write to\n", path);
+		rc = DEV_EOUTPUT;
+	}
+	free(dir);
+	return rc;
+}
+
+int dev_out_file(const char *path, const char *text, mode_t mode)
+{
+	char *dir;
+	int fd;
+
+	if (replace_path(path, text, mode) != 0) {
+		fprintf(stderr, DEV_NAME ": cannot write %s: %s\n", path, strerror(errno));
+		return DEV_EOUTPUT;
+	}
+	/* The rename itself lasts across a power cut. */
+	if ((dir = dir_of(path)) != NULL &&
+			(fd = open(dir, O_RDONLY | O_DIRECTORY)) >= 0) {
+		(void)fsync(fd);
+		close(fd);
+	}
+	free(dir);
+	return DEV_OK;
 }
 
 /* The file's text for one field: strings as they are, channels as JSON

@@ -271,6 +271,23 @@ async function main() {
 	});
 	page = await browser.newPage();
 	page.setDefaultTimeout(T);
+	// What the page sends to the broker, as text, so that a check can see
+	// the fields of a command (its MQTT frames carry the JSON as it is).
+	await page.evaluateOnNewDocument(() => {
+		const send = WebSocket.prototype.send;
+		const decoder = new TextDecoder();
+		window.sentText = [];
+		WebSocket.prototype.send = function sendAndKeep(data) {
+			try {
+				const bytes = data instanceof ArrayBuffer ? new Uint8Array(data)
+					: ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : null;
+				window.sentText.push(bytes ? decoder.decode(bytes) : String(data));
+			} catch {
+				// Not text: nothing to keep.
+			}
+			return send.call(this, data);
+		};
+	});
 	await page.setViewport({ width: 1280, height: 800 });
 	page.on('dialog', async (d) => {
 		dialogsFired.push(d.message());
@@ -441,6 +458,32 @@ async function main() {
 		await shows(all);
 		const text = await page.$eval('[data-total]', (e) => e.textContent);
 		assert(text === '1\u20134 of 4 configurations', `total: ${text}`);
+	});
+
+	await check('the certificate expiry filter sends cert_expires_before, only while set', async () => {
+		// The listConfigs commands sent from now on.
+		const sentLists = () => page.evaluate(() => window.sentText.join('')
+			.split('"command":"listConfigs"').slice(1));
+		const before = (text) => (/"cert_expires_before":"([^"]+)"/.exec(text) || [])[1];
+		await page.evaluate(() => { window.sentText.length = 0; });
+		const asked = Date.now();
+		await fill(page, 'Certificate expires within N days', '30');
+		await page.waitForFunction(() => window.sentText.join('').includes('cert_expires_before'), { timeout: T });
+		const sent = (await sentLists()).map(before).filter(Boolean);
+		assert(sent.length > 0, 'no listConfigs with cert_expires_before');
+		const at = Date.parse(sent[sent.length - 1]);
+		const want = asked + 30 * 86400000;
+		assert(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(sent[sent.length - 1]), `not RFC 3339: ${sent}`);
+		assert(Math.abs(at - want) < 120000, `cert_expires_before ${sent} is not 30 days from now`);
+		await page.evaluate(() => { window.sentText.length = 0; });
+		await fill(page, 'Certificate expires within N days', '');
+		await page.waitForFunction(() => window.sentText.join('').includes('"listConfigs"'), { timeout: T });
+		const after = await sentLists();
+		assert(after.length > 0 && after.every((t) => !before(t)), 'cert_expires_before is still sent once cleared');
+		await page.waitForFunction((n) => {
+			const e = document.querySelector('[data-total]');
+			return e && Number(e.dataset.total) === n;
+		}, { timeout: T }, 4);
 	});
 
 	await check('it is enabled from the list', async () => {

@@ -420,6 +420,11 @@ static void test_bad_usage(void)
 	expect_usage(ctrl("createConfig", "x", "--content", "a", "--content-file", "b", NULL));
 	expect_usage(ctrl("listConfigs", "--limit", "5", "--all", NULL));
 	expect_usage(ctrl("listConfigs", "--offset", "minus", NULL));
+	/* --cert-expires-before takes an RFC 3339 time, checked here. */
+	expect_usage(ctrl("listConfigs", "--cert-expires-before", "tomorrow", NULL));
+	expect_usage(ctrl("listConfigs", "--cert-expires-before", "2026-12-31", NULL));
+	expect_usage(ctrl("listConfigs", "--cert-expires-before", "2026-13-01T00:00:00Z", NULL));
+	expect_usage(ctrl("listConfigs", "--cert-expires-before", "2026-12-31T00:00:00", NULL));
 	expect_usage(ctrl("createChannel", "a", "b", "--metadata", "{not json", NULL));
 	expect_usage(ctrl("createConfig", "x", "--client-cert", "/nonexistent/cert.pem", NULL));
 	expect_usage(ctrl("createConfig", "x", "--name", NULL));
@@ -436,7 +441,8 @@ static void test_bad_usage(void)
 			contains(r.out, "createConfig EXTERNAL_ID"));
 	run_free(&r);
 	r = bare("listConfigs", "--help", NULL);
-	CHECK(r.status == ST_OK && contains(r.out, "--limit N | --all"));
+	CHECK(r.status == ST_OK && contains(r.out, "--limit N | --all") &&
+			contains(r.out, "--cert-expires-before TIME"));
 	run_free(&r);
 }
 

@@ -7,7 +7,9 @@
  * creates a config, a device bootstraps, and, where the file lets
  * bootstrapped devices log in, the device logs in with the credentials its
  * bootstrap reply gave it and uses its channel. The TLS example's device
- * is the reference client, over TLS with the example's CA. The web
+ * is the reference client, over TLS with the example's CA; the issuing
+ * example's device bootstraps with a CSR and then publishes by certificate
+ * with mosquitto_pub, as the README's walkthrough does. The web
  * console's websockets listener of mosquitto.conf moves to a free port
  * too, and serves the console that make console built.
  */
@@ -185,6 +187,15 @@ static int start_with_tls(void)
 	if ((tls_port = it_free_port()) <= 0)
 		return -1;
 	int rc = start_example("config-examples/with-tls.conf", "with-tls");
+	tls_port = 0;
+	return rc;
+}
+
+static int start_with_issuing(void)
+{
+	if ((tls_port = it_free_port()) <= 0)
+		return -1;
+	int rc = start_example("config-examples/with-issuing.conf", "with-issuing");
 	tls_port = 0;
 	return rc;
 }
@@ -406,6 +417,55 @@ out:
 	free(ext);
 }
 
+/*
+ * The walkthrough of the issuing example: the device bootstraps on the
+ * plain listener with --csr (its key in a file of its own, 0600), then
+ * publishes on its channel with mosquitto_pub over the TLS listener, by
+ * the certificate it got alone; the certificate verifies against the
+ * issuing CA that make-issuing-ca.sh made.
+ */
+static void test_with_issuing_device_gets_a_certificate_and_publishes(void)
+{
+	boot_cfg_t cfg;
+	char *ext = unique_name("issuing-example");
+	char port[16], tls[16], ca[IT_PATH_MAX], issuing[IT_PATH_MAX], dir[IT_PATH_MAX],
+		key[IT_PATH_MAX], cert[IT_PATH_MAX + 32], topic[IT_PATH_MAX];
+	struct stat st;
+
+	snprintf(port, sizeof port, "%d", B.port);
+	snprintf(tls, sizeof tls, "%d", B.tls_port);
+	if (!CHECK(ext != NULL && broker_path(&B, "tls/ca.pem", ca, sizeof ca) == 0 &&
+				broker_path(&B, "issuing/issuing-ca.pem", issuing, sizeof issuing) == 0 &&
+				broker_path(&B, "device", dir, sizeof dir) == 0 &&
+				broker_path(&B, "device.key", key, sizeof key) == 0 &&
+				make_config(&B, ext, NULL, true, &cfg) == 0))
+		goto out;
+	snprintf(cert, sizeof cert, "%s/client_cert.pem", dir);
+	snprintf(topic, sizeof topic, "channels/%s/messages/hello", cfg.channel_id);
+	char *boot[] = { DEVICE_BIN, "-h", "localhost", "-p", port, "-E", ext,
+		"--key-file", "-", "--csr", "--key-out", key, "--out-dir", dir, "-W", "5", NULL };
+	int st_boot = run_capture(boot, cfg.external_key, NULL, NULL);
+	if (!CHECK(st_boot == 0)) {
+		fprintf(stderr, "with-issuing: the device got no certificate (exit %d)\n", st_boot);
+		goto free_cfg;
+	}
+	CHECK(stat(key, &st) == 0 && (st.st_mode & 0777) == 0600);
+	char *verify[] = { "openssl", "verify", "-CAfile", issuing, cert, NULL };
+	CHECK(run_quiet(verify) == 0);
+	char *pub[] = { "mosquitto_pub", "-h", "localhost", "-p", tls, "--cafile", ca,
+		"--cert", cert, "--key", key, "-V", "mqttv5", "-q", "1", "-t", topic,
+		"-m", "hi", NULL };
+	CHECK(run_quiet(pub) == 0);
+	/* No certificate, no login on that listener. */
+	char *anon[] = { "mosquitto_pub", "-h", "localhost", "-p", tls, "--cafile", ca,
+		"-t", topic, "-m", "hi", NULL };
+	CHECK(run_quiet(anon) != 0);
+free_cfg:
+	boot_cfg_free(&cfg);
+out:
+	free(ext);
+}
+
 /* ---- registration ----------------------------------------------------- */
 
 static const cu_test_t default_tests[] = {
@@ -452,6 +512,15 @@ static const cu_test_t with_tls_tests[] = {
 	{ NULL, NULL },
 };
 
+static const cu_test_t with_issuing_tests[] = {
+	{ "broker_runs_the_plugin", test_broker_runs_the_plugin },
+	{ "device_bootstraps_then_logs_in_on_its_channel",
+		test_device_bootstraps_then_logs_in_on_its_channel },
+	{ "with_issuing_device_gets_a_certificate_and_publishes",
+		test_with_issuing_device_gets_a_certificate_and_publishes },
+	{ NULL, NULL },
+};
+
 int main(void)
 {
 	cu_add_suite("mosquitto.conf", start_default, stop_broker, default_tests);
@@ -462,5 +531,6 @@ int main(void)
 	cu_add_suite("with-dynsec.conf", start_with_dynsec, stop_broker,
 			with_dynsec_tests);
 	cu_add_suite("with-tls.conf", start_with_tls, stop_broker, with_tls_tests);
+	cu_add_suite("with-issuing.conf", start_with_issuing, stop_broker, with_issuing_tests);
 	return cu_run("test_examples");
 }

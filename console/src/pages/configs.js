@@ -4,7 +4,16 @@ import { ago, errorText, plural, when } from '../format.js';
 import { banner, busy, confirmDialog, field, openDialog, stateBadge, toast } from '../ui.js';
 import { configDialog } from './config-form.js';
 
-const list = { offset: 0, limit: 25, state: '', name: '', external_id: '' };
+const list = { offset: 0, limit: 25, state: '', name: '', external_id: '', cert_days: '' };
+const DAY_MS = 86400000;
+
+// "Certificate expires within N days" as the plugin's cert_expires_before
+// (an RFC 3339 time, now + N days), or null when no whole N >= 0 is set.
+export function certExpiresBefore(days, now = Date.now()) {
+	if (!/^\d{1,5}$/.test(String(days).trim()))
+		return null;
+	return new Date(now + Number(days) * DAY_MS).toISOString().replace(/\.\d+Z$/, 'Z');
+}
 
 function detailsHref(cfg) {
 	return `#/configs/${encodeURIComponent(cfg.client_id)}`;
@@ -90,12 +99,24 @@ function filters(ctx, reload) {
 			reload();
 		}, 250);
 	};
+	const days = h('input', { type: 'number', min: '0', max: '99999', step: '1', inputmode: 'numeric',
+		placeholder: 'Any', value: list.cert_days, autocomplete: 'off' });
+	const daysTyped = () => {
+		clearTimeout(timer);
+		timer = setTimeout(() => {
+			list.cert_days = days.value.trim();
+			list.offset = 0;
+			reload();
+		}, 250);
+	};
 	name.addEventListener('input', typed);
 	ext.addEventListener('input', typed);
+	days.addEventListener('input', daysTyped);
 	return h('div', { class: 'filters' },
 		field({ label: 'State', control: state, className: 'compact' }).el,
 		field({ label: 'Search', control: name, className: 'compact grow' }).el,
-		field({ label: 'Device ID', control: ext, className: 'compact grow' }).el);
+		field({ label: 'Device ID', control: ext, className: 'compact grow' }).el,
+		field({ label: 'Certificate expires within N days', control: days, className: 'compact' }).el);
 }
 
 function pager(total, reload) {
@@ -128,7 +149,19 @@ function pager(total, reload) {
 		prev, next);
 }
 
+// When the certificate expires, for the list: "in 12 days", "expired".
+function expiry(cfg) {
+	if (!cfg.cert_expires_at)
+		return h('span', { class: 'muted' }, '\u2013');
+	const left = Math.floor((new Date(cfg.cert_expires_at).getTime() - Date.now()) / DAY_MS);
+	const text = !Number.isFinite(left) ? cfg.cert_expires_at
+		: left < 0 ? 'expired' : left === 0 ? 'today' : `in ${plural(left, 'day', 'days')}`;
+	return h('span', { class: left < 0 ? 'danger-text' : null }, text);
+}
+
 function table(ctx, configs, reload) {
+	// The column appears once the plugin reports certificates it issued.
+	const certs = configs.some((cfg) => cfg.cert_expires_at);
 	const rows = configs.map((cfg) => h('tr', { 'data-client-id': cfg.client_id },
 		h('td', { 'data-label': 'Name' }, h('a', { href: detailsHref(cfg), class: 'strong' },
 			cfg.name ? cfg.name : h('span', { class: 'muted' }, 'Unnamed'))),
@@ -137,11 +170,13 @@ function table(ctx, configs, reload) {
 		h('td', { 'data-label': 'State' }, stateBadge(cfg.state)),
 		h('td', { 'data-label': 'Last bootstrap', title: cfg.last_bootstrap_at || '' },
 			cfg.last_bootstrap_at ? ago(cfg.last_bootstrap_at) : h('span', { class: 'muted' }, 'never')),
+		certs ? h('td', { 'data-label': 'Certificate expires', title: cfg.cert_expires_at || '' }, expiry(cfg)) : null,
 		h('td', { class: 'cell-actions' }, actions(ctx, cfg, () => reload()))));
 	return h('div', { class: 'table-wrap' }, h('table', { class: 'list' },
 		h('caption', { class: 'sr-only' }, 'Bootstrap configurations'),
 		h('thead', null, h('tr', null,
-			['Name', 'External ID', 'Channels', 'State', 'Last bootstrap'].map((t) => h('th', { scope: 'col' }, t)),
+			['Name', 'External ID', 'Channels', 'State', 'Last bootstrap', ...(certs ? ['Certificate expires'] : [])]
+				.map((t) => h('th', { scope: 'col' }, t)),
 			h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, 'Actions')))),
 		h('tbody', null, rows)));
 }
@@ -180,6 +215,11 @@ function listView(ctx, root) {
 			if (list[k])
 				q[k] = list[k];
 		}
+		// Computed at each load, so that "within 30 days" stays true to
+		// its words on a page left open.
+		const before = certExpiresBefore(list.cert_days);
+		if (before)
+			q.cert_expires_before = before;
 		try {
 			let page = await ctx.api.call('listConfigs', q);
 			if (page.configs.length === 0 && page.total > 0 && list.offset > 0) {
@@ -194,7 +234,7 @@ function listView(ctx, root) {
 			if (quiet && text === last)
 				return;
 			last = text;
-			const filtered = list.state || list.name || list.external_id;
+			const filtered = list.state || list.name || list.external_id || before;
 			if (page.total === 0) {
 				replace(body, h('div', { class: 'empty' },
 					h('p', { class: 'strong' }, filtered ? 'No configuration matches these filters.' : 'No bootstrap configurations yet.'),
