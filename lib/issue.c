@@ -36,11 +36,11 @@ static int no_passphrase(char *buf, int size, int rwflag, void *u)
 	return -1;
 }
 
-/* "<option> <path>: why". */
+/* "plugin_opt_<option> <path>: why". */
 static int fail(char *err, size_t errlen, const char *option, const char *path,
 		const char *why)
 {
-	bs_set_err(err, errlen, "%s %s: %s", option, path, why);
+	bs_set_err(err, errlen, "plugin_opt_%s %s: %s", option, path, why);
 	ERR_clear_error();
 	return BS_ERR_INVALID;
 }

@@ -6,6 +6,7 @@
 #include "cu_main.h"
 #include "harness.h"
 #include "it_check.h"
+#include "pki.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -55,6 +56,29 @@ static void test_garbage_key_file_refuses_to_start(void)
 				broker_log_contains(&b, "key_file"));
 	}
 	broker_cleanup(&b);
+}
+
+/* An issuing CA key that group or others may read, or a CA certificate
+ * without its key: the broker does not start, and says which. */
+static void test_bad_issuing_ca_refuses_to_start(void)
+{
+	broker_t b;
+	char key[IT_PATH_MAX], dir[IT_PATH_MAX];
+	int rc = broker_prepare(&b, "plugin_opt_ca_cert @DIR@/ca.pem\n"
+			"plugin_opt_ca_key @DIR@/ca.key", 0);
+
+	if (!CHECK(rc == 0))
+		return;
+	rc = broker_path(&b, "ca.key", key, sizeof key);
+	snprintf(dir, sizeof dir, "%s", key);
+	*strrchr(dir, '/') = '\0';
+	if (CHECK(rc == 0 && pki_ca(dir, "ca", "ec") == 0 && chmod(key, 0644) == 0)) {
+		CHECK(broker_launch_fail(&b) == 0);
+		CHECK(broker_log_contains(&b, "plugin_opt_ca_key"));
+		CHECK(broker_log_contains(&b, "open to group or others"));
+	}
+	broker_cleanup(&b);
+	refuses("plugin_opt_ca_cert @DIR@/ca.pem", 0, "ca_key", NULL);
 }
 
 static void test_acl_default_maybe_refuses_to_start(void)
@@ -122,6 +146,7 @@ static const cu_test_t option_tests[] = {
 		test_missing_key_file_option_refuses_to_start },
 	{ "garbage_key_file_refuses_to_start",
 		test_garbage_key_file_refuses_to_start },
+	{ "bad_issuing_ca_refuses_to_start", test_bad_issuing_ca_refuses_to_start },
 	{ "acl_default_maybe_refuses_to_start",
 		test_acl_default_maybe_refuses_to_start },
 	{ "max_request_bytes_abc_refuses_to_start",
