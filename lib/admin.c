@@ -23,7 +23,9 @@ typedef struct {
 } command_t;
 
 #define CONFIG_FIELDS " client_id client_secret name external_id external_key" \
-	" content channels client_cert client_key ca_cert state "
+	" content channels client_cert client_key ca_cert state profile vars "
+#define PROFILE_FIELDS " id name content channels vars "
+#define GROUP_FIELDS " id name profile channels enable "
 
 static const command_t commands[] = {
 	{ "createChannel", bs_cmd_create_channel, 1, " id name metadata " },
@@ -40,6 +42,16 @@ static const command_t commands[] = {
 	{ "disableConfig", bs_cmd_disable_config, 1, " client_id " },
 	{ "deleteConfig", bs_cmd_delete_config, 1, " client_id " },
 	{ "getStats", bs_cmd_get_stats, 0, " " },
+	{ "createProfile", bs_cmd_create_profile, 1, PROFILE_FIELDS },
+	{ "getProfile", bs_cmd_get_profile, 0, " id " },
+	{ "listProfiles", bs_cmd_list_profiles, 0, " offset limit " },
+	{ "modifyProfile", bs_cmd_modify_profile, 1, PROFILE_FIELDS },
+	{ "deleteProfile", bs_cmd_delete_profile, 1, " id " },
+	{ "createGroup", bs_cmd_create_group, 1, GROUP_FIELDS },
+	{ "getGroup", bs_cmd_get_group, 0, " id " },
+	{ "listGroups", bs_cmd_list_groups, 0, " offset limit " },
+	{ "modifyGroup", bs_cmd_modify_group, 1, GROUP_FIELDS "rotate_key " },
+	{ "deleteGroup", bs_cmd_delete_group, 1, " id " },
 };
 
 /* One audited change, logged after the batch committed. */

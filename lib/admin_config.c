@@ -2,11 +2,82 @@
 #include "admin_int.h"
 
 #include "error.h"
+#include "fleet.h"
+#include "render.h"
 #include "store.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* profile: an id, or null (none). */
+static int read_profile_id(bs_call_t *call, bs_config_t *cfg)
+{
+	json_t *v = json_object_get(call->cmd, "profile");
+
+	if (v == NULL)
+		return BS_OK;
+	free(cfg->profile);
+	cfg->profile = NULL;
+	if (json_is_null(v))
+		return BS_OK;
+	if (!json_is_string(v))
+		return bs_call_fail(call, BS_ERR_INVALID, "profile: must be a profile id or null");
+	if ((cfg->profile = strdup(json_string_value(v))) == NULL)
+		return bs_call_fail(call, BS_ERR_INTERNAL, "out of memory");
+	return BS_OK;
+}
+
+/* The template must render for cfg, every placeholder with a value. */
+static int check_render(bs_call_t *call, bs_config_t *cfg)
+{
+	char *kept = cfg->content;
+	int rc;
+
+	cfg->content = NULL;
+	rc = bs_render_config(call->core->store, cfg, 1, call->message, sizeof(call->message));
+	free(cfg->content);
+	cfg->content = kept;
+	if (rc == BS_ERR_NOT_FOUND)
+		return BS_ERR_NOT_FOUND;
+	return rc == BS_OK || rc == BS_ERR_INVALID ? rc : bs_call_store_failed(call);
+}
+
+/*
+ * profile and vars (protocol 7.1). A config with a profile takes its
+ * content from the template (a content of its own is refused) and, when
+ * it has no channels, the profile's; *took is set then.
+ */
+static int read_fleet(bs_call_t *call, bs_config_t *cfg, int *took)
+{
+	bs_profile_t p;
+	int present, rc;
+
+	*took = 0;
+	if ((rc = bs_field_vars(call, &cfg->vars, &present)) != BS_OK
+			|| (rc = read_profile_id(call, cfg)) != BS_OK || cfg->profile == NULL)
+		return rc;
+	if (json_string_length(json_object_get(call->cmd, "content")) > 0)
+		return bs_call_fail(call, BS_ERR_INVALID, "content: a config with a profile "
+				"takes its content from the profile's template");
+	rc = bs_store_profile_get(call->core->store, cfg->profile, &p);
+	if (rc == BS_ERR_NOT_FOUND)
+		return bs_call_fail(call, rc, "no profile with id '%.64s'", cfg->profile);
+	if (rc != BS_OK)
+		return bs_call_store_failed(call);
+	if (cfg->nchannels == 0 && p.channel_ids != NULL && p.channel_ids[0] != '\0') {
+		free(cfg->channel_ids);
+		cfg->channel_ids = p.channel_ids;
+		p.channel_ids = NULL;
+		*took = 1;
+		if (bs_store_config_channels(call->core->store, cfg) != BS_OK)
+			rc = bs_call_store_failed(call);
+	}
+	bs_profile_clear(&p);
+	free(cfg->content);
+	cfg->content = NULL;
+	return rc == BS_OK ? check_render(call, cfg) : rc;
+}
 
 static int read_config(bs_call_t *call, bs_config_t *cfg)
 {
@@ -29,9 +100,10 @@ static int read_config(bs_call_t *call, bs_config_t *cfg)
 				1, &cfg->external_key)) != BS_OK
 			|| (rc = bs_field_text(call, "name", BS_ID_MAX, &cfg->name)) != BS_OK
 			|| (rc = bs_field_text(call, "content", BS_CONTENT_MAX, &cfg->content)) != BS_OK
-			|| (rc = bs_field_certs(call, cfg)) != BS_OK)
+			|| (rc = bs_field_certs(call, cfg)) != BS_OK
+			|| (rc = bs_field_channels(call, cfg, &present)) != BS_OK)
 		return rc;
-	return bs_field_channels(call, cfg, &present);
+	return read_fleet(call, cfg, &present);
 }
 
 static int insert_failed(bs_call_t *call, const bs_config_t *cfg, int rc)
@@ -50,11 +122,18 @@ static int insert_failed(bs_call_t *call, const bs_config_t *cfg, int rc)
 	return bs_call_fail(call, rc, "a config with this external_id already exists");
 }
 
-/* cfg as the call's data, with external_key when given. */
-static int answer_with(bs_call_t *call, const bs_config_t *cfg, const char *external_key)
+/* cfg as the call's data, its content rendered, with external_key when
+ * given. */
+static int answer_with(bs_call_t *call, bs_config_t *cfg, const char *external_key)
 {
+	char why[128];
 	size_t len;
 
+	if (bs_render_config(call->core->store, cfg, 0, why, sizeof(why)) == BS_ERR_INTERNAL
+			&& cfg->profile != NULL) {
+		free(cfg->content);
+		cfg->content = NULL;
+	}
 	if ((call->data_text = bs_config_admin_text(cfg, external_key, &len)) == NULL)
 		return bs_call_fail(call, BS_ERR_INTERNAL, "out of memory");
 	return BS_OK;
@@ -185,13 +264,18 @@ static int apply_fields(bs_call_t *call, bs_config_t *cfg, int *relink)
 {
 	int rc;
 
+	int took;
+
 	if ((rc = bs_field_text(call, "name", BS_ID_MAX, &cfg->name)) != BS_OK
 			|| (rc = bs_field_text(call, "content", BS_CONTENT_MAX, &cfg->content)) != BS_OK
 			|| (rc = bs_field_secret(call, "external_key", bs_valid_external_key,
 				0, &cfg->external_key)) != BS_OK
-			|| (rc = bs_field_certs(call, cfg)) != BS_OK)
+			|| (rc = bs_field_certs(call, cfg)) != BS_OK
+			|| (rc = bs_field_channels(call, cfg, relink)) != BS_OK
+			|| (rc = read_fleet(call, cfg, &took)) != BS_OK)
 		return rc;
-	return bs_field_channels(call, cfg, relink);
+	*relink |= took;
+	return BS_OK;
 }
 
 /* "rotate_secret": true gives the config a fresh client_secret (a

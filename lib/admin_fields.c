@@ -8,6 +8,7 @@
 #include "certs.h"
 #include "error.h"
 #include "store.h"
+#include "template.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -171,6 +172,68 @@ static int load_channels(bs_call_t *call, json_t *list, bs_config_t *cfg)
 			return bs_call_store_failed(call);
 		cfg->nchannels++;
 	}
+	return BS_OK;
+}
+
+int bs_field_channel_ids(bs_call_t *call, char **slot, int *present)
+{
+	bs_config_t tmp = { 0 };
+	size_t len = 1;
+	char *ids;
+	int rc = bs_field_channels(call, &tmp, present);
+
+	if (rc != BS_OK || !*present) {
+		bs_config_clear(&tmp);
+		return rc;
+	}
+	for (size_t i = 0; i < tmp.nchannels; i++)
+		len += strlen(tmp.channels[i].id) + 1;
+	if ((ids = calloc(1, len)) == NULL) {
+		bs_config_clear(&tmp);
+		return bs_call_fail(call, BS_ERR_INTERNAL, "out of memory");
+	}
+	for (size_t i = 0; i < tmp.nchannels; i++) {
+		if (i > 0)
+			strcat(ids, "\n");
+		strcat(ids, tmp.channels[i].id);
+	}
+	bs_config_clear(&tmp);
+	free(*slot);
+	*slot = ids;
+	return BS_OK;
+}
+
+int bs_field_vars(bs_call_t *call, char **slot, int *present)
+{
+	json_t *v = json_object_get(call->cmd, "vars"), *val;
+	const char *key;
+	char *text;
+
+	*present = v != NULL;
+	if (v == NULL)
+		return BS_OK;
+	if (json_is_null(v)) {
+		free(*slot);
+		*slot = NULL;
+		return BS_OK;
+	}
+	if (!json_is_object(v))
+		return bs_call_fail(call, BS_ERR_INVALID, "vars: must be an object of strings");
+	json_object_foreach(v, key, val) {
+		if (!bs_template_key_ok(key, strlen(key)))
+			return bs_call_fail(call, BS_ERR_INVALID, "vars: '%.64s' is not a key "
+					"(letters, digits, '_' and '-')", key);
+		if (!json_is_string(val))
+			return bs_call_fail(call, BS_ERR_INVALID, "vars.%.64s: must be a string", key);
+	}
+	if ((text = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
+		return bs_call_fail(call, BS_ERR_INTERNAL, "out of memory");
+	if (strlen(text) > BS_CONTENT_MAX) {
+		free(text);
+		return bs_call_fail(call, BS_ERR_INVALID, "vars: must be at most 64 KiB as JSON");
+	}
+	free(*slot);
+	*slot = text;
 	return BS_OK;
 }
 

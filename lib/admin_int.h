@@ -55,10 +55,30 @@ int bs_field_secret(bs_call_t *call, const char *field,
 		int (*valid)(const char *, char *, size_t), int generate, char **slot);
 /* channels: replaces cfg's channels when present (*present set). */
 int bs_field_channels(bs_call_t *call, bs_config_t *cfg, int *present);
+/* channels as newline-joined ids of existing channels (profiles, groups). */
+int bs_field_channel_ids(bs_call_t *call, char **slot, int *present);
+/* vars: an object of strings with template keys, as compact JSON; null
+ * clears it. */
+int bs_field_vars(bs_call_t *call, char **slot, int *present);
 
 /* offset (default 0) and limit (default 10, 1 to 1000) of a list command. */
 int bs_call_page(bs_call_t *call, long *offset, long *limit);
+/* Closes a page written as text in w ({"<items>":[...] so far) with its
+ * totals into call->data_text; with rc not BS_OK drops it and returns rc. */
+struct jw;
+int bs_call_page_text(bs_call_t *call, struct jw *w, int rc, long total, long offset,
+		long limit);
 
+int bs_cmd_create_profile(bs_call_t *call);
+int bs_cmd_get_profile(bs_call_t *call);
+int bs_cmd_list_profiles(bs_call_t *call);
+int bs_cmd_modify_profile(bs_call_t *call);
+int bs_cmd_delete_profile(bs_call_t *call);
+int bs_cmd_create_group(bs_call_t *call);
+int bs_cmd_get_group(bs_call_t *call);
+int bs_cmd_list_groups(bs_call_t *call);
+int bs_cmd_modify_group(bs_call_t *call);
+int bs_cmd_delete_group(bs_call_t *call);
 int bs_cmd_create_channel(bs_call_t *call);
 int bs_cmd_get_channel(bs_call_t *call);
 int bs_cmd_list_channels(bs_call_t *call);

@@ -3,6 +3,7 @@
 
 #include "error.h"
 #include "jsonw.h"
+#include "render.h"
 #include "store.h"
 
 #include <stdio.h>
@@ -50,20 +51,19 @@ static int page_data(bs_call_t *call, const char *key, json_t *items,
 	return BS_OK;
 }
 
-/* ,"total":n,"offset":o,"limit":l} closing a page written as text. */
-static void write_page(jw_t *w, long total, long offset, long limit)
+int bs_call_page_text(bs_call_t *call, jw_t *w, int rc, long total, long offset,
+		long limit)
 {
 	char tail[96];
+	size_t len;
 
+	if (rc != BS_OK) {
+		free(jw_finish(w, &len));
+		return rc;
+	}
 	snprintf(tail, sizeof(tail), ",\"total\":%ld,\"offset\":%ld,\"limit\":%ld}",
 			total, offset, limit);
 	jw_punct(w, tail);
-}
-
-static int finish_text(bs_call_t *call, jw_t *w)
-{
-	size_t len;
-
 	if ((call->data_text = jw_finish(w, &len)) == NULL)
 		return bs_call_fail(call, BS_ERR_INTERNAL, "out of memory");
 	return BS_OK;
@@ -154,11 +154,12 @@ int bs_cmd_list_configs(bs_call_t *call)
 	for (size_t i = 0; i < n; i++) {
 		if (i > 0)
 			jw_punct(&w, ",");
+		bs_render_config(call->core->store, &list[i], 0, call->message,
+				sizeof(call->message));
 		bs_config_admin_write(&w, &list[i], NULL);
 		bs_config_clear(&list[i]);
 	}
 	free(list);
 	jw_punct(&w, "]");
-	write_page(&w, total, offset, limit);
-	return finish_text(call, &w);
+	return bs_call_page_text(call, &w, BS_OK, total, offset, limit);
 }

@@ -297,29 +297,35 @@ int bs_crypto_uuid4(char out[BS_UUID_LEN + 1])
 	return BS_OK;
 }
 
+int bs_crypto_b64url32(const uint8_t raw[32], char out[BS_SECRET_LEN + 1])
+{
+	/* EVP_EncodeBlock pads 32 bytes to 44 characters plus a NUL. */
+	unsigned char b64[((32 + 2) / 3) * 4 + 1];
+	int rc = BS_ERR_INTERNAL;
+
+	if (EVP_EncodeBlock(b64, raw, 32) == BS_SECRET_LEN + 1) {
+		/* Standard base64 to base64url, dropping the one '=' of padding. */
+		for (size_t i = 0; i < BS_SECRET_LEN; i++) {
+			unsigned char c = b64[i];
+			out[i] = c == '+' ? '-' : c == '/' ? '_' : (char)c;
+		}
+		out[BS_SECRET_LEN] = '\0';
+		rc = BS_OK;
+	}
+	OPENSSL_cleanse(b64, sizeof b64);
+	return rc;
+}
+
 int bs_crypto_secret(char out[BS_SECRET_LEN + 1])
 {
 	uint8_t raw[32];
-	/* EVP_EncodeBlock pads 32 bytes to 44 characters plus a NUL. */
-	unsigned char b64[((sizeof raw + 2) / 3) * 4 + 1];
 	int rc = BS_ERR_INTERNAL;
 
 	if (out == NULL)
 		return BS_ERR_INVALID;
-	if (bs_crypto_random(raw, sizeof raw) != BS_OK)
-		goto out;
-	if (EVP_EncodeBlock(b64, raw, (int)sizeof raw) != BS_SECRET_LEN + 1)
-		goto out;
-	/* Standard base64 to base64url, dropping the one '=' of padding. */
-	for (size_t i = 0; i < BS_SECRET_LEN; i++) {
-		unsigned char c = b64[i];
-		out[i] = c == '+' ? '-' : c == '/' ? '_' : (char)c;
-	}
-	out[BS_SECRET_LEN] = '\0';
-	rc = BS_OK;
-out:
+	if (bs_crypto_random(raw, sizeof raw) == BS_OK)
+		rc = bs_crypto_b64url32(raw, out);
 	OPENSSL_cleanse(raw, sizeof raw);
-	OPENSSL_cleanse(b64, sizeof b64);
 	return rc;
 }
 

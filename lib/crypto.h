@@ -43,6 +43,8 @@ int bs_crypto_uuid4(char out[BS_UUID_LEN + 1]);
 
 /* 256 random bits as URL-safe base64 text, NUL-terminated. */
 int bs_crypto_secret(char out[BS_SECRET_LEN + 1]);
+/* 32 bytes as URL-safe base64 without padding, NUL-terminated. */
+int bs_crypto_b64url32(const uint8_t raw[32], char out[BS_SECRET_LEN + 1]);
 
 /* Seals pt into *out (malloc()ed, *outlen = ptlen + BS_SEAL_OVERHEAD). */
 int bs_crypto_seal(const uint8_t key[BS_KEY_LEN],

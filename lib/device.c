@@ -3,10 +3,12 @@
 #include "challenge.h"
 #include "devlog.h"
 #include "encrypt.h"
+#include "enroll.h"
 #include "error.h"
 #include "issue.h"
 #include "jsonw.h"
 #include "model.h"
+#include "render.h"
 #include "request.h"
 
 #include <stdio.h>
@@ -28,6 +30,7 @@ typedef struct {
 	uint8_t nonce[BS_NONCE_LEN];    /* MODE_PROOF */
 	uint8_t proof[BS_SHA256_LEN];
 	const char *csr;           /* a PEM CSR (3.3), or NULL */
+	const char *group;         /* an enrollment group id (7.2), or NULL */
 	size_t csr_len;
 	long retry_after;          /* seconds, with rate_limited */
 	char message[160];
@@ -139,6 +142,12 @@ static int read_fields(const bs_request_t *r, request_t *req, int can_issue)
 		rc = read_proof(r, req);
 	else
 		rc = read_key(r, req);
+	if (rc == BS_OK && r->group.kind != BS_JSON_ABSENT) {
+		if (r->group.kind != BS_JSON_STRING || r->group.len == 0 || r->group.len > BS_ID_MAX)
+			return invalid(req, "group: must be a group id");
+		if (req->mode != MODE_CHALLENGE)
+			req->group = r->group.str;
+	}
 	return rc == BS_OK ? read_csr(r, req, can_issue) : rc;
 }
 
@@ -240,8 +249,43 @@ static int proves(const request_t *req, const char *key)
  * key) cost one AES-GCM open and one constant-time compare, and give the
  * same reply. A proof's nonce is used up first, whatever follows.
  */
+/*
+ * An unknown external_id naming a group: enrolled when it proves the key
+ * derived from the group's key (its config made, in *cfg). Anything else
+ * stays BS_ERR_NOT_FOUND, answered as an unknown device is.
+ */
+static int enroll(bs_core_t *core, const bs_request_ctx_t *ctx, request_t *req,
+		bs_config_t *cfg, int *same, bs_reply_t *out)
+{
+	char derived[BS_SECRET_LEN + 1];
+	bs_group_t g;
+	int rc = bs_store_group_get(core->store, req->group, 1, &g);
+
+	if (rc != BS_OK) {
+		if (rc != BS_ERR_NOT_FOUND)
+			bs_core_log(core, BS_LOG_ERR, "enrollment: %s", bs_store_errmsg(core->store));
+		return BS_ERR_NOT_FOUND;
+	}
+	rc = bs_enroll_key(g.group_key, req->external_id, derived) == BS_OK
+		&& proves(req, derived) ? BS_OK : BS_ERR_NOT_FOUND;
+	if (rc == BS_OK && (rc = bs_enroll_create(core, &g, req->external_id, derived,
+			ctx->now, DEVICE_FLAGS, cfg)) != BS_OK) {
+		bs_core_log(core, BS_LOG_ERR, "enrollment in %s failed: %s", g.id,
+				bs_store_errmsg(core->store));
+		rc = BS_ERR_INTERNAL;
+	}
+	if (rc == BS_OK) {
+		*same = 1;
+		core->stats.enrolled++;
+		out->event = bs_enroll_event(core, g.id, ctx->client_id, cfg->client_id, ctx->now);
+	}
+	explicit_bzero(derived, sizeof(derived));
+	bs_group_clear(&g);
+	return rc;
+}
+
 static int authenticate(bs_core_t *core, const bs_request_ctx_t *ctx,
-		request_t *req, bs_config_t *cfg)
+		request_t *req, bs_config_t *cfg, bs_reply_t *out)
 {
 	const char *text = req->mode == MODE_PROOF ? unauthorized_proof : unauthorized_text;
 	const char *key = NULL;
@@ -259,6 +303,9 @@ static int authenticate(bs_core_t *core, const bs_request_ctx_t *ctx,
 	same = proves(req, key);
 	bs_crypto_free_secret(sealed, sealedlen);
 	bs_config_clear(&decoy);
+	if (rc == BS_ERR_NOT_FOUND && req->group != NULL
+			&& (rc = enroll(core, ctx, req, cfg, &same, out)) == BS_ERR_INTERNAL)
+		return rc;
 	if (rc == BS_ERR_NOT_FOUND || !same)
 		return say(req, BS_ERR_UNAUTHORIZED, text);
 	if (!cfg->enabled)
@@ -361,6 +408,14 @@ static int complete(bs_core_t *core, const bs_request_ctx_t *ctx,
 		return rc;
 	if (rc == BS_OK)
 		rc = bs_store_config_unseal(core->store, cfg);
+	if (rc == BS_OK && cfg->profile != NULL) {
+		char why[128];
+		if ((rc = bs_render_config(core->store, cfg, 0, why, sizeof(why))) != BS_OK) {
+			bs_core_log(core, BS_LOG_ERR, "bootstrap of %s: its content: %s",
+					cfg->client_id, why);
+			return BS_ERR_INTERNAL;
+		}
+	}
 
 	if (rc == BS_OK)
 		rc = bs_store_config_channels(core->store, cfg);
@@ -466,7 +521,7 @@ static int answer(bs_core_t *core, const bs_request_ctx_t *ctx, request_t *req,
 				"try again after retry_after seconds");
 	if (req->mode == MODE_CHALLENGE)
 		return challenge(core, ctx, req, out);
-	rc = authenticate(core, ctx, req, cfg);
+	rc = authenticate(core, ctx, req, cfg, out);
 	if (rc == BS_ERR_UNAUTHORIZED)
 		bs_lockout_failed(&core->lockout, req->external_id, ctx->address, ctx->now);
 	else if (rc == BS_OK || rc == BS_ERR_DISABLED)
@@ -518,5 +573,6 @@ void bs_reply_free(bs_reply_t *r)
 	free(r->topic);
 	free(r->payload);
 	bs_kicks_free(&r->kicks);
+	free(r->event);
 	memset(r, 0, sizeof(*r));
 }

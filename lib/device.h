@@ -27,6 +27,9 @@ typedef struct bs_reply {
 	/* Sessions to end once the reply is queued: those of a certificate
 	 * that a renewal replaced (section 3.3), but the requester's own. */
 	bs_kicks_t kicks;
+	/* A config made by enrollment (7.2): its event, for
+	 * $CONTROL/bootstrap/v1/events (malloc()ed), or NULL. */
+	char *event;
 } bs_reply_t;
 
 /* Returns BS_OK with *out filled, or BS_ERR_INTERNAL when not even an error

@@ -40,6 +40,9 @@ void bs_config_clear(bs_config_t *cfg)
 	free(cfg->sealed.secret);
 	free(cfg->sealed.client_key);
 	free(cfg->channel_ids);
+	free(cfg->profile);
+	free(cfg->vars);
+	free(cfg->group);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -308,6 +311,10 @@ void bs_config_admin_write(jw_t *w, const bs_config_t *cfg, const char *external
 	jw_member(w, "updated_at", cfg->updated_at);
 	write_nullable(w, "last_bootstrap_at",
 			cfg->last_bootstrap_at[0] ? cfg->last_bootstrap_at : NULL);
+	write_nullable(w, "profile", cfg->profile);
+	jw_key(w, "vars");
+	jw_raw(w, cfg->vars ? cfg->vars : "null");
+	write_nullable(w, "group", cfg->group);
 	write_nullable(w, "cert_serial", cfg->cert_serial[0] ? cfg->cert_serial : NULL);
 	write_nullable(w, "cert_expires_at",
 			cfg->cert_expires_at[0] ? cfg->cert_expires_at : NULL);

@@ -60,6 +60,9 @@ typedef struct bs_config {
 	/* Its channel ids as the store keeps them with the row, for
 	 * bs_store_config_channels. */
 	char *channel_ids;
+	/* Fleets (protocol 7): its profile and its own vars (a compact JSON
+	 * object of strings), and the group that made it; NULL for none. */
+	char *profile, *vars, *group;
 } bs_config_t;
 
 void bs_channel_clear(bs_channel_t *ch);

@@ -272,6 +272,7 @@ static bs_member_t *known(bs_request_t *r, const char *key)
 		{ "nonce", offsetof(bs_request_t, nonce) },
 		{ "proof", offsetof(bs_request_t, proof) },
 		{ "csr", offsetof(bs_request_t, csr) },
+		{ "group", offsetof(bs_request_t, group) },
 	};
 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {

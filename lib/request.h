@@ -25,7 +25,7 @@ typedef struct {
 typedef struct bs_request {
 	char *buf;           /* a copy of the payload, strings decoded in it */
 	size_t buflen;
-	bs_member_t id, external_id, external_key, encrypt, op, nonce, proof, csr;
+	bs_member_t id, external_id, external_key, encrypt, op, nonce, proof, csr, group;
 } bs_request_t;
 
 /*

@@ -16,7 +16,7 @@ extern const int bs_schema_count;
 #define CFG_SELECT "SELECT c.id, c.client_id, c.client_secret, c.name, " \
 	"c.external_id, c.external_key, c.content, c.client_cert, c.client_key, " \
 	"c.ca_cert, c.enabled, c.created_at, c.updated_at, b.at, c.channel_ids, " \
-	"c.cert_serial, c.cert_expires_at " \
+	"c.cert_serial, c.cert_expires_at, c.profile, c.vars, c.group_id " \
 	"FROM configs c LEFT JOIN bootstraps b ON b.config_id = c.id"
 
 /* The filters of listConfigs: NULL parameters match everything. */
@@ -50,7 +50,8 @@ const char *const bs_store_sql[ST_COUNT] = {
 	[ST_CFG_INSERT] = "INSERT INTO configs (client_id, client_secret, name, "
 		"external_id, external_key, content, client_cert, client_key, ca_cert, "
 		"enabled, created_at, updated_at, channel_ids, cert_serial, "
-		"cert_expires_at, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+		"cert_expires_at, profile, vars, group_id, id) VALUES "
+		"(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
 		"(SELECT ifnull(max(id), 0) + 1 FROM configs))",
 	[ST_LINK_INSERT] = "INSERT INTO config_channels (client_id, channel_id, "
 		"position) VALUES (?, ?, ?)",
@@ -60,20 +61,23 @@ const char *const bs_store_sql[ST_COUNT] = {
 	/* The same columns without the join: one B-tree fewer per bootstrap. */
 	/* Text and blob columns cost SQLite an allocation each: a bootstrap
 	 * selects only those its reply needs. */
-	[ST_CFG_DEVICE] = "SELECT c.id, c.client_id, c.client_secret, NULL, NULL, "
+	/* name and external_id only for a template to render (protocol 7.1). */
+	[ST_CFG_DEVICE] = "SELECT c.id, c.client_id, c.client_secret, "
+		"iif(c.profile IS NULL, NULL, c.name), iif(c.profile IS NULL, NULL, c.external_id), "
 		"c.external_key, c.content, c.client_cert, c.client_key, c.ca_cert, "
-		"c.enabled, NULL, NULL, NULL, c.channel_ids, NULL, NULL "
-		"FROM configs c WHERE c.external_id = ?",
+		"c.enabled, NULL, NULL, NULL, c.channel_ids, NULL, NULL, c.profile, "
+		"c.vars, NULL FROM configs c WHERE c.external_id = ?",
 	[ST_CFG_LOGIN] = "SELECT c.id, c.client_id, c.client_secret, NULL, NULL, "
 		"NULL, NULL, c.client_cert, NULL, NULL, c.enabled, NULL, NULL, NULL, "
-		"c.channel_ids, NULL, NULL FROM configs c WHERE c.client_id = ?",
+		"c.channel_ids, NULL, NULL, NULL, NULL, NULL FROM configs c "
+		"WHERE c.client_id = ?",
 	[ST_CFG_LIST] = CFG_SELECT CFG_FILTER
 		" ORDER BY c.created_at, c.client_id LIMIT ?4 OFFSET ?5",
 	[ST_CFG_COUNT] = "SELECT count(*) FROM configs c" CFG_FILTER,
 	[ST_CFG_UPDATE] = "UPDATE configs SET name = ?, external_key = ?, content = ?, "
 		"client_cert = ?, client_key = ?, ca_cert = ?, updated_at = ?, "
 		"client_secret = coalesce(?9, client_secret), cert_serial = ?10, "
-		"cert_expires_at = ?11 WHERE client_id = ?8",
+		"cert_expires_at = ?11, profile = ?12, vars = ?13 WHERE client_id = ?8",
 	[ST_CFG_SET_CERT] = "UPDATE configs SET client_cert = ?, client_key = NULL, "
 		"cert_serial = ?, cert_expires_at = ?, updated_at = ? WHERE client_id = ?",
 	[ST_CFG_CERTS] = "SELECT client_id, client_cert FROM configs "
@@ -102,6 +106,36 @@ const char *const bs_store_sql[ST_COUNT] = {
 		"ORDER BY external_id LIMIT 1",
 	[ST_CFG_STATES] = "SELECT enabled, n FROM config_counts",
 	[ST_COUNTS_ADD] = "UPDATE config_counts SET n = n + ? WHERE enabled = ?",
+	[ST_PRO_INSERT] = "INSERT INTO profiles (id, name, content, channel_ids, vars, "
+		"created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+	[ST_PRO_UPDATE] = "UPDATE profiles SET name = ?2, content = ?3, channel_ids = ?4, "
+		"vars = ?5, updated_at = ?6 WHERE id = ?1",
+	[ST_PRO_GET] = "SELECT id, name, content, channel_ids, vars, created_at, updated_at "
+		"FROM profiles WHERE id = ?",
+	[ST_PRO_LIST] = "SELECT id, name, content, channel_ids, vars, created_at, updated_at "
+		"FROM profiles ORDER BY created_at, id LIMIT ? OFFSET ?",
+	[ST_PRO_COUNT] = "SELECT count(*) FROM profiles",
+	[ST_PRO_DELETE] = "DELETE FROM profiles WHERE id = ?",
+	[ST_PRO_USED] = "SELECT EXISTS (SELECT 1 FROM configs WHERE profile = ?1) "
+		"OR EXISTS (SELECT 1 FROM enroll_groups WHERE profile = ?1)",
+	[ST_GRP_INSERT] = "INSERT INTO enroll_groups (id, name, profile, channel_ids, enable, "
+		"group_key, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+	[ST_GRP_UPDATE] = "UPDATE enroll_groups SET name = ?2, profile = ?3, channel_ids = ?4, "
+		"enable = ?5, group_key = coalesce(?6, group_key), updated_at = ?7 WHERE id = ?1",
+	[ST_GRP_GET] = "SELECT id, name, profile, channel_ids, enable, created_at, updated_at, "
+		"group_key FROM enroll_groups WHERE id = ?",
+	[ST_GRP_LIST] = "SELECT id, name, profile, channel_ids, enable, created_at, updated_at, "
+		"NULL FROM enroll_groups ORDER BY created_at, id LIMIT ? OFFSET ?",
+	[ST_GRP_COUNT] = "SELECT count(*) FROM enroll_groups",
+	[ST_GRP_DELETE] = "DELETE FROM enroll_groups WHERE id = ?",
+	/* A deleted channel leaves the default channels of profiles and groups,
+	 * as it leaves configs. */
+	[ST_CH_OUT_OF_PROFILES] = "UPDATE profiles SET channel_ids = trim(replace(char(10) "
+		"|| channel_ids || char(10), char(10) || ?1 || char(10), char(10)), char(10)) "
+		"WHERE instr(char(10) || channel_ids || char(10), char(10) || ?1 || char(10)) > 0",
+	[ST_CH_OUT_OF_GROUPS] = "UPDATE enroll_groups SET channel_ids = trim(replace(char(10) "
+		"|| channel_ids || char(10), char(10) || ?1 || char(10), char(10)), char(10)) "
+		"WHERE instr(char(10) || channel_ids || char(10), char(10) || ?1 || char(10)) > 0",
 	[ST_CFG_SEALED_PAGE] = "SELECT external_id, client_id, client_secret, "
 		"external_key, client_key FROM configs WHERE external_id > ? "
 		"ORDER BY external_id LIMIT 512",

@@ -89,6 +89,32 @@ int bs_store_channel_list(bs_store_t *st, long offset, long limit,
 		bs_channel_t **out, size_t *n);
 int bs_store_channel_count(bs_store_t *st, long *total);
 
+/*
+ * Profiles and enrollment groups (protocol 7.1, 7.2; lib/fleet.h). put
+ * inserts (create) or updates; an id taken is BS_ERR_CONFLICT, an id
+ * missing BS_ERR_NOT_FOUND. A group's key is opened only with with_key,
+ * and written only when set. A list gives *n items in a malloc()ed array
+ * (even on failure: clear them and free it); deleting a profile that a
+ * config or group uses is BS_ERR_CONFLICT.
+ */
+struct bs_profile;
+struct bs_group;
+int bs_store_profile_put(bs_store_t *st, const struct bs_profile *p, int create,
+		const char *now);
+int bs_store_profile_get(bs_store_t *st, const char *id, struct bs_profile *out);
+int bs_store_profile_delete(bs_store_t *st, const char *id);
+int bs_store_profile_list(bs_store_t *st, long offset, long limit,
+		struct bs_profile **out, size_t *n);
+int bs_store_profile_count(bs_store_t *st, long *total);
+int bs_store_group_put(bs_store_t *st, const struct bs_group *g, int create,
+		const char *now);
+int bs_store_group_get(bs_store_t *st, const char *id, int with_key,
+		struct bs_group *out);
+int bs_store_group_delete(bs_store_t *st, const char *id);
+int bs_store_group_list(bs_store_t *st, long offset, long limit,
+		struct bs_group **out, size_t *n);
+int bs_store_group_count(bs_store_t *st, long *total);
+
 /* What listConfigs matches; NULL or -1 fields match everything. */
 typedef struct bs_config_filter {
 	int enabled;              /* -1 any, 0 disabled, 1 enabled */

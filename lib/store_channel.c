@@ -57,6 +57,12 @@ int bs_store_channel_delete(bs_store_t *st, const char *id, const char *now)
 	store_bind_text(s, 2, id);
 	if ((rc = store_done(st, s, "touch configs of channel")) != BS_OK)
 		return rc;
+	for (int which = ST_CH_OUT_OF_PROFILES; which <= ST_CH_OUT_OF_GROUPS; which++) {
+		s = store_stmt(st, (enum stmt_id)which);
+		store_bind_text(s, 1, id);
+		if ((rc = store_done(st, s, "drop a channel from profiles and groups")) != BS_OK)
+			return rc;
+	}
 	s = store_stmt(st, ST_CH_DELETE);
 	store_bind_text(s, 1, id);
 	return store_change_one(st, s, "delete channel");

@@ -11,29 +11,28 @@
 /* Column positions in the SELECTs of configs (CFG_COLUMNS in store.c). */
 enum { C_ROWID, C_ID, C_SECRET, C_NAME, C_EXT_ID, C_EXT_KEY, C_CONTENT,
 	C_CERT, C_KEY, C_CA, C_ENABLED, C_CREATED, C_UPDATED, C_LAST, C_CHANNEL_IDS,
-	C_SERIAL, C_EXPIRES };
+	C_SERIAL, C_EXPIRES, C_PROFILE, C_VARS, C_GROUP };
 
-/* The additional data of a sealed column: "configs" NUL column NUL client_id. */
-static size_t make_aad(char *buf, size_t buflen, const char *column,
-		const char *client_id)
+/* The additional data of a sealed column: table NUL column NUL row id. */
+static size_t make_aad(char *buf, size_t buflen, const char *table,
+		const char *column, const char *id)
 {
-	static const char table[] = "configs";
-	size_t clen = strlen(column), ilen = strlen(client_id);
-	size_t n = sizeof(table) + clen + 1 + ilen;
+	size_t tlen = strlen(table) + 1, clen = strlen(column), ilen = strlen(id);
+	size_t n = tlen + clen + 1 + ilen;
 
 	if (n > buflen)
 		return 0;
-	memcpy(buf, table, sizeof(table));
-	memcpy(buf + sizeof(table), column, clen + 1);
-	memcpy(buf + sizeof(table) + clen + 1, client_id, ilen);
+	memcpy(buf, table, tlen);
+	memcpy(buf + tlen, column, clen + 1);
+	memcpy(buf + tlen + clen + 1, id, ilen);
 	return n;
 }
 
-static int seal(bs_store_t *st, const char *column, const char *client_id,
-		const char *clear, uint8_t **out, size_t *outlen)
+int store_seal_in(bs_store_t *st, const char *table, const char *column,
+		const char *id, const char *clear, uint8_t **out, size_t *outlen)
 {
 	char aad[BS_ID_MAX + 64];
-	size_t aadlen = make_aad(aad, sizeof(aad), column, client_id);
+	size_t aadlen = make_aad(aad, sizeof(aad), table, column, id);
 
 	if (aadlen == 0 || bs_crypto_seal(st->key, aad, aadlen, clear,
 			strlen(clear), out, outlen) != BS_OK) {
@@ -43,12 +42,11 @@ static int seal(bs_store_t *st, const char *column, const char *client_id,
 	return BS_OK;
 }
 
-/* Opens a sealed value into a NUL-terminated string; NULL stays NULL. */
-static int open_blob(bs_store_t *st, const uint8_t *blob, size_t len,
-		const char *column, const char *client_id, char **out)
+int store_open_in(bs_store_t *st, const char *table, const char *column,
+		const char *id, const uint8_t *blob, size_t len, char **out)
 {
 	char aad[BS_ID_MAX + 64];
-	size_t aadlen = make_aad(aad, sizeof(aad), column, client_id);
+	size_t aadlen = make_aad(aad, sizeof(aad), table, column, id);
 	uint8_t *pt = NULL;
 	size_t ptlen = 0;
 
@@ -58,11 +56,24 @@ static int open_blob(bs_store_t *st, const uint8_t *blob, size_t len,
 	if (aadlen == 0 || bs_crypto_open(st->key, aad, aadlen, blob, len,
 			&pt, &ptlen) != BS_OK) {
 		snprintf(st->errmsg, sizeof(st->errmsg),
-				"%s of %s does not open with this key file", column, client_id);
+				"%s of %s does not open with this key file", column, id);
 		return BS_ERR_INTERNAL;
 	}
 	*out = (char *)pt;
 	return BS_OK;
+}
+
+static int seal(bs_store_t *st, const char *column, const char *client_id,
+		const char *clear, uint8_t **out, size_t *outlen)
+{
+	return store_seal_in(st, "configs", column, client_id, clear, out, outlen);
+}
+
+/* Opens a sealed value into a NUL-terminated string; NULL stays NULL. */
+static int open_blob(bs_store_t *st, const uint8_t *blob, size_t len,
+		const char *column, const char *client_id, char **out)
+{
+	return store_open_in(st, "configs", column, client_id, blob, len, out);
 }
 
 static int unseal(bs_store_t *st, sqlite3_stmt *s, int col, const char *column,
@@ -260,6 +271,9 @@ int bs_store_config_insert(bs_store_t *st, const bs_config_t *cfg)
 	store_bind_text(s, 12, cfg->updated_at);
 	store_bind_text(s, 13, ids);
 	bind_cert_info(s, 14, cfg);
+	store_bind_text(s, 16, cfg->profile);
+	store_bind_text(s, 17, cfg->vars);
+	store_bind_text(s, 18, cfg->group);
 	rc = BS_ERR_INTERNAL;
 	if (ids == NULL
 			|| (rc = bind_sealed(st, s, 2, "client_secret", cfg->client_id,
@@ -381,6 +395,9 @@ static int read_config(bs_store_t *st, sqlite3_stmt *s, unsigned flags,
 	out->channel_ids = store_col_text(s, C_CHANNEL_IDS, &oom);
 	copy_text(s, C_SERIAL, out->cert_serial, sizeof(out->cert_serial));
 	copy_text(s, C_EXPIRES, out->cert_expires_at, sizeof(out->cert_expires_at));
+	out->profile = store_col_text(s, C_PROFILE, &oom);
+	out->vars = store_col_text(s, C_VARS, &oom);
+	out->group = store_col_text(s, C_GROUP, &oom);
 	if (oom || out->client_id == NULL)
 		return BS_ERR_INTERNAL;
 	if ((flags & BS_LOAD_SECRET) && rc == BS_OK)
@@ -617,6 +634,8 @@ int bs_store_config_update(bs_store_t *st, const bs_config_t *cfg, int relink_ch
 	store_bind_text(s, 7, cfg->updated_at);
 	store_bind_text(s, 8, cfg->client_id);
 	bind_cert_info(s, 10, cfg);
+	store_bind_text(s, 12, cfg->profile);
+	store_bind_text(s, 13, cfg->vars);
 	if ((rc = bind_sealed(st, s, 2, "external_key", cfg->client_id,
 			cfg->external_key, &sealed[0])) != BS_OK
 			|| (rc = bind_sealed(st, s, 5, "client_key", cfg->client_id,

@@ -21,6 +21,9 @@ enum stmt_id {
 	ST_GONE_ADD, ST_GONE_CLEAR, ST_GONE_GET, ST_KEY_GET, ST_KEY_PUT, ST_KEY_DEL, ST_CFG_ANY,
 	ST_CFG_SEALED_PAGE, ST_CFG_RESEAL, ST_CFG_FIRST_EXT, ST_CFG_NEXT_EXT, ST_CFG_STATES,
 	ST_COUNTS_ADD,
+	ST_PRO_INSERT, ST_PRO_UPDATE, ST_PRO_GET, ST_PRO_LIST, ST_PRO_COUNT, ST_PRO_DELETE,
+	ST_PRO_USED, ST_GRP_INSERT, ST_GRP_UPDATE, ST_GRP_GET, ST_GRP_LIST, ST_GRP_COUNT,
+	ST_GRP_DELETE, ST_CH_OUT_OF_PROFILES, ST_CH_OUT_OF_GROUPS,
 	ST_COUNT
 };
 
@@ -57,6 +60,12 @@ char *store_col_text(sqlite3_stmt *s, int col, int *oom);
 /* delta configs more (or fewer) in state enabled: gathered until the
  * transaction commits, written at once outside one. */
 int store_count_change(bs_store_t *st, int enabled, long delta);
+/* Seals clear for column of the row id of table (the additional data
+ * binds the three), and opens it again (a NULL blob gives NULL). */
+int store_seal_in(bs_store_t *st, const char *table, const char *column,
+		const char *id, const char *clear, uint8_t **out, size_t *outlen);
+int store_open_in(bs_store_t *st, const char *table, const char *column,
+		const char *id, const uint8_t *blob, size_t len, char **out);
 /* Reads a channel row (id, name, metadata). */
 int store_read_channel(sqlite3_stmt *s, bs_channel_t *out);
 /* The channel cache (store_cache.c). */

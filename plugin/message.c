@@ -10,6 +10,7 @@
  */
 #include "plugin.h"
 
+#include "admin.h"
 #include "device.h"
 #include "error.h"
 
@@ -34,6 +35,9 @@ static void answer(bs_plugin_t *p, struct mosquitto_evt_message *ev)
 				reply.payloadlen, ev->qos, ev->properties) != MOSQ_ERR_SUCCESS)
 			bs_core_log(p->core, BS_LOG_WARNING, "cannot queue a reply");
 		bs_plugin_kick(&reply.kicks);
+		if (reply.event != NULL)
+			bs_plugin_publish(NULL, BS_CONTROL_EVENTS_TOPIC, reply.event,
+					strlen(reply.event), 0, NULL);
 		bs_reply_free(&reply);
 	} else {
 		bs_core_log(p->core, BS_LOG_ERR, "out of memory building a reply");

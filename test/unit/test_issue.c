@@ -406,7 +406,7 @@ static void test_encrypted_reply_carries_the_certificate(void)
 /* Challenge (3.2): the CSR rides with the proof. */
 static void test_challenge_answer_carries_the_csr(void)
 {
-	uint8_t nonce[32], key[32], aad[37];
+	uint8_t nonce[48], key[32], aad[37];   /* base64 decoding writes the padding's byte */
 	char proof[64], *csr, *req;
 	json_t *plain;
 

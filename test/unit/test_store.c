@@ -273,13 +273,13 @@ static void add_three_channels(void)
 
 /* ---- opening and migrations --------------------------------------------- */
 
-static void test_new_database_is_version_6_in_wal_mode(void)
+static void test_new_database_is_version_7_in_wal_mode(void)
 {
 	char mode[32];
 
 	env_open();
-	CU_ASSERT_EQUAL(bs_store_schema_version(st()), 6);
-	CU_ASSERT_EQUAL(raw_int("PRAGMA user_version"), 6);
+	CU_ASSERT_EQUAL(bs_store_schema_version(st()), 7);
+	CU_ASSERT_EQUAL(raw_int("PRAGMA user_version"), 7);
 	raw_text("PRAGMA journal_mode", mode, sizeof(mode));
 	CU_ASSERT_STRING_EQUAL(mode, "wal");
 	CU_ASSERT_EQUAL(raw_int("SELECT count(*) FROM sqlite_master WHERE "
@@ -315,7 +315,7 @@ static void test_reopen_keeps_data_and_does_not_migrate_again(void)
 	/* A migration run again would recreate this index. */
 	CU_ASSERT_EQUAL_FATAL(raw_exec("DROP INDEX configs_created"), SQLITE_OK);
 	env_reopen();
-	CU_ASSERT_EQUAL(bs_store_schema_version(st()), 6);
+	CU_ASSERT_EQUAL(bs_store_schema_version(st()), 7);
 	CU_ASSERT_EQUAL(raw_int("SELECT count(*) FROM sqlite_master WHERE "
 			"name = 'configs_created'"), 0);
 	CU_ASSERT_EQUAL_FATAL(bs_store_config_get(st(), "keep", NULL,
@@ -745,9 +745,14 @@ static void test_delete_remembers_the_client_id_until_reused(void)
 	env_close();
 }
 
+/* What migration 007 added, dropped again, for tests of older versions. */
+#define DROP_007 "DROP INDEX configs_profile; ALTER TABLE configs DROP COLUMN group_id; " \
+	"ALTER TABLE configs DROP COLUMN vars; ALTER TABLE configs DROP COLUMN profile; " \
+	"DROP TABLE enroll_groups; DROP TABLE profiles; "
+
 /* A version 1 database gains deleted_clients and its key check at start,
  * and keeps its data. */
-static void test_version_1_database_is_migrated_to_6(void)
+static void test_version_1_database_is_migrated_to_7(void)
 {
 	bs_config_t cfg;
 	long enabled = -1, disabled = -1;
@@ -758,11 +763,11 @@ static void test_version_1_database_is_migrated_to_6(void)
 	CU_ASSERT_EQUAL_FATAL(raw_exec("DROP TABLE deleted_clients"), SQLITE_OK);
 	CU_ASSERT_EQUAL_FATAL(raw_exec("DROP TABLE key_check"), SQLITE_OK);
 	CU_ASSERT_EQUAL_FATAL(raw_exec("DROP TABLE config_counts"), SQLITE_OK);
-	CU_ASSERT_EQUAL_FATAL(raw_exec("ALTER TABLE configs DROP COLUMN cert_serial; "
+	CU_ASSERT_EQUAL_FATAL(raw_exec(DROP_007 "ALTER TABLE configs DROP COLUMN cert_serial; "
 			"ALTER TABLE configs DROP COLUMN cert_expires_at"), SQLITE_OK);
 	CU_ASSERT_EQUAL_FATAL(raw_exec("PRAGMA user_version = 1"), SQLITE_OK);
 	env_reopen();
-	CU_ASSERT_EQUAL(bs_store_schema_version(st()), 6);
+	CU_ASSERT_EQUAL(bs_store_schema_version(st()), 7);
 	/* The counts start from the configs already stored. */
 	CU_ASSERT_EQUAL(bs_store_config_states(st(), &enabled, &disabled), BS_OK);
 	CU_ASSERT_EQUAL(enabled, 0);
@@ -853,7 +858,7 @@ static void test_version_5_certificates_get_their_serial(void)
 		free(sql);
 		free(pem);
 	}
-	CU_ASSERT_EQUAL_FATAL(raw_exec("ALTER TABLE configs DROP COLUMN cert_serial; "
+	CU_ASSERT_EQUAL_FATAL(raw_exec(DROP_007 "ALTER TABLE configs DROP COLUMN cert_serial; "
 			"ALTER TABLE configs DROP COLUMN cert_expires_at; "
 			"PRAGMA user_version = 5"), SQLITE_OK);
 	env_reopen();
@@ -1403,10 +1408,10 @@ static void test_channel_list_and_count_in_created_then_id_order(void)
 /* ---- main ---------------------------------------------------------------- */
 
 static const cu_test_t open_tests[] = {
-	T(test_new_database_is_version_6_in_wal_mode),
+	T(test_new_database_is_version_7_in_wal_mode),
 	T(test_new_database_enforces_foreign_keys),
 	T(test_reopen_keeps_data_and_does_not_migrate_again),
-	T(test_version_1_database_is_migrated_to_6),
+	T(test_version_1_database_is_migrated_to_7),
 	T(test_delete_remembers_the_client_id_until_reused),
 	T(test_second_opener_of_the_same_database_is_refused),
 	T(test_newer_schema_version_is_refused_naming_the_file),
