@@ -101,7 +101,7 @@ TOOLS := $(DEVICE) $(CTRL)
 
 .PHONY: all deps console console-screenshots run test test-unit test-integration test-symbols test-san \
 	test-integration-san test-valgrind \
-	bench bench-import bench-issue bench-core bench-tools soak fuzz fuzz-build install uninstall clean
+	bench bench-import bench-issue bench-fleet bench-core bench-tools soak fuzz fuzz-build install uninstall clean
 .DELETE_ON_ERROR:
 .SECONDARY: $(TEST_COMMON) $(INT_COMMON) $(ADMIN_ENV)
 
@@ -264,7 +264,7 @@ $(FLOOR_SO): test/bench/floor/floor_plugin.c
 
 bench: deps $(PLUGIN) $(BENCH_BIN) $(FLOOR_SO)
 	$(BENCH_BIN) --configs 1000,1000000 --floor-plugin $(FLOOR_SO) --json bench-results.json
-	@$(MAKE) --no-print-directory bench-import bench-issue
+	@$(MAKE) --no-print-directory bench-import bench-issue bench-fleet
 
 bench-quick: deps $(PLUGIN) $(BENCH_BIN) $(FLOOR_SO)
 	$(BENCH_BIN) --configs 10000 --seconds 3 --floor-plugin $(FLOOR_SO)
@@ -285,6 +285,15 @@ $(ISSUE_BENCH): test/bench/core/issue_bench.c $(BUILD)/test/common/tmpdir.o \
 bench-issue: $(ISSUE_BENCH)
 	$(ISSUE_BENCH) 300
 
+# Fleets without a broker: a profile's rendering, and enrollment's rate.
+FLEET_BENCH := $(BUILD)/test/bench/core/fleet_bench
+$(FLEET_BENCH): test/bench/core/fleet_bench.c $(BUILD)/test/common/tmpdir.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Ilib -Itest/common -o $@ $< $(filter %.o,$^) $(LIBA) $(LIBS)
+
+bench-fleet: $(FLEET_BENCH)
+	$(FLEET_BENCH) 100000 20000
+
 # The soak (test/bench/soak/) on the bench's engine, broker and import.
 SOAK_SECONDS ?= 300
 SOAK_CONNECTIONS ?= 1000
@@ -301,7 +310,8 @@ soak: deps $(PLUGIN) $(SOAK_BIN)
 	$(SOAK_BIN) --seconds $(SOAK_SECONDS) --connections $(SOAK_CONNECTIONS)
 
 # Built by make test too, so that the benchmark tools never stop compiling.
-bench-tools: $(BENCH_BIN) $(FLOOR_SO) $(CORE_BENCH) $(ISSUE_BENCH) $(SOAK_BIN)
+bench-tools: $(BENCH_BIN) $(FLOOR_SO) $(CORE_BENCH) $(ISSUE_BENCH) $(FLEET_BENCH) \
+	$(SOAK_BIN)
 
 bench-core: $(CORE_BENCH)
 	$(CORE_BENCH) 10000 200000 100000

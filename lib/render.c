@@ -16,31 +16,28 @@ static json_t *parse_vars(const char *text)
 int bs_render_config(bs_store_t *st, bs_config_t *cfg, int strict, char *err,
 		size_t errlen)
 {
-	bs_profile_t p;
-	json_t *vars, *defaults;
+	const char *tpl;
+	const json_t *defaults;
+	json_t *vars;
 	char *out = NULL;
 	size_t len;
 	int rc;
 
 	if (cfg->profile == NULL)
 		return BS_OK;
-	if ((rc = bs_store_profile_get(st, cfg->profile, &p)) != BS_OK) {
+	if ((rc = bs_store_profile_peek(st, cfg->profile, &tpl, &defaults)) != BS_OK) {
 		bs_set_err(err, errlen, "no profile with id '%.64s'", cfg->profile);
 		return rc;
 	}
 	vars = parse_vars(cfg->vars);
-	defaults = parse_vars(p.vars);
 	bs_template_vals_t v = { .external_id = cfg->external_id ? cfg->external_id : "",
 		.client_id = cfg->client_id, .name = cfg->name ? cfg->name : "",
 		.vars = vars, .defaults = defaults };
-	rc = bs_template_render(p.content ? p.content : "", &v, strict, BS_CONTENT_MAX,
-			&out, &len, err, errlen);
+	rc = bs_template_render(tpl, &v, strict, BS_CONTENT_MAX, &out, &len, err, errlen);
 	if (rc == BS_OK) {
 		free(cfg->content);
 		cfg->content = out;
 	}
 	json_decref(vars);
-	json_decref(defaults);
-	bs_profile_clear(&p);
 	return rc;
 }

@@ -102,6 +102,10 @@ struct bs_group;
 int bs_store_profile_put(bs_store_t *st, const struct bs_profile *p, int create,
 		const char *now);
 int bs_store_profile_get(bs_store_t *st, const char *id, struct bs_profile *out);
+/* The template and default vars of profile id, from memory when read
+ * before: valid until the next store write or rollback. */
+int bs_store_profile_peek(bs_store_t *st, const char *id, const char **content,
+		const json_t **defaults);
 int bs_store_profile_delete(bs_store_t *st, const char *id);
 int bs_store_profile_list(bs_store_t *st, long offset, long limit,
 		struct bs_profile **out, size_t *n);

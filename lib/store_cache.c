@@ -22,6 +22,7 @@ void store_cache_clear(bs_store_t *st)
 	free(st->cache);
 	st->cache = NULL;
 	st->cache_cap = st->cache_n = 0;
+	store_profiles_clear(st);
 }
 
 const bs_channel_t *store_cache_get(const bs_store_t *st, const char *id)

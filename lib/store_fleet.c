@@ -32,11 +32,58 @@ static int read_profile(sqlite3_stmt *s, bs_profile_t *p)
 	return oom || p->id == NULL ? BS_ERR_INTERNAL : BS_OK;
 }
 
+void store_profiles_clear(bs_store_t *st)
+{
+	for (size_t i = 0; i < st->nprofiles; i++) {
+		free(st->profiles[i].id);
+		free(st->profiles[i].content);
+		json_decref(st->profiles[i].defaults);
+	}
+	st->nprofiles = 0;
+}
+
+int bs_store_profile_peek(bs_store_t *st, const char *id, const char **content,
+		const json_t **defaults)
+{
+	struct store_profile *c;
+	bs_profile_t p;
+	int rc;
+
+	for (size_t i = 0; i < st->nprofiles; i++) {
+		if (strcmp(st->profiles[i].id, id) == 0) {
+			*content = st->profiles[i].content;
+			*defaults = st->profiles[i].defaults;
+			return BS_OK;
+		}
+	}
+	if ((rc = bs_store_profile_get(st, id, &p)) != BS_OK)
+		return rc;
+	if (st->nprofiles == STORE_PROFILES)
+		store_profiles_clear(st);
+	c = &st->profiles[st->nprofiles];
+	c->defaults = p.vars ? json_loads(p.vars, 0, NULL) : NULL;
+	c->id = p.id;
+	c->content = p.content;
+	p.id = p.content = NULL;
+	bs_profile_clear(&p);
+	if (c->id == NULL || c->content == NULL) {
+		free(c->id);
+		free(c->content);
+		json_decref(c->defaults);
+		return BS_ERR_INTERNAL;
+	}
+	st->nprofiles++;
+	*content = c->content;
+	*defaults = c->defaults;
+	return BS_OK;
+}
+
 int bs_store_profile_put(bs_store_t *st, const bs_profile_t *p, int create,
 		const char *now)
 {
 	sqlite3_stmt *s = store_stmt(st, create ? ST_PRO_INSERT : ST_PRO_UPDATE);
 
+	store_profiles_clear(st);
 	store_bind_text(s, 1, p->id);
 	store_bind_text(s, 2, p->name);
 	store_bind_text(s, 3, p->content ? p->content : "");
@@ -77,6 +124,7 @@ int bs_store_profile_delete(bs_store_t *st, const char *id)
 		return store_fail(st, "look for users of a profile");
 	if (used)
 		return BS_ERR_CONFLICT;
+	store_profiles_clear(st);
 	s = store_stmt(st, ST_PRO_DELETE);
 	store_bind_text(s, 1, id);
 	return store_change_one(st, s, "delete profile");

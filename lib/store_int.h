@@ -7,7 +7,11 @@
 
 #include "store.h"
 
+#include <jansson.h>
 #include <sqlite3.h>
+
+/* Profiles kept for rendering; a fleet has a few. */
+#define STORE_PROFILES 32
 
 enum stmt_id {
 	ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_SAVEPOINT, ST_RELEASE, ST_ROLLBACK_TO,
@@ -39,6 +43,13 @@ struct bs_store {
 	 * written: those of the open transaction, and their value when its
 	 * current savepoint began. */
 	long counts_pending[2], counts_saved[2];
+	/* Profiles read for rendering (store_fleet.c), emptied with the
+	 * channel cache: by every profile write and every rollback. */
+	struct store_profile {
+		char *id, *content;
+		json_t *defaults;
+	} profiles[STORE_PROFILES];
+	size_t nprofiles;
 };
 
 /* The SQL of each statement, in store.c. */
@@ -72,6 +83,7 @@ int store_read_channel(sqlite3_stmt *s, bs_channel_t *out);
 const bs_channel_t *store_cache_get(const bs_store_t *st, const char *id);
 void store_cache_put(bs_store_t *st, const bs_channel_t *ch);
 void store_cache_clear(bs_store_t *st);
+void store_profiles_clear(bs_store_t *st);
 
 /* The serial and end of validity of every stored client_cert, for the
  * certificates stored before schema version 6 (its migration). */
