@@ -271,13 +271,14 @@ bench-quick: deps $(PLUGIN) $(BENCH_BIN) $(FLOOR_SO)
 
 # The core alone, without a broker: the plugin's own cost per bootstrap.
 CORE_BENCH := $(BUILD)/test/bench/core/core_bench
-$(CORE_BENCH): test/bench/core/core_bench.c $(BUILD)/test/common/tmpdir.o $(LIBA)
+BENCH_CORE_OBJ := $(BUILD)/test/bench/core/bench_core.o $(BUILD)/test/common/tmpdir.o
+$(CORE_BENCH): test/bench/core/core_bench.c $(BENCH_CORE_OBJ) $(LIBA)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Ilib -Itest/common -o $@ $< $(BUILD)/test/common/tmpdir.o $(LIBA) $(LIBS)
+	$(CC) $(ALL_CFLAGS) -Ilib -Itest/common -o $@ $< $(filter %.o,$^) $(LIBA) $(LIBS)
 
 # What a certificate issuance costs (protocol 3.3), without a broker.
 ISSUE_BENCH := $(BUILD)/test/bench/core/issue_bench
-$(ISSUE_BENCH): test/bench/core/issue_bench.c $(BUILD)/test/common/tmpdir.o \
+$(ISSUE_BENCH): test/bench/core/issue_bench.c $(BENCH_CORE_OBJ) \
 		$(BUILD)/test/common/pki.o $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Ilib -Itest/common -o $@ $< $(filter %.o,$^) $(LIBA) $(LIBS)
@@ -287,7 +288,7 @@ bench-issue: $(ISSUE_BENCH)
 
 # Fleets without a broker: a profile's rendering, and enrollment's rate.
 FLEET_BENCH := $(BUILD)/test/bench/core/fleet_bench
-$(FLEET_BENCH): test/bench/core/fleet_bench.c $(BUILD)/test/common/tmpdir.o $(LIBA)
+$(FLEET_BENCH): test/bench/core/fleet_bench.c $(BENCH_CORE_OBJ) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Ilib -Itest/common -o $@ $< $(filter %.o,$^) $(LIBA) $(LIBS)
 

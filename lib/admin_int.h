@@ -69,6 +69,18 @@ struct jw;
 int bs_call_page_text(bs_call_t *call, struct jw *w, int rc, long total, long offset,
 		long limit);
 
+/* A list command over items of size bytes that the store counts and reads
+ * a page of: {"<key>": [...], "total", "offset", "limit"}. */
+typedef struct bs_listing {
+	const char *key;
+	size_t size;
+	int (*count)(bs_store_t *st, long *total);
+	int (*page)(bs_store_t *st, long offset, long limit, void **items, size_t *n);
+	void (*write)(struct jw *w, const void *item);
+	void (*clear)(void *item);
+} bs_listing_t;
+int bs_call_list(bs_call_t *call, const bs_listing_t *l);
+
 int bs_cmd_create_profile(bs_call_t *call);
 int bs_cmd_get_profile(bs_call_t *call);
 int bs_cmd_list_profiles(bs_call_t *call);

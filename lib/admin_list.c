@@ -69,6 +69,34 @@ int bs_call_page_text(bs_call_t *call, jw_t *w, int rc, long total, long offset,
 	return BS_OK;
 }
 
+int bs_call_list(bs_call_t *call, const bs_listing_t *l)
+{
+	char *items = NULL;
+	size_t n = 0;
+	long offset, limit, total;
+	jw_t w;
+	int rc;
+
+	if ((rc = bs_call_page(call, &offset, &limit)) != BS_OK)
+		return rc;
+	if (l->count(call->core->store, &total) != BS_OK
+			|| l->page(call->core->store, offset, limit, (void **)&items, &n) != BS_OK)
+		rc = bs_call_store_failed(call);
+	jw_init(&w);
+	jw_punct(&w, "{\"");
+	jw_punct(&w, l->key);
+	jw_punct(&w, "\":[");
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			jw_punct(&w, ",");
+		l->write(&w, items + i * l->size);
+		l->clear(items + i * l->size);
+	}
+	free(items);
+	jw_punct(&w, "]");
+	return bs_call_page_text(call, &w, rc, total, offset, limit);
+}
+
 int bs_cmd_list_channels(bs_call_t *call)
 {
 	bs_channel_t *list = NULL;

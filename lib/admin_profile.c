@@ -130,28 +130,25 @@ int bs_cmd_delete_profile(bs_call_t *call)
 	return BS_OK;
 }
 
+static int page(bs_store_t *st, long offset, long limit, void **items, size_t *n)
+{
+	return bs_store_profile_list(st, offset, limit, (bs_profile_t **)items, n);
+}
+
+static void write_item(jw_t *w, const void *item)
+{
+	bs_profile_write(w, item);
+}
+
+static void clear_item(void *item)
+{
+	bs_profile_clear(item);
+}
+
 int bs_cmd_list_profiles(bs_call_t *call)
 {
-	bs_profile_t *list = NULL;
-	size_t n = 0;
-	long offset, limit, total;
-	jw_t w;
-	int rc;
+	static const bs_listing_t profiles = { "profiles", sizeof(bs_profile_t),
+		bs_store_profile_count, page, write_item, clear_item };
 
-	if ((rc = bs_call_page(call, &offset, &limit)) != BS_OK)
-		return rc;
-	if (bs_store_profile_count(call->core->store, &total) != BS_OK
-			|| bs_store_profile_list(call->core->store, offset, limit, &list, &n) != BS_OK)
-		rc = bs_call_store_failed(call);
-	jw_init(&w);
-	jw_punct(&w, "{\"profiles\":[");
-	for (size_t i = 0; i < n; i++) {
-		if (i > 0)
-			jw_punct(&w, ",");
-		bs_profile_write(&w, &list[i]);
-		bs_profile_clear(&list[i]);
-	}
-	free(list);
-	jw_punct(&w, "]");
-	return bs_call_page_text(call, &w, rc, total, offset, limit);
+	return bs_call_list(call, &profiles);
 }

@@ -1,5 +1,7 @@
 #include "admin_env.h"
 
+#include "device.h"
+
 #include "core_open.h"
 
 #include "error.h"
@@ -101,6 +103,17 @@ int suite_clean(void)
 	return 0;
 }
 
+/* Kept until env_close. */
+static json_t *hold(json_t *root)
+{
+	if (env.nroots >= ADMIN_ENV_MAX_KEEP) {
+		json_decref(root);
+		CU_FAIL_FATAL("too many replies in one test");
+	}
+	env.roots[env.nroots++] = root;
+	return root;
+}
+
 json_t *run_raw(const void *payload, size_t len)
 {
 	json_error_t jerr;
@@ -113,13 +126,24 @@ json_t *run_raw(const void *payload, size_t len)
 	CU_ASSERT_EQUAL(strlen(env.last.payload), env.last.payloadlen);
 	root = json_loadb(env.last.payload, env.last.payloadlen, 0, &jerr);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(root);
-	if (env.nroots >= ADMIN_ENV_MAX_KEEP) {
-		json_decref(root);
-		CU_FAIL_FATAL("too many replies in one test");
-	}
-	env.roots[env.nroots++] = root;
+	hold(root);
 	CU_ASSERT_TRUE_FATAL(json_is_array(json_object_get(root, "responses")));
 	return json_object_get(root, "responses");
+}
+
+json_t *run_device(const char *payload)
+{
+	bs_request_ctx_t ctx = { .client_id = "dev", .address = "192.0.2.1",
+		.now = env.ctx.now };
+	bs_reply_t r;
+	json_t *reply;
+
+	CU_ASSERT_EQUAL_FATAL(bs_device_handle(env.core, &ctx, payload, strlen(payload), &r),
+			BS_OK);
+	reply = json_loadb(r.payload, r.payloadlen, 0, NULL);
+	bs_reply_free(&r);
+	CU_ASSERT_FATAL(json_is_object(reply));
+	return hold(reply);
 }
 
 json_t *run_text(const char *payload)

@@ -61,6 +61,9 @@ json_t *run_raw(const void *payload, size_t len);
 json_t *run_text(const char *payload);
 /* {"commands": cmds} (stolen). */
 json_t *run_batch(json_t *cmds);
+/* A device request through bs_device_handle, from client "dev" at
+ * 192.0.2.1: its reply, parsed (kept until env_close). */
+json_t *run_device(const char *payload);
 /* One command (stolen); returns its response. */
 json_t *run1(json_t *cmd);
 const char *str(json_t *obj, const char *key);

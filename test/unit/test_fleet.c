@@ -135,22 +135,14 @@ static void test_profile_commands(void)
 
 static json_t *reply;
 
+/* A device request; its reply in reply. */
 static void device(const char *payload)
 {
-	bs_request_ctx_t ctx = { .client_id = "dev", .address = "192.0.2.1", .now = T0 };
-	bs_reply_t r;
-
-	json_decref(reply);
-	CU_ASSERT_EQUAL_FATAL(bs_device_handle(env.core, &ctx, payload, strlen(payload), &r),
-			BS_OK);
-	reply = json_loadb(r.payload, r.payloadlen, 0, NULL);
-	bs_reply_free(&r);
-	CU_ASSERT_FATAL(json_is_object(reply));
+	reply = run_device(payload);
 }
 
 static void forget_reply(void)
 {
-	json_decref(reply);
 	reply = NULL;
 }
 
@@ -226,6 +218,10 @@ static void make_group(int enable)
 	CU_ASSERT_EQUAL(strlen(group_key), 43);
 	d = ok_data(cmd(json_pack("{ss ss}", "command", "getGroup", "id", "line-1")));
 	CU_ASSERT_PTR_NULL(json_object_get(d, "group_key"));
+	CU_ASSERT(str_is(d, "profile", "pump"));
+	d = ok_data(cmd(json_pack("{ss}", "command", "listGroups")));
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(d, "total")), 1);
+	CU_ASSERT_PTR_NULL(strstr(keep(json_dumps(d, 0)), group_key));
 }
 
 static void enroll(const char *ext, const char *key, const char *group)

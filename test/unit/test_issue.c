@@ -282,17 +282,10 @@ static void test_weak_broken_or_garbage_csrs_are_refused(void)
 
 static json_t *reply;
 
+/* A device request; its reply in reply. */
 static void device(const char *payload)
 {
-	bs_request_ctx_t ctx = { .client_id = "dev", .address = "192.0.2.1", .now = T0 };
-	bs_reply_t r;
-
-	json_decref(reply);
-	CU_ASSERT_EQUAL_FATAL(bs_device_handle(env.core, &ctx, payload, strlen(payload), &r),
-			BS_OK);
-	reply = json_loadb(r.payload, r.payloadlen, 0, NULL);
-	bs_reply_free(&r);
-	CU_ASSERT_FATAL(json_is_object(reply));
+	reply = run_device(payload);
 }
 
 /* {"external_id", "external_key", "csr", ...more} as text. */
@@ -373,7 +366,6 @@ static void test_bootstrap_with_a_csr_issues_stores_and_renews(void)
 	free(ca);
 	free(csr);
 	free(req);
-	json_decref(reply);
 	reply = NULL;
 	env_close();
 }
@@ -398,7 +390,6 @@ static void test_encrypted_reply_carries_the_certificate(void)
 	json_decref(plain);
 	free(csr);
 	free(req);
-	json_decref(reply);
 	reply = NULL;
 	env_close();
 }
@@ -437,7 +428,6 @@ static void test_challenge_answer_carries_the_csr(void)
 	device(keep(request_with(csr, "{\"op\":\"challenge\"}")));
 	CU_ASSERT(str_is(reply, "error", "invalid_request"));
 	free(csr);
-	json_decref(reply);
 	reply = NULL;
 	env_close();
 }
@@ -464,7 +454,6 @@ static void test_csr_without_a_ca_or_not_a_string_is_invalid(void)
 	/* A wrong key is unauthorized before the CSR is looked at. */
 	device("{\"external_id\":\"ext-1\",\"external_key\":\"wrong-key-1\",\"csr\":\"garbage\"}");
 	CU_ASSERT(str_is(reply, "error", "unauthorized"));
-	json_decref(reply);
 	reply = NULL;
 	env_close();
 }
@@ -497,7 +486,6 @@ static void test_list_configs_by_certificate_expiry(void)
 	expect_error(run1(json_pack("{ss ss}", "command", "listConfigs",
 			"cert_expires_before", "2023-02-30T00:00:00Z")), "invalid_request", "no such day");
 	free(csr);
-	json_decref(reply);
 	reply = NULL;
 	env_close();
 }

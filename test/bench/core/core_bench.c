@@ -14,6 +14,7 @@
  * prints the percentiles of both, which must not tell them apart.
  */
 #include "admin.h"
+#include "bench_core.h"
 #include "device.h"
 #include "error.h"
 #include "tmpdir.h"
@@ -25,43 +26,18 @@
 #include <time.h>
 #include <unistd.h>
 
-static void quiet(void *userdata, bs_log_level_t level, const char *line)
-{
-	(void)userdata;
-	(void)level;
-	(void)line;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static long long now_ms(void)
 {
-	return (long long)(now_s() * 1000);
+	return (long long)(bench_now() * 1000);
 }
 
 static bs_core_t *open_core(const char *dir)
 {
-	char db[256], key[256], err[256];
-	bs_options_t o;
-	bs_core_t *core = NULL;
+	char db[256], key[256];
 
 	snprintf(db, sizeof(db), "%s/bootstrap.db", dir);
 	snprintf(key, sizeof(key), "%s/bootstrap.key", dir);
-	if (bs_options_init(&o) != BS_OK
-			|| bs_options_set(&o, "db_path", db, err, sizeof(err)) != BS_OK
-			|| bs_options_set(&o, "key_file", key, err, sizeof(err)) != BS_OK
-			|| bs_options_finish(&o, err, sizeof(err)) != BS_OK
-			|| bs_core_open(&o, quiet, NULL, &core, err, sizeof(err)) != BS_OK) {
-		fprintf(stderr, "core_bench: %s\n", err);
-		return NULL;
-	}
-	return core;
+	return bench_core_open(db, key, NULL);
 }
 
 static int run_admin(bs_core_t *core, const char *text, size_t len)
@@ -140,11 +116,11 @@ static long bootstrap(bs_core_t *core, long n, long requests)
 		bs_reply_free(&reply);
 		/* As the plugin's tick does. */
 		if ((r & 63) == 0 && now_ms() - last_tick >= BS_TICK_MS) {
-			double t = now_s();
+			double t = bench_now();
 
 			last_tick = now_ms();
 			bs_core_tick(core, last_tick);
-			tick_seconds += now_s() - t;
+			tick_seconds += bench_now() - t;
 		}
 	}
 	return bad;
@@ -231,24 +207,24 @@ int main(int argc, char **argv)
 		return 2;
 	if ((core = open_core(dir)) == NULL)
 		goto out;
-	t0 = now_s();
+	t0 = bench_now();
 	if (seed(core, n) != BS_OK) {
 		fprintf(stderr, "core_bench: seeding failed\n");
 		goto out;
 	}
-	t1 = now_s();
+	t1 = bench_now();
 	printf("seeded %ld configs in %.1f s (%.0f configs/s), database %.0f MiB\n", n,
 			t1 - t0, n / (t1 - t0), db_mib(dir));
 	/* The start of a broker on this database: its check of every page
 	 * (cold pages would cost more: these are in the page cache). */
 	bs_core_close(core);
-	t0 = now_s();
+	t0 = bench_now();
 	if ((core = open_core(dir)) == NULL)
 		goto out;
-	printf("opened again in %.0f ms\n", (now_s() - t0) * 1e3);
-	t0 = now_s();
+	printf("opened again in %.0f ms\n", (bench_now() - t0) * 1e3);
+	t0 = bench_now();
 	bad = bootstrap(core, n, requests);
-	t1 = now_s();
+	t1 = bench_now();
 	printf("%ld bootstraps of %ld configs: %.0f per second, %.2f us each, %ld failed\n",
 			requests, n, requests / (t1 - t0), (t1 - t0) / requests * 1e6, bad);
 	printf("of which handing bootstrap times over: %.1f%% (%.2f us each)\n",

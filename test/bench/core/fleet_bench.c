@@ -7,6 +7,7 @@
  *   fleet_bench [bootstraps, default 100000] [enrollments, default 20000]
  */
 #include "admin.h"
+#include "bench_core.h"
 #include "device.h"
 #include "enroll.h"
 #include "error.h"
@@ -37,38 +38,14 @@
 	"\"telemetry\", \"site\": \"Lyon\", \"fw\": \"stable\", \"interval\": \"30\", " \
 	"\"tz\": \"Europe/Paris\"}"
 
-static void quiet(void *userdata, bs_log_level_t level, const char *line)
-{
-	(void)userdata;
-	(void)level;
-	(void)line;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static bs_core_t *open_core(const char *dir)
 {
-	char db[256], key[256], err[256];
-	bs_options_t o;
-	bs_core_t *core = NULL;
+	static const char *const extra[] = { "max_failures", "0", NULL };
+	char db[256], key[256];
 
 	snprintf(db, sizeof(db), "%s/fleet.db", dir);
 	snprintf(key, sizeof(key), "%s/fleet.key", dir);
-	if (bs_options_init(&o) != BS_OK
-			|| bs_options_set(&o, "db_path", db, err, sizeof(err)) != BS_OK
-			|| bs_options_set(&o, "key_file", key, err, sizeof(err)) != BS_OK
-			|| bs_options_set(&o, "max_failures", "0", err, sizeof(err)) != BS_OK
-			|| bs_options_finish(&o, err, sizeof(err)) != BS_OK
-			|| bs_core_open(&o, quiet, NULL, &core, err, sizeof(err)) != BS_OK)
-		fprintf(stderr, "fleet_bench: %s\n", err);
-	bs_options_free(&o);
-	return core;
+	return bench_core_open(db, key, extra);
 }
 
 /* One admin command (stolen); its data's field, copied, when asked. */
@@ -97,25 +74,6 @@ static int admin(bs_core_t *core, json_t *command, const char *field, char *out,
 	return rc;
 }
 
-static double run(bs_core_t *core, const char *req, long n)
-{
-	bs_request_ctx_t ctx = { .client_id = "dev", .address = "192.0.2.1" };
-	double t0 = now_s();
-
-	for (long i = 0; i < n; i++) {
-		bs_reply_t r;
-		ctx.now = time(NULL);
-		if (bs_device_handle(core, &ctx, req, strlen(req), &r) != BS_OK || r.err != BS_OK) {
-			bs_reply_free(&r);
-			return -1;
-		}
-		bs_reply_free(&r);
-		if (i % 1000 == 0)
-			bs_core_tick(core, (long long)(now_s() * 1000));
-	}
-	return now_s() - t0;
-}
-
 /* The same bootstrap, its 1.2 KiB content stored, then rendered. */
 static int rendering(bs_core_t *core, long n)
 {
@@ -135,8 +93,8 @@ static int rendering(bs_core_t *core, long n)
 			|| admin(core, json_pack("{ss ss}", "command", "enableConfig", "client_id",
 			"tpl"), NULL, NULL, 0) != BS_OK)
 		return 1;
-	plain = run(core, "{\"external_id\":\"ext-plain\",\"external_key\":\"key-plain-12345\"}", n);
-	rendered = run(core, "{\"external_id\":\"ext-tpl\",\"external_key\":\"key-tpl-123456\"}", n);
+	plain = bench_requests(core, "{\"external_id\":\"ext-plain\",\"external_key\":\"key-plain-12345\"}", n);
+	rendered = bench_requests(core, "{\"external_id\":\"ext-tpl\",\"external_key\":\"key-tpl-123456\"}", n);
 	if (plain < 0 || rendered < 0)
 		return 1;
 	printf("bootstrap, 1.2 KiB content stored:   %7.2f us each\n", plain / n * 1e6);
@@ -156,7 +114,7 @@ static int enrollment(bs_core_t *core, long n)
 			"name", "g", "profile", "p", "enable", 1), "group_key", gkey,
 			sizeof(gkey)) != BS_OK)
 		return 1;
-	t0 = now_s();
+	t0 = bench_now();
 	for (long i = 0; i < n; i++) {
 		bs_reply_t r;
 		snprintf(ext, sizeof(ext), "enr-%08ld", i);
@@ -172,10 +130,10 @@ static int enrollment(bs_core_t *core, long n)
 		}
 		bs_reply_free(&r);
 		if (i % 1000 == 0)
-			bs_core_tick(core, (long long)(now_s() * 1000));
+			bs_core_tick(core, (long long)(bench_now() * 1000));
 	}
 	printf("enrollment: %ld configs made by first bootstraps in %.2f s (%.0f per second)\n",
-			n, now_s() - t0, n / (now_s() - t0));
+			n, bench_now() - t0, n / (bench_now() - t0));
 	return 0;
 }
 

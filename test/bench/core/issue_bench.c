@@ -9,6 +9,7 @@
  *   issue_bench [issuances per pair, default 300]
  */
 #include "admin.h"
+#include "bench_core.h"
 #include "device.h"
 #include "error.h"
 #include "pki.h"
@@ -22,42 +23,17 @@
 
 #define KEY "issue-bench-key-1"
 
-static void quiet(void *userdata, bs_log_level_t level, const char *line)
-{
-	(void)userdata;
-	(void)level;
-	(void)line;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static bs_core_t *open_core(const char *dir, const char *ca, const char *dev)
 {
-	char db[256], key[256], cert[256], cakey[256], err[256];
-	bs_options_t o;
-	bs_core_t *core = NULL;
+	char db[256], key[256], cert[256], cakey[256];
 
 	snprintf(db, sizeof(db), "%s/%s-%s.db", dir, ca, dev);
 	snprintf(key, sizeof(key), "%s/bootstrap.key", dir);
 	snprintf(cert, sizeof(cert), "%s/%s.pem", dir, ca);
 	snprintf(cakey, sizeof(cakey), "%s/%s.key", dir, ca);
 	chmod(cakey, 0600);
-	if (bs_options_init(&o) != BS_OK
-			|| bs_options_set(&o, "db_path", db, err, sizeof(err)) != BS_OK
-			|| bs_options_set(&o, "key_file", key, err, sizeof(err)) != BS_OK
-			|| bs_options_set(&o, "ca_cert", cert, err, sizeof(err)) != BS_OK
-			|| bs_options_set(&o, "ca_key", cakey, err, sizeof(err)) != BS_OK
-			|| bs_options_finish(&o, err, sizeof(err)) != BS_OK
-			|| bs_core_open(&o, quiet, NULL, &core, err, sizeof(err)) != BS_OK)
-		fprintf(stderr, "issue_bench: %s\n", err);
-	bs_options_free(&o);
-	return core;
+	const char *extra[] = { "ca_cert", cert, "ca_key", cakey, NULL };
+	return bench_core_open(db, key, extra);
 }
 
 static int admin(bs_core_t *core, const char *batch)
@@ -70,24 +46,6 @@ static int admin(bs_core_t *core, const char *batch)
 		rc = BS_ERR_INTERNAL;
 	bs_admin_result_free(&res);
 	return rc;
-}
-
-/* n requests of text; the seconds they took, or -1 when one failed. */
-static double run(bs_core_t *core, const char *text, long n)
-{
-	bs_request_ctx_t ctx = { .client_id = "dev", .address = "192.0.2.1" };
-	double t0 = now_s();
-
-	for (long i = 0; i < n; i++) {
-		bs_reply_t r;
-		ctx.now = time(NULL);
-		if (bs_device_handle(core, &ctx, text, strlen(text), &r) != BS_OK || r.err != BS_OK) {
-			bs_reply_free(&r);
-			return -1;
-		}
-		bs_reply_free(&r);
-	}
-	return now_s() - t0;
 }
 
 /* {"external_id", "external_key", "csr"} for a CSR text. */
@@ -125,8 +83,8 @@ static int pair(const char *dir, const char *ca, const char *dev, long n)
 			"\"external_key\":\"" KEY "\"},{\"command\":\"enableConfig\","
 			"\"client_id\":\"cid-1\"}]}") != BS_OK)
 		goto out;
-	plain = run(core, "{\"external_id\":\"ext-1\",\"external_key\":\"" KEY "\"}", n);
-	issued = run(core, req, n);
+	plain = bench_requests(core, "{\"external_id\":\"ext-1\",\"external_key\":\"" KEY "\"}", n);
+	issued = bench_requests(core, req, n);
 	if (plain < 0 || issued < 0)
 		goto out;
 	printf("CA %-3s device %-3s: %5.0f issuances/s, %7.1f us each "
