@@ -40,6 +40,8 @@ static const command_t commands[] = {
 	{ "disableConfig", bs_cmd_disable_config, 1, " client_id " },
 	{ "deleteConfig", bs_cmd_delete_config, 1, " client_id " },
 	{ "getStats", bs_cmd_get_stats, 0, " " },
+	{ "listUnknown", bs_cmd_list_unknown, 0, " offset limit " },
+	{ "clearUnknown", bs_cmd_clear_unknown, 1, " external_id " },
 };
 
 /* One audited change, logged after the batch committed. */

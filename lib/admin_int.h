@@ -59,6 +59,10 @@ int bs_field_channels(bs_call_t *call, bs_config_t *cfg, int *present);
 /* offset (default 0) and limit (default 10, 1 to 1000) of a list command. */
 int bs_call_page(bs_call_t *call, long *offset, long *limit);
 
+/* listUnknown and clearUnknown (admin_unknown.c, section 7.3). */
+int bs_cmd_list_unknown(bs_call_t *call);
+int bs_cmd_clear_unknown(bs_call_t *call);
+
 int bs_cmd_create_channel(bs_call_t *call);
 int bs_cmd_get_channel(bs_call_t *call);
 int bs_cmd_list_channels(bs_call_t *call);

@@ -259,6 +259,8 @@ static int authenticate(bs_core_t *core, const bs_request_ctx_t *ctx,
 	same = proves(req, key);
 	bs_crypto_free_secret(sealed, sealedlen);
 	bs_config_clear(&decoy);
+	if (rc == BS_ERR_NOT_FOUND)
+		bs_core_note_unknown(core, req->external_id, ctx->address, ctx->now);
 	if (rc == BS_ERR_NOT_FOUND || !same)
 		return say(req, BS_ERR_UNAUTHORIZED, text);
 	if (!cfg->enabled)
