@@ -232,8 +232,11 @@ static void test_flood_keeps_max_unknown_and_memory_flat(void)
 			before, FLOOD, after, 2 * FLOOD);
 	CHECK(before > 0 && after > 0);
 	/* The table holds FLOOD_MAX entries: a second flood grows nothing of
-	 * it (256 KiB allows for the broker's own buffers). */
-	CHECK(after - before < 256);
+	 * it (256 KiB allows for the broker's own buffers). Not under a
+	 * sanitizer or valgrind, whose own bookkeeping of freed memory grows
+	 * with every request. */
+	if (getenv("IT_BROKER_PRELOAD") == NULL && getenv("IT_BROKER_WRAP") == NULL)
+		CHECK(after - before < 256);
 	d = list_unknown(1000);
 	if (!CHECK(d != NULL))
 		return;
