@@ -155,7 +155,8 @@ $(BUILD)/test/unit/%: test/unit/%.c $(TEST_COMMON) $(LIBA)
 $(BUILD)/test/unit/test_admin $(BUILD)/test/unit/test_admin_edit \
 	$(BUILD)/test/unit/test_sessions $(BUILD)/test/unit/test_devlog \
 	$(BUILD)/test/unit/test_stats $(BUILD)/test/unit/test_reload \
-	$(BUILD)/test/unit/test_issue $(BUILD)/test/unit/test_fleet: $(ADMIN_ENV)
+	$(BUILD)/test/unit/test_issue $(BUILD)/test/unit/test_fleet \
+	$(BUILD)/test/unit/test_unknown: $(ADMIN_ENV)
 
 $(BUILD)/test/integration/%: test/integration/%.c $(INT_COMMON) $(TEST_COMMON) $(LIBA)
 	@mkdir -p $(dir $@)

@@ -52,6 +52,8 @@ static const command_t commands[] = {
 	{ "listGroups", bs_cmd_list_groups, 0, " offset limit " },
 	{ "modifyGroup", bs_cmd_modify_group, 1, GROUP_FIELDS "rotate_key " },
 	{ "deleteGroup", bs_cmd_delete_group, 1, " id " },
+	{ "listUnknown", bs_cmd_list_unknown, 0, " offset limit " },
+	{ "clearUnknown", bs_cmd_clear_unknown, 1, " external_id " },
 };
 
 /* One audited change, logged after the batch committed. */

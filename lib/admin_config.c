@@ -158,6 +158,7 @@ int bs_cmd_create_config(bs_call_t *call)
 		rc = insert_failed(call, &cfg, rc);
 		goto out;
 	}
+	bs_unknown_forget(call->core, cfg.external_id);
 	rc = answer_with(call, &cfg, cfg.external_key);
 out:
 	bs_config_clear(&cfg);

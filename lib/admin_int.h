@@ -91,6 +91,11 @@ int bs_cmd_get_group(bs_call_t *call);
 int bs_cmd_list_groups(bs_call_t *call);
 int bs_cmd_modify_group(bs_call_t *call);
 int bs_cmd_delete_group(bs_call_t *call);
+
+/* listUnknown and clearUnknown (admin_unknown.c, section 7.3). */
+int bs_cmd_list_unknown(bs_call_t *call);
+int bs_cmd_clear_unknown(bs_call_t *call);
+
 int bs_cmd_create_channel(bs_call_t *call);
 int bs_cmd_get_channel(bs_call_t *call);
 int bs_cmd_list_channels(bs_call_t *call);

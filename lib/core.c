@@ -99,6 +99,33 @@ static int open_store(bs_core_t *core, char *err, size_t errlen)
 	return BS_ERR_INVALID;
 }
 
+/* The unknown devices remembered before, up to max_unknown of them. */
+static int open_unknown(bs_core_t *core, char *err, size_t errlen)
+{
+	int rc = bs_unknown_init(&core->unknown, core->opts.max_unknown);
+
+	if (rc == BS_OK && (rc = bs_unknown_load(&core->unknown, core->store)) != BS_OK)
+		snprintf(err, errlen, "db_path %s: cannot read the unknown devices: %s",
+				core->opts.db_path, bs_store_errmsg(core->store));
+	else if (rc != BS_OK)
+		snprintf(err, errlen, "cannot prepare the crypto state");
+	return rc;
+}
+
+/* The write-behind thread's side of the unknown devices. */
+static size_t unknown_waiting(void *arg)
+{
+	return bs_unknown_waiting(arg);
+}
+
+static size_t unknown_write(void *arg, bs_store_t *st, size_t max)
+{
+	size_t failed;
+
+	bs_unknown_write(arg, st, max, 0, &failed);
+	return failed;
+}
+
 int bs_core_open(bs_options_t *opts, bs_log_fn log, void *userdata,
 		bs_core_t **out, char *err, size_t errlen)
 {
@@ -125,10 +152,16 @@ int bs_core_open(bs_options_t *opts, bs_log_fn log, void *userdata,
 		snprintf(err, errlen, "cannot prepare the crypto state");
 		goto fail;
 	}
+	if ((rc = open_unknown(core, err, errlen)) != BS_OK)
+		goto fail;
 	if ((rc = bs_flusher_start(core->store, &core->flusher)) != BS_OK) {
 		snprintf(err, errlen, "cannot start the write-behind thread");
 		goto fail;
 	}
+	bs_flusher_enter(core->flusher);
+	bs_flusher_set_job(core->flusher, &(bs_flusher_job_t){ .waiting = unknown_waiting,
+			.write = unknown_write, .arg = &core->unknown });
+	bs_flusher_leave(core->flusher);
 	*out = core;
 	return BS_OK;
 fail:
@@ -196,6 +229,8 @@ void bs_core_tick(bs_core_t *core, long long now_ms)
 		core->decoy_used = 0;
 		bs_core_next_decoy(core);
 	}
+	if (rotate && bs_unknown_hand(&core->unknown))
+		bs_flusher_wake(core->flusher);
 	if (rotate && (core->touches.pending.count == 0
 				|| bs_flusher_hand(core->flusher, &core->touches)))
 		core->last_rotate_ms = now_ms;
@@ -206,10 +241,31 @@ void bs_core_tick(bs_core_t *core, long long now_ms)
 				"not written: %s", failed, msg);
 }
 
+/* The batch the thread has, then the pending ones; a failure waits. */
+static void write_unknown(bs_core_t *core)
+{
+	bs_unknown_t *u = &core->unknown;
+	size_t failed = 0;
+
+	for (int i = 0; i < 3 && failed == 0
+			&& bs_unknown_waiting(u) + bs_unknown_pending(u) > 0; i++)
+		bs_unknown_write(u, core->store, (size_t)-1, 1, &failed);
+	if (failed > 0)
+		bs_core_log(core, BS_LOG_WARNING, "%zu unknown devices not written: %s",
+				failed, bs_store_errmsg(core->store));
+}
+
 void bs_core_flush(bs_core_t *core)
 {
 	write_all(core, bs_flusher_batch(core->flusher));
 	write_all(core, &core->touches);
+	write_unknown(core);
+}
+
+void bs_core_note_unknown(bs_core_t *core, const char *external_id,
+		const char *address, time_t now)
+{
+	bs_unknown_seen(&core->unknown, external_id, address, now);
 }
 
 void bs_core_note_bootstrap(bs_core_t *core, int64_t config_id, time_t when)
@@ -228,6 +284,7 @@ void bs_core_close(bs_core_t *core)
 		bs_flusher_free(core->flusher);
 	}
 	bs_touches_free(&core->touches);
+	bs_unknown_free(&core->unknown);
 	bs_sessions_free(&core->sessions);
 	bs_nonces_free(&core->nonces);
 	bs_lockout_free(&core->lockout);

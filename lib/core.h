@@ -15,6 +15,7 @@
 #include "stats.h"
 #include "store.h"
 #include "touches.h"
+#include "unknown.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -46,6 +47,7 @@ typedef struct bs_core {
 	bs_lockout_t lockout;       /* failed attempts per (external ID, address) */
 	bs_devlog_t devlog;         /* device log lines written this second */
 	bs_stats_t stats;           /* counters for section 8 */
+	bs_unknown_t unknown;       /* unknown devices (section 7.3) */
 	struct bs_issuer *issuer;   /* the issuing CA (section 3.3), or NULL */
 	long long last_rotate_ms;
 } bs_core_t;
@@ -61,6 +63,11 @@ void bs_core_close(bs_core_t *core);
 
 /* Records a successful bootstrap, for bs_core_tick or bs_core_flush. */
 void bs_core_note_bootstrap(bs_core_t *core, int64_t config_id, time_t when);
+
+/* Remembers an attempt naming an external_id that no config has (section
+ * 7.3), in memory: the write-behind thread writes it later. */
+void bs_core_note_unknown(bs_core_t *core, const char *external_id,
+		const char *address, time_t now);
 
 /*
  * The store is shared with the write-behind thread (flusher.h): every use
@@ -89,7 +96,7 @@ void bs_core_tick(bs_core_t *core, long long now_ms);
  * is stored. */
 int bs_core_next_decoy(bs_core_t *core);
 
-/* Writes every recorded bootstrap now, on the caller's thread, which holds
+/* Writes every recorded bootstrap and unknown device now, on the caller's thread, which holds
  * the store (bs_core_enter): before an admin batch runs, so that reads are
  * never stale, and at close. */
 void bs_core_flush(bs_core_t *core);

@@ -10,6 +10,7 @@
 #include "model.h"
 #include "render.h"
 #include "request.h"
+#include "unknown.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -277,6 +278,7 @@ static int enroll(bs_core_t *core, const bs_request_ctx_t *ctx, request_t *req,
 	if (rc == BS_OK) {
 		*same = 1;
 		core->stats.enrolled++;
+		bs_unknown_forget(core, req->external_id);
 		out->event = bs_enroll_event(core, g.id, ctx->client_id, cfg->client_id, ctx->now);
 	}
 	explicit_bzero(derived, sizeof(derived));
@@ -306,6 +308,8 @@ static int authenticate(bs_core_t *core, const bs_request_ctx_t *ctx,
 	if (rc == BS_ERR_NOT_FOUND && req->group != NULL
 			&& (rc = enroll(core, ctx, req, cfg, &same, out)) == BS_ERR_INTERNAL)
 		return rc;
+	if (rc == BS_ERR_NOT_FOUND)
+		bs_core_note_unknown(core, req->external_id, ctx->address, ctx->now);
 	if (rc == BS_ERR_NOT_FOUND || !same)
 		return say(req, BS_ERR_UNAUTHORIZED, text);
 	if (!cfg->enabled)

@@ -20,6 +20,7 @@ struct bs_flusher {
 	pthread_cond_t wake;            /* work handed over, or stop */
 	/* The fields below, but held_since, are guarded by store_lock. */
 	bs_touches_t batch;
+	bs_flusher_job_t job;           /* its waiting is NULL when unset */
 	int stop;
 	size_t failed;
 	char errmsg[256];
@@ -41,7 +42,10 @@ static void write_slice(bs_flusher_t *f)
 	size_t failed = 0;
 
 	atomic_store(&f->held_since, mono_ms());
-	bs_touches_write(&f->batch, f->st, BS_FLUSHER_SLICE, 1, &failed);
+	if (bs_touches_waiting(&f->batch) > 0)
+		bs_touches_write(&f->batch, f->st, BS_FLUSHER_SLICE, 1, &failed);
+	else if (f->job.waiting != NULL && f->job.waiting(f->job.arg) > 0)
+		failed = f->job.write(f->job.arg, f->st, BS_FLUSHER_SLICE);
 	if (failed > 0) {
 		f->failed += failed;
 		snprintf(f->errmsg, sizeof(f->errmsg), "%s", bs_store_errmsg(f->st));
@@ -56,7 +60,8 @@ static void *run(void *arg)
 
 	pthread_mutex_lock(&f->store_lock);
 	for (;;) {
-		while (!f->stop && bs_touches_waiting(&f->batch) == 0)
+		while (!f->stop && bs_touches_waiting(&f->batch) == 0
+				&& (f->job.waiting == NULL || f->job.waiting(f->job.arg) == 0))
 			pthread_cond_wait(&f->wake, &f->store_lock);
 		if (f->stop)
 			break;
@@ -167,6 +172,16 @@ int bs_flusher_hand(bs_flusher_t *f, bs_touches_t *t)
 	t->pending = empty;
 	pthread_cond_signal(&f->wake);
 	return 1;
+}
+
+void bs_flusher_set_job(bs_flusher_t *f, const bs_flusher_job_t *job)
+{
+	f->job = *job;
+}
+
+void bs_flusher_wake(bs_flusher_t *f)
+{
+	pthread_cond_signal(&f->wake);
 }
 
 bs_touches_t *bs_flusher_batch(bs_flusher_t *f)

@@ -55,6 +55,21 @@ int bs_flusher_hand(bs_flusher_t *f, bs_touches_t *t);
 /* With the store lock held: the thread's batch, to write or look into. */
 bs_touches_t *bs_flusher_batch(bs_flusher_t *f);
 
+/*
+ * A second kind of work for the thread (the unknown devices, unknown.h):
+ * with the store lock held, waiting(arg) says how much is handed over and
+ * write(arg, st, max) writes a slice of it, returning how many it failed
+ * to write. Set once, with the store lock held, before any hand-over;
+ * bs_flusher_wake tells the thread that some was handed over.
+ */
+typedef struct {
+	size_t (*waiting)(void *arg);
+	size_t (*write)(void *arg, bs_store_t *st, size_t max);
+	void *arg;
+} bs_flusher_job_t;
+void bs_flusher_set_job(bs_flusher_t *f, const bs_flusher_job_t *job);
+void bs_flusher_wake(bs_flusher_t *f);
+
 /* With the store lock held: how many bootstraps the thread failed to
  * write since the last call, and the store's message for the last failure
  * (copied into msg). */

@@ -20,6 +20,7 @@ int bs_options_init(bs_options_t *o)
 	o->log_bootstraps = BS_LOG_BOOT_FAILURES;
 	o->stats_interval = 10;
 	o->cert_days = 90;
+	o->max_unknown = 10000;
 	if (o->topic_prefix == NULL || o->channel_topic == NULL) {
 		bs_options_free(o);
 		return BS_ERR_INTERNAL;
@@ -149,6 +150,10 @@ static int set_numeric(bs_options_t *o, const char *name, const char *value,
 		if (parse_long(value, 1, 825, &v) != BS_OK)
 			return bad(err, errlen, name, "must be an integer from 1 to 825");
 		o->cert_days = (int)v;
+	} else if (strcmp(name, "max_unknown") == 0) {
+		if (parse_long(value, 0, 1000000, &v) != BS_OK)
+			return bad(err, errlen, name, "must be an integer from 0 (none) to 1000000");
+		o->max_unknown = (size_t)v;
 	} else if (strcmp(name, "stats_interval") == 0) {
 		if (parse_long(value, 0, 86400, &v) != BS_OK)
 			return bad(err, errlen, name, "must be an integer from 0 (off) to 86400");
@@ -217,7 +222,8 @@ int bs_options_set(bs_options_t *o, const char *name, const char *value,
 	}
 	if (strcmp(name, "max_failures") == 0 || strcmp(name, "lockout_seconds") == 0
 			|| strcmp(name, "max_request_bytes") == 0
-			|| strcmp(name, "stats_interval") == 0 || strcmp(name, "cert_days") == 0)
+			|| strcmp(name, "stats_interval") == 0 || strcmp(name, "cert_days") == 0
+			|| strcmp(name, "max_unknown") == 0)
 		return set_numeric(o, name, value, err, errlen);
 	return bad(err, errlen, name, "unknown option");
 }

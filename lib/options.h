@@ -28,6 +28,7 @@ typedef struct bs_options {
 	int stats_interval;         /* seconds between $SYS statistics; 0: none */
 	char *ca_cert, *ca_key;     /* the issuing CA (section 3.3), or NULL */
 	int cert_days;              /* validity of an issued certificate */
+	size_t max_unknown;         /* unknown devices remembered (section 7.3); 0: none */
 	/* Derived from topic_prefix by bs_options_finish. */
 	char *req_topic;            /* <prefix>/req */
 	char *res_topic;            /* <prefix>/res */

@@ -40,6 +40,10 @@ static void restart_only(const bs_options_t *now, const bs_options_t *fresh,
 		note(restart, len, "ca_key");
 	if (now->cert_days != fresh->cert_days)
 		note(restart, len, "cert_days");
+	/* The table's buckets are made for it, and the write-behind thread
+	 * prunes to it. */
+	if (now->max_unknown != fresh->max_unknown)
+		note(restart, len, "max_unknown");
 }
 
 /* Moves the options that may change from fresh into core's (the old ones

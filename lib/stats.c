@@ -43,7 +43,7 @@ void bs_stats_collect(bs_core_t *core, time_t now, int store_held,
 	out[10].value = disabled;
 	out[11].value = (long long)bs_sessions_connected(&core->sessions);
 	out[12].value = (long long)bs_lockout_active(&core->lockout, now);
-	out[13].value = 0;          /* unknown devices: section 7.3 is not built yet */
+	out[13].value = (long long)bs_unknown_count(&core->unknown);
 }
 
 const char *bs_stats_key(const char *name, char *out, size_t outlen)

@@ -32,6 +32,24 @@ const char *const bs_store_sql[ST_COUNT] = {
 	[ST_SAVEPOINT] = "SAVEPOINT cmd",
 	[ST_RELEASE] = "RELEASE cmd",
 	[ST_ROLLBACK_TO] = "ROLLBACK TO cmd",
+	/* The unknown devices: times are Unix seconds; the list and the walks
+	 * read the index on (last_seen, external_id), both ways. */
+	[ST_UNK_PUT] = "INSERT INTO unknown_devices (external_id, first_seen, last_seen, "
+		"attempts, address) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (external_id) "
+		"DO UPDATE SET first_seen = min(first_seen, excluded.first_seen), "
+		"last_seen = max(last_seen, excluded.last_seen), "
+		"attempts = attempts + excluded.attempts, address = excluded.address",
+	[ST_UNK_DELETE] = "DELETE FROM unknown_devices WHERE external_id = ?",
+	[ST_UNK_CLEAR] = "DELETE FROM unknown_devices",
+	[ST_UNK_COUNT] = "SELECT count(*) FROM unknown_devices",
+	[ST_UNK_LIST] = "SELECT external_id, first_seen, last_seen, attempts, address "
+		"FROM unknown_devices ORDER BY last_seen DESC, external_id DESC "
+		"LIMIT ?1 OFFSET ?2",
+	[ST_UNK_OLDEST] = "SELECT external_id, first_seen, last_seen, attempts, address "
+		"FROM unknown_devices ORDER BY last_seen, external_id LIMIT ?1",
+	[ST_UNK_TRIM] = "DELETE FROM unknown_devices WHERE external_id IN "
+		"(SELECT external_id FROM unknown_devices "
+		"ORDER BY last_seen DESC, external_id DESC LIMIT -1 OFFSET ?1)",
 	[ST_CH_INSERT] = "INSERT INTO channels (id, name, metadata, created_at, "
 		"updated_at) VALUES (?, ?, ?, ?, ?)",
 	[ST_CH_GET] = "SELECT id, name, metadata FROM channels WHERE id = ?",

@@ -6,7 +6,8 @@
  * then the broker's bare round trip (ping) and the device bootstrap with
  * right and with partly wrong keys; then the bootstrapped clients against
  * anonymous ones: publish round trips, connect storms and idle memory;
- * last, with the lockout on, the bootstrap load alone and beside an
+ * then the bootstrap load alone and beside a flood of unknown external
+ * IDs; last, with the lockout on, the bootstrap load alone and beside an
  * attacker hammering one ID from another address. All in the same run so
  * that the ratios compare like with like. Run it from the repository root.
  *
@@ -335,7 +336,8 @@ static int run_one(const bench_opts_t *o, bench_broker_t *b, size_t n,
 		return -1;
 	/* Before the client phases, so that it stays the bootstrap phases'. */
 	r->rss_after_kib = o->own_broker ? broker_rss_kib(b) : -1;
-	if (client_phases(o, b, n, lat, r) != 0 || attack_phases(o, b, n, lat, r) != 0)
+	if (client_phases(o, b, n, lat, r) != 0 || flood_phases(o, b, n, lat, r) != 0
+			|| attack_phases(o, b, n, lat, r) != 0)
 		return -1;
 	return o->own_broker ? broker_stop(b) : 0;
 }
@@ -418,6 +420,10 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < done; i++) {
 		if (res[i].lockout.ran && !attack_contained(&res[i].lockout)) {
 			fprintf(stderr, "bench: N=%zu: the lockout check FAILED\n", res[i].n);
+			rc = -1;
+		}
+		if (res[i].flood.ran && !flood_contained(&res[i].flood)) {
+			fprintf(stderr, "bench: N=%zu: the unknown-ID flood check FAILED\n", res[i].n);
 			rc = -1;
 		}
 	}

@@ -204,10 +204,13 @@ void engine_close(bench_engine_t *e);
  * connect storm (storm.c), its requests being successful CONNACKs. */
 /* lockout-alone, lockout-attack: bootstrap with right keys on a broker with
  * the lockout on, alone and beside an attacker (attack.c). */
+/* unknown-alone, unknown-flood: the same, lockout off, alone and beside a
+ * flood of external IDs that no config has (flood.c). */
 enum {
 	PHASE_PING, PHASE_FLOOR, PHASE_BOOT, PHASE_BOOT_BAD,
 	PHASE_PUB_ANON, PHASE_PUB_BOOT, PHASE_CONN_ANON, PHASE_CONN_BOOT,
 	PHASE_LOCK_ALONE, PHASE_LOCK_ATTACK,
+	PHASE_UNK_ALONE, PHASE_UNK_FLOOD,
 	PHASE_COUNT
 };
 
@@ -242,6 +245,24 @@ typedef struct {
 	bool probe_after;
 } bench_lockout_t;
 
+/* The flooder of the unknown-ID phases. */
+typedef struct {
+	bool ran;
+	int connections;
+	uint64_t sent;
+	uint64_t replies;           /* while flooding */
+	double seconds;
+	double rps;
+	uint64_t unauthorized;
+	uint64_t other;             /* any other reply: a bug */
+	uint64_t lost;
+	long rss_full_kib;          /* the broker's VmRSS once the table was full */
+	long rss_after_kib;         /* and after the pair */
+} bench_flood_t;
+
+/* The plugin's default max_unknown, which the bench's broker keeps. */
+#define BENCH_MAX_UNKNOWN 10000
+
 typedef struct {
 	size_t n;
 	long rss_before_kib;        /* -1: unknown */
@@ -258,6 +279,7 @@ typedef struct {
 	long idle_anon_kib;         /* with `idle` anonymous ones */
 	long idle_boot_kib;         /* with as many bootstrapped ones instead */
 	bench_lockout_t lockout;
+	bench_flood_t flood;
 } bench_result_t;
 
 /* ---- admin.c, load.c, storm.c, idle.c: the phases ---------------------- */
@@ -312,6 +334,12 @@ int idle_memory(const bench_opts_t *o, bench_broker_t *b, size_t n,
  * on, and leaves it on for this start only. */
 int attack_phases(const bench_opts_t *o, bench_broker_t *b, size_t n,
 		bench_lat_t lat[2], bench_result_t *r);
+/* The unknown-ID phases and r->flood: first BENCH_MAX_UNKNOWN new IDs
+ * fill the table, then the pair runs. */
+int flood_phases(const bench_opts_t *o, bench_broker_t *b, size_t n,
+		bench_lat_t lat[2], bench_result_t *r);
+/* Whether every flood request was answered unauthorized. */
+bool flood_contained(const bench_flood_t *f);
 /* Whether the attacker was locked out after max_failures wrong keys, and
  * the attacked ID only from the attacker's address. */
 bool attack_contained(const bench_lockout_t *l);

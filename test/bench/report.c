@@ -38,7 +38,8 @@ const char *phase_name(int kind)
 {
 	static const char *const names[PHASE_COUNT] = { "ping", "floor", "bootstrap",
 		"bootstrap-bad", "publish-anon", "publish-boot", "connect-anon",
-		"connect-boot", "lockout-alone", "lockout-attack" };
+		"connect-boot", "lockout-alone", "lockout-attack", "unknown-alone",
+		"unknown-flood" };
 
 	return kind >= 0 && kind < PHASE_COUNT ? names[kind] : "?";
 }
@@ -276,6 +277,40 @@ static void lockout_table(const bench_result_t *r, size_t nr)
 			"during the attack and after it)\n");
 }
 
+static void flood_row(const bench_result_t *r)
+{
+	const bench_phase_t *alone = &r->phase[PHASE_UNK_ALONE];
+	const bench_phase_t *flooded = &r->phase[PHASE_UNK_FLOOD];
+	const bench_flood_t *f = &r->flood;
+
+	if (!f->ran)
+		return;
+	printf("%-9zu %10.0f %10.0f %8.3f %6d %11.0f %10ld %10ld  %s\n", r->n,
+			alone->rps, flooded->rps, ratio(flooded->rps, alone->rps),
+			f->connections, f->rps, f->rss_full_kib, f->rss_after_kib,
+			flood_contained(f) ? "ok" : "FAILED");
+}
+
+static void flood_table(const bench_result_t *r, size_t nr)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < nr; i++)
+		any = any || r[i].flood.ran;
+	if (!any)
+		return;
+	printf("\n%-9s %10s %10s %8s %6s %11s %10s %10s  %s\n", "configs", "alone",
+			"flooded", "x alone", "conns", "flood req/s", "rss0 KiB", "rss1 KiB",
+			"check");
+	for (size_t i = 0; i < nr; i++)
+		flood_row(&r[i]);
+	printf("(unknown-ID flood: bootstrap req/s of known devices, alone and beside "
+			"`conns` connections\n sending external IDs no config has, each one new; "
+			"the table (max_unknown %d) is\n full before; rss0, rss1: the broker's "
+			"VmRSS then and after the pair; check: every\n flood request answered "
+			"unauthorized)\n", BENCH_MAX_UNKNOWN);
+}
+
 /* The results for the smallest and the largest N that ran bootstrap. */
 static bool extremes(const bench_result_t *r, size_t nr, size_t *lo, size_t *hi)
 {
@@ -306,6 +341,7 @@ void report_table(const bench_opts_t *o, const bench_result_t *r, size_t nr)
 			phase_row(&r[i], k);
 	client_tables(r, nr);
 	lockout_table(r, nr);
+	flood_table(r, nr);
 	printf("\n%-9s %10s %10s %9s %10s %12s %10s %8s\n", "configs", "rss0 MiB",
 			"rss1 MiB", "diff MiB", "start_ms", "import cfg/s", "import s", "errors");
 	for (size_t i = 0; i < nr; i++)
@@ -413,6 +449,29 @@ static json_t *lockout_json(const bench_result_t *r)
 			"ok", attack_contained(l));
 }
 
+static json_t *flood_json(const bench_result_t *r)
+{
+	const bench_flood_t *f = &r->flood;
+	double alone = r->phase[PHASE_UNK_ALONE].rps;
+	double flooded = r->phase[PHASE_UNK_FLOOD].rps;
+
+	if (!f->ran)
+		return json_null();
+	return json_pack("{s:f, s:f, s:f, s:I, s:I, s:I, s:f, s:f, s:I, s:I, s:I, s:o, s:o, "
+			"s:I, s:b}",
+			"alone_per_s", alone, "flooded_per_s", flooded,
+			"ratio_flooded_to_alone", ratio(flooded, alone),
+			"flooder_connections", (json_int_t)f->connections,
+			"flooder_sent", (json_int_t)f->sent,
+			"flooder_replies", (json_int_t)f->replies,
+			"flooder_seconds", f->seconds, "flooder_per_s", f->rps,
+			"unauthorized", (json_int_t)f->unauthorized,
+			"other", (json_int_t)f->other, "lost", (json_int_t)f->lost,
+			"rss_full_kib", kib_json(f->rss_full_kib),
+			"rss_after_kib", kib_json(f->rss_after_kib),
+			"max_unknown", (json_int_t)BENCH_MAX_UNKNOWN, "ok", flood_contained(f));
+}
+
 static json_t *result_json(const bench_result_t *r)
 {
 	json_t *phases = json_array();
@@ -421,7 +480,8 @@ static json_t *result_json(const bench_result_t *r)
 	for (int k = 0; k < PHASE_COUNT && phases != NULL; k++)
 		if (r->phase[k].ran && json_array_append_new(phases, phase_json(r, k)) != 0)
 			break;
-	return json_pack("{s:I, s:o, s:o, s:o, s:o, s:{s:f, s:f, s:I, s:I, s:I}, s:o, s:o, s:o, s:o}",
+	return json_pack("{s:I, s:o, s:o, s:o, s:o, s:{s:f, s:f, s:I, s:I, s:I}, s:o, s:o, s:o, "
+			"s:o, s:o}",
 			"configs", (json_int_t)r->n,
 			"rss_before_kib", kib_json(r->rss_before_kib),
 			"rss_after_kib", kib_json(r->rss_after_kib),
@@ -433,7 +493,8 @@ static json_t *result_json(const bench_result_t *r)
 			"errors", (json_int_t)r->import_errors,
 			"existing", (json_int_t)r->import_existing,
 			"phases", phases, "boot_vs_anon", compares_json(r),
-			"idle_memory", idle_json(r), "lockout", lockout_json(r));
+			"idle_memory", idle_json(r), "lockout", lockout_json(r),
+			"unknown_flood", flood_json(r));
 }
 
 static json_t *scaling_json(const bench_result_t *r, size_t nr)

@@ -24,6 +24,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* The migrations this build has (schema/embed.sh). */
+extern const int bs_schema_count;
+
 /* A test table entry named after its function. */
 #define T(fn) {#fn, fn}
 
@@ -273,13 +276,13 @@ static void add_three_channels(void)
 
 /* ---- opening and migrations --------------------------------------------- */
 
-static void test_new_database_is_version_7_in_wal_mode(void)
+static void test_new_database_is_at_the_last_version_in_wal_mode(void)
 {
 	char mode[32];
 
 	env_open();
-	CU_ASSERT_EQUAL(bs_store_schema_version(st()), 7);
-	CU_ASSERT_EQUAL(raw_int("PRAGMA user_version"), 7);
+	CU_ASSERT_EQUAL(bs_store_schema_version(st()), bs_schema_count);
+	CU_ASSERT_EQUAL(raw_int("PRAGMA user_version"), bs_schema_count);
 	raw_text("PRAGMA journal_mode", mode, sizeof(mode));
 	CU_ASSERT_STRING_EQUAL(mode, "wal");
 	CU_ASSERT_EQUAL(raw_int("SELECT count(*) FROM sqlite_master WHERE "
@@ -315,7 +318,7 @@ static void test_reopen_keeps_data_and_does_not_migrate_again(void)
 	/* A migration run again would recreate this index. */
 	CU_ASSERT_EQUAL_FATAL(raw_exec("DROP INDEX configs_created"), SQLITE_OK);
 	env_reopen();
-	CU_ASSERT_EQUAL(bs_store_schema_version(st()), 7);
+	CU_ASSERT_EQUAL(bs_store_schema_version(st()), bs_schema_count);
 	CU_ASSERT_EQUAL(raw_int("SELECT count(*) FROM sqlite_master WHERE "
 			"name = 'configs_created'"), 0);
 	CU_ASSERT_EQUAL_FATAL(bs_store_config_get(st(), "keep", NULL,
@@ -752,7 +755,7 @@ static void test_delete_remembers_the_client_id_until_reused(void)
 
 /* A version 1 database gains deleted_clients and its key check at start,
  * and keeps its data. */
-static void test_version_1_database_is_migrated_to_7(void)
+static void test_version_1_database_is_migrated_to_the_last(void)
 {
 	bs_config_t cfg;
 	long enabled = -1, disabled = -1;
@@ -767,7 +770,7 @@ static void test_version_1_database_is_migrated_to_7(void)
 			"ALTER TABLE configs DROP COLUMN cert_expires_at"), SQLITE_OK);
 	CU_ASSERT_EQUAL_FATAL(raw_exec("PRAGMA user_version = 1"), SQLITE_OK);
 	env_reopen();
-	CU_ASSERT_EQUAL(bs_store_schema_version(st()), 7);
+	CU_ASSERT_EQUAL(bs_store_schema_version(st()), bs_schema_count);
 	/* The counts start from the configs already stored. */
 	CU_ASSERT_EQUAL(bs_store_config_states(st(), &enabled, &disabled), BS_OK);
 	CU_ASSERT_EQUAL(enabled, 0);
@@ -1408,10 +1411,10 @@ static void test_channel_list_and_count_in_created_then_id_order(void)
 /* ---- main ---------------------------------------------------------------- */
 
 static const cu_test_t open_tests[] = {
-	T(test_new_database_is_version_7_in_wal_mode),
+	T(test_new_database_is_at_the_last_version_in_wal_mode),
 	T(test_new_database_enforces_foreign_keys),
 	T(test_reopen_keeps_data_and_does_not_migrate_again),
-	T(test_version_1_database_is_migrated_to_7),
+	T(test_version_1_database_is_migrated_to_the_last),
 	T(test_delete_remembers_the_client_id_until_reused),
 	T(test_second_opener_of_the_same_database_is_refused),
 	T(test_newer_schema_version_is_refused_naming_the_file),
