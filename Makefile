@@ -198,7 +198,8 @@ console-screenshots: $(PLUGIN) console
 # These tests run the tools that make built.
 $(BUILD)/test/integration/test_device_client $(BUILD)/test/integration/test_examples \
 	$(BUILD)/test/integration/test_device_csr $(BUILD)/test/integration/test_cert_issue: $(DEVICE)
-$(BUILD)/test/integration/test_ctrl $(BUILD)/test/integration/test_cert_issue: $(CTRL)
+$(BUILD)/test/integration/test_ctrl $(BUILD)/test/integration/test_ctrl_fleet \
+	$(BUILD)/test/integration/test_cert_issue: $(CTRL)
 
 run: deps $(PLUGIN) $(TOOLS) console
 	@sh config-examples/prepare.sh

@@ -116,6 +116,9 @@ typedef enum {
 	SHOW_NOTHING,       /* {}: success says nothing */
 	SHOW_CHANNELS,      /* {"channels": [...], "total", ...} as a table */
 	SHOW_CONFIGS,       /* {"configs": [...], ...} as a table */
+	SHOW_PROFILES,      /* {"profiles": [...], ...} as a table */
+	SHOW_GROUPS,        /* {"groups": [...], ...} as a table */
+	SHOW_UNKNOWN,       /* {"unknown": [...], ...} as a table */
 } ctrl_show_t;
 
 /* data as show says, or as indented JSON with json: CTRL_OK, or

@@ -1,9 +1,10 @@
 /*
  * The command table: every admin command of PROTOCOL.md section 4 by its
  * name, its positional arguments and its --kebab-case flags, each flag
- * naming the protocol field it fills. A new command (the profiles, groups
- * and unknown devices of section 7 once the plugin has them) is one line
- * of COMMANDS, and a flag list when it has flags of its own.
+ * naming the protocol field it fills, and the sections 7 commands of the
+ * fleets (profiles, enrollment groups, unknown devices) the same way. A
+ * new command is one line of COMMANDS, and a flag list when it has flags
+ * of its own.
  *
  * Everything on the command line is checked before the connection is
  * made, so that a typing mistake costs no round trip and exits 2.
@@ -34,9 +35,12 @@ typedef enum {
 	K_TIME,     /* --flag TIME: an RFC 3339 time, as text */
 	K_FILE,     /* --flag FILE: the text of the file */
 	K_LIST,     /* --flag ID, repeatable: appended to an array */
+	K_VAR,      /* --flag KEY=VALUE, repeatable: a string member of an object */
+	K_BOOL,     /* --flag true|false */
 	K_TRUE,     /* --flag: true */
 	K_NULL,     /* --flag: null, which clears the field */
 	K_EMPTY,    /* --flag: an empty array */
+	K_EMPTY_OBJ, /* --flag: an empty object */
 	K_ALL,      /* --all: every page (stands for "limit") */
 	K_ENABLE,   /* --enable: enableConfig after createConfig, one batch */
 } kind_t;
@@ -51,13 +55,16 @@ typedef struct {
 typedef struct {
 	const char *name;
 	/* Positional fields, in order: "id name"; "client_id|external_id" is
-	 * client_id, which may instead be given as the flag for external_id. */
+	 * client_id, which may instead be given as the flag for external_id;
+	 * "id?" may be left out. */
 	const char *args;
 	const flag_t *flags;
 	ctrl_show_t show;
 	/* import, export, raw: their own parsing; synopsis for --help. */
 	int (*run)(const ctrl_opts_t *, int, char **);
 	const char *synopsis;
+	/* Fields that a flag must fill ("name content"), or NULL. */
+	const char *required;
 } cmd_t;
 
 /* ---- the table -------------------------------------------------------- */
@@ -70,17 +77,24 @@ typedef struct {
 	{ "client-cert", "client_cert", K_FILE, "FILE" }, \
 	{ "client-key", "client_key", K_FILE, "FILE" }, \
 	{ "ca-cert", "ca_cert", K_FILE, "FILE" }
+/* modifyConfig, modifyGroup: a profile named, or none (null). */
+#define PROFILE_FLAGS { "profile", "profile", K_STR, "ID" }, \
+	{ "clear-profile", "profile", K_NULL, NULL }
+/* The vars object: KEY=VALUE members, or an empty object. */
+#define VAR_FLAGS { "var", "vars", K_VAR, "KEY=VALUE" }, \
+	{ "clear-vars", "vars", K_EMPTY_OBJ, NULL }
 
 static const flag_t NO_FLAGS[] = { END };
 static const flag_t CREATE_CHANNEL[] = { { "metadata", "metadata", K_JSON, "JSON" }, END };
 static const flag_t MODIFY_CHANNEL[] = { { "name", "name", K_STR, "NAME" },
 	{ "metadata", "metadata", K_JSON, "JSON" }, END };
-static const flag_t LIST_CHANNELS[] = { PAGE_FLAGS, END };
+static const flag_t LIST_PAGE[] = { PAGE_FLAGS, END };
 static const flag_t CREATE_CONFIG[] = {
 	{ "client-id", "client_id", K_STR, "ID" }, { "name", "name", K_STR, "NAME" },
 	{ "external-key", "external_key", K_SECRET, "KEY" },
 	{ "client-secret", "client_secret", K_SECRET, "SECRET" },
 	{ "channel", "channels", K_LIST, "ID" }, CONTENT_FLAGS,
+	{ "profile", "profile", K_STR, "ID" }, { "var", "vars", K_VAR, "KEY=VALUE" },
 	{ "enable", "", K_ENABLE, NULL }, END };
 static const flag_t GET_CONFIG[] = { { "external-id", "external_id", K_STR, "X" }, END };
 static const flag_t LIST_CONFIGS[] = { { "state", "state", K_STR, "S" },
@@ -95,28 +109,60 @@ static const flag_t MODIFY_CONFIG[] = {
 	{ "clear-client-cert", "client_cert", K_NULL, NULL },
 	{ "clear-client-key", "client_key", K_NULL, NULL },
 	{ "clear-ca-cert", "ca_cert", K_NULL, NULL },
+	PROFILE_FLAGS, VAR_FLAGS,
 	{ "rotate-secret", "rotate_secret", K_TRUE, NULL }, END };
+
+/* Section 7: profiles, enrollment groups, unknown devices. */
+static const flag_t CREATE_PROFILE[] = { { "name", "name", K_STR, "NAME" },
+	{ "content", "content", K_STR, "TEXT" }, { "content-file", "content", K_FILE, "FILE" },
+	{ "channel", "channels", K_LIST, "ID" }, { "var", "vars", K_VAR, "KEY=VALUE" }, END };
+static const flag_t MODIFY_PROFILE[] = { { "name", "name", K_STR, "NAME" },
+	{ "content", "content", K_STR, "TEXT" }, { "content-file", "content", K_FILE, "FILE" },
+	{ "channel", "channels", K_LIST, "ID" }, { "clear-channels", "channels", K_EMPTY, NULL },
+	VAR_FLAGS, END };
+static const flag_t CREATE_GROUP[] = { { "name", "name", K_STR, "NAME" },
+	{ "profile", "profile", K_STR, "ID" }, { "channel", "channels", K_LIST, "ID" },
+	{ "enable", "enable", K_TRUE, NULL }, END };
+static const flag_t MODIFY_GROUP[] = { { "name", "name", K_STR, "NAME" },
+	PROFILE_FLAGS, { "channel", "channels", K_LIST, "ID" },
+	{ "clear-channels", "channels", K_EMPTY, NULL },
+	{ "enable", "enable", K_BOOL, "true|false" },
+	{ "rotate-key", "rotate_key", K_TRUE, NULL }, END };
+static const flag_t CLEAR_UNKNOWN[] = { { "external-id", "external_id", K_STR, "X" }, END };
 
 static int raw(const ctrl_opts_t *o, int argc, char **argv);
 
 static const cmd_t COMMANDS[] = {
-	{ "createChannel", "id name", CREATE_CHANNEL, SHOW_FIELDS, NULL, NULL },
-	{ "getChannel", "id", NO_FLAGS, SHOW_FIELDS, NULL, NULL },
-	{ "listChannels", "", LIST_CHANNELS, SHOW_CHANNELS, NULL, NULL },
-	{ "modifyChannel", "id", MODIFY_CHANNEL, SHOW_FIELDS, NULL, NULL },
-	{ "deleteChannel", "id", NO_FLAGS, SHOW_NOTHING, NULL, NULL },
-	{ "createConfig", "external_id", CREATE_CONFIG, SHOW_FIELDS, NULL, NULL },
-	{ "getConfig", "client_id|external_id", GET_CONFIG, SHOW_FIELDS, NULL, NULL },
-	{ "listConfigs", "", LIST_CONFIGS, SHOW_CONFIGS, NULL, NULL },
-	{ "modifyConfig", "client_id", MODIFY_CONFIG, SHOW_FIELDS, NULL, NULL },
-	{ "enableConfig", "client_id", NO_FLAGS, SHOW_FIELDS, NULL, NULL },
-	{ "disableConfig", "client_id", NO_FLAGS, SHOW_FIELDS, NULL, NULL },
-	{ "deleteConfig", "client_id", NO_FLAGS, SHOW_NOTHING, NULL, NULL },
-	{ "getStats", "", NO_FLAGS, SHOW_FIELDS, NULL, NULL },
+	{ "createChannel", "id name", CREATE_CHANNEL, SHOW_FIELDS, NULL, NULL, NULL },
+	{ "getChannel", "id", NO_FLAGS, SHOW_FIELDS, NULL, NULL, NULL },
+	{ "listChannels", "", LIST_PAGE, SHOW_CHANNELS, NULL, NULL, NULL },
+	{ "modifyChannel", "id", MODIFY_CHANNEL, SHOW_FIELDS, NULL, NULL, NULL },
+	{ "deleteChannel", "id", NO_FLAGS, SHOW_NOTHING, NULL, NULL, NULL },
+	{ "createConfig", "external_id", CREATE_CONFIG, SHOW_FIELDS, NULL, NULL, NULL },
+	{ "getConfig", "client_id|external_id", GET_CONFIG, SHOW_FIELDS, NULL, NULL, NULL },
+	{ "listConfigs", "", LIST_CONFIGS, SHOW_CONFIGS, NULL, NULL, NULL },
+	{ "modifyConfig", "client_id", MODIFY_CONFIG, SHOW_FIELDS, NULL, NULL, NULL },
+	{ "enableConfig", "client_id", NO_FLAGS, SHOW_FIELDS, NULL, NULL, NULL },
+	{ "disableConfig", "client_id", NO_FLAGS, SHOW_FIELDS, NULL, NULL, NULL },
+	{ "deleteConfig", "client_id", NO_FLAGS, SHOW_NOTHING, NULL, NULL, NULL },
+	{ "createProfile", "id?", CREATE_PROFILE, SHOW_FIELDS, NULL, NULL, "name content" },
+	{ "getProfile", "id", NO_FLAGS, SHOW_FIELDS, NULL, NULL, NULL },
+	{ "listProfiles", "", LIST_PAGE, SHOW_PROFILES, NULL, NULL, NULL },
+	{ "modifyProfile", "id", MODIFY_PROFILE, SHOW_FIELDS, NULL, NULL, NULL },
+	{ "deleteProfile", "id", NO_FLAGS, SHOW_NOTHING, NULL, NULL, NULL },
+	{ "createGroup", "id?", CREATE_GROUP, SHOW_FIELDS, NULL, NULL, "name" },
+	{ "getGroup", "id", NO_FLAGS, SHOW_FIELDS, NULL, NULL, NULL },
+	{ "listGroups", "", LIST_PAGE, SHOW_GROUPS, NULL, NULL, NULL },
+	{ "modifyGroup", "id", MODIFY_GROUP, SHOW_FIELDS, NULL, NULL, NULL },
+	{ "deleteGroup", "id", NO_FLAGS, SHOW_NOTHING, NULL, NULL, NULL },
+	{ "listUnknown", "", LIST_PAGE, SHOW_UNKNOWN, NULL, NULL, NULL },
+	{ "clearUnknown", "", CLEAR_UNKNOWN, SHOW_NOTHING, NULL, NULL, NULL },
+	{ "getStats", "", NO_FLAGS, SHOW_FIELDS, NULL, NULL, NULL },
 	{ "import", NULL, NULL, SHOW_NOTHING, ctrl_import,
-		"CSV_FILE [--enable] [--channel ID]... [--out FILE]" },
-	{ "export", NULL, NULL, SHOW_NOTHING, ctrl_export, "[--out FILE]" },
-	{ "raw", NULL, NULL, SHOW_NOTHING, raw, "JSON" },
+		"CSV_FILE [--enable] [--channel ID]... [--group ID [--group-key-file FILE]] "
+		"[--out FILE]", NULL },
+	{ "export", NULL, NULL, SHOW_NOTHING, ctrl_export, "[--out FILE]", NULL },
+	{ "raw", NULL, NULL, SHOW_NOTHING, raw, "JSON", NULL },
 };
 #define NCOMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
 
@@ -136,6 +182,7 @@ static const cmd_t *find_cmd(const char *name)
 typedef struct {
 	size_t n;
 	char field[MAX_ARGS][64], alt[MAX_ARGS][64];
+	bool opt[MAX_ARGS];         /* may be left out */
 } args_t;
 
 static void split_args(const cmd_t *cmd, args_t *a)
@@ -143,7 +190,8 @@ static void split_args(const cmd_t *cmd, args_t *a)
 	a->n = 0;
 	for (const char *p = cmd->args; *p != '\0' && a->n < MAX_ARGS; a->n++) {
 		size_t len = strcspn(p, " "), bar = strcspn(p, "| ");
-		snprintf(a->field[a->n], 64, "%.*s", (int)bar, p);
+		a->opt[a->n] = bar > 0 && p[bar - 1] == '?';
+		snprintf(a->field[a->n], 64, "%.*s", (int)(bar - a->opt[a->n]), p);
 		snprintf(a->alt[a->n], 64, "%.*s", bar < len ? (int)(len - bar - 1) : 0,
 				p + bar + (bar < len));
 		p += len + (p[len] == ' ');
@@ -159,6 +207,25 @@ static void upper(FILE *f, const char *s)
 static void flag_synopsis(FILE *f, const flag_t *fl)
 {
 	fprintf(f, "--%s%s%s", fl->flag, fl->meta ? " " : "", fl->meta ? fl->meta : "");
+}
+
+static bool repeatable(kind_t k)
+{
+	return k == K_LIST || k == K_VAR;
+}
+
+/* Whether cmd must be given a flag for field. */
+static bool required(const cmd_t *cmd, const char *field)
+{
+	size_t n = strlen(field);
+
+	for (const char *p = cmd->required; p != NULL && *p != '\0'; p += strspn(p, " ")) {
+		size_t len = strcspn(p, " ");
+		if (len == n && strncmp(p, field, n) == 0)
+			return true;
+		p += len;
+	}
+	return false;
 }
 
 /* "name ARGS [--flag META]...", flags that fill one field joined by "|". */
@@ -179,23 +246,32 @@ static void synopsis(FILE *f, const cmd_t *cmd)
 			if (strcmp(fl->field, a.alt[i]) == 0)
 				alt = fl;
 		}
+		if (a.opt[i])
+			fputc('[', f);
 		upper(f, a.field[i]);
+		if (a.opt[i])
+			fputc(']', f);
 		if (alt != NULL) {
 			fputs(" | ", f);
 			flag_synopsis(f, alt);
 		}
 	}
-	for (const flag_t *fl = cmd->flags; fl->flag != NULL; fl++) {
-		if (fl == alt)
-			continue;
-		bool joined = fl != cmd->flags && fl->kind != K_LIST &&
-			strcmp(fl[-1].field, fl->field) == 0 && fl[-1].kind != K_LIST;
-		bool joins = fl[1].flag != NULL && fl->kind != K_LIST && fl[1].kind != K_LIST &&
-			strcmp(fl[1].field, fl->field) == 0;
-		fputs(joined ? " | " : " [", f);
-		flag_synopsis(f, fl);
-		if (!joins)
-			fprintf(f, "]%s", fl->kind == K_LIST ? "..." : "");
+	/* Required flags first, bare (or in parentheses when several fill
+	 * their field); then the others, in brackets. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (const flag_t *fl = cmd->flags; fl->flag != NULL; fl++) {
+			bool must = required(cmd, fl->field);
+			if (fl == alt || must != (pass == 0))
+				continue;
+			bool joined = fl != cmd->flags && !repeatable(fl->kind) &&
+				strcmp(fl[-1].field, fl->field) == 0 && !repeatable(fl[-1].kind);
+			bool joins = fl[1].flag != NULL && !repeatable(fl->kind) &&
+				!repeatable(fl[1].kind) && strcmp(fl[1].field, fl->field) == 0;
+			fputs(joined ? " | " : must ? (joins ? " (" : " ") : " [", f);
+			flag_synopsis(f, fl);
+			if (!joins && (!must || joined))
+				fprintf(f, "%s%s", must ? ")" : "]", repeatable(fl->kind) ? "..." : "");
+		}
 	}
 	fputc('\n', f);
 }
@@ -209,7 +285,8 @@ static void wrapped(FILE *f, const char *text, size_t col, size_t indent)
 		size_t len = 0;
 		int depth = 0;
 		while (text[len] != '\0' && text[len] != '\n' && (text[len] != ' ' || depth > 0)) {
-			depth += (text[len] == '[') - (text[len] == ']');
+			depth += (text[len] == '[' || text[len] == '(') -
+				(text[len] == ']' || text[len] == ')');
 			len++;
 		}
 		if (!first && col + 1 + len > WIDTH) {
@@ -363,7 +440,7 @@ static int conflict(parsed_t *p, const flag_t *f)
 {
 	for (size_t i = 0; i < p->nused; i++) {
 		const flag_t *u = p->used[i];
-		if (u == f && f->kind == K_LIST)
+		if (u == f && repeatable(f->kind))
 			continue;
 		if (u == f || strcmp(u->field, f->field) == 0) {
 			fprintf(stderr, CTRL_NAME ": --%s%s%s%s\n", f->flag,
@@ -443,6 +520,11 @@ static json_t *flag_value(const flag_t *f, char *arg)
 			return NULL;
 		}
 		return json_integer(n);
+	case K_BOOL:
+		if (strcmp(arg, "true") == 0 || strcmp(arg, "false") == 0)
+			return json_boolean(arg[0] == 't');
+		fprintf(stderr, CTRL_NAME ": --%s takes true or false: %s\n", f->flag, arg);
+		return NULL;
 	case K_TIME:
 		if (!rfc3339(arg)) {
 			fprintf(stderr, CTRL_NAME ": --%s takes an RFC 3339 time such as "
@@ -466,7 +548,36 @@ static json_t *flag_value(const flag_t *f, char *arg)
 static bool takes_value(kind_t k)
 {
 	return k == K_STR || k == K_SECRET || k == K_JSON || k == K_INT ||
-		k == K_TIME || k == K_FILE || k == K_LIST;
+		k == K_TIME || k == K_FILE || k == K_LIST || k == K_VAR || k == K_BOOL;
+}
+
+/* --var KEY=VALUE into the object of f's field: KEY not empty and given
+ * once; VALUE may be empty. The plugin judges the key's characters. */
+static int take_var(parsed_t *p, const flag_t *f, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	json_t *obj = json_object_get(p->cmd, f->field), *v;
+
+	if (eq == NULL || eq == arg) {
+		fprintf(stderr, CTRL_NAME ": --%s takes KEY=VALUE: %s\n", f->flag, arg);
+		return CTRL_EUSAGE;
+	}
+	char *key = strndup(arg, (size_t)(eq - arg));
+	int rc = CTRL_EUSAGE;
+	if (key == NULL)
+		return CTRL_EUSAGE;
+	if (obj == NULL)
+		json_object_set_new(p->cmd, f->field, obj = json_object());
+	if (json_object_get(obj, key) != NULL)
+		fprintf(stderr, CTRL_NAME ": --%s %s is given twice\n", f->flag, key);
+	else if ((v = json_string(eq + 1)) == NULL)
+		fprintf(stderr, CTRL_NAME ": --%s %s: not UTF-8 text\n", f->flag, key);
+	else if (json_object_set_new(obj, key, v) != 0)
+		fprintf(stderr, CTRL_NAME ": --%s: not UTF-8 text: %s\n", f->flag, key);
+	else
+		rc = 0;
+	free(key);
+	return rc;
 }
 
 /* One flag (argv[*i], "--name" or "--name=value") into p. */
@@ -507,6 +618,8 @@ static int take_flag(const cmd_t *cmd, parsed_t *p, int argc, char **argv, int *
 	case K_TRUE: v = json_true(); break;
 	case K_NULL: v = json_null(); break;
 	case K_EMPTY: v = json_array(); break;
+	case K_EMPTY_OBJ: v = json_object(); break;
+	case K_VAR: return take_var(p, f, arg);
 	default:
 		if ((v = flag_value(f, arg)) == NULL)
 			return CTRL_EUSAGE;
@@ -534,6 +647,8 @@ static int missing_args(const cmd_t *cmd, const args_t *a)
 {
 	fprintf(stderr, CTRL_NAME ": %s needs", cmd->name);
 	for (size_t i = 0; i < a->n; i++) {
+		if (a->opt[i])
+			continue;
 		fputc(' ', stderr);
 		upper(stderr, a->field[i]);
 		if (a->alt[i][0] != '\0')
@@ -560,7 +675,7 @@ static int check_args(const cmd_t *cmd, parsed_t *p, char **pos, size_t npos)
 			fprintf(stderr, " or --%s, not both\n", flag_of(cmd, a.alt[i]));
 			return CTRL_EUSAGE;
 		}
-		if (i >= npos && !alt_given)
+		if (i >= npos && !alt_given && !a.opt[i])
 			return missing_args(cmd, &a);
 		if (i < npos) {
 			json_t *v = json_string(pos[i]);
@@ -568,6 +683,18 @@ static int check_args(const cmd_t *cmd, parsed_t *p, char **pos, size_t npos)
 				return ctrl_usage_error("not UTF-8 text", pos[i]);
 			json_object_set_new(p->cmd, a.field[i], v);
 		}
+	}
+	for (const flag_t *f = cmd->flags; f->flag != NULL; f++) {
+		if (!required(cmd, f->field) || json_object_get(p->cmd, f->field) != NULL ||
+				(f != cmd->flags && strcmp(f[-1].field, f->field) == 0))
+			continue;
+		fprintf(stderr, CTRL_NAME ": %s needs ", cmd->name);
+		for (const flag_t *g = f; g->flag != NULL && strcmp(g->field, f->field) == 0; g++) {
+			fprintf(stderr, "%s", g == f ? "" : " or ");
+			flag_synopsis(stderr, g);
+		}
+		fprintf(stderr, "\nTry '" CTRL_NAME " %s --help'.\n", cmd->name);
+		return CTRL_EUSAGE;
 	}
 	return 0;
 }
@@ -690,7 +817,14 @@ static int create_enabled(ctrl_conn_t *c, json_t *cmd, json_t **data)
 
 static const char *list_key(ctrl_show_t show)
 {
-	return show == SHOW_CHANNELS ? "channels" : show == SHOW_CONFIGS ? "configs" : NULL;
+	switch (show) {
+	case SHOW_CHANNELS: return "channels";
+	case SHOW_CONFIGS: return "configs";
+	case SHOW_PROFILES: return "profiles";
+	case SHOW_GROUPS: return "groups";
+	case SHOW_UNKNOWN: return "unknown";
+	default: return NULL;
+	}
 }
 
 static int run_table_cmd(const ctrl_opts_t *o, const cmd_t *cmd, int argc,

@@ -11,12 +11,25 @@
  * to --out alone, a file created 0600 that is never overwritten; nothing
  * else is written anywhere.
  *
+ * --group ID registers devices of an enrollment group (PROTOCOL.md 7.2)
+ * ahead of their first bootstrap, with the names of the CSV: the group is
+ * read first (getGroup), and every config gets its profile and channels,
+ * enabled when the group's "enable" is (or with --enable). Such a device
+ * was flashed with the key derived from the group key, and a known
+ * external ID bootstraps with its config's key, so a line without a key
+ * gets that derived key, computed here from --group-key-file (the group
+ * key is never readable from the plugin); without that file such a line
+ * is refused before anything is sent, since a generated key would lock
+ * the device out.
+ *
  * export: every config as one JSON object a line, in listConfigs order,
  * without client_secret (or the write-only keys, which reads never show).
  */
 #include "ctrl.h"
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +45,7 @@ typedef struct {
 	int line;
 	const char *ext, *key, *name;   /* in the CSV text; key, name may be NULL */
 	char client_id[37];
+	char derived[48];           /* --group-key-file: the key derived for ext */
 	bool failed;                /* refused here: never sent */
 } row_t;
 
@@ -44,6 +58,10 @@ typedef struct {
 	const char *csv_path, *out_path;
 	bool enable;
 	json_t *channels;           /* ids for every config, or NULL */
+	const char *group;          /* --group ID */
+	const char *group_key_path; /* --group-key-file */
+	char *group_key;            /* its text, without the line end */
+	json_t *profile;            /* the group's profile: a string, or NULL */
 	char *csv;
 	size_t csv_len;
 	row_t *rows;
@@ -69,13 +87,16 @@ static int import_args(import_t *im, int argc, char **argv)
 			;                   /* the summary is text on stderr either way */
 		else if (strcmp(a, "--help") == 0)
 			return -1;
-		else if (strcmp(a, "--channel") == 0 || strcmp(a, "--out") == 0) {
+		else if (strcmp(a, "--channel") == 0 || strcmp(a, "--out") == 0 ||
+				strcmp(a, "--group") == 0 || strcmp(a, "--group-key-file") == 0) {
 			if (value == NULL)
 				return ctrl_usage_error("missing value after", a);
-			if (a[2] == 'o' && im->out_path != NULL)
-				return ctrl_usage_error("--out is given twice", NULL);
-			if (a[2] == 'o')
-				im->out_path = value;
+			const char **one = a[2] == 'o' ? &im->out_path : strcmp(a, "--group") == 0
+				? &im->group : a[2] == 'g' ? &im->group_key_path : NULL;
+			if (one != NULL && *one != NULL)
+				return ctrl_usage_error("the option is given twice", a);
+			if (one != NULL)
+				*one = value;
 			else if (json_array_append_new(im->channels, json_string(value)) != 0)
 				return ctrl_usage_error("--channel: not UTF-8 text", value);
 			i++;
@@ -88,7 +109,84 @@ static int import_args(import_t *im, int argc, char **argv)
 	}
 	if (im->csv_path == NULL)
 		return ctrl_usage_error("import needs CSV_FILE", NULL);
+	if (im->group_key_path != NULL && im->group == NULL)
+		return ctrl_usage_error("--group-key-file goes with --group ID", NULL);
+	if (im->group != NULL && json_array_size(im->channels) > 0)
+		return ctrl_usage_error("--channel and --group cannot go together: the "
+				"configs get the group's channels", NULL);
 	return 0;
+}
+
+/* ---- an enrollment group ---------------------------------------------- */
+
+/* The group key of --group-key-file: its first line, not empty. */
+static int read_group_key(import_t *im)
+{
+	size_t len;
+
+	if (im->group_key_path == NULL)
+		return 0;
+	if ((im->group_key = ctrl_read_file(im->group_key_path, 4096, &len)) == NULL)
+		return CTRL_EUSAGE;
+	im->group_key[strcspn(im->group_key, "\r\n")] = '\0';
+	if (im->group_key[0] == '\0')
+		return ctrl_usage_error("no group key in", im->group_key_path);
+	return 0;
+}
+
+/* base64url-without-padding(HMAC-SHA256(group key, external ID)), as the
+ * factory computes it (PROTOCOL.md 7.2), into out (at least 44 bytes). */
+static int derive_key(const char *group_key, const char *ext, char *out)
+{
+	unsigned char mac[EVP_MAX_MD_SIZE], b64[64];
+	unsigned int n = 0;
+
+	if (HMAC(EVP_sha256(), group_key, (int)strlen(group_key),
+				(const unsigned char *)ext, strlen(ext), mac, &n) == NULL || n != 32)
+		return -1;
+	int len = EVP_EncodeBlock(b64, mac, (int)n);
+	OPENSSL_cleanse(mac, sizeof mac);
+	while (len > 0 && b64[len - 1] == '=')
+		len--;
+	for (int i = 0; i < len; i++)
+		out[i] = b64[i] == '+' ? '-' : b64[i] == '/' ? '_' : (char)b64[i];
+	out[len] = '\0';
+	OPENSSL_cleanse(b64, sizeof b64);
+	return 0;
+}
+
+/* getGroup: the group's profile and channels for every config, and its
+ * "enable" for their state. CTRL_OK, or the exit status of the failure
+ * (its code and message on stderr). */
+static int read_group(import_t *im, ctrl_conn_t *c)
+{
+	json_t *commands = json_pack("[{ssss}]", "command", "getGroup", "id", im->group);
+	json_t *responses = NULL;
+	int rc = ctrl_mqtt_ask(c, commands, &responses);
+	const json_t *r = json_array_get(responses, 0), *ch;
+	size_t i;
+
+	json_decref(commands);
+	if (rc == CTRL_OK && r == NULL)
+		rc = CTRL_ECONN;
+	if (rc == CTRL_OK && (rc = ctrl_cmd_error(r)) != CTRL_OK)
+		fprintf(stderr, CTRL_NAME ": import --group %s: nothing was imported\n", im->group);
+	if (rc == CTRL_OK) {
+		const json_t *g = json_object_get(r, "data");
+		const json_t *profile = json_object_get(g, "profile");
+		if (json_is_string(profile))
+			im->profile = json_incref((json_t *)profile);
+		/* The group's channels, as ids (or channel objects). */
+		json_array_foreach(json_object_get(g, "channels"), i, ch) {
+			const json_t *id = json_is_string(ch) ? ch : json_object_get(ch, "id");
+			if (json_is_string(id))
+				json_array_append(im->channels, (json_t *)id);
+		}
+		if (json_is_true(json_object_get(g, "enable")))
+			im->enable = true;
+	}
+	json_decref(responses);
+	return rc;
 }
 
 /* ---- the CSV ---------------------------------------------------------- */
@@ -173,9 +271,26 @@ static int read_csv(import_t *im)
 }
 
 /* A device without a key gets one generated, shown once: with nowhere to
- * write it, it would be lost, and the device could never bootstrap. */
-static int check_keys(const import_t *im)
+ * write it, it would be lost, and the device could never bootstrap. A
+ * device of a group gets the key derived from the group key, or is
+ * refused. */
+static int check_keys(import_t *im)
 {
+	for (size_t i = 0; im->group != NULL && i < im->nrows; i++) {
+		row_t *r = &im->rows[i];
+		if (r->key != NULL || r->failed)
+			continue;
+		if (im->group_key == NULL) {
+			fprintf(stderr, CTRL_NAME ": line %d has no external_key: a device of group "
+					"%s is flashed with the key derived from the group key; give the "
+					"key in the CSV, or the group key with --group-key-file FILE\n",
+					r->line, im->group);
+			return CTRL_EUSAGE;
+		}
+		if (derive_key(im->group_key, r->ext, r->derived) != 0)
+			return ctrl_usage_error("cannot compute HMAC-SHA256", NULL);
+		r->key = r->derived;
+	}
 	for (size_t i = 0; im->out_path == NULL && i < im->nrows; i++) {
 		if (im->rows[i].key == NULL && !im->rows[i].failed) {
 			fprintf(stderr, CTRL_NAME ": line %d has no external_key: the one the "
@@ -197,6 +312,8 @@ static json_t *create_cmd(const import_t *im, const row_t *r, const char *corr)
 
 	if (cmd != NULL && json_array_size(im->channels) > 0)
 		json_object_set(cmd, "channels", im->channels);
+	if (cmd != NULL && im->profile != NULL)
+		json_object_set(cmd, "profile", im->profile);
 	return cmd;
 }
 
@@ -408,14 +525,16 @@ static int run_import(import_t *im, const ctrl_opts_t *o)
 	struct timespec t0;
 	int rc;
 
-	if ((rc = read_csv(im)) != 0 || (rc = check_keys(im)) != 0)
+	if ((rc = read_group_key(im)) != 0 || (rc = read_csv(im)) != 0 ||
+			(rc = check_keys(im)) != 0)
 		return rc;
 	if ((im->batch_end = calloc(im->nrows + 1, sizeof *im->batch_end)) == NULL)
 		return ctrl_usage_error("out of memory", NULL);
 	if (im->out_path != NULL && (im->out = ctrl_create_file(im->out_path)) == NULL)
 		return CTRL_EUSAGE;
 	im->progress = isatty(STDERR_FILENO);
-	if ((rc = ctrl_mqtt_open(o, &c)) == CTRL_OK) {
+	if ((rc = ctrl_mqtt_open(o, &c)) == CTRL_OK &&
+			(im->group == NULL || (rc = read_group(im, c)) == CTRL_OK)) {
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		rc = send_all(im, c);
 		summary(im, seconds_since(&t0));
@@ -433,7 +552,8 @@ int ctrl_import(const ctrl_opts_t *o, int argc, char **argv)
 
 	if (rc == -1) {
 		puts("Usage: " CTRL_NAME " [options] import CSV_FILE [--enable] "
-				"[--channel ID]... [--out FILE]");
+				"[--channel ID]...\n       [--group ID [--group-key-file FILE]] "
+				"[--out FILE]");
 		rc = CTRL_OK;
 	} else if (rc == 0) {
 		rc = run_import(&im, o);
@@ -444,7 +564,14 @@ int ctrl_import(const ctrl_opts_t *o, int argc, char **argv)
 		free(im.fail[i].text);
 	free(im.fail);
 	free(im.batch_end);
+	if (im.rows != NULL)
+		OPENSSL_cleanse(im.rows, im.nrows * sizeof *im.rows);  /* derived keys */
 	free(im.rows);
+	if (im.group_key != NULL) {
+		OPENSSL_cleanse(im.group_key, strlen(im.group_key));
+		free(im.group_key);
+	}
+	json_decref(im.profile);
 	if (im.csv != NULL)
 		OPENSSL_cleanse(im.csv, im.csv_len);      /* it holds the keys */
 	free(im.csv);

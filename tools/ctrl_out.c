@@ -1,8 +1,10 @@
 /*
  * A command's data on stdout: as JSON with --json (for scripts), else as
  * text for a person: an object as aligned "key: value" lines (text of
- * several lines, a PEM say, indented below its key), a page of channels or
- * configs as a table with a count below it. Fields the tool does not know
+ * several lines, a PEM say, indented below its key), a page of channels,
+ * configs, profiles, groups or unknown devices as a table with a count
+ * below it. A secret that a reply carries (external_key, client_secret,
+ * group_key) is shown as any other field: the reply is its one showing. Fields the tool does not know
  * (cert_serial, cert_expires_at, and those of newer plugins) are shown as
  * any other. Text from the broker has its
  * control characters replaced, since it goes to a terminal.
@@ -46,8 +48,9 @@ static const char *id_of(const json_t *item)
 	return id != NULL ? id : "";
 }
 
-/* A channel list as its ids; other arrays and objects as compact JSON;
- * null as "-" (malloc()ed, printable). */
+/* A channel list (objects, or ids as a profile's) as its ids; other
+ * arrays and objects as compact JSON; null as "-"; true and false as
+ * words (malloc()ed, printable). */
 static char *value_text(const json_t *v)
 {
 	char *text = NULL, *out;
@@ -56,18 +59,21 @@ static char *value_text(const json_t *v)
 		return ctrl_printable(json_string_value(v), true);
 	if (json_is_null(v))
 		return strdup("-");
+	if (json_is_boolean(v))
+		return strdup(json_is_true(v) ? "true" : "false");
 	if (json_is_array(v) && json_array_size(v) > 0 &&
-			json_is_string(json_object_get(json_array_get(v, 0), "id"))) {
+			(json_is_string(json_object_get(json_array_get(v, 0), "id")) ||
+			 json_is_string(json_array_get(v, 0)))) {
 		size_t i, n = 1;
 		const json_t *item;
 		json_array_foreach(v, i, item)
-			n += strlen(id_of(item)) + 2;
+			n += strlen(json_is_string(item) ? json_string_value(item) : id_of(item)) + 2;
 		if ((text = calloc(1, n)) == NULL)
 			return NULL;
 		json_array_foreach(v, i, item) {
 			if (i > 0)
 				strcat(text, ", ");
-			strcat(text, id_of(item));
+			strcat(text, json_is_string(item) ? json_string_value(item) : id_of(item));
 		}
 	} else {
 		text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
@@ -128,6 +134,20 @@ static const column_t CONFIG_COLS[] = {
 	{ "CLIENT_ID", "client_id" }, { "EXTERNAL_ID", "external_id" },
 	{ "STATE", "state" }, { "NAME", "name" }, { "CHANNELS", "channels" },
 	{ NULL, NULL },
+};
+static const column_t PROFILE_COLS[] = {
+	{ "ID", "id" }, { "NAME", "name" }, { "CHANNELS", "channels" }, { "VARS", "vars" },
+	{ NULL, NULL },
+};
+static const column_t GROUP_COLS[] = {
+	{ "ID", "id" }, { "NAME", "name" }, { "PROFILE", "profile" },
+	{ "CHANNELS", "channels" }, { "ENABLE", "enable" }, { NULL, NULL },
+};
+/* Most recently seen first, as the plugin lists them. */
+static const column_t UNKNOWN_COLS[] = {
+	{ "EXTERNAL_ID", "external_id" }, { "ATTEMPTS", "attempts" },
+	{ "LAST_SEEN", "last_seen" }, { "FIRST_SEEN", "first_seen" },
+	{ "ADDRESS", "address" }, { NULL, NULL },
 };
 /* Added to CONFIG_COLS when a config of the page has a certificate that
  * the plugin knows the expiry of (listConfigs --cert-expires-before). */
@@ -214,6 +234,12 @@ int ctrl_out_show(const json_t *data, ctrl_show_t show, bool json)
 		show_table(data, "channels", CHANNEL_COLS);
 	} else if (show == SHOW_CONFIGS) {
 		show_table(data, "configs", CONFIG_COLS);
+	} else if (show == SHOW_PROFILES) {
+		show_table(data, "profiles", PROFILE_COLS);
+	} else if (show == SHOW_GROUPS) {
+		show_table(data, "groups", GROUP_COLS);
+	} else if (show == SHOW_UNKNOWN) {
+		show_table(data, "unknown", UNKNOWN_COLS);
 	} else if (show == SHOW_FIELDS || json_object_size(data) > 0) {
 		show_fields(data);
 	}

@@ -22,7 +22,8 @@ export function errorText(err) {
 // The field an error message names ("external_key: must be 8 to 256
 // bytes", "a config with this external_id already exists"), or null.
 const FIELDS = ['external_id', 'external_key', 'client_id', 'client_secret', 'client_cert',
-	'client_key', 'ca_cert', 'content', 'channels', 'metadata', 'name', 'id'];
+	'client_key', 'ca_cert', 'content', 'channels', 'metadata', 'profile', 'vars', 'enable',
+	'name', 'id'];
 export function errorField(err) {
 	if (!(err instanceof ApiError) || !err.message)
 		return null;
@@ -39,6 +40,11 @@ export function errorField(err) {
 		best = 'channels';
 	if (best === null && /private key/.test(err.message))
 		best = 'client_key';
+	// A template's placeholders (protocol 7.1) are in its content.
+	if (best === null && /placeholder|template|\{\{/.test(err.message))
+		best = 'content';
+	if (best === null && /\bvars?\b|\bvariable/.test(err.message))
+		best = 'vars';
 	return best;
 }
 

@@ -11,6 +11,14 @@
 // is not an admin, a command the API refuses, a name made of markup, a
 // broker that goes away and comes back, the console over https and wss.
 //
+// Then, as a group of its own, the fleet pages of protocol section 7:
+// a profile with a template, channels and vars; a config made from it; an
+// enrollment group whose key is shown once, proven by a device that
+// enrolls with the key derived from it; the key rotated after a
+// confirmation; the unknown devices listed, one turned into a config from
+// its row, the others cleared. Each of these fails with the page's own
+// words when the plugin does not answer the section 7 commands.
+//
 // Run from the repository's top directory after `make console`:
 //   node test/console/browser.mjs
 // Environment: IT_PLUGIN (the plugin, as for the integration tests),
@@ -18,6 +26,7 @@
 // SHOTS_DIR (where the screenshots go; default build/console-shots; `make
 // console-screenshots` sets docs). Ends with "console: N passed, M failed".
 import { execFile, spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
@@ -40,7 +49,14 @@ const shotsDir = resolve(process.env.SHOTS_DIR || 'build/console-shots');
 
 let passed = 0;
 let failed = 0;
+// The fleet group's own results, listed apart before the total.
+const fleet = { on: false, passed: 0, failed: [] };
 function finish(code) {
+	if (fleet.passed + fleet.failed.length > 0) {
+		console.log(`fleet pages (protocol section 7): ${fleet.passed} passed, ${fleet.failed.length} failed`);
+		for (const f of fleet.failed)
+			console.log(`  failed: ${f}`);
+	}
 	console.log(`console: ${passed} passed, ${failed} failed`);
 	process.exit(code);
 }
@@ -178,9 +194,13 @@ async function check(name, fn) {
 	try {
 		await fn();
 		passed += 1;
+		if (fleet.on)
+			fleet.passed += 1;
 		console.log(`ok - ${name}`);
 	} catch (e) {
 		failed += 1;
+		if (fleet.on)
+			fleet.failed.push(name);
 		console.log(`FAIL - ${name}: ${e && e.message ? e.message.split('\n')[0] : e}`);
 		try {
 			mkdirSync(join(dir, 'failures'), { recursive: true });
@@ -234,6 +254,45 @@ async function shot(name, { full = false } = {}) {
 	await sleep(150);
 	await page.screenshot({ path: join(shotsDir, name), fullPage: full });
 	assert(readFileSync(join(shotsDir, name)).length > 5000, `${name} is empty`);
+}
+// Waits for selector, or for the page's error banner, whose words then
+// fail the check (a plugin without a command says so there).
+async function orPageError(selector, timeout = T) {
+	const got = await page.waitForFunction((sel) => {
+		if (document.querySelector(sel))
+			return 'found';
+		const b = Array.from(document.querySelectorAll('.banner.error')).find((e) => !e.hidden && e.textContent);
+		return b ? `the page says: ${b.textContent}` : null;
+	}, { timeout }, selector);
+	const what = await got.jsonValue();
+	if (what !== 'found')
+		throw new Error(what);
+	return page.$(selector);
+}
+// Waits for the profile picker of dialog d to offer id, or fails with
+// the words its hint says when the profiles cannot be listed.
+async function profileOption(d, id) {
+	const got = await page.waitForFunction((want) => {
+		const dlg = document.querySelector('dialog[open]');
+		if (!dlg)
+			return null;
+		if (dlg.querySelector(`select option[value="${want}"]`))
+			return 'found';
+		const hint = Array.from(dlg.querySelectorAll('.hint')).find((e) => /cannot be listed/.test(e.textContent));
+		return hint ? `the dialog says: ${hint.textContent}` : null;
+	}, { timeout: T }, id);
+	const what = await got.jsonValue();
+	if (what !== 'found')
+		throw new Error(what);
+}
+// The device key of a group, as the factory derives it (protocol 7.2).
+function derivedKey(groupKey, externalId) {
+	return createHmac('sha256', Buffer.from(groupKey, 'utf8')).update(externalId).digest('base64url');
+}
+async function bootstrapRaw(request) {
+	const { stdout } = await run('mosquitto_rr', ['-h', '127.0.0.1', '-p', String(broker.mqtt), '-W', '5',
+		'-t', 'bootstrap/req', '-e', `bootstrap/res/${request.external_id}`, '-m', JSON.stringify(request)]);
+	return JSON.parse(stdout);
 }
 async function logIn(user, password) {
 	await fill(page, 'Username', user);
@@ -625,6 +684,208 @@ async function main() {
 		assert(pageErrors.length === 0, `errors: ${pageErrors.join(' | ')}`);
 		assert(dialogsFired.length === 0, `dialogs: ${dialogsFired.join(' | ')}`);
 	});
+
+	await fleetChecks(base);
+}
+
+// ---- the fleet pages (protocol section 7) ----------------------------------
+
+const TEMPLATE = '{"id": "{{external_id}}", "site": "{{vars.site}}"}';
+
+async function fleetChecks(base) {
+	fleet.on = true;
+	console.log('# fleet pages (protocol section 7): these need the plugin\'s profiles, groups and unknown devices');
+	let groupKey = '';
+	// A check left a dialog open when it failed: the next starts without.
+	const fcheck = (name, fn) => check(name, async () => {
+		await page.evaluate(() => document.querySelectorAll('dialog[open]').forEach((d) => d.close()));
+		await fn();
+	});
+	// Two devices knock without a config: unknown devices.
+	for (const ext of ['SN-STRAY-0001', 'SN-STRAY-0001', 'SN-STRAY-0002'])
+		await bootstrapRaw({ external_id: ext, external_key: 'not-the-key-0001', id: 'u1' }).catch(() => null);
+	await page.goto(base, { waitUntil: 'domcontentloaded' });
+	await logIn(ADMIN, ADMIN_PW);
+	await page.waitForSelector('::-p-xpath(//h1[normalize-space()="Bootstraps"])');
+
+	await fcheck('fleet: the Profiles page creates a profile with a template, channels and vars', async () => {
+		await (await page.waitForSelector('nav a[data-page="profiles"]')).click();
+		await page.waitForSelector('::-p-xpath(//h1[normalize-space()="Profiles"])');
+		await orPageError('.empty, table.list');
+		await (await control(page, 'Create')).click();
+		const d = await dialog();
+		await fill(d, 'ID', 'boilers');
+		await fill(d, 'Name', 'Boilers');
+		await fill(d, 'Content template', TEMPLATE);
+		await (await control(d, 'Channels')).select('alarms');
+		await (await control(d, 'Add variable')).click();
+		await fill(d, 'Variable 1 name', 'site');
+		await fill(d, 'Variable 1 value', 'plant-1');
+		await shot('console-profile-create.png');
+		await (await control(d, 'Save')).click();
+		await orPageError('tr[data-profile-id="boilers"]');
+		const t = await page.$eval('tr[data-profile-id="boilers"]', (r) => r.innerText);
+		assert(t.includes('Boilers') && t.includes('Alarms') && t.includes('site=plant-1'), `row: ${t}`);
+		const got = (await admin([{ command: 'getProfile', id: 'boilers' }]))[0];
+		assert(got.data && got.data.content === TEMPLATE && got.data.vars.site === 'plant-1', `stored: ${JSON.stringify(got)}`);
+		const total = await page.$eval('[data-total]', (e) => e.textContent);
+		assert(total === '1\u20131 of 1 profile', `total: ${total}`);
+		await shot('console-profiles.png');
+	});
+
+	await fcheck('fleet: a template with an unknown placeholder is refused, in words, by the field', async () => {
+		await orPageError('tr[data-profile-id="boilers"]');
+		await (await control(page, 'Create')).click();
+		const d = await dialog();
+		await fill(d, 'Name', 'Broken');
+		await fill(d, 'Content template', 'serial={{serial}}');
+		await (await control(d, 'Save')).click();
+		const err = await page.waitForFunction(() => {
+			const area = Array.from(document.querySelectorAll('dialog[open] textarea')).find((i) => i.getAttribute('aria-invalid') === 'true');
+			const msg = area && document.getElementById(`${area.id}-err`);
+			const label = area && document.querySelector(`label[for="${area.id}"]`);
+			return msg && !msg.hidden ? `${label.textContent}|${msg.textContent}` : null;
+		}, { timeout: T });
+		const [label, text] = (await err.jsonValue()).split('|');
+		assert(label === 'Content template' && /^Not accepted/.test(text), `${label}: ${text}`);
+		await (await control(d, 'Close')).click();
+	});
+
+	await fcheck('fleet: a config made from a profile renders it; its details show profile and group', async () => {
+		await (await page.waitForSelector('nav a[data-page="configs"]')).click();
+		await page.waitForSelector('::-p-xpath(//h1[normalize-space()="Bootstraps"])');
+		await (await control(page, 'Create')).click();
+		const d = await dialog();
+		await fill(d, 'External ID', 'SN-PROFILED-1');
+		await profileOption(d, 'boilers');
+		await (await control(d, 'Profile')).select('boilers');
+		await (await control(d, 'Add variable')).click();
+		await fill(d, 'Variable 1 name', 'site');
+		await fill(d, 'Variable 1 value', 'plant-9');
+		await (await control(d, 'Save')).click();
+		await page.waitForSelector('[data-secrets]');
+		await (await d.waitForSelector('::-p-xpath(.//button[normalize-space()="Done"])')).click();
+		const cfg = (await admin([{ command: 'getConfig', external_id: 'SN-PROFILED-1' }]))[0].data;
+		assert(cfg && cfg.profile === 'boilers' && cfg.vars.site === 'plant-9', `stored: ${JSON.stringify(cfg)}`);
+		await go(`#/configs/${encodeURIComponent(cfg.client_id)}`);
+		await page.waitForSelector('[data-field="profile"]');
+		const [profile, group] = await page.evaluate(() => ['profile', 'group'].map((f) => document.querySelector(`[data-field="${f}"]`).textContent));
+		assert(profile === 'boilers' && /none/.test(group), `profile ${profile}, group ${group}`);
+		await waitText('"site": "plant-9"');
+	});
+
+	await fcheck('fleet: the Groups page creates a group; its key is shown once, with a copy button, and a device enrolls with it', async () => {
+		await (await page.waitForSelector('nav a[data-page="groups"]')).click();
+		await page.waitForSelector('::-p-xpath(//h1[normalize-space()="Enrollment groups"])');
+		await orPageError('.empty, table.list');
+		await (await control(page, 'Create')).click();
+		const d = await dialog();
+		await fill(d, 'ID', 'line-1');
+		await fill(d, 'Name', 'Factory line 1');
+		await profileOption(d, 'boilers');
+		await (await control(d, 'Profile')).select('boilers');
+		await (await control(d, 'Channels')).select('alarms');
+		await (await control(d, 'Enable the configs it makes')).click();
+		await (await control(d, 'Save')).click();
+		const input = await orPageError('dialog[open] input.secret');
+		groupKey = await input.evaluate((e) => e.value);
+		assert(/^[A-Za-z0-9_-]{43}$/.test(groupKey), `group key: ${groupKey}`);
+		await control(d, 'Copy group key');
+		await shot('console-group-key.png');
+		await (await d.waitForSelector('::-p-xpath(.//button[normalize-space()="Done"])')).click();
+		await page.waitForFunction(() => !document.querySelector('dialog[open]'));
+		await orPageError('tr[data-group-id="line-1"]');
+		const t = await page.$eval('tr[data-group-id="line-1"]', (r) => r.innerText);
+		assert(t.includes('boilers') && t.includes('Alarms') && /\benabled\b/.test(t), `row: ${t}`);
+		const still = await page.evaluate((k) => document.documentElement.outerHTML.includes(k) ||
+			Array.from(document.querySelectorAll('input')).some((i) => i.value === k), groupKey);
+		assert(!still, 'the group key is still in the page');
+		const reply = await bootstrapRaw({ external_id: 'SN-ENROLLED-1', external_key: derivedKey(groupKey, 'SN-ENROLLED-1'),
+			group: 'line-1', id: 'e1' });
+		assert(reply.client_id && reply.content === '{"id": "SN-ENROLLED-1", "site": "plant-1"}', `enrollment: ${JSON.stringify(reply)}`);
+		await shot('console-groups.png');
+	});
+
+	await fcheck('fleet: Rotate key asks first, then shows the new key once', async () => {
+		await orPageError('tr[data-group-id="line-1"]');
+		await (await (await page.$('tr[data-group-id="line-1"]')).$('aria/Rotate key')).click();
+		const c = await dialog();
+		assert((await c.evaluate((e) => e.innerText)).includes('can no longer enroll'), 'the confirmation does not say what rotating does');
+		await (await control(c, 'Confirm')).click();
+		const input = await orPageError('dialog[open] input.secret');
+		const fresh = await input.evaluate((e) => e.value);
+		assert(/^[A-Za-z0-9_-]{43}$/.test(fresh) && fresh !== groupKey, `new key: ${fresh}`);
+		await (await page.waitForSelector('::-p-xpath(//dialog[@open]//button[normalize-space()="Done"])')).click();
+		await page.waitForFunction(() => !document.querySelector('dialog[open]'));
+		const old = await bootstrapRaw({ external_id: 'SN-ENROLLED-2', external_key: derivedKey(groupKey, 'SN-ENROLLED-2'),
+			group: 'line-1', id: 'e2' });
+		assert(old.error === 'unauthorized', `the old key still enrolls: ${JSON.stringify(old)}`);
+	});
+
+	await fcheck('fleet: Unknown devices lists the strays, most recently seen first, with their attempts', async () => {
+		await (await page.waitForSelector('nav a[data-page="unknown"]')).click();
+		await page.waitForSelector('::-p-xpath(//h1[normalize-space()="Unknown devices"])');
+		await orPageError('tr[data-external-id="SN-STRAY-0001"]');
+		const ids = await page.$$eval('table.list tbody tr', (rows) => rows.map((r) => r.dataset.externalId));
+		assert(ids.indexOf('SN-STRAY-0002') >= 0 && ids.indexOf('SN-STRAY-0002') < ids.indexOf('SN-STRAY-0001'), `order: ${ids}`);
+		const attempts = await page.$eval('tr[data-external-id="SN-STRAY-0001"] [data-field="attempts"]', (e) => e.textContent);
+		assert(attempts === '2', `attempts: ${attempts}`);
+		const total = await page.$eval('[data-total]', (e) => Number(e.dataset.total));
+		assert(total === ids.length, `total ${total} for ${ids.length} rows`);
+		const shown = await page.evaluate(() => document.body.innerText.includes('not-the-key-0001'));
+		assert(!shown, 'a key is shown');
+		await shot('console-unknown.png');
+	});
+
+	await fcheck('fleet: Create config on an unknown row opens the dialog with its External ID, and the row goes', async () => {
+		await orPageError('tr[data-external-id="SN-STRAY-0001"]');
+		await (await (await page.$('tr[data-external-id="SN-STRAY-0001"]')).$('aria/Create config')).click();
+		const d = await dialog();
+		const ext = await (await control(d, 'External ID')).evaluate((e) => e.value);
+		assert(ext === 'SN-STRAY-0001', `External ID: ${ext}`);
+		await fill(d, 'Name', 'Found on the bench');
+		await (await control(d, 'Save')).click();
+		await page.waitForSelector('[data-secrets]');
+		await (await d.waitForSelector('::-p-xpath(.//button[normalize-space()="Done"])')).click();
+		await page.waitForFunction(() => !document.querySelector('tr[data-external-id="SN-STRAY-0001"]'), { timeout: T });
+		const cfg = (await admin([{ command: 'getConfig', external_id: 'SN-STRAY-0001' }]))[0].data;
+		assert(cfg && cfg.name === 'Found on the bench', `config: ${JSON.stringify(cfg)}`);
+	});
+
+	await fcheck('fleet: Clear and Clear all ask first', async () => {
+		await orPageError('tr[data-external-id="SN-STRAY-0002"]');
+		await (await (await page.$('tr[data-external-id="SN-STRAY-0002"]')).$('aria/Clear')).click();
+		await (await control(await dialog(), 'Confirm')).click();
+		await page.waitForFunction(() => !document.querySelector('tr[data-external-id="SN-STRAY-0002"]'), { timeout: T });
+		await bootstrapRaw({ external_id: 'SN-STRAY-0003', external_key: 'not-the-key-0001', id: 'u3' }).catch(() => null);
+		await (await control(page, 'Refresh')).click();
+		await orPageError('tr[data-external-id="SN-STRAY-0003"]');
+		await (await control(page, 'Clear all')).click();
+		const c = await dialog();
+		await (await control(c, 'Cancel')).click();
+		await sleep(200);
+		assert(await page.$('tr[data-external-id="SN-STRAY-0003"]'), 'Cancel cleared the list');
+		await (await control(page, 'Clear all')).click();
+		await (await control(await dialog(), 'Confirm')).click();
+		await waitText('No unknown devices.');
+		const left = (await admin([{ command: 'listUnknown' }]))[0];
+		assert(left.data && left.data.total === 0, `listUnknown: ${JSON.stringify(left)}`);
+	});
+
+	await fcheck('fleet: a profile in use is not deleted, and the page says why', async () => {
+		await (await page.waitForSelector('nav a[data-page="profiles"]')).click();
+		await orPageError('tr[data-profile-id="boilers"]');
+		await (await (await page.$('tr[data-profile-id="boilers"]')).$('aria/Delete')).click();
+		await (await control(await dialog(), 'Confirm')).click();
+		await waitText('In use:');
+		assert(await page.$('tr[data-profile-id="boilers"]'), 'the row is gone');
+	});
+
+	await fcheck('fleet: no script error on the fleet pages', async () => {
+		assert(pageErrors.length === 0, `errors: ${pageErrors.join(' | ')}`);
+		assert(dialogsFired.length === 0, `dialogs: ${dialogsFired.join(' | ')}`);
+	});
+	fleet.on = false;
 }
 
 const ok = await main().then(() => true, (e) => {

@@ -1,10 +1,12 @@
 // The create and edit dialog of a bootstrap configuration, with every
-// field of the Bootstraps page it is modelled on, and the once-only view
-// of the secrets a creation generated.
+// field of the Bootstraps page it is modelled on, its profile and vars
+// (protocol 7.1), and the once-only view of the secrets a creation
+// generated.
 import { ApiError } from '../api.js';
 import { h, replace } from '../dom.js';
 import { errorField, errorText } from '../format.js';
 import { banner, busy, copyText, field, openDialog, toast } from '../ui.js';
+import { listAll, profileField, sameVars, varsField } from './fleet-parts.js';
 
 const CHANNEL_PAGE = 1000;
 
@@ -94,8 +96,9 @@ function secretsView(d, data, done) {
 }
 
 // Opens the dialog: a new config when cfg is null, else an edit of cfg.
-// onDone(data) runs after a successful save.
-export async function configDialog(api, cfg, onDone) {
+// onDone(data) runs after a successful save. prefill: fields of a new
+// config filled in already ({external_id} from an unknown device's row).
+export async function configDialog(api, cfg, onDone, prefill = {}) {
 	const editing = cfg !== null;
 	const d = openDialog({ title: editing ? 'Edit bootstrap configuration' : 'Create bootstrap configuration', wide: true });
 	const top = banner('error');
@@ -108,13 +111,22 @@ export async function configDialog(api, cfg, onDone) {
 		top.set(`Cannot list the channels: ${errorText(e)}`);
 		return;
 	}
+	// The profiles to pick from; a plugin that cannot list them leaves the
+	// picker at None, saying why.
+	let profiles = [];
+	let profilesError = '';
+	try {
+		profiles = await listAll(api, 'listProfiles', 'profiles');
+	} catch (e) {
+		profilesError = errorText(e);
+	}
 
 	const fields = {};
 	fields.name = field({ label: 'Name', control: h('input', { type: 'text', autocomplete: 'off', value: editing ? cfg.name : '' }),
 		hint: 'A human-readable name, at most 256 bytes.' });
 	fields.external_id = field({ label: 'External ID',
 		control: h('input', { type: 'text', autocomplete: 'off', spellcheck: 'false', required: !editing,
-			readOnly: editing, value: editing ? cfg.external_id : '', placeholder: 'a MAC address or serial number' }),
+			readOnly: editing, value: editing ? cfg.external_id : prefill.external_id || '', placeholder: 'a MAC address or serial number' }),
 		hint: editing ? 'The device\'s identity: it cannot be changed.' : 'Unique: the device sends it when it bootstraps. No "/", "+" or "#".' });
 	const keyInput = h('input', { type: 'text', autocomplete: 'off', spellcheck: 'false', class: 'mono',
 		placeholder: editing ? 'unchanged' : 'generated when left empty' });
@@ -136,10 +148,33 @@ export async function configDialog(api, cfg, onDone) {
 			value: editing ? cfg.client_id : '', placeholder: 'generated when left empty' }),
 		hint: editing ? 'The device\'s MQTT username on this broker: it cannot be changed.'
 			: 'Optional: the device\'s MQTT username on this broker. A UUID is generated when left empty.' });
+	const contentHint = 'Free-form configuration handed to the device, at most 64 KiB.';
+	const profiledHint = 'Rendered from the profile\'s template for this device (shown as it renders now): it cannot be edited here.';
 	fields.content = field({ label: 'Content',
 		control: h('textarea', { class: 'mono', rows: 4, spellcheck: 'false', value: editing ? cfg.content : '',
 			placeholder: '{"interval": 30}' }),
-		hint: 'Free-form configuration handed to the device, at most 64 KiB.' });
+		hint: contentHint });
+	fields.profile = profileField(profiles, editing ? cfg.profile || '' : '',
+		profilesError ? `The profiles cannot be listed: ${profilesError}`
+			: 'Optional: the content is then rendered from the profile\'s template, with its channels and vars as defaults.');
+	fields.vars = varsField(editing ? cfg.vars : {}, 'The values of {{vars.KEY}} for this device, over the profile\'s.');
+	const contentArea = fields.content.control;
+	const hintEl = contentArea.parentNode.querySelector('.hint');
+	const typed = { text: contentArea.value };
+	const onProfile = () => {
+		const profiled = fields.profile.control.value !== '';
+		if (profiled && !contentArea.readOnly)
+			typed.text = contentArea.value;
+		contentArea.readOnly = profiled;
+		// A new config with a profile sends no content; an edit shows what
+		// the profile renders.
+		if (!editing)
+			contentArea.value = profiled ? '' : typed.text;
+		contentArea.placeholder = profiled ? 'rendered from the profile' : '{"interval": 30}';
+		hintEl.textContent = profiled ? profiledHint : contentHint;
+	};
+	fields.profile.control.addEventListener('change', onProfile);
+	onProfile();
 	fields.client_cert = pemField({ label: 'Client certificate', fileLabel: 'Certificate file',
 		value: editing ? cfg.client_cert : '', placeholder: '-----BEGIN CERTIFICATE-----',
 		hint: 'PEM, or base64 DER. Empty: none.' });
@@ -165,7 +200,9 @@ export async function configDialog(api, cfg, onDone) {
 		h('div', { class: 'grid-2' }, fields.name.el, fields.external_id.el),
 		h('div', { class: 'grid-2' }, fields.external_key.el, fields.client_id.el),
 		fields.channels.el,
+		fields.profile.el,
 		fields.content.el,
+		fields.vars.el,
 		enc,
 		h('div', { class: 'dialog-actions' }, cancel, save));
 	replace(d.body, form);
@@ -181,6 +218,12 @@ export async function configDialog(api, cfg, onDone) {
 			f.setError('');
 		let command;
 		const body = {};
+		const vars = fields.vars.value();
+		if (typeof vars === 'string') {
+			fields.vars.setError(vars);
+			return;
+		}
+		const profile = fields.profile.control.value;
 		if (!editing) {
 			command = 'createConfig';
 			if (!value('external_id').trim()) {
@@ -196,13 +239,23 @@ export async function configDialog(api, cfg, onDone) {
 			const ch = pickedChannels();
 			if (ch.length > 0)
 				body.channels = ch;
+			if (profile !== '') {
+				body.profile = profile;
+				delete body.content;
+			}
+			if (Object.keys(vars).length > 0)
+				body.vars = vars;
 		} else {
 			command = 'modifyConfig';
 			body.client_id = cfg.client_id;
 			if (value('name') !== cfg.name)
 				body.name = value('name');
-			if (value('content') !== cfg.content)
+			if (value('content') !== cfg.content && !contentArea.readOnly)
 				body.content = value('content');
+			if (profile !== (cfg.profile || ''))
+				body.profile = profile === '' ? null : profile;
+			if (!sameVars(vars, cfg.vars))
+				body.vars = vars;
 			if (value('external_key') !== '')
 				body.external_key = value('external_key');
 			for (const k of ['client_cert', 'ca_cert']) {

@@ -3,6 +3,7 @@ import { h, replace } from '../dom.js';
 import { ago, errorText, plural, when } from '../format.js';
 import { banner, busy, confirmDialog, field, openDialog, stateBadge, toast } from '../ui.js';
 import { configDialog } from './config-form.js';
+import { varChips } from './fleet-parts.js';
 
 const list = { offset: 0, limit: 25, state: '', name: '', external_id: '', cert_days: '' };
 const DAY_MS = 86400000;
@@ -320,6 +321,11 @@ function details(ctx, root, clientId) {
 						['Client ID', cfg.client_id, { class: 'mono' }],
 						['State', stateBadge(cfg.state)],
 						['Channels', channelNames(cfg)],
+						['Profile', cfg.profile ? h('span', { class: 'mono', 'data-field': 'profile' }, cfg.profile)
+							: h('span', { class: 'muted', 'data-field': 'profile' }, 'none')],
+						cfg.vars && Object.keys(cfg.vars).length ? ['Vars', varChips(cfg.vars)] : null,
+						['Group', cfg.group ? h('span', { class: 'mono', 'data-field': 'group' }, cfg.group)
+							: h('span', { class: 'muted', 'data-field': 'group' }, 'none: made by hand')],
 						['External key', h('span', { class: 'muted' }, 'write-only: shown once, when set')],
 						['Client secret', h('span', { class: 'muted' }, 'shown once, at creation; rotate it to issue a new one')],
 					])),
