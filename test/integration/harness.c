@@ -1543,3 +1543,28 @@ const char *ctrl_bin(void)
 	const char *v = getenv("IT_CTRL");
 	return v != NULL ? v : "build/default/tools/mosquitto_bootstrap_ctrl";
 }
+
+#define CLIENT_CERT_LINES "require_certificate true\nuse_identity_as_username true\n"
+
+int broker_add_cert_listener(broker_t *b, const char *cafile, int *port)
+{
+	char *conf = read_file_text(b->conf, NULL), *at;
+	FILE *f;
+	int rc = -1;
+
+	if (conf == NULL || (at = strstr(conf, CLIENT_CERT_LINES)) == NULL
+			|| (*port = it_free_port()) <= 0 || *port == b->tls_port) {
+		free(conf);
+		return -1;
+	}
+	*at = '\0';
+	if ((f = fopen(b->conf, "w")) != NULL) {
+		rc = fprintf(f, "%s\nlistener %d 127.0.0.1\ncafile %s\n"
+				"certfile %s/server.pem\nkeyfile %s/server.key\n" CLIENT_CERT_LINES,
+				conf, *port, cafile, b->dir, b->dir) < 0 ? -1 : 0;
+		if (fclose(f) != 0)
+			rc = -1;
+	}
+	free(conf);
+	return rc;
+}

@@ -96,6 +96,14 @@ const char *device_bin(void);
 /* b->dir + "/" + name into out. */
 int broker_path(const broker_t *b, const char *name, char *out, size_t outlen);
 
+/*
+ * In a prepared broker's configuration: the TLS listener (b->tls_port)
+ * loses its client-certificate requirement, so that a device needs only
+ * the CA, and a second TLS listener on a free port (*port) requires a
+ * certificate signed by cafile and makes its CN the username. 0 or -1.
+ */
+int broker_add_cert_listener(broker_t *b, const char *cafile, int *port);
+
 /* Writes the lines every test broker starts with (running as root, no
  * persistence, logging to dir/mosquitto.log, the plain listener, anonymous
  * clients allowed), for a test that writes its own configuration. */

@@ -42,7 +42,6 @@
 #define CTRL_BIN ((char *)ctrl_bin())
 #define CERT_DAYS 30
 #define DROP_MS 2000
-#define CLIENT_CERT_LINES "require_certificate true\nuse_identity_as_username true\n"
 
 enum { ST_OK = 0, ST_REPLY = 1 };
 
@@ -61,25 +60,7 @@ static const pub_opts_t qos1 = { .qos = 1 };
  */
 static int write_listeners(void)
 {
-	char *conf = read_file_text(B.conf, NULL), *at;
-	FILE *f;
-	int rc = -1;
-
-	if (conf == NULL || (at = strstr(conf, CLIENT_CERT_LINES)) == NULL ||
-			(cert_port = it_free_port()) <= 0 || cert_port == B.tls_port) {
-		free(conf);
-		return -1;
-	}
-	*at = '\0';
-	if ((f = fopen(B.conf, "w")) != NULL) {
-		rc = fprintf(f, "%s\nlistener %d 127.0.0.1\ncafile %s\n"
-				"certfile %s/server.pem\nkeyfile %s/server.key\n" CLIENT_CERT_LINES,
-				conf, cert_port, issuing_ca, B.dir, B.dir) < 0 ? -1 : 0;
-		if (fclose(f) != 0)
-			rc = -1;
-	}
-	free(conf);
-	return rc;
+	return broker_add_cert_listener(&B, issuing_ca, &cert_port);
 }
 
 static int suite_init(void)

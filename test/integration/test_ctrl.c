@@ -10,6 +10,7 @@
  */
 #include "cu_main.h"
 #include "harness.h"
+#include "ctrl_run.h"
 #include "it_check.h"
 
 #include <arpa/inet.h>
@@ -23,10 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define CTRL_BIN ((char *)ctrl_bin())
 
-/* The exit statuses of PROTOCOL.md section 9. */
-enum { ST_OK = 0, ST_CMD = 1, ST_USAGE = 2, ST_CONN = 3 };
 
 static broker_t B;
 static char port_text[16];
@@ -47,72 +45,10 @@ static int suite_clean(void)
 
 /* ---- running the tool ------------------------------------------------- */
 
-typedef struct {
-	int status;
-	char *out, *err;
-} run_t;
+#define bare ctrl_bare
+#define ctrl(...) ctrl_admin(&B, __VA_ARGS__)
+#define out_json run_json
 
-static void run_free(run_t *r)
-{
-	free(r->out);
-	free(r->err);
-}
-
-/* The tool with the arguments given (NULL-terminated) and nothing else. */
-static run_t run_v(const char *first, va_list ap)
-{
-	char *argv[48] = { CTRL_BIN };
-	size_t n = 1;
-	run_t r = { .status = -1 };
-
-	for (const char *a = first; a != NULL && n + 1 < sizeof argv / sizeof argv[0];
-			a = va_arg(ap, const char *))
-		argv[n++] = (char *)a;
-	argv[n] = NULL;
-	r.status = run_capture(argv, NULL, &r.out, &r.err);
-	return r;
-}
-
-static run_t bare(const char *first, ...)
-{
-	va_list ap;
-	va_start(ap, first);
-	run_t r = run_v(first, ap);
-	va_end(ap);
-	return r;
-}
-
-/* The tool as the harness's admin against B, -W 5, then the arguments. */
-static run_t ctrl(const char *first, ...)
-{
-	char *argv[48] = { CTRL_BIN, "-h", "127.0.0.1", "-p", port_text, "-u", "admin",
-		"-P", "adminpw", "-W", "5" };
-	size_t n = 11;
-	run_t r = { .status = -1 };
-	va_list ap;
-
-	va_start(ap, first);
-	for (const char *a = first; a != NULL && n + 1 < sizeof argv / sizeof argv[0];
-			a = va_arg(ap, const char *))
-		argv[n++] = (char *)a;
-	va_end(ap);
-	argv[n] = NULL;
-	r.status = run_capture(argv, NULL, &r.out, &r.err);
-	if (r.status != 0 && r.err != NULL)
-		fprintf(stderr, "[ctrl %s, exit %d] %s", first, r.status, r.err);
-	return r;
-}
-
-/* stdout of a --json run, parsed (new reference), or NULL. */
-static json_t *out_json(const run_t *r)
-{
-	return r->out != NULL ? json_loads(r->out, 0, NULL) : NULL;
-}
-
-static bool contains(const char *text, const char *part)
-{
-	return text != NULL && strstr(text, part) != NULL;
-}
 
 /* A command that the plugin refuses: exit 1, the code on stderr, nothing
  * on stdout. */

@@ -13,6 +13,7 @@
  */
 #include "cu_main.h"
 #include "harness.h"
+#include "ctrl_run.h"
 #include "it_check.h"
 
 #include <stdarg.h>
@@ -23,20 +24,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CTRL_BIN ((char *)ctrl_bin())
 
-/* The exit statuses of PROTOCOL.md section 9. */
-enum { ST_OK = 0, ST_CMD = 1, ST_USAGE = 2, ST_CONN = 3 };
 
 static broker_t B;
-static char port_text[16];
 
 static int suite_init(void)
 {
-	if (broker_start(&B, NULL) != 0)
-		return -1;
-	snprintf(port_text, sizeof port_text, "%d", B.port);
-	return 0;
+	return broker_start(&B, NULL);
 }
 
 static int suite_clean(void)
@@ -47,67 +41,10 @@ static int suite_clean(void)
 
 /* ---- running the tool ------------------------------------------------- */
 
-typedef struct {
-	int status;
-	char *out, *err;
-} run_t;
+#define bare ctrl_bare
+#define ctrl(...) ctrl_admin(&B, __VA_ARGS__)
+#define out_json run_json
 
-static void run_free(run_t *r)
-{
-	free(r->out);
-	free(r->err);
-	r->out = r->err = NULL;
-}
-
-/* argv after the fixed ones, up to NULL. */
-static run_t run_with(char **argv, size_t n, size_t max, const char *first, va_list ap)
-{
-	run_t r = { .status = -1 };
-
-	for (const char *a = first; a != NULL && n + 1 < max; a = va_arg(ap, const char *))
-		argv[n++] = (char *)a;
-	argv[n] = NULL;
-	r.status = run_capture(argv, NULL, &r.out, &r.err);
-	return r;
-}
-
-/* The tool with the arguments given and nothing else (no broker). */
-static run_t bare(const char *first, ...)
-{
-	char *argv[48] = { CTRL_BIN };
-	va_list ap;
-
-	va_start(ap, first);
-	run_t r = run_with(argv, 1, 48, first, ap);
-	va_end(ap);
-	return r;
-}
-
-/* The tool as the harness's admin against B, -W 5, then the arguments; a
- * failure is shown with the plugin's answer. */
-static run_t ctrl(const char *first, ...)
-{
-	char *argv[48] = { CTRL_BIN, "-h", "127.0.0.1", "-p", port_text, "-u", "admin",
-		"-P", "adminpw", "-W", "5" };
-	va_list ap;
-
-	va_start(ap, first);
-	run_t r = run_with(argv, 11, 48, first, ap);
-	va_end(ap);
-	if (r.status != 0 && r.err != NULL)
-		fprintf(stderr, "[ctrl %s, exit %d] %s", first, r.status, r.err);
-	return r;
-}
-
-static json_t *out_json(const run_t *r)
-{
-	return r->out != NULL ? json_loads(r->out, 0, NULL) : NULL;
-}
-
-static bool contains(const char *text, const char *part)
-{
-	return text != NULL && strstr(text, part) != NULL;
-}
 
 static void expect_error(const char *code, run_t r)
 {

@@ -22,7 +22,6 @@
 #define DEVICE_BIN ((char *)device_bin())
 #define CONTENT "{\"interval\": 30}"
 #define MAX_FAILURES 3
-#define CLIENT_CERT_LINES "require_certificate true\nuse_identity_as_username true\n"
 
 /* The exit statuses documented in the client's --help. */
 enum { ST_OK = 0, ST_USAGE = 2, ST_CONN = 3, ST_UNAUTHORIZED = 5,
@@ -40,25 +39,11 @@ static int cert_port;           /* TLS requiring a client certificate */
  */
 static int write_tls_listeners(void)
 {
-	char *conf = read_file_text(B.conf, NULL), *at;
-	FILE *f;
-	int rc = -1;
+	char ca[IT_PATH_MAX];
 
-	if (conf == NULL || (at = strstr(conf, CLIENT_CERT_LINES)) == NULL ||
-			(cert_port = it_free_port()) <= 0 || cert_port == B.tls_port) {
-		free(conf);
+	if (broker_path(&B, "ca.pem", ca, sizeof(ca)) != 0)
 		return -1;
-	}
-	*at = '\0';
-	if ((f = fopen(B.conf, "w")) != NULL) {
-		rc = fprintf(f, "%s\nlistener %d 127.0.0.1\ncafile %s/ca.pem\n"
-				"certfile %s/server.pem\nkeyfile %s/server.key\n" CLIENT_CERT_LINES,
-				conf, cert_port, B.dir, B.dir, B.dir) < 0 ? -1 : 0;
-		if (fclose(f) != 0)
-			rc = -1;
-	}
-	free(conf);
-	return rc;
+	return broker_add_cert_listener(&B, ca, &cert_port);
 }
 
 static int suite_init(void)
