@@ -1,8 +1,9 @@
 // Channels: created before the configs that use them.
 import { ApiError } from '../api.js';
 import { h, replace } from '../dom.js';
-import { errorField, errorText, plural } from '../format.js';
-import { banner, busy, confirmDialog, field, openDialog, toast } from '../ui.js';
+import { errorField, errorText } from '../format.js';
+import { banner, busy, field, openDialog, toast } from '../ui.js';
+import { confirmButton, listPage } from './list-page.js';
 
 const list = { offset: 0, limit: 25 };
 
@@ -69,76 +70,40 @@ export const channelsPage = {
 	title: 'Channels',
 	route: /^channels$/,
 	render(ctx, root) {
-		const msg = banner('error');
-		const body = h('div', { 'aria-live': 'polite' });
 		const create = h('button', { type: 'button', class: 'btn primary', 'aria-label': 'Create' }, '+ Create');
-		create.addEventListener('click', () => channelDialog(ctx, null, () => load()));
-		replace(root,
-			h('div', { class: 'page-head' },
-				h('div', null, h('h1', null, 'Channels'),
-					h('p', { class: 'muted' }, 'The topics a bootstrapped device may use: channels/<id>/messages/#. Create them before the configurations that use them.')),
-				h('div', { class: 'head-actions' }, create)),
-			msg.el, body);
-		let last = '';
-		async function load(quiet = false) {
-			let page;
-			try {
-				page = await ctx.api.call('listChannels', { offset: list.offset, limit: list.limit });
-			} catch (e) {
-				msg.set(`Cannot list the channels: ${errorText(e)}`);
-				return;
-			}
-			msg.set('');
-			const text = JSON.stringify(page);
-			if (quiet && text === last)
-				return;
-			last = text;
-			if (page.total === 0) {
-				replace(body, h('div', { class: 'empty' }, h('p', { class: 'strong' }, 'No channels yet.'),
-					h('p', { class: 'muted' }, 'A device bootstraps with the channels of its configuration.')));
-				return;
-			}
-			const rows = page.channels.map((ch) => {
-				const edit = h('button', { type: 'button', class: 'btn small', 'aria-label': 'Edit', title: `Edit ${ch.id}` }, 'Edit');
-				edit.addEventListener('click', () => channelDialog(ctx, ch, () => load()));
-				const del = h('button', { type: 'button', class: 'btn small danger-text', 'aria-label': 'Delete', title: `Delete ${ch.id}` }, 'Delete');
-				del.addEventListener('click', async () => {
-					const yes = await confirmDialog({ title: 'Delete this channel?',
-						text: `The channel ${ch.name || ch.id} will be deleted and leaves every configuration that has it; its devices lose its topics at once.` });
-					if (!yes)
-						return;
-					try {
-						await ctx.api.call('deleteChannel', { id: ch.id });
-						toast(`Channel ${ch.name || ch.id} deleted.`);
-						load();
-					} catch (e) {
-						msg.set(`Delete ${ch.id}: ${errorText(e)}`);
-					}
-				});
-				const meta = ch.metadata && Object.keys(ch.metadata).length ? JSON.stringify(ch.metadata) : '';
-				return h('tr', { 'data-channel-id': ch.id },
-					h('td', { 'data-label': 'Name', class: 'strong' }, ch.name || h('span', { class: 'muted' }, 'Unnamed')),
-					h('td', { 'data-label': 'ID', class: 'mono' }, ch.id),
-					h('td', { 'data-label': 'Metadata', class: 'mono small' }, meta || h('span', { class: 'muted' }, 'none')),
-					h('td', { class: 'cell-actions' }, h('div', { class: 'actions row-actions' }, edit, del)));
-			});
-			const first = list.offset + 1;
-			const lastRow = Math.min(list.offset + list.limit, page.total);
-			const prev = h('button', { type: 'button', class: 'btn small', disabled: list.offset === 0,
-				onclick: () => { list.offset = Math.max(0, list.offset - list.limit); load(); } }, 'Previous');
-			const next = h('button', { type: 'button', class: 'btn small', disabled: lastRow >= page.total,
-				onclick: () => { list.offset += list.limit; load(); } }, 'Next');
-			replace(body,
-				h('div', { class: 'table-wrap' }, h('table', { class: 'list' },
-					h('caption', { class: 'sr-only' }, 'Channels'),
-					h('thead', null, h('tr', null, ['Name', 'ID', 'Metadata'].map((t) => h('th', { scope: 'col' }, t)),
-						h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, 'Actions')))),
-					h('tbody', null, rows))),
-				h('nav', { class: 'pager', 'aria-label': 'Pages' },
-					h('span', { class: 'muted' }, `${first}\u2013${lastRow} of ${plural(page.total, 'channel', 'channels')}`),
-					h('span', { class: 'spacer' }), prev, next));
-		}
-		load();
-		return { refresh: () => load(true) };
+		create.addEventListener('click', () => channelDialog(ctx, null, () => view.load()));
+		const view = listPage(root, {
+			heading: 'Channels',
+			text: 'The topics a bootstrapped device may use: channels/<id>/messages/#. Create them before the configurations that use them.',
+			actions: [create],
+			what: 'the channels',
+			fetch: () => ctx.api.call('listChannels', { offset: list.offset, limit: list.limit }),
+			items: (page) => page.channels,
+			caption: 'Channels',
+			columns: ['Name', 'ID', 'Metadata'],
+			empty: ['No channels yet.', 'A device bootstraps with the channels of its configuration.'],
+			noun: ['channel', 'channels'],
+			state: list,
+			row: channelRow(ctx),
+		});
+		view.load();
+		return { refresh: () => view.load(true) };
 	},
 };
+
+function channelRow(ctx) {
+	return (ch, view) => {
+		const edit = h('button', { type: 'button', class: 'btn small', 'aria-label': 'Edit', title: `Edit ${ch.id}` }, 'Edit');
+		edit.addEventListener('click', () => channelDialog(ctx, ch, () => view.load()));
+		const del = confirmButton(view, { name: 'Delete', id: ch.id, title: 'Delete this channel?',
+			text: `The channel ${ch.name || ch.id} will be deleted and leaves every configuration that has it; its devices lose its topics at once.`,
+			run: () => ctx.api.call('deleteChannel', { id: ch.id }),
+			done: `Channel ${ch.name || ch.id} deleted.` });
+		const meta = ch.metadata && Object.keys(ch.metadata).length ? JSON.stringify(ch.metadata) : '';
+		return h('tr', { 'data-channel-id': ch.id },
+			h('td', { 'data-label': 'Name', class: 'strong' }, ch.name || h('span', { class: 'muted' }, 'Unnamed')),
+			h('td', { 'data-label': 'ID', class: 'mono' }, ch.id),
+			h('td', { 'data-label': 'Metadata', class: 'mono small' }, meta || h('span', { class: 'muted' }, 'none')),
+			h('td', { class: 'cell-actions' }, h('div', { class: 'actions row-actions' }, edit, del)));
+	};
+}

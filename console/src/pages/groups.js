@@ -5,8 +5,9 @@
 import { h, replace } from '../dom.js';
 import { errorText } from '../format.js';
 import { banner, busy, confirmDialog, field, openDialog, toast } from '../ui.js';
-import { channelChips, channelId, channelsField, listAll, loadPage, pager, profileField, secretOnce,
+import { channelChips, channelId, channelsField, listAll, loadPage, profileField, secretOnce,
 	showError } from './fleet-parts.js';
+import { confirmButton, listPage } from './list-page.js';
 
 const list = { offset: 0, limit: 25 };
 
@@ -140,86 +141,60 @@ export const groupsPage = {
 	title: 'Groups',
 	route: /^groups$/,
 	render(ctx, root) {
-		const msg = banner('error');
-		const body = h('div', { class: 'list-body', 'aria-live': 'polite' });
-		const create = h('button', { type: 'button', class: 'btn primary', 'aria-label': 'Create' }, '+ Create');
-		create.addEventListener('click', () => groupDialog(ctx, null, () => load()));
-		const refresh = h('button', { type: 'button', class: 'btn', 'aria-label': 'Refresh' }, 'Refresh');
-		refresh.addEventListener('click', () => load());
-		replace(root,
-			h('div', { class: 'page-head' },
-				h('div', null, h('h1', null, 'Enrollment groups'),
-					h('p', { class: 'muted' }, 'Zero-touch: a device of a group needs no configuration of its own beforehand. It gets one at its first bootstrap, made from the group.')),
-				h('div', { class: 'head-actions' }, refresh, create)),
-			msg.el, body);
-		let last = '';
 		let channels = [];
-		async function load(quiet = false) {
-			let page;
-			try {
-				page = await loadPage(ctx.api, 'listGroups', 'groups', list);
+		const create = h('button', { type: 'button', class: 'btn primary', 'aria-label': 'Create' }, '+ Create');
+		create.addEventListener('click', () => groupDialog(ctx, null, () => view.load()));
+		const refresh = h('button', { type: 'button', class: 'btn', 'aria-label': 'Refresh' }, 'Refresh');
+		refresh.addEventListener('click', () => view.load());
+		const view = listPage(root, {
+			heading: 'Enrollment groups',
+			text: 'Zero-touch: a device of a group needs no configuration of its own beforehand. It gets one at its first bootstrap, made from the group.',
+			actions: [refresh, create],
+			what: 'the enrollment groups',
+			async fetch() {
+				const page = await loadPage(ctx.api, 'listGroups', 'groups', list);
 				channels = await listAll(ctx.api, 'listChannels', 'channels').catch(() => channels);
-			} catch (e) {
-				msg.set(`Cannot list the enrollment groups: ${errorText(e)}`);
-				return;
-			}
-			msg.set('');
-			const text = JSON.stringify(page);
-			if (quiet && text === last)
-				return;
-			last = text;
-			if (page.total === 0) {
-				replace(body, h('div', { class: 'empty' }, h('p', { class: 'strong' }, 'No enrollment groups yet.'),
-					h('p', { class: 'muted' }, 'Create one for a production batch: its devices enroll themselves with keys derived from the group key.')));
-				return;
-			}
-			const rows = page.groups.map((g) => {
-				const label = (name) => ({ 'aria-label': name, title: `${name} ${g.id}` });
-				const edit = h('button', { type: 'button', class: 'btn small', ...label('Edit') }, 'Edit');
-				edit.addEventListener('click', async () => {
-					let fresh = g;
-					try {
-						fresh = await ctx.api.call('getGroup', { id: g.id });
-					} catch (e) {
-						msg.set(`Edit ${g.id}: ${errorText(e)}`);
-						return;
-					}
-					groupDialog(ctx, fresh, () => load());
-				});
-				const rotate = h('button', { type: 'button', class: 'btn small', ...label('Rotate key') }, 'Rotate key');
-				rotate.addEventListener('click', () => rotateKey(ctx, g, () => load()));
-				const del = h('button', { type: 'button', class: 'btn small danger-text', ...label('Delete') }, 'Delete');
-				del.addEventListener('click', async () => {
-					const yes = await confirmDialog({ title: 'Delete this enrollment group?',
-						text: `The group ${g.name || g.id} will be deleted: its devices that have not enrolled yet can no longer enroll. The configurations it made stay.` });
-					if (!yes)
-						return;
-					try {
-						await ctx.api.call('deleteGroup', { id: g.id });
-						toast(`Group ${g.name || g.id} deleted.`);
-						load();
-					} catch (e) {
-						showError(e, {}, msg, { inUse: true });
-					}
-				});
-				return h('tr', { 'data-group-id': g.id },
-					h('td', { 'data-label': 'Name', class: 'strong' }, g.name || h('span', { class: 'muted' }, 'Unnamed')),
-					h('td', { 'data-label': 'ID', class: 'mono' }, g.id),
-					h('td', { 'data-label': 'Profile', class: 'mono' }, g.profile || h('span', { class: 'muted' }, 'none')),
-					h('td', { 'data-label': 'Channels' }, channelChips(g.channels, channels)),
-					h('td', { 'data-label': 'New configs' }, h('span', { class: `state state-${g.enable ? 'enabled' : 'disabled'}` },
-						g.enable ? 'enabled' : 'disabled')),
-					h('td', { class: 'cell-actions' }, h('div', { class: 'actions row-actions' }, edit, rotate, del)));
-			});
-			replace(body,
-				h('div', { class: 'table-wrap' }, h('table', { class: 'list' },
-					h('caption', { class: 'sr-only' }, 'Enrollment groups'),
-					h('thead', null, h('tr', null, ['Name', 'ID', 'Profile', 'Channels', 'New configs'].map((t) => h('th', { scope: 'col' }, t)),
-						h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, 'Actions')))),
-					h('tbody', null, rows))),
-				pager(list, page.total, () => load(), 'group', 'groups'));
-		}
-		load();
-		return { refresh: () => load(true) };
+				return page;
+			},
+			items: (page) => page.groups,
+			caption: 'Enrollment groups',
+			columns: ['Name', 'ID', 'Profile', 'Channels', 'New configs'],
+			empty: ['No enrollment groups yet.', 'Create one for a production batch: its devices enroll themselves with keys derived from the group key.'],
+			noun: ['group', 'groups'],
+			state: list,
+			row: (g, v) => groupRow(ctx, g, v, channels),
+		});
+		view.load();
+		return { refresh: () => view.load(true) };
 	},
 };
+
+function groupRow(ctx, g, view, channels) {
+	const label = (name) => ({ 'aria-label': name, title: `${name} ${g.id}` });
+	const edit = h('button', { type: 'button', class: 'btn small', ...label('Edit') }, 'Edit');
+	edit.addEventListener('click', async () => {
+		let fresh = g;
+		try {
+			fresh = await ctx.api.call('getGroup', { id: g.id });
+		} catch (e) {
+			view.msg.set(`Edit ${g.id}: ${errorText(e)}`);
+			return;
+		}
+		groupDialog(ctx, fresh, () => view.load());
+	});
+	const rotate = h('button', { type: 'button', class: 'btn small', ...label('Rotate key') }, 'Rotate key');
+	rotate.addEventListener('click', () => rotateKey(ctx, g, () => view.load()));
+	const del = confirmButton(view, { name: 'Delete', id: g.id, title: 'Delete this enrollment group?',
+		text: `The group ${g.name || g.id} will be deleted: its devices that have not enrolled yet can no longer enroll. The configurations it made stay.`,
+		run: () => ctx.api.call('deleteGroup', { id: g.id }),
+		done: `Group ${g.name || g.id} deleted.`,
+		onError: (e) => showError(e, {}, view.msg, { inUse: true }) });
+	return h('tr', { 'data-group-id': g.id },
+		h('td', { 'data-label': 'Name', class: 'strong' }, g.name || h('span', { class: 'muted' }, 'Unnamed')),
+		h('td', { 'data-label': 'ID', class: 'mono' }, g.id),
+		h('td', { 'data-label': 'Profile', class: 'mono' }, g.profile || h('span', { class: 'muted' }, 'none')),
+		h('td', { 'data-label': 'Channels' }, channelChips(g.channels, channels)),
+		h('td', { 'data-label': 'New configs' }, h('span', { class: `state state-${g.enable ? 'enabled' : 'disabled'}` },
+			g.enable ? 'enabled' : 'disabled')),
+		h('td', { class: 'cell-actions' }, h('div', { class: 'actions row-actions' }, edit, rotate, del)));
+}

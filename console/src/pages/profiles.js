@@ -2,9 +2,10 @@
 // variables, which configs and enrollment groups name.
 import { h, replace } from '../dom.js';
 import { errorText } from '../format.js';
-import { banner, busy, confirmDialog, field, openDialog, toast } from '../ui.js';
-import { channelChips, channelId, channelsField, listAll, loadPage, pager, sameVars, showError, varChips,
+import { banner, busy, field, openDialog, toast } from '../ui.js';
+import { channelChips, channelId, channelsField, listAll, loadPage, sameVars, showError, varChips,
 	varsField } from './fleet-parts.js';
+import { confirmButton, listPage } from './list-page.js';
 
 const list = { offset: 0, limit: 25 };
 
@@ -99,84 +100,58 @@ export const profilesPage = {
 	title: 'Profiles',
 	route: /^profiles$/,
 	render(ctx, root) {
-		const msg = banner('error');
-		const body = h('div', { class: 'list-body', 'aria-live': 'polite' });
-		const create = h('button', { type: 'button', class: 'btn primary', 'aria-label': 'Create' }, '+ Create');
-		create.addEventListener('click', () => profileDialog(ctx, null, () => load()));
-		const refresh = h('button', { type: 'button', class: 'btn', 'aria-label': 'Refresh' }, 'Refresh');
-		refresh.addEventListener('click', () => load());
-		replace(root,
-			h('div', { class: 'page-head' },
-				h('div', null, h('h1', null, 'Profiles'),
-					h('p', { class: 'muted' }, 'Content templates for many devices: a config or an enrollment group names one, and each device gets it filled in with its own values.')),
-				h('div', { class: 'head-actions' }, refresh, create)),
-			msg.el, body);
-		let last = '';
 		let channels = [];
-		async function load(quiet = false) {
-			let page;
-			try {
-				page = await loadPage(ctx.api, 'listProfiles', 'profiles', list);
+		const create = h('button', { type: 'button', class: 'btn primary', 'aria-label': 'Create' }, '+ Create');
+		create.addEventListener('click', () => profileDialog(ctx, null, () => view.load()));
+		const refresh = h('button', { type: 'button', class: 'btn', 'aria-label': 'Refresh' }, 'Refresh');
+		refresh.addEventListener('click', () => view.load());
+		const view = listPage(root, {
+			heading: 'Profiles',
+			text: 'Content templates for many devices: a config or an enrollment group names one, and each device gets it filled in with its own values.',
+			actions: [refresh, create],
+			what: 'the profiles',
+			async fetch() {
+				const page = await loadPage(ctx.api, 'listProfiles', 'profiles', list);
 				channels = await listAll(ctx.api, 'listChannels', 'channels').catch(() => channels);
-			} catch (e) {
-				msg.set(`Cannot list the profiles: ${errorText(e)}`);
-				return;
-			}
-			msg.set('');
-			const text = JSON.stringify(page);
-			if (quiet && text === last)
-				return;
-			last = text;
-			if (page.total === 0) {
-				replace(body, h('div', { class: 'empty' }, h('p', { class: 'strong' }, 'No profiles yet.'),
-					h('p', { class: 'muted' }, 'A profile holds the content template, channels and variables that many devices share.')));
-				return;
-			}
-			const rows = page.profiles.map((p) => {
-				const edit = h('button', { type: 'button', class: 'btn small', 'aria-label': 'Edit', title: `Edit ${p.id}` }, 'Edit');
-				edit.addEventListener('click', async () => {
-					let fresh = p;
-					try {
-						fresh = await ctx.api.call('getProfile', { id: p.id });
-					} catch (e) {
-						msg.set(`Edit ${p.id}: ${errorText(e)}`);
-						return;
-					}
-					profileDialog(ctx, fresh, () => load());
-				});
-				const del = h('button', { type: 'button', class: 'btn small danger-text', 'aria-label': 'Delete', title: `Delete ${p.id}` }, 'Delete');
-				del.addEventListener('click', async () => {
-					const yes = await confirmDialog({ title: 'Delete this profile?',
-						text: `The profile ${p.name || p.id} will be deleted. A profile that a configuration or a group uses cannot be.` });
-					if (!yes)
-						return;
-					try {
-						await ctx.api.call('deleteProfile', { id: p.id });
-						toast(`Profile ${p.name || p.id} deleted.`);
-						load();
-					} catch (e) {
-						showError(e, {}, msg, { inUse: true });
-					}
-				});
-				const first = (p.content || '').split('\n')[0];
-				return h('tr', { 'data-profile-id': p.id },
-					h('td', { 'data-label': 'Name', class: 'strong' }, p.name || h('span', { class: 'muted' }, 'Unnamed')),
-					h('td', { 'data-label': 'ID', class: 'mono' }, p.id),
-					h('td', { 'data-label': 'Template', class: 'mono small', title: p.content || '' },
-						first ? (first.length > 60 ? `${first.slice(0, 60)}\u2026` : first) : h('span', { class: 'muted' }, 'empty')),
-					h('td', { 'data-label': 'Channels' }, channelChips(p.channels, channels)),
-					h('td', { 'data-label': 'Vars' }, varChips(p.vars)),
-					h('td', { class: 'cell-actions' }, h('div', { class: 'actions row-actions' }, edit, del)));
-			});
-			replace(body,
-				h('div', { class: 'table-wrap' }, h('table', { class: 'list' },
-					h('caption', { class: 'sr-only' }, 'Profiles'),
-					h('thead', null, h('tr', null, ['Name', 'ID', 'Template', 'Channels', 'Vars'].map((t) => h('th', { scope: 'col' }, t)),
-						h('th', { scope: 'col' }, h('span', { class: 'sr-only' }, 'Actions')))),
-					h('tbody', null, rows))),
-				pager(list, page.total, () => load(), 'profile', 'profiles'));
-		}
-		load();
-		return { refresh: () => load(true) };
+				return page;
+			},
+			items: (page) => page.profiles,
+			caption: 'Profiles',
+			columns: ['Name', 'ID', 'Template', 'Channels', 'Vars'],
+			empty: ['No profiles yet.', 'A profile holds the content template, channels and variables that many devices share.'],
+			noun: ['profile', 'profiles'],
+			state: list,
+			row: (p, v) => profileRow(ctx, p, v, channels),
+		});
+		view.load();
+		return { refresh: () => view.load(true) };
 	},
 };
+
+function profileRow(ctx, p, view, channels) {
+	const edit = h('button', { type: 'button', class: 'btn small', 'aria-label': 'Edit', title: `Edit ${p.id}` }, 'Edit');
+	edit.addEventListener('click', async () => {
+		let fresh = p;
+		try {
+			fresh = await ctx.api.call('getProfile', { id: p.id });
+		} catch (e) {
+			view.msg.set(`Edit ${p.id}: ${errorText(e)}`);
+			return;
+		}
+		profileDialog(ctx, fresh, () => view.load());
+	});
+	const del = confirmButton(view, { name: 'Delete', id: p.id, title: 'Delete this profile?',
+		text: `The profile ${p.name || p.id} will be deleted. A profile that a configuration or a group uses cannot be.`,
+		run: () => ctx.api.call('deleteProfile', { id: p.id }),
+		done: `Profile ${p.name || p.id} deleted.`,
+		onError: (e) => showError(e, {}, view.msg, { inUse: true }) });
+	const first = (p.content || '').split('\n')[0];
+	return h('tr', { 'data-profile-id': p.id },
+		h('td', { 'data-label': 'Name', class: 'strong' }, p.name || h('span', { class: 'muted' }, 'Unnamed')),
+		h('td', { 'data-label': 'ID', class: 'mono' }, p.id),
+		h('td', { 'data-label': 'Template', class: 'mono small', title: p.content || '' },
+			first ? (first.length > 60 ? `${first.slice(0, 60)}\u2026` : first) : h('span', { class: 'muted' }, 'empty')),
+		h('td', { 'data-label': 'Channels' }, channelChips(p.channels, channels)),
+		h('td', { 'data-label': 'Vars' }, varChips(p.vars)),
+		h('td', { class: 'cell-actions' }, h('div', { class: 'actions row-actions' }, edit, del)));
+}
