@@ -81,7 +81,7 @@ TEST_COMMON := $(BUILD)/test/common/cu_main.o $(BUILD)/test/common/tmpdir.o \
 	$(BUILD)/test/common/core_open.o $(BUILD)/test/common/sealed.o \
 	$(BUILD)/test/common/pki.o
 INT_COMMON := $(BUILD)/test/integration/harness.o $(BUILD)/test/integration/leakscan.o \
-	$(BUILD)/test/integration/ctrl_run.o
+	$(BUILD)/test/integration/tool_run.o
 ADMIN_ENV := $(BUILD)/test/common/admin_env.o
 
 # The tools are MQTT clients on libmosquitto, libcrypto and Jansson, not

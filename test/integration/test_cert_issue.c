@@ -26,6 +26,7 @@
 #include "cu_main.h"
 #include "harness.h"
 #include "it_check.h"
+#include "tool_run.h"
 
 #include <ctype.h>
 #include <openssl/pem.h>
@@ -39,7 +40,6 @@
 #include <unistd.h>
 
 #define DEVICE_BIN ((char *)device_bin())
-#define CTRL_BIN ((char *)ctrl_bin())
 #define CERT_DAYS 30
 #define DROP_MS 2000
 
@@ -115,42 +115,17 @@ static int no_ca_clean(void)
 
 /* ---- running programs ------------------------------------------------- */
 
-typedef struct {
-	int status;
-	char *out, *err;
-} run_t;
-
-static void run_free(run_t *r)
-{
-	free(r->out);
-	free(r->err);
-	r->out = r->err = NULL;
-}
-
-static run_t run_v(char **argv, size_t n, const char *in, const char *first, va_list ap)
-{
-	run_t r = { .status = -1 };
-
-	for (const char *a = first; a != NULL && n + 1 < 48; a = va_arg(ap, const char *))
-		argv[n++] = (char *)a;
-	argv[n] = NULL;
-	r.status = run_capture(argv, in, &r.out, &r.err);
-	return r;
-}
-
-/* The device client against b's port with -W 5 and the external key on
- * stdin, then the arguments. */
 static run_t device(const broker_t *b, int port, const char *key, const char *first, ...)
 {
 	char portbuf[16];
-	char *argv[48] = { DEVICE_BIN, "-h", "127.0.0.1", "-p", portbuf, "-W", "5",
+	char *argv[TOOL_MAX_ARGS] = { DEVICE_BIN, "-h", "127.0.0.1", "-p", portbuf, "-W", "5",
 		"--key-file", "-" };
 	va_list ap;
 
 	(void)b;
 	snprintf(portbuf, sizeof portbuf, "%d", port);
 	va_start(ap, first);
-	run_t r = run_v(argv, 9, key, first, ap);
+	run_t r = run_tool(argv, 9, key, first, ap);
 	va_end(ap);
 	if (r.status != 0 && r.err != NULL)
 		fprintf(stderr, "[device client, exit %d] %s", r.status, r.err);
@@ -158,21 +133,7 @@ static run_t device(const broker_t *b, int port, const char *key, const char *fi
 }
 
 /* The admin tool as the harness's admin against B. */
-static run_t ctrl(const char *first, ...)
-{
-	char portbuf[16];
-	char *argv[48] = { CTRL_BIN, "-h", "127.0.0.1", "-p", portbuf, "-u", "admin",
-		"-P", "adminpw", "-W", "5" };
-	va_list ap;
-
-	snprintf(portbuf, sizeof portbuf, "%d", B.port);
-	va_start(ap, first);
-	run_t r = run_v(argv, 11, NULL, first, ap);
-	va_end(ap);
-	if (r.status != 0 && r.err != NULL)
-		fprintf(stderr, "[ctrl %s, exit %d] %s", first, r.status, r.err);
-	return r;
-}
+#define ctrl(...) ctrl_admin(&B, __VA_ARGS__)
 
 /* openssl's stdout for argv, or NULL (its stderr shown) when it failed. */
 static char *openssl_out(char *const argv[])

@@ -10,7 +10,7 @@
  */
 #include "cu_main.h"
 #include "harness.h"
-#include "ctrl_run.h"
+#include "tool_run.h"
 #include "it_check.h"
 
 #include <arpa/inet.h>
@@ -25,6 +25,9 @@
 #include <unistd.h>
 
 
+
+/* The exit statuses of PROTOCOL.md section 9. */
+enum { ST_OK = 0, ST_CMD = 1, ST_USAGE = 2, ST_CONN = 3 };
 
 static broker_t B;
 static char port_text[16];

@@ -8,6 +8,7 @@
 #include "cu_main.h"
 #include "harness.h"
 #include "it_check.h"
+#include "tool_run.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -70,36 +71,21 @@ static int suite_clean(void)
 
 /* ---- running the client ----------------------------------------------- */
 
-typedef struct {
-	int status;
-	char *out, *err;
-} dev_run_t;
-
-static void dev_run_free(dev_run_t *r)
-{
-	free(r->out);
-	free(r->err);
-}
-
 /*
  * The client against 127.0.0.1:port with -W 5 and the further arguments
  * (NULL-terminated); in goes to its stdin.
  */
-static dev_run_t device(int port, const char *in, ...)
+static run_t device(int port, const char *in, ...)
 {
 	char portbuf[16];
-	char *argv[40] = { DEVICE_BIN, "-h", "127.0.0.1", "-p", portbuf, "-W", "5" };
-	size_t n = 7;
-	dev_run_t r = { .status = -1 };
+	char *argv[TOOL_MAX_ARGS] = { DEVICE_BIN, "-h", "127.0.0.1", "-p", portbuf, "-W", "5" };
 	va_list ap;
 
 	snprintf(portbuf, sizeof portbuf, "%d", port);
 	va_start(ap, in);
-	for (char *a; (a = va_arg(ap, char *)) != NULL && n + 1 < sizeof argv / sizeof argv[0];)
-		argv[n++] = a;
+	const char *first = va_arg(ap, const char *);
+	run_t r = run_tool(argv, 7, in, first, ap);
 	va_end(ap);
-	argv[n] = NULL;
-	r.status = run_capture(argv, in, &r.out, &r.err);
 	if (r.status != 0 && r.err != NULL)
 		fprintf(stderr, "[device client, exit %d] %s", r.status, r.err);
 	return r;
@@ -142,7 +128,7 @@ static int new_config(const char *prefix, bool enable, boot_cfg_t *cfg)
 }
 
 /* What a device needs, printed as JSON: the config's own values. */
-static void check_printed(const dev_run_t *r, const boot_cfg_t *cfg)
+static void check_printed(const run_t *r, const boot_cfg_t *cfg)
 {
 	json_t *got = r->out != NULL ? json_loads(r->out, 0, NULL) : NULL;
 	json_t *channels = json_object_get(got, "channels");
@@ -164,7 +150,7 @@ static void bootstrap_case(const char *mode, const char *version, bool tls)
 {
 	boot_cfg_t cfg;
 	char *keyf = NULL, *ca = path_in(B.dir, "ca.pem");
-	dev_run_t r;
+	run_t r;
 
 	if (!CHECK(new_config("devcli", true, &cfg) == 0))
 		goto out;
@@ -175,7 +161,7 @@ static void bootstrap_case(const char *mode, const char *version, bool tls)
 		: device(B.port, NULL, "-V", version, "--mode", mode,
 			"-E", cfg.external_id, "--key-file", keyf, NULL);
 	check_printed(&r, &cfg);
-	dev_run_free(&r);
+	run_free(&r);
 out_cfg:
 	boot_cfg_free(&cfg);
 out:
@@ -203,19 +189,19 @@ static void test_tls_client_certificate(void)
 	boot_cfg_t cfg;
 	char *ca = path_in(B.dir, "ca.pem"), *crt = path_in(B.dir, "device.pem"),
 	     *key = path_in(B.dir, "device.key");
-	dev_run_t r;
+	run_t r;
 
 	if (!CHECK(new_config("devcert", true, &cfg) == 0))
 		goto out;
 	r = device(cert_port, cfg.external_key, "--cafile", ca, "--cert", crt,
 			"--key", key, "-E", cfg.external_id, "--key-file", "-", NULL);
 	check_printed(&r, &cfg);
-	dev_run_free(&r);
+	run_free(&r);
 	r = device(cert_port, cfg.external_key, "--cafile", ca,
 			"-E", cfg.external_id, "--key-file", "-", NULL);
 	CHECK(r.status == ST_CONN);
 	CHECK(r.out != NULL && r.out[0] == '\0');
-	dev_run_free(&r);
+	run_free(&r);
 	boot_cfg_free(&cfg);
 out:
 	free(key);
@@ -227,14 +213,14 @@ out:
 static void test_key_on_the_command_line(void)
 {
 	boot_cfg_t cfg;
-	dev_run_t r;
+	run_t r;
 
 	if (!CHECK(new_config("devarg", true, &cfg) == 0))
 		return;
 	r = device(B.port, NULL, "-E", cfg.external_id, "-K", cfg.external_key, NULL);
 	check_printed(&r, &cfg);
 	CHECK(r.out != NULL && strstr(r.out, cfg.external_key) == NULL);
-	dev_run_free(&r);
+	run_free(&r);
 	boot_cfg_free(&cfg);
 }
 
@@ -276,7 +262,7 @@ static void test_out_dir_files_and_modes(void)
 	boot_cfg_t cfg;
 	char *cert = NULL, *key = NULL, *dir = unique_name("/tmp/bs-it-out");
 	json_t *extra = NULL, *channels = NULL;
-	dev_run_t r;
+	run_t r;
 
 	if (!CHECK(dir != NULL && make_cert(B.dir, "outdir", &cert, &key) == 0))
 		goto out;
@@ -291,7 +277,7 @@ static void test_out_dir_files_and_modes(void)
 			"-K", cfg.external_key, "--out-dir", dir, NULL);
 	CHECK(r.status == ST_OK);
 	CHECK(r.out != NULL && r.out[0] == '\0');
-	dev_run_free(&r);
+	run_free(&r);
 	CHECK(mode_of(dir, ".") == 0700);
 	check_file(dir, "client_id", cfg.client_id, 0644);
 	check_file(dir, "client_secret", cfg.client_secret, 0600);
@@ -313,7 +299,7 @@ static void test_out_dir_files_and_modes(void)
 	r = device(B.port, NULL, "-E", cfg.external_id, "-K", cfg.external_key,
 			"--out-dir", dir, NULL);
 	CHECK(r.status == ST_OK);
-	dev_run_free(&r);
+	run_free(&r);
 	CHECK(mode_of(dir, "client_cert.pem") == (mode_t)-1);
 	CHECK(mode_of(dir, "client_key.pem") == (mode_t)-1);
 	check_file(dir, "ca_cert.pem", cert, 0644);
@@ -340,7 +326,7 @@ static void wrong_key(const char *mode)
 	static const char wrong[] = "not-the-key-1234";
 	boot_cfg_t cfg;
 	char *dir = unique_name("/tmp/bs-it-out");
-	dev_run_t r;
+	run_t r;
 
 	if (!CHECK(dir != NULL && new_config("devbad", true, &cfg) == 0))
 		goto out;
@@ -352,7 +338,7 @@ static void wrong_key(const char *mode)
 	CHECK(r.out != NULL && r.out[0] == '\0');
 	CHECK(mode_of(dir, "client_secret") == (mode_t)-1);
 	CHECK(mode_of(dir, "client_id") == (mode_t)-1);
-	dev_run_free(&r);
+	run_free(&r);
 	boot_cfg_free(&cfg);
 out:
 	if (dir != NULL)
@@ -367,7 +353,7 @@ static void test_wrong_key_challenge(void) { wrong_key("challenge"); }
 static void test_disabled_config(void)
 {
 	boot_cfg_t cfg;
-	dev_run_t r;
+	run_t r;
 
 	if (!CHECK(new_config("devoff", false, &cfg) == 0))
 		return;
@@ -375,7 +361,7 @@ static void test_disabled_config(void)
 	CHECK(r.status == ST_DISABLED);
 	CHECK(r.err != NULL && strstr(r.err, "disabled") != NULL);
 	CHECK(r.out != NULL && strstr(r.out, cfg.client_secret) == NULL);
-	dev_run_free(&r);
+	run_free(&r);
 	boot_cfg_free(&cfg);
 }
 
@@ -384,7 +370,7 @@ static void test_disabled_config(void)
 static void test_rate_limited_says_when_to_retry(void)
 {
 	boot_cfg_t cfg;
-	dev_run_t r;
+	run_t r;
 
 	if (!CHECK(new_config("devlock", true, &cfg) == 0))
 		return;
@@ -392,13 +378,13 @@ static void test_rate_limited_says_when_to_retry(void)
 		r = device(B.port, NULL, "--mode", "plain", "-E", cfg.external_id,
 				"-K", "wrong-key-5678", NULL);
 		CHECK(r.status == ST_UNAUTHORIZED);
-		dev_run_free(&r);
+		run_free(&r);
 	}
 	r = device(B.port, NULL, "-E", cfg.external_id, "-K", cfg.external_key, NULL);
 	CHECK(r.status == ST_RATE_LIMITED);
 	CHECK(r.err != NULL && strstr(r.err, "rate_limited") != NULL &&
 			strstr(r.err, "retry after") != NULL);
-	dev_run_free(&r);
+	run_free(&r);
 	boot_cfg_free(&cfg);
 }
 
@@ -407,11 +393,11 @@ static void test_rate_limited_says_when_to_retry(void)
 static void expect_usage(int port, const char *in, const char *a, const char *b,
 		const char *c, const char *d)
 {
-	dev_run_t r = device(port, in, a, b, c, d, NULL);
+	run_t r = device(port, in, a, b, c, d, NULL);
 
 	CHECK(r.status == ST_USAGE);
 	CHECK(r.err != NULL && strstr(r.err, "--help") != NULL);
-	dev_run_free(&r);
+	run_free(&r);
 }
 
 static void test_bad_usage(void)
@@ -424,21 +410,21 @@ static void test_bad_usage(void)
 	expect_usage(B.port, NULL, "-E", "dev-1", "-V", "7");
 	expect_usage(B.port, NULL, "-E", "dev-1", "extra-argument", NULL);
 
-	dev_run_t r = device(B.port, NULL, "-E", "dev-1", "--key-file", "/nonexistent/k", NULL);
+	run_t r = device(B.port, NULL, "-E", "dev-1", "--key-file", "/nonexistent/k", NULL);
 	CHECK(r.status == ST_USAGE);
 	CHECK(r.err != NULL && strstr(r.err, "cannot read the key file") != NULL);
-	dev_run_free(&r);
+	run_free(&r);
 
 	/* A mistyped option's value (perhaps a key) is not echoed. */
 	r = device(B.port, NULL, "-E", "dev-1", "--externl-key=hush-12345678", NULL);
 	CHECK(r.status == ST_USAGE);
 	CHECK(r.err != NULL && strstr(r.err, "hush-12345678") == NULL);
-	dev_run_free(&r);
+	run_free(&r);
 
 	r = device(B.port, NULL, "--help", NULL);
 	CHECK(r.status == ST_OK);
 	CHECK(r.out != NULL && strstr(r.out, "Exit status") != NULL);
-	dev_run_free(&r);
+	run_free(&r);
 }
 
 /* Nothing listening, a peer that never answers (within -W), a broker
@@ -446,17 +432,17 @@ static void test_bad_usage(void)
 static void test_no_connection_or_no_answer(void)
 {
 	int port = it_free_port(), quiet_port = 0, s;
-	dev_run_t r = device(port, NULL, "-E", "dev-1", "-K", "key-12345678", NULL);
+	run_t r = device(port, NULL, "-E", "dev-1", "-K", "key-12345678", NULL);
 
 	CHECK(r.status == ST_CONN);
 	CHECK(r.err != NULL && strstr(r.err, "Connection refused") != NULL);
-	dev_run_free(&r);
+	run_free(&r);
 	if (CHECK((s = silent_listener(&quiet_port)) >= 0)) {
 		r = device(quiet_port, NULL, "-E", "dev-1", "-K", "key-12345678",
 				"-W", "1", NULL);
 		CHECK(r.status == ST_CONN);
 		CHECK(r.err != NULL && strstr(r.err, "within 1 s") != NULL);
-		dev_run_free(&r);
+		run_free(&r);
 		close(s);
 	}
 	/* No ACL source lets anyone publish outside the plugin's topics. */
@@ -464,14 +450,14 @@ static void test_no_connection_or_no_answer(void)
 			"--topic-prefix", "elsewhere", NULL);
 	CHECK(r.status == ST_CONN);
 	CHECK(r.err != NULL && strstr(r.err, "refused the request") != NULL);
-	dev_run_free(&r);
+	run_free(&r);
 }
 
 /* A broker whose certificate the CA given did not sign is not trusted. */
 static void test_tls_wrong_ca(void)
 {
 	char *other = path_in(B.dir, "other.pem");
-	dev_run_t r;
+	run_t r;
 
 	if (!CHECK(other != NULL && make_ca(B.dir, "other") == 0))
 		goto out;
@@ -479,7 +465,7 @@ static void test_tls_wrong_ca(void)
 			"-K", "key-12345678", NULL);
 	CHECK(r.status == ST_CONN);
 	CHECK(r.err != NULL && strstr(r.err, "certificate verify failed") != NULL);
-	dev_run_free(&r);
+	run_free(&r);
 out:
 	free(other);
 }

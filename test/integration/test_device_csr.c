@@ -19,6 +19,7 @@
 #include "cu_main.h"
 #include "harness.h"
 #include "it_check.h"
+#include "tool_run.h"
 #include "sealed.h"
 
 #include <jansson.h>
@@ -276,36 +277,19 @@ static int suite_clean(void)
 
 /* ---- running the client ----------------------------------------------- */
 
-typedef struct {
-	int status;
-	char *out, *err;
-} dev_run_t;
-
-static void dev_run_free(dev_run_t *r)
-{
-	free(r->out);
-	free(r->err);
-}
-
 /* The client against the broker over MQTT 3.1.1 with -W 5, the key on
  * stdin, then the arguments (NULL-terminated). */
-static dev_run_t device(const char *first, ...)
+static run_t device(const char *first, ...)
 {
 	char port[16];
-	char *argv[40] = { DEVICE_BIN, "-h", "127.0.0.1", "-p", port, "-W", "5",
+	char *argv[TOOL_MAX_ARGS] = { DEVICE_BIN, "-h", "127.0.0.1", "-p", port, "-W", "5",
 		"--key-file", "-", "-V", "311" };
-	size_t n = 11;
-	dev_run_t r = { .status = -1 };
 	va_list ap;
 
 	snprintf(port, sizeof port, "%d", B.port);
 	va_start(ap, first);
-	for (const char *a = first; a != NULL && n + 1 < sizeof argv / sizeof argv[0];
-			a = va_arg(ap, const char *))
-		argv[n++] = (char *)a;
+	run_t r = run_tool(argv, 11, KEY, first, ap);
 	va_end(ap);
-	argv[n] = NULL;
-	r.status = run_capture(argv, KEY, &r.out, &r.err);
 	if (r.status != 0 && r.err != NULL)
 		fprintf(stderr, "[device client, exit %d] %s", r.status, r.err);
 	return r;
@@ -409,7 +393,7 @@ static void issued_case(const char *mode, const char *key_type,
 	char *certf = dir != NULL ? in_dir(dir, "client_cert.pem") : NULL;
 	char *a = NULL, *b = NULL, subject[400];
 	json_t *req = NULL;
-	dev_run_t r = { 0 };
+	run_t r = { 0 };
 
 	if (!CHECK(ext != NULL && dir != NULL && keyf != NULL && certf != NULL))
 		goto out;
@@ -440,7 +424,7 @@ static void issued_case(const char *mode, const char *key_type,
 	CHECK(id != NULL && mode_of(id) == 0644);
 	free(id);
 out:
-	dev_run_free(&r);
+	run_free(&r);
 	json_decref(req);
 	free(a);
 	free(b);
@@ -481,7 +465,7 @@ static void test_printed_with_key_out(void)
 	char *ext = unique_name("sign"), *keyf = ext ? dir_file(ext, ".key") : NULL;
 	char *first = NULL;
 	json_t *got = NULL;
-	dev_run_t r = device("-E", ext, "--mode", "plain", "--csr", "--key-out", keyf, NULL);
+	run_t r = device("-E", ext, "--mode", "plain", "--csr", "--key-out", keyf, NULL);
 
 	CHECK(r.status == ST_OK);
 	got = r.out != NULL ? json_loads(r.out, 0, NULL) : NULL;
@@ -490,14 +474,14 @@ static void test_printed_with_key_out(void)
 	CHECK(r.out != NULL && strstr(r.out, "PRIVATE KEY") == NULL);
 	CHECK(mode_of(keyf) == 0600);
 	first = keyf != NULL ? read_file_text(keyf, NULL) : NULL;
-	dev_run_free(&r);
+	run_free(&r);
 	r = device("-E", ext, "--mode", "plain", "--csr", "--key-out", keyf, NULL);
 	CHECK(r.status == ST_OK);
 	char *second = keyf != NULL ? read_file_text(keyf, NULL) : NULL;
 	CHECK(first != NULL && second != NULL && strcmp(first, second) != 0);
 	CHECK(mode_of(keyf) == 0600);
 	free(second);
-	dev_run_free(&r);
+	run_free(&r);
 	json_decref(got);
 	free(first);
 	free(keyf);
@@ -513,13 +497,13 @@ static void test_long_external_id(void)
 
 	snprintf(ext, sizeof ext, "sign-%0100d", 7);
 	keyf = dir_file("long", ".key");
-	dev_run_t r = device("-E", ext, "--mode", "plain", "--csr", "--key-out", keyf, NULL);
+	run_t r = device("-E", ext, "--mode", "plain", "--csr", "--key-out", keyf, NULL);
 	CHECK(r.status == ST_OK);
 	req = sent(ext, &csr);
 	text = csr_checked(csr);
 	CHECK(text != NULL && strstr(text, "CN = ") == NULL);
 	CHECK(mode_of(keyf) == 0600);
-	dev_run_free(&r);
+	run_free(&r);
 	json_decref(req);
 	free(text);
 	free(csr);
@@ -539,7 +523,7 @@ static void refused_case(const char *prefix, int status, const char *why)
 	char *ext = unique_name(prefix), *dir = new_dir();
 	char *keyf = dir != NULL ? in_dir(dir, "client_key.pem") : NULL;
 	char *id = dir != NULL ? in_dir(dir, "client_id") : NULL;
-	dev_run_t r = { 0 };
+	run_t r = { 0 };
 
 	if (!CHECK(ext != NULL && keyf != NULL && id != NULL && write_file_text(keyf, "old") == 0))
 		goto out;
@@ -552,7 +536,7 @@ static void refused_case(const char *prefix, int status, const char *why)
 	free(still);
 	CHECK(mode_of(id) == (mode_t)-1);
 out:
-	dev_run_free(&r);
+	run_free(&r);
 	free(id);
 	free(keyf);
 	free(dir);
@@ -584,7 +568,7 @@ static void test_csr_file(void)
 	char *csrf = dir_file("made-elsewhere", ".csr"), *keyf = dir_file("made-elsewhere", ".key");
 	char *want = NULL, *sent_csr = NULL;
 	json_t *req = NULL;
-	dev_run_t r = { 0 };
+	run_t r = { 0 };
 	char *make[] = { "openssl", "req", "-config", "/dev/null", "-new", "-newkey", "ec",
 		"-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", keyf,
 		"-out", csrf, "-subj", "/CN=elsewhere", NULL };
@@ -597,12 +581,12 @@ static void test_csr_file(void)
 	CHECK(r.out != NULL && strstr(r.out, "BEGIN CERTIFICATE") != NULL);
 	req = sent(ext, &sent_csr);
 	CHECK_STR(jstr(req, "csr"), want);
-	dev_run_free(&r);
+	run_free(&r);
 	r = device("-E", other, "--mode", "plain", "--csr-file", csrf, NULL);
 	CHECK(r.status == ST_BADREPLY);
 	CHECK(r.err != NULL && strstr(r.err, "not for this device's key") != NULL);
 out:
-	dev_run_free(&r);
+	run_free(&r);
 	json_decref(req);
 	free(sent_csr);
 	free(want);
@@ -618,14 +602,14 @@ static void expect_usage(int status, const char *a, const char *b, const char *c
 		const char *d)
 {
 	char *ext = unique_name("sign");
-	dev_run_t r = device("-E", ext, a, b, c, d, NULL);
+	run_t r = device("-E", ext, a, b, c, d, NULL);
 
 	CHECK(r.status == status);
 	CHECK(r.err != NULL && r.err[0] != '\0');
 	char *req = dir_file(ext, ".req");
 	CHECK(mode_of(req) == (mode_t)-1);      /* nothing was asked */
 	free(req);
-	dev_run_free(&r);
+	run_free(&r);
 	free(ext);
 }
 

@@ -1,14 +1,15 @@
-/* Running mosquitto_bootstrap_ctrl from the integration tests. */
-#ifndef CTRL_RUN_H
-#define CTRL_RUN_H
+/* Running the project's tools from the integration tests. */
+#ifndef TOOL_RUN_H
+#define TOOL_RUN_H
 
 #include "harness.h"
 
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdbool.h>
 
-/* The exit statuses of PROTOCOL.md section 9. */
-enum { ST_OK = 0, ST_CMD = 1, ST_USAGE = 2, ST_CONN = 3 };
+/* The most arguments a run takes, the program's name included. */
+#define TOOL_MAX_ARGS 48
 
 typedef struct {
 	int status;
@@ -16,6 +17,10 @@ typedef struct {
 } run_t;
 
 void run_free(run_t *r);
+
+/* argv's first n entries, then the arguments from first up to NULL, run
+ * with in (may be NULL) on stdin; argv has room for TOOL_MAX_ARGS. */
+run_t run_tool(char **argv, size_t n, const char *in, const char *first, va_list ap);
 
 /* The tool with the arguments given (NULL-terminated) and nothing else. */
 run_t ctrl_bare(const char *first, ...);

@@ -1,11 +1,10 @@
-#include "ctrl_run.h"
+#include "tool_run.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_ARGS 48
 
 void run_free(run_t *r)
 {
@@ -14,25 +13,24 @@ void run_free(run_t *r)
 	r->out = r->err = NULL;
 }
 
-/* argv after its first n, up to NULL, run. */
-static run_t run_with(char **argv, size_t n, const char *first, va_list ap)
+run_t run_tool(char **argv, size_t n, const char *in, const char *first, va_list ap)
 {
 	run_t r = { .status = -1 };
 
-	for (const char *a = first; a != NULL && n + 1 < MAX_ARGS; a = va_arg(ap, const char *))
+	for (const char *a = first; a != NULL && n + 1 < TOOL_MAX_ARGS; a = va_arg(ap, const char *))
 		argv[n++] = (char *)a;
 	argv[n] = NULL;
-	r.status = run_capture(argv, NULL, &r.out, &r.err);
+	r.status = run_capture(argv, in, &r.out, &r.err);
 	return r;
 }
 
 run_t ctrl_bare(const char *first, ...)
 {
-	char *argv[MAX_ARGS] = { (char *)ctrl_bin() };
+	char *argv[TOOL_MAX_ARGS] = { (char *)ctrl_bin() };
 	va_list ap;
 
 	va_start(ap, first);
-	run_t r = run_with(argv, 1, first, ap);
+	run_t r = run_tool(argv, 1, NULL, first, ap);
 	va_end(ap);
 	return r;
 }
@@ -40,13 +38,13 @@ run_t ctrl_bare(const char *first, ...)
 run_t ctrl_admin(const broker_t *b, const char *first, ...)
 {
 	char port[16];
-	char *argv[MAX_ARGS] = { (char *)ctrl_bin(), "-h", "127.0.0.1", "-p", port, "-u",
+	char *argv[TOOL_MAX_ARGS] = { (char *)ctrl_bin(), "-h", "127.0.0.1", "-p", port, "-u",
 		"admin", "-P", "adminpw", "-W", "5" };
 	va_list ap;
 
 	snprintf(port, sizeof(port), "%d", b->port);
 	va_start(ap, first);
-	run_t r = run_with(argv, 11, first, ap);
+	run_t r = run_tool(argv, 11, NULL, first, ap);
 	va_end(ap);
 	if (r.status != 0 && r.err != NULL)
 		fprintf(stderr, "[ctrl %s, exit %d] %s", first, r.status, r.err);
