@@ -486,7 +486,8 @@ static void summary(import_t *im, double secs)
 	fprintf(stderr, "imported %zu of %zu devices in %zu messages in %.2f s "
 			"(%.0f configs/s); %zu failed\n", im->imported, im->nrows, im->messages,
 			secs, (double)im->imported / secs, im->nfail);
-	qsort(im->fail, im->nfail, sizeof *im->fail, by_line);
+	if (im->nfail > 0)
+		qsort(im->fail, im->nfail, sizeof *im->fail, by_line);
 	for (size_t i = 0; i < im->nfail; i++)
 		fprintf(stderr, "line %d: %s\n", im->fail[i].line,
 				im->fail[i].text ? im->fail[i].text : "?");

@@ -181,13 +181,14 @@ static void test_wrong_derived_key_is_an_unknown_device(void)
 	char *unknown = raw_reply(ext, other ? other : "x", NULL);
 	char *wrong = raw_reply(ext, other ? other : "x", group);
 	char *no_group = raw_reply(ext, other ? other : "x", "no-such-group");
-	json_t *cfg;
+	json_t *get = json_pack("{ss ss}", "command", "getConfig", "external_id", ext), *cfg;
 
 	CHECK(unknown != NULL && wrong != NULL && strcmp(unknown, wrong) == 0);
 	CHECK(no_group != NULL && unknown != NULL && strcmp(unknown, no_group) == 0);
-	cfg = admin_cmd(&B, json_pack("{ss ss}", "command", "getConfig", "external_id", ext));
+	cfg = admin_cmd(&B, get);
 	CHECK(jstr(cfg, "error") != NULL);
 	json_decref(cfg);
+	json_decref(get);
 	free(unknown);
 	free(wrong);
 	free(no_group);
