@@ -104,6 +104,8 @@ static int open_unknown(bs_core_t *core, char *err, size_t errlen)
 {
 	int rc = bs_unknown_init(&core->unknown, core->opts.max_unknown);
 
+	if (rc == BS_OK)
+		rc = bs_attempts_init(&core->attempts, core->opts.max_unknown > 0);
 	if (rc == BS_OK && (rc = bs_unknown_load(&core->unknown, core->store)) != BS_OK)
 		snprintf(err, errlen, "db_path %s: cannot read the unknown devices: %s",
 				core->opts.db_path, bs_store_errmsg(core->store));
@@ -221,10 +223,11 @@ void bs_core_tick(bs_core_t *core, long long now_ms)
 	size_t failed;
 
 	/* No lock and no query on a tick with nothing to do. */
-	if (!core->decoy_used && !rotate)
+	if (!core->decoy_used && !rotate && core->attempts.n == 0)
 		return;
 	if (bs_flusher_try(core->flusher) != BS_OK)
 		return;
+	bs_attempts_drain(&core->attempts, &core->unknown);
 	if (core->decoy_used) {
 		core->decoy_used = 0;
 		bs_core_next_decoy(core);
@@ -257,15 +260,16 @@ static void write_unknown(bs_core_t *core)
 
 void bs_core_flush(bs_core_t *core)
 {
+	bs_attempts_drain(&core->attempts, &core->unknown);
 	write_all(core, bs_flusher_batch(core->flusher));
 	write_all(core, &core->touches);
 	write_unknown(core);
 }
 
-void bs_core_note_unknown(bs_core_t *core, const char *external_id,
-		const char *address, time_t now)
+void bs_core_note_failed(bs_core_t *core, const char *external_id,
+		const char *address, time_t now, int unknown)
 {
-	bs_unknown_seen(&core->unknown, external_id, address, now);
+	bs_attempts_note(&core->attempts, external_id, address, now, unknown);
 }
 
 void bs_core_note_bootstrap(bs_core_t *core, int64_t config_id, time_t when)
@@ -284,6 +288,7 @@ void bs_core_close(bs_core_t *core)
 		bs_flusher_free(core->flusher);
 	}
 	bs_touches_free(&core->touches);
+	bs_attempts_free(&core->attempts);
 	bs_unknown_free(&core->unknown);
 	bs_sessions_free(&core->sessions);
 	bs_nonces_free(&core->nonces);

@@ -15,6 +15,7 @@
 #include "stats.h"
 #include "store.h"
 #include "touches.h"
+#include "attempts.h"
 #include "unknown.h"
 
 #include <stddef.h>
@@ -48,6 +49,7 @@ typedef struct bs_core {
 	bs_devlog_t devlog;         /* device log lines written this second */
 	bs_stats_t stats;           /* counters for section 8 */
 	bs_unknown_t unknown;       /* unknown devices (section 7.3) */
+	bs_attempts_t attempts;     /* failed attempts, for unknown at the tick */
 	struct bs_issuer *issuer;   /* the issuing CA (section 3.3), or NULL */
 	long long last_rotate_ms;
 } bs_core_t;
@@ -64,10 +66,11 @@ void bs_core_close(bs_core_t *core);
 /* Records a successful bootstrap, for bs_core_tick or bs_core_flush. */
 void bs_core_note_bootstrap(bs_core_t *core, int64_t config_id, time_t when);
 
-/* Remembers an attempt naming an external_id that no config has (section
- * 7.3), in memory: the write-behind thread writes it later. */
-void bs_core_note_unknown(bs_core_t *core, const char *external_id,
-		const char *address, time_t now);
+/* A failed attempt: unknown (an external_id that no config has, section
+ * 7.3, remembered at the next tick) or a wrong key (counted the same way,
+ * so that the two cost the same; see attempts.h). */
+void bs_core_note_failed(bs_core_t *core, const char *external_id,
+		const char *address, time_t now, int unknown);
 
 /*
  * The store is shared with the write-behind thread (flusher.h): every use

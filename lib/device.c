@@ -308,10 +308,11 @@ static int authenticate(bs_core_t *core, const bs_request_ctx_t *ctx,
 	if (rc == BS_ERR_NOT_FOUND && req->group != NULL
 			&& (rc = enroll(core, ctx, req, cfg, &same, out)) == BS_ERR_INTERNAL)
 		return rc;
-	if (rc == BS_ERR_NOT_FOUND)
-		bs_core_note_unknown(core, req->external_id, ctx->address, ctx->now);
-	if (rc == BS_ERR_NOT_FOUND || !same)
+	if (rc == BS_ERR_NOT_FOUND || !same) {
+		bs_core_note_failed(core, req->external_id, ctx->address, ctx->now,
+				rc == BS_ERR_NOT_FOUND);
 		return say(req, BS_ERR_UNAUTHORIZED, text);
+	}
 	if (!cfg->enabled)
 		return say(req, BS_ERR_DISABLED, "this bootstrap configuration is disabled");
 	return BS_OK;

@@ -229,8 +229,12 @@ static void test_attempts_are_counted_and_the_last_address_kept(void)
 	open_with("100");
 	boot_at("ghost", KEY, "192.0.2.1", 0);
 	boot_at("ghost", "another-key-2", "192.0.2.2", 5);
-	/* Remembering writes nothing on the request path. */
+	/* Remembering writes nothing on the request path: the attempts wait
+	 * in the ring for the tick (or an admin read, which flushes). */
 	CU_ASSERT_EQUAL(rows(), 0);
+	CU_ASSERT_EQUAL(env.core->attempts.n, 2);
+	bs_core_tick(env.core, 1);
+	CU_ASSERT_EQUAL(env.core->attempts.n, 0);
 	CU_ASSERT_EQUAL(bs_unknown_pending(&env.core->unknown), 1);
 	d = list_all();
 	CU_ASSERT_EQUAL(num(d, "total"), 1);
@@ -259,6 +263,11 @@ static void test_only_ids_without_a_config_are_remembered(void)
 	create_config("known");
 	boot_at("known", KEY, "192.0.2.1", 0);
 	boot_at("known", "wrong-key-123", "192.0.2.1", 0);
+	/* A wrong key takes a slot of the ring as an unknown ID does (the two
+	 * cost the same), and is dropped at the tick. */
+	CU_ASSERT_EQUAL(env.core->attempts.n, 1);
+	bs_core_tick(env.core, 1);
+	CU_ASSERT_EQUAL(env.core->attempts.n, 0);
 	request("{\"external_id\":\"chal\",\"op\":\"challenge\"}");
 	request("{\"external_id\":\"bad/id\",\"external_key\":\"k12345678\"}");
 	request("{\"external_id\":\"nokey\"}");
@@ -269,6 +278,22 @@ static void test_only_ids_without_a_config_are_remembered(void)
 			"\"proof\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"}");
 	/* (its nonce was never issued: refused before the lookup) */
 	CU_ASSERT_EQUAL(bs_unknown_count(&env.core->unknown), 0);
+}
+
+/* Past its size the ring drops the oldest attempts, and counts them. */
+static void test_a_flood_between_ticks_drops_the_oldest(void)
+{
+	char ext[32];
+
+	open_with("5000");
+	for (int i = 0; i < BS_ATTEMPTS_RING + 10; i++) {
+		snprintf(ext, sizeof ext, "flood-%05d", i);
+		boot_at(ext, KEY, "192.0.2.1", i);
+	}
+	CU_ASSERT_EQUAL(env.core->attempts.n, BS_ATTEMPTS_RING);
+	CU_ASSERT_EQUAL(env.core->attempts.dropped, 10);
+	bs_core_tick(env.core, 1);
+	CU_ASSERT_EQUAL(bs_unknown_count(&env.core->unknown), BS_ATTEMPTS_RING);
 }
 
 static void test_list_is_most_recent_first_and_paged(void)
@@ -478,6 +503,9 @@ static void test_the_thread_writes_the_batch(void)
 	for (int i = 0; i < 3000; i++) {
 		snprintf(ext, sizeof ext, "ghost-%04d", i);
 		boot_at(ext, KEY, "192.0.2.1", i);
+		/* The broker ticks between its batches of requests. */
+		if (i % 500 == 499)
+			bs_core_tick(env.core, 1);
 	}
 	CU_ASSERT_EQUAL(bs_unknown_pending(&env.core->unknown), 3000);
 	bs_core_tick(env.core, (long long)BS_FLUSH_SECONDS * 1000 + 1);
@@ -538,6 +566,7 @@ int main(void)
 			test_attempts_are_counted_and_the_last_address_kept },
 		{ "only ids without a config are remembered",
 			test_only_ids_without_a_config_are_remembered },
+		{ "a flood between ticks drops the oldest", test_a_flood_between_ticks_drops_the_oldest },
 		{ "list is most recent first and paged", test_list_is_most_recent_first_and_paged },
 		{ "the bound holds in the store too", test_the_bound_holds_in_the_store_too },
 		{ "createConfig forgets the device", test_create_config_forgets_the_device },
