@@ -129,11 +129,8 @@ static int answer_with(bs_call_t *call, bs_config_t *cfg, const char *external_k
 	char why[128];
 	size_t len;
 
-	if (bs_render_config(call->core->store, cfg, 0, why, sizeof(why)) == BS_ERR_INTERNAL
-			&& cfg->profile != NULL) {
-		free(cfg->content);
-		cfg->content = NULL;
-	}
+	/* A template that no longer renders leaves the stored content, "". */
+	bs_render_config(call->core->store, cfg, 0, why, sizeof(why));
 	if ((call->data_text = bs_config_admin_text(cfg, external_key, &len)) == NULL)
 		return bs_call_fail(call, BS_ERR_INTERNAL, "out of memory");
 	return BS_OK;

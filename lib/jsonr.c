@@ -98,7 +98,8 @@ static size_t utf8_put(uint32_t v, char *out)
 	return 4;
 }
 
-/* \uXXXX (r->p after the u), a surrogate pair whole; never U+0000, which
+/* A \u escape with its four hex digits (r->p after the u), a surrogate
+ * pair whole; never U+0000, which
  * Jansson refuses without JSON_ALLOW_NUL. */
 static int read_unicode(reader_t *r, char *out, size_t *n)
 {

@@ -208,6 +208,15 @@ int store_bind_text(sqlite3_stmt *s, int col, const char *v)
 	return sqlite3_bind_text(s, col, v, -1, SQLITE_STATIC);
 }
 
+void store_col_copy(sqlite3_stmt *s, int col, char *out, size_t size)
+{
+	const unsigned char *t = sqlite3_column_text(s, col);
+	size_t len = t ? strnlen((const char *)t, size - 1) : 0;
+
+	memcpy(out, t ? (const char *)t : "", len);
+	out[len] = '\0';
+}
+
 char *store_col_text(sqlite3_stmt *s, int col, int *oom)
 {
 	const unsigned char *t = sqlite3_column_text(s, col);

@@ -358,20 +358,6 @@ int bs_store_config_channels(bs_store_t *st, bs_config_t *cfg)
 	return rc;
 }
 
-/* A short text column into out ("" for NULL), cut to fit. */
-static void copy_text(sqlite3_stmt *s, int col, char *out, size_t size)
-{
-	const unsigned char *t = sqlite3_column_text(s, col);
-	size_t len = t ? strnlen((const char *)t, size - 1) : 0;
-
-	memcpy(out, t ? (const char *)t : "", len);
-	out[len] = '\0';
-}
-
-static void copy_time(sqlite3_stmt *s, int col, char out[BS_TIME_LEN])
-{
-	copy_text(s, col, out, BS_TIME_LEN);
-}
 
 static int read_config(bs_store_t *st, sqlite3_stmt *s, unsigned flags,
 		bs_config_t *out)
@@ -387,14 +373,14 @@ static int read_config(bs_store_t *st, sqlite3_stmt *s, unsigned flags,
 	out->ca_cert = store_col_text(s, C_CA, &oom);
 	out->has_client_key = sqlite3_column_type(s, C_KEY) != SQLITE_NULL;
 	out->enabled = sqlite3_column_int(s, C_ENABLED);
-	copy_time(s, C_CREATED, out->created_at);
-	copy_time(s, C_UPDATED, out->updated_at);
+	store_col_copy(s, C_CREATED, out->created_at, BS_TIME_LEN);
+	store_col_copy(s, C_UPDATED, out->updated_at, BS_TIME_LEN);
 	if (sqlite3_column_type(s, C_LAST) != SQLITE_NULL)
 		bs_time_format((time_t)sqlite3_column_int64(s, C_LAST), out->last_bootstrap_at);
 	out->id = sqlite3_column_int64(s, C_ROWID);
 	out->channel_ids = store_col_text(s, C_CHANNEL_IDS, &oom);
-	copy_text(s, C_SERIAL, out->cert_serial, sizeof(out->cert_serial));
-	copy_text(s, C_EXPIRES, out->cert_expires_at, sizeof(out->cert_expires_at));
+	store_col_copy(s, C_SERIAL, out->cert_serial, sizeof(out->cert_serial));
+	store_col_copy(s, C_EXPIRES, out->cert_expires_at, sizeof(out->cert_expires_at));
 	out->profile = store_col_text(s, C_PROFILE, &oom);
 	out->vars = store_col_text(s, C_VARS, &oom);
 	out->group = store_col_text(s, C_GROUP, &oom);

@@ -11,13 +11,6 @@
 enum { P_ID, P_NAME, P_CONTENT, P_CHANNELS, P_VARS, P_CREATED, P_UPDATED };
 enum { G_ID, G_NAME, G_PROFILE, G_CHANNELS, G_ENABLE, G_CREATED, G_UPDATED, G_KEY };
 
-static void copy_time(sqlite3_stmt *s, int col, char out[BS_TIME_LEN])
-{
-	const char *t = (const char *)sqlite3_column_text(s, col);
-
-	snprintf(out, BS_TIME_LEN, "%s", t ? t : "");
-}
-
 static int read_profile(sqlite3_stmt *s, bs_profile_t *p)
 {
 	int oom = 0;
@@ -27,8 +20,8 @@ static int read_profile(sqlite3_stmt *s, bs_profile_t *p)
 	p->content = store_col_text(s, P_CONTENT, &oom);
 	p->channel_ids = store_col_text(s, P_CHANNELS, &oom);
 	p->vars = store_col_text(s, P_VARS, &oom);
-	copy_time(s, P_CREATED, p->created_at);
-	copy_time(s, P_UPDATED, p->updated_at);
+	store_col_copy(s, P_CREATED, p->created_at, BS_TIME_LEN);
+	store_col_copy(s, P_UPDATED, p->updated_at, BS_TIME_LEN);
 	return oom || p->id == NULL ? BS_ERR_INTERNAL : BS_OK;
 }
 
@@ -139,8 +132,8 @@ static int read_group(bs_store_t *st, sqlite3_stmt *s, int with_key, bs_group_t 
 	g->profile = store_col_text(s, G_PROFILE, &oom);
 	g->channel_ids = store_col_text(s, G_CHANNELS, &oom);
 	g->enable = sqlite3_column_int(s, G_ENABLE);
-	copy_time(s, G_CREATED, g->created_at);
-	copy_time(s, G_UPDATED, g->updated_at);
+	store_col_copy(s, G_CREATED, g->created_at, BS_TIME_LEN);
+	store_col_copy(s, G_UPDATED, g->updated_at, BS_TIME_LEN);
 	if (oom || g->id == NULL)
 		return BS_ERR_INTERNAL;
 	if (!with_key)

@@ -69,6 +69,8 @@ int store_done(bs_store_t *st, sqlite3_stmt *s, const char *what);
 int store_change_one(bs_store_t *st, sqlite3_stmt *s, const char *what);
 /* Binds text, or NULL for a NULL pointer (the text must outlive the step). */
 int store_bind_text(sqlite3_stmt *s, int col, const char *v);
+/* A short text column into out ("" for NULL), cut to fit size. */
+void store_col_copy(sqlite3_stmt *s, int col, char *out, size_t size);
 /* strdup of a text column; NULL for SQL NULL; *oom set when out of memory. */
 char *store_col_text(sqlite3_stmt *s, int col, int *oom);
 /* delta configs more (or fewer) in state enabled: gathered until the
