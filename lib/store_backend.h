@@ -25,13 +25,6 @@
 #include <stdint.h>
 #include <time.h>
 
-/* The sealed columns of a config. */
-typedef struct bs_config_blobs {
-	bs_blob_t secret, external_key, client_key;
-} bs_config_blobs_t;
-
-void bs_config_blobs_clear(bs_config_blobs_t *b);
-
 /* Which columns a config lookup fills (the others are left empty). */
 enum bs_config_view {
 	BS_VIEW_ALL,        /* every column, last_bootstrap_at included */
@@ -80,7 +73,8 @@ typedef struct bs_backend_ops {
 	/* Also takes it out of every config (their updated_at becomes now),
 	 * profile and group that had it. */
 	int (*channel_delete)(bs_backend_t *b, const char *id, const char *now);
-	/* Ordered by created_at then id; *out is malloc()ed (even on failure). */
+	/* Ordered by created_at then id. *out is malloc()ed or NULL, with *n
+	 * items, which the caller clears and frees on failure too. */
 	int (*channel_list)(bs_backend_t *b, long offset, long limit,
 			bs_channel_t **out, size_t *n);
 	int (*channel_count)(bs_backend_t *b, long *total);

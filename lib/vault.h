@@ -22,7 +22,13 @@ typedef struct bs_blob {
 	size_t len;
 } bs_blob_t;
 
+/* The sealed columns of a config. */
+typedef struct bs_config_blobs {
+	bs_blob_t secret, external_key, client_key;
+} bs_config_blobs_t;
+
 void bs_blob_clear(bs_blob_t *b);
+void bs_config_blobs_clear(bs_config_blobs_t *b);
 /* A malloc()ed copy of len bytes at data (none for NULL data). */
 int bs_blob_copy(bs_blob_t *out, const void *data, size_t len);
 
