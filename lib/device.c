@@ -35,6 +35,9 @@ typedef struct {
 	size_t csr_len;
 	long retry_after;          /* seconds, with rate_limited */
 	char message[160];
+	/* The config's client_secret and client_key as stored, opened only
+	 * once the device has proved its key. */
+	bs_config_blobs_t held;
 } request_t;
 
 static const char unauthorized_text[] = "unknown external_id or wrong external_key";
@@ -171,8 +174,6 @@ static int parse(const bs_core_t *core, const void *payload, size_t len,
 	return read_fields(r, req, core->issuer != NULL);
 }
 
-#define DEVICE_FLAGS (BS_LOAD_EXTERNAL_KEY | BS_LOAD_SEALED | BS_DEVICE_VIEW)
-
 /*
  * For an unknown external_id: the key of a stored config, read and opened
  * by the same statement and work as a known one's, so that the two cost
@@ -184,15 +185,17 @@ static int parse(const bs_core_t *core, const void *payload, size_t len,
 static int decoy_key(bs_core_t *core, bs_config_t *decoy, const char **key,
 		uint8_t **sealed, size_t *sealedlen)
 {
+	bs_config_blobs_t held = { 0 };
 	int rc = BS_ERR_NOT_FOUND;
 
 	for (int tries = 0; rc == BS_ERR_NOT_FOUND && tries < 2; tries++) {
 		if (core->decoy_external_id != NULL)
-			rc = bs_store_config_get(core->store, NULL, core->decoy_external_id,
-					DEVICE_FLAGS, decoy);
+			rc = bs_store_device_get(core->store, core->decoy_external_id,
+					decoy, &held);
 		if (rc == BS_ERR_NOT_FOUND && bs_core_next_decoy(core) != BS_OK)
 			break;
 	}
+	bs_config_blobs_clear(&held);
 	if (rc == BS_OK) {
 		core->decoy_used = 1;
 		*key = decoy->external_key;
@@ -209,11 +212,10 @@ static int decoy_key(bs_core_t *core, bs_config_t *decoy, const char **key,
  * unknown external_id a decoy's (decoy_key). *sealed is set (free it with
  * bs_crypto_free_secret) when the decoy key is the one sealed at start.
  */
-static int load_key(bs_core_t *core, const request_t *req, bs_config_t *cfg,
+static int load_key(bs_core_t *core, request_t *req, bs_config_t *cfg,
 		bs_config_t *decoy, const char **key, uint8_t **sealed, size_t *sealedlen)
 {
-	int rc = bs_store_config_get(core->store, NULL, req->external_id,
-			DEVICE_FLAGS, cfg);
+	int rc = bs_store_device_get(core->store, req->external_id, cfg, &req->held);
 
 	*sealed = NULL;
 	*sealedlen = 0;
@@ -270,7 +272,7 @@ static int enroll(bs_core_t *core, const bs_request_ctx_t *ctx, request_t *req,
 	rc = bs_enroll_key(g.group_key, req->external_id, derived) == BS_OK
 		&& proves(req, derived) ? BS_OK : BS_ERR_NOT_FOUND;
 	if (rc == BS_OK && (rc = bs_enroll_create(core, &g, req->external_id, derived,
-			ctx->now, DEVICE_FLAGS, cfg)) != BS_OK) {
+			ctx->now, cfg, &req->held)) != BS_OK) {
 		bs_core_log(core, BS_LOG_ERR, "enrollment in %s failed: %s", g.id,
 				bs_store_errmsg(core->store));
 		rc = BS_ERR_INTERNAL;
@@ -356,8 +358,8 @@ static void end_old_cert(bs_core_t *core, const bs_request_ctx_t *ctx,
 }
 
 /* The issued certificate becomes cfg's, in the store and in the reply. */
-static int take_cert(bs_core_t *core, const bs_request_ctx_t *ctx, bs_config_t *cfg,
-		bs_issued_t *c)
+static int take_cert(bs_core_t *core, const bs_request_ctx_t *ctx, request_t *req,
+		bs_config_t *cfg, bs_issued_t *c)
 {
 	char now[BS_TIME_LEN];
 
@@ -367,9 +369,7 @@ static int take_cert(bs_core_t *core, const bs_request_ctx_t *ctx, bs_config_t *
 	memcpy(cfg->cert_serial, c->serial, sizeof(cfg->cert_serial));
 	bs_time_format(c->not_after, cfg->cert_expires_at);
 	/* The key that went with the old certificate is no longer served. */
-	free(cfg->sealed.client_key);
-	cfg->sealed.client_key = NULL;
-	cfg->sealed.client_key_len = 0;
+	bs_blob_clear(&req->held.client_key);
 	cfg->has_client_key = 0;
 	bs_time_format(ctx->now, now);
 	if (bs_store_config_set_cert(core->store, cfg, now) != BS_OK)
@@ -391,7 +391,7 @@ static int issue(bs_core_t *core, const bs_request_ctx_t *ctx, request_t *req,
 	if (rc == BS_ERR_INVALID)
 		return invalid(req, why);
 	if (rc == BS_OK)
-		rc = take_cert(core, ctx, cfg, &c);
+		rc = take_cert(core, ctx, req, cfg, &c);
 	bs_issued_free(&c);
 	if (rc != BS_OK)
 		return rc;
@@ -412,7 +412,7 @@ static int complete(bs_core_t *core, const bs_request_ctx_t *ctx,
 	if (rc == BS_ERR_INVALID)
 		return rc;
 	if (rc == BS_OK)
-		rc = bs_store_config_unseal(core->store, cfg);
+		rc = bs_store_config_unseal(core->store, cfg, &req->held);
 	if (rc == BS_OK && cfg->profile != NULL) {
 		char why[128];
 		if ((rc = bs_render_config(core->store, cfg, 0, why, sizeof(why))) != BS_OK) {
@@ -568,6 +568,7 @@ int bs_device_handle(bs_core_t *core, const bs_request_ctx_t *ctx,
 	rc = out->payload != NULL && out->topic != NULL ? BS_OK : BS_ERR_INTERNAL;
 	bs_request_free(&parsed);
 	bs_config_clear(&cfg);
+	bs_config_blobs_clear(&req.held);
 	if (rc != BS_OK)
 		bs_reply_free(out);
 	return rc;

@@ -70,7 +70,7 @@ static int fill(bs_core_t *core, const bs_group_t *g, const char *external_id,
 }
 
 int bs_enroll_create(bs_core_t *core, const bs_group_t *g, const char *external_id,
-		const char *derived, time_t now, unsigned flags, bs_config_t *cfg)
+		const char *derived, time_t now, bs_config_t *cfg, bs_config_blobs_t *held)
 {
 	bs_config_t c = { 0 };
 	int rc = fill(core, g, external_id, derived, now, &c);
@@ -82,7 +82,7 @@ int bs_enroll_create(bs_core_t *core, const bs_group_t *g, const char *external_
 			bs_store_rollback(core->store);
 	}
 	if (rc == BS_OK)
-		rc = bs_store_config_get(core->store, NULL, external_id, flags, cfg);
+		rc = bs_store_device_get(core->store, external_id, cfg, held);
 	bs_config_clear(&c);
 	return rc;
 }

@@ -37,8 +37,6 @@ void bs_config_clear(bs_config_t *cfg)
 	for (size_t i = 0; i < cfg->nchannels; i++)
 		bs_channel_clear(&cfg->channels[i]);
 	free(cfg->channels);
-	free(cfg->sealed.secret);
-	free(cfg->sealed.client_key);
 	free(cfg->channel_ids);
 	free(cfg->profile);
 	free(cfg->vars);

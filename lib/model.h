@@ -31,7 +31,7 @@ typedef struct bs_channel {
 } bs_channel_t;
 
 typedef struct bs_config {
-	int64_t id;             /* the store's row id; 0 until stored */
+	int64_t id;             /* the store's number for it; 0 until stored */
 	char *client_id;
 	char *client_secret;    /* clear text, in memory only */
 	char *name;
@@ -51,12 +51,6 @@ typedef struct bs_config {
 	char cert_expires_at[BS_TIME_LEN];
 	bs_channel_t *channels;
 	size_t nchannels;
-	/* client_secret and client_key as stored, kept by the store on request
-	 * so that they are opened only once a device has proved its key. */
-	struct {
-		uint8_t *secret, *client_key;
-		size_t secret_len, client_key_len;
-	} sealed;
 	/* Its channel ids as the store keeps them with the row, for
 	 * bs_store_config_channels. */
 	char *channel_ids;

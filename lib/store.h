@@ -1,27 +1,31 @@
 /*
- * The SQLite store: opening, pragmas, migrations, every SQL statement
- * (prepared once, reused), transactions, and the sealing of secret columns.
+ * The store: the fleet's configs, channels, profiles, groups and unknown
+ * devices, over a backend (lib/store_backend.h: SQLite today), with the
+ * master key, the caches and the sealing of secret columns here above it.
  *
  * Secrets (client_secret, external_key, client_key) go in and come out in
- * clear; on disk they are AES-256-GCM sealed with additional data
- * "configs" NUL column NUL client_id, so a sealed value moved to another row
- * or column does not open.
+ * clear; stored they are AES-256-GCM sealed with additional data
+ * "configs" NUL column NUL client_id (lib/vault.h), so a sealed value moved
+ * to another row or column does not open.
  *
  * Every function returns 0 or a negative bs_err_t: BS_ERR_NOT_FOUND,
- * BS_ERR_CONFLICT (a unique key taken), BS_ERR_INTERNAL (SQLite or crypto
- * failure; the reason goes to the store's last error, bs_store_errmsg).
+ * BS_ERR_CONFLICT (a unique key taken), BS_ERR_INTERNAL (a backend or
+ * crypto failure; the reason goes to the store's last error,
+ * bs_store_errmsg).
  */
 #ifndef BS_STORE_H
 #define BS_STORE_H
 
 #include "crypto.h"
 #include "model.h"
+#include "vault.h"
 
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
 typedef struct bs_store bs_store_t;
+typedef struct bs_backend bs_backend_t;
 
 /* What bs_store_config_get loads besides the plain columns. */
 enum {
@@ -29,13 +33,9 @@ enum {
 	BS_LOAD_SECRET = 2,       /* cfg->client_secret */
 	BS_LOAD_EXTERNAL_KEY = 4, /* cfg->external_key */
 	BS_LOAD_CLIENT_KEY = 8,   /* cfg->client_key */
-	BS_LOAD_SEALED = 16,      /* cfg->sealed, for bs_store_config_unseal */
-	/* A bootstrap's lookup by external_id: only what a device reply needs;
-	 * name, external_id and the three times are left empty. */
-	BS_DEVICE_VIEW = 32,
 	/* A login's lookup by client_id: client_secret, client_cert, state and
 	 * channel ids; the rest is left empty. */
-	BS_LOGIN_VIEW = 64,
+	BS_LOGIN_VIEW = 16,
 };
 
 /*
@@ -56,16 +56,19 @@ void bs_store_close(bs_store_t *st);
  */
 int bs_store_rekey(bs_store_t *st, const uint8_t new_key[BS_KEY_LEN], size_t *n);
 
-/* The last SQLite or crypto failure, for logs; never holds a secret. */
+/* The last backend or crypto failure, for logs; never holds a secret. */
 const char *bs_store_errmsg(const bs_store_t *st);
 
-/* The schema version after migrations (PRAGMA user_version). */
+/* The backend under the store, for what only one backend does. */
+bs_backend_t *bs_store_backend(bs_store_t *st);
+
+/* The schema version after migrations. */
 int bs_store_schema_version(bs_store_t *st);
 
 /* One write transaction, and savepoints nested inside it. */
 int bs_store_begin(bs_store_t *st);
 /* 1 while a transaction begun by bs_store_begin is open: 0 once a failure
- * (a full disk, an I/O error) made SQLite roll all of it back. */
+ * (a full disk, an I/O error) made the backend roll all of it back. */
 int bs_store_in_transaction(const bs_store_t *st);
 int bs_store_commit(bs_store_t *st);
 void bs_store_rollback(bs_store_t *st);
@@ -167,8 +170,17 @@ int bs_store_config_set_cert(bs_store_t *st, const bs_config_t *cfg, const char 
  */
 int bs_store_config_update(bs_store_t *st, const bs_config_t *cfg, int relink);
 
-/* Opens what BS_LOAD_SEALED kept into client_secret and client_key. */
-int bs_store_config_unseal(bs_store_t *st, bs_config_t *cfg);
+/*
+ * A bootstrap's lookup by external_id: what a device reply needs (name and
+ * external_id only with a profile, for its template; the three times
+ * empty), its external_key opened; its client_secret and client_key stay
+ * sealed in held (cleared by the caller), to be opened by
+ * bs_store_config_unseal only once the device has proved its key.
+ */
+int bs_store_device_get(bs_store_t *st, const char *external_id, bs_config_t *cfg,
+		bs_config_blobs_t *held);
+int bs_store_config_unseal(bs_store_t *st, bs_config_t *cfg,
+		const bs_config_blobs_t *held);
 /* Loads cfg->channels (after a get without BS_LOAD_CHANNELS). */
 int bs_store_config_channels(bs_store_t *st, bs_config_t *cfg);
 

@@ -1,7 +1,7 @@
 /*
  * What a storage backend implements: one table of functions per engine
- * (store_sqlite*.c, store_pg*.c), which lib/store.c calls and nothing else
- * does. A backend stores rows; it never sees a key or a secret in clear
+ * (store_sqlite*.c, store_pg*.c), which the store's front (store.c and
+ * its siblings, lib/store_front.h) calls and nothing else does. A backend stores rows; it never sees a key or a secret in clear
  * (secret columns come and go as sealed bytes, lib/vault.h), keeps no
  * cache that another writer could make wrong, and allocates config ids so
  * that several writers never draw the same one.

@@ -2,9 +2,10 @@
  * Channels by id, kept in memory for bootstraps: looking a channel up in
  * SQLite cost a sixth of a bootstrap, and channels are few and rarely
  * change. Any change to the channels table, and any rollback, empties the
- * cache, so it never holds what the database does not.
+ * cache, so it never holds what the database does not. The profiles read
+ * for rendering are kept the same way.
  */
-#include "store_int.h"
+#include "store_front.h"
 
 #include "error.h"
 #include "hmap.h"
@@ -82,4 +83,59 @@ void store_cache_put(bs_store_t *st, const bs_channel_t *ch)
 	}
 	insert(st->cache, st->cache_cap, &copy);
 	st->cache_n++;
+}
+
+void store_profiles_clear(bs_store_t *st)
+{
+	for (size_t i = 0; i < st->nprofiles; i++) {
+		free(st->profiles[i].id);
+		free(st->profiles[i].content);
+		json_decref(st->profiles[i].defaults);
+	}
+	st->nprofiles = 0;
+}
+
+/* Keeps p's template and default vars, taking its strings. */
+static int keep_profile(bs_store_t *st, bs_profile_t *p)
+{
+	struct store_profile *c;
+
+	if (st->nprofiles == STORE_PROFILES)
+		store_profiles_clear(st);
+	c = &st->profiles[st->nprofiles];
+	c->defaults = p->vars ? json_loads(p->vars, 0, NULL) : NULL;
+	c->id = p->id;
+	c->content = p->content;
+	p->id = p->content = NULL;
+	if (c->id == NULL || c->content == NULL) {
+		free(c->id);
+		free(c->content);
+		json_decref(c->defaults);
+		return BS_ERR_INTERNAL;
+	}
+	st->nprofiles++;
+	return BS_OK;
+}
+
+int bs_store_profile_peek(bs_store_t *st, const char *id, const char **content,
+		const json_t **defaults)
+{
+	bs_profile_t p;
+	int rc;
+
+	for (size_t i = 0; i < st->nprofiles; i++) {
+		if (strcmp(st->profiles[i].id, id) == 0) {
+			*content = st->profiles[i].content;
+			*defaults = st->profiles[i].defaults;
+			return BS_OK;
+		}
+	}
+	memset(&p, 0, sizeof(p));
+	if ((rc = OPS(st)->profile_get(st->b, id, &p)) == BS_OK
+			&& (rc = keep_profile(st, &p)) == BS_OK) {
+		*content = st->profiles[st->nprofiles - 1].content;
+		*defaults = st->profiles[st->nprofiles - 1].defaults;
+	}
+	bs_profile_clear(&p);
+	return rc;
 }

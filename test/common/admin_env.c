@@ -5,7 +5,7 @@
 #include "core_open.h"
 
 #include "error.h"
-#include "store_int.h"
+#include "store_sqlite.h"
 #include "tmpdir.h"
 
 #include <CUnit/CUnit.h>
@@ -214,7 +214,7 @@ sqlite3 *raw_conn(void)
 	sqlite3 *db = NULL;
 
 	if (env.core != NULL)
-		return env.core->store->db;
+		return lite(bs_store_backend(env.core->store))->db;
 	if (sqlite3_open_v2(env.db, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
 		sqlite3_close(db);
 		return NULL;
@@ -224,7 +224,7 @@ sqlite3 *raw_conn(void)
 
 void raw_release(sqlite3 *db)
 {
-	if (env.core == NULL || db != env.core->store->db)
+	if (env.core == NULL || db != lite(bs_store_backend(env.core->store))->db)
 		sqlite3_close(db);
 }
 

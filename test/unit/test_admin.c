@@ -8,7 +8,7 @@
 #include "core.h"
 #include "admin_env.h"
 #include "cu_main.h"
-#include "store_int.h"
+#include "store_sqlite.h"
 #include "error.h"
 #include "options.h"
 

@@ -13,7 +13,7 @@
 #include "admin_env.h"
 #include "tmpdir.h"
 #include "cu_main.h"
-#include "store_int.h"
+#include "store_sqlite.h"
 #include "device.h"
 #include "error.h"
 #include "options.h"

@@ -8,7 +8,7 @@
 #include "core.h"
 #include "core_open.h"
 #include "cu_main.h"
-#include "store_int.h"
+#include "store_sqlite.h"
 #include "pki.h"
 #include "tmpdir.h"
 #include "error.h"
@@ -140,7 +140,7 @@ static sqlite3 *raw_open(void)
 	sqlite3 *db = NULL;
 
 	if (env.core != NULL)
-		return env.core->store->db;
+		return lite(bs_store_backend(env.core->store))->db;
 	if (sqlite3_open_v2(env.db, &db, SQLITE_OPEN_READWRITE
 			| SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
 		sqlite3_close(db);
@@ -152,7 +152,7 @@ static sqlite3 *raw_open(void)
 
 static void raw_close(sqlite3 *db)
 {
-	if (env.core == NULL || db != env.core->store->db)
+	if (env.core == NULL || db != lite(bs_store_backend(env.core->store))->db)
 		sqlite3_close(db);
 }
 

@@ -4,7 +4,7 @@
 #include "cu_main.h"
 #include "error.h"
 #include "flusher.h"
-#include "store_int.h"
+#include "store_sqlite.h"
 #include "touches.h"
 
 #include <pthread.h>
@@ -51,7 +51,7 @@ static long long query(const char *sql, long long arg)
 	sqlite3_stmt *s = NULL;
 	long long v = -1;
 
-	if (sqlite3_prepare_v2(store->db, sql, -1, &s, NULL) == SQLITE_OK) {
+	if (sqlite3_prepare_v2(lite(bs_store_backend(store))->db, sql, -1, &s, NULL) == SQLITE_OK) {
 		sqlite3_bind_int64(s, 1, arg);
 		if (sqlite3_step(s) == SQLITE_ROW)
 			v = sqlite3_column_int64(s, 0);
@@ -68,7 +68,7 @@ static long long stored_at(int64_t id)
 static void reset(void)
 {
 	bs_touches_free(&touches);
-	CU_ASSERT_EQUAL(sqlite3_exec(store->db, "DELETE FROM bootstraps", NULL, NULL, NULL),
+	CU_ASSERT_EQUAL(sqlite3_exec(lite(bs_store_backend(store))->db, "DELETE FROM bootstraps", NULL, NULL, NULL),
 			SQLITE_OK);
 }
 

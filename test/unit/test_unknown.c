@@ -8,7 +8,7 @@
 #include "cu_main.h"
 #include "device.h"
 #include "error.h"
-#include "store_int.h"
+#include "store_sqlite.h"
 #include "store_unknown.h"
 #include "tmpdir.h"
 #include "unknown.h"
@@ -531,21 +531,21 @@ static void test_a_failed_write_loses_nothing(void)
 	CU_ASSERT_EQUAL_FATAL(bs_unknown_init(&u, 10), BS_OK);
 	bs_unknown_seen(&u, "ghost", "192.0.2.1", 5);
 	CU_ASSERT_EQUAL_FATAL(bs_core_enter(env.core), BS_OK);
-	CU_ASSERT_EQUAL(sqlite3_exec(env.core->store->db, "DROP TABLE unknown_devices",
+	CU_ASSERT_EQUAL(sqlite3_exec(lite(bs_store_backend(env.core->store))->db, "DROP TABLE unknown_devices",
 			NULL, NULL, NULL), SQLITE_OK);
 	bs_unknown_write(&u, env.core->store, 100, 1, &failed);
 	CU_ASSERT_EQUAL(failed, 1);
 	CU_ASSERT_EQUAL(bs_unknown_pending(&u), 1);
 	CU_ASSERT_EQUAL(bs_unknown_waiting(&u), 0);
-	CU_ASSERT_EQUAL(sqlite3_exec(env.core->store->db, "CREATE TABLE unknown_devices ("
+	CU_ASSERT_EQUAL(sqlite3_exec(lite(bs_store_backend(env.core->store))->db, "CREATE TABLE unknown_devices ("
 			"external_id TEXT PRIMARY KEY NOT NULL, first_seen INTEGER NOT NULL, "
 			"last_seen INTEGER NOT NULL, attempts INTEGER NOT NULL, "
 			"address TEXT NOT NULL DEFAULT '') WITHOUT ROWID", NULL, NULL, NULL), SQLITE_OK);
 	/* The statements were prepared on the dropped table: prepare again. */
 	for (int i = ST_UNK_PUT; i <= ST_UNK_TRIM; i++) {
-		sqlite3_finalize(env.core->store->stmt[i]);
-		sqlite3_prepare_v2(env.core->store->db, bs_store_sql[i], -1,
-				&env.core->store->stmt[i], NULL);
+		sqlite3_finalize(lite(bs_store_backend(env.core->store))->stmt[i]);
+		sqlite3_prepare_v2(lite(bs_store_backend(env.core->store))->db, bs_lite_sql[i], -1,
+				&lite(bs_store_backend(env.core->store))->stmt[i], NULL);
 	}
 	bs_unknown_write(&u, env.core->store, 100, 1, &failed);
 	CU_ASSERT_EQUAL(failed, 0);

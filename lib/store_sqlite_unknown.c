@@ -1,56 +1,50 @@
-/* The unknown_devices table (protocol 7.3). */
-#include "store_unknown.h"
+/* The SQLite backend's unknown_devices table (protocol 7.3). */
+#include "store_sqlite.h"
 
 #include "error.h"
-#include "store_int.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-int bs_store_unknown_put(bs_store_t *st, const char *external_id, time_t first_seen,
+int bs_lite_unknown_put(bs_backend_t *b, const char *external_id, time_t first_seen,
 		time_t last_seen, int64_t attempts, const char *address)
 {
-	sqlite3_stmt *s = store_stmt(st, ST_UNK_PUT);
+	lite_t *st = lite(b);
+	sqlite3_stmt *s = bs_lite_stmt(st, ST_UNK_PUT);
 
-	store_bind_text(s, 1, external_id);
+	bs_lite_bind_text(s, 1, external_id);
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)first_seen);
 	sqlite3_bind_int64(s, 3, (sqlite3_int64)last_seen);
 	sqlite3_bind_int64(s, 4, attempts);
-	store_bind_text(s, 5, address ? address : "");
-	return store_done(st, s, "remember an unknown device");
+	bs_lite_bind_text(s, 5, address ? address : "");
+	return bs_lite_done(st, s, "remember an unknown device");
 }
 
-int bs_store_unknown_delete(bs_store_t *st, const char *external_id, long *deleted)
+int bs_lite_unknown_delete(bs_backend_t *b, const char *external_id, long *deleted)
 {
-	sqlite3_stmt *s = store_stmt(st, external_id ? ST_UNK_DELETE : ST_UNK_CLEAR);
+	lite_t *st = lite(b);
+	sqlite3_stmt *s = bs_lite_stmt(st, external_id ? ST_UNK_DELETE : ST_UNK_CLEAR);
 	int rc;
 
 	*deleted = 0;
 	if (external_id != NULL)
-		store_bind_text(s, 1, external_id);
-	if ((rc = store_done(st, s, "forget unknown devices")) == BS_OK)
+		bs_lite_bind_text(s, 1, external_id);
+	if ((rc = bs_lite_done(st, s, "forget unknown devices")) == BS_OK)
 		*deleted = (long)sqlite3_changes(st->db);
 	return rc;
 }
 
-int bs_store_unknown_count(bs_store_t *st, long *total)
+int bs_lite_unknown_count(bs_backend_t *b, long *total)
 {
-	return store_count(st, store_stmt(st, ST_UNK_COUNT), total, "count unknown devices");
+	lite_t *st = lite(b);
+	return bs_lite_count(st, bs_lite_stmt(st, ST_UNK_COUNT), total, "count unknown devices");
 }
 
-void bs_unknown_rows_free(bs_unknown_row_t *rows, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		free(rows[i].external_id);
-		free(rows[i].address);
-	}
-	free(rows);
-}
-
-int bs_store_unknown_list(bs_store_t *st, long offset, long limit,
+int bs_lite_unknown_list(bs_backend_t *b, long offset, long limit,
 		bs_unknown_row_t **out, size_t *n)
 {
-	sqlite3_stmt *s = store_stmt(st, ST_UNK_LIST);
+	lite_t *st = lite(b);
+	sqlite3_stmt *s = bs_lite_stmt(st, ST_UNK_LIST);
 	bs_unknown_row_t *rows = calloc((size_t)limit + 1, sizeof(*rows));
 	int rc = SQLITE_DONE, oom = 0;
 
@@ -62,26 +56,27 @@ int bs_store_unknown_list(bs_store_t *st, long offset, long limit,
 	sqlite3_bind_int64(s, 2, offset);
 	while (*n < (size_t)limit && !oom && (rc = sqlite3_step(s)) == SQLITE_ROW) {
 		bs_unknown_row_t *r = &rows[(*n)++];
-		r->external_id = store_col_text(s, 0, &oom);
+		r->external_id = bs_lite_col_text(s, 0, &oom);
 		r->first_seen = (time_t)sqlite3_column_int64(s, 1);
 		r->last_seen = (time_t)sqlite3_column_int64(s, 2);
 		r->attempts = sqlite3_column_int64(s, 3);
-		r->address = store_col_text(s, 4, &oom);
+		r->address = bs_lite_col_text(s, 4, &oom);
 	}
 	sqlite3_reset(s);
 	if (oom || (rc != SQLITE_ROW && rc != SQLITE_DONE)) {
 		bs_unknown_rows_free(rows, *n);
 		*n = 0;
-		return oom ? BS_ERR_INTERNAL : store_fail(st, "list unknown devices");
+		return oom ? BS_ERR_INTERNAL : bs_lite_fail(st, "list unknown devices");
 	}
 	*out = rows;
 	return BS_OK;
 }
 
-int bs_store_unknown_each(bs_store_t *st, int newest, long limit,
+int bs_lite_unknown_each(bs_backend_t *b, int newest, long limit,
 		bs_unknown_row_fn fn, void *arg)
 {
-	sqlite3_stmt *s = store_stmt(st, newest ? ST_UNK_LIST : ST_UNK_OLDEST);
+	lite_t *st = lite(b);
+	sqlite3_stmt *s = bs_lite_stmt(st, newest ? ST_UNK_LIST : ST_UNK_OLDEST);
 	int rc;
 
 	sqlite3_bind_int64(s, 1, limit);
@@ -97,17 +92,18 @@ int bs_store_unknown_each(bs_store_t *st, int newest, long limit,
 		}
 	}
 	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? BS_OK : store_fail(st, "read unknown devices");
+	return rc == SQLITE_DONE ? BS_OK : bs_lite_fail(st, "read unknown devices");
 }
 
-int bs_store_unknown_trim(bs_store_t *st, long keep, long *deleted)
+int bs_lite_unknown_trim(bs_backend_t *b, long keep, long *deleted)
 {
-	sqlite3_stmt *s = store_stmt(st, ST_UNK_TRIM);
+	lite_t *st = lite(b);
+	sqlite3_stmt *s = bs_lite_stmt(st, ST_UNK_TRIM);
 	int rc;
 
 	*deleted = 0;
 	sqlite3_bind_int64(s, 1, keep);
-	if ((rc = store_done(st, s, "trim unknown devices")) == BS_OK)
+	if ((rc = bs_lite_done(st, s, "trim unknown devices")) == BS_OK)
 		*deleted = (long)sqlite3_changes(st->db);
 	return rc;
 }
