@@ -8,6 +8,7 @@
 #include "core.h"
 #include "core_open.h"
 #include "cu_main.h"
+#include "fleet.h"
 #include "store_sqlite.h"
 #include "pki.h"
 #include "tmpdir.h"
@@ -665,6 +666,24 @@ static void expect_secrets(size_t n)
 	}
 }
 
+static void add_group(const char *id, const char *key)
+{
+	bs_group_t g = { .id = (char *)id, .name = (char *)id, .enable = 1,
+		.group_key = (char *)key };
+
+	CU_ASSERT_EQUAL_FATAL(bs_store_group_put(st(), &g, 1, "2026-01-01T00:00:00Z"), BS_OK);
+}
+
+static void expect_group_key(const char *id, const char *key)
+{
+	bs_group_t g;
+
+	CU_ASSERT_EQUAL_FATAL(bs_store_group_get(st(), id, 1, &g), BS_OK);
+	CU_ASSERT_STRING_EQUAL(g.group_key, key);
+	CU_ASSERT_STRING_EQUAL(g.updated_at, "2026-01-01T00:00:00Z");
+	bs_group_clear(&g);
+}
+
 /* Master key rotation: every secret sealed again under the new key in one
  * start; then the new key alone opens the database, the old one no more. */
 static void test_rekey_from_seals_every_secret_under_the_new_key(void)
@@ -677,10 +696,12 @@ static void test_rekey_from_seals_every_secret_under_the_new_key(void)
 		snprintf(ext, sizeof ext, "ext-%zu", i);
 		CU_ASSERT_EQUAL_FATAL(add_config(id, ext, NULL, 0), BS_OK);
 	}
+	add_group("g1", "a group's key");
 	env_close_core();
 	CU_ASSERT_EQUAL_FATAL(core_open_rekey("new.key", "master.key"), BS_OK);
 	CU_ASSERT_TRUE(count_lines_with("600 configs are now sealed under") == 1);
 	expect_secrets(600);
+	expect_group_key("g1", "a group's key");
 	env_close_core();
 	/* Started again with the option still there: nothing to do. */
 	CU_ASSERT_EQUAL_FATAL(core_open_rekey("new.key", "master.key"), BS_OK);
@@ -689,6 +710,7 @@ static void test_rekey_from_seals_every_secret_under_the_new_key(void)
 	CU_ASSERT_EQUAL(core_open_with("master.key", &env.core), BS_ERR_INVALID);
 	CU_ASSERT_EQUAL_FATAL(core_open_with("new.key", &env.core), BS_OK);
 	expect_secrets(600);
+	expect_group_key("g1", "a group's key");
 	env_close();
 }
 
