@@ -196,6 +196,11 @@ console: $(CONSOLE_OUT)/index.html
 console-screenshots: $(PLUGIN) console
 	SHOTS_DIR=docs node test/console/browser.mjs
 
+# The wake of the broker thread is the plugin's (plugin/wake.c), tested
+# against a loop that sleeps as Mosquitto's does.
+$(BUILD)/test/unit/test_wake: $(BUILD)/plugin/wake.o
+$(BUILD)/test/unit/test_wake: ALL_CFLAGS += -Iplugin
+
 # These tests run the tools that make built.
 $(BUILD)/test/integration/test_device_client $(BUILD)/test/integration/test_examples \
 	$(BUILD)/test/integration/test_device_csr $(BUILD)/test/integration/test_cert_issue: $(DEVICE)
@@ -236,6 +241,21 @@ test-san:
 
 test-integration-san: $(PLUGIN) $(TOOLS) $(INT_BIN) console
 	@$(SAN_ENV) sh test/run.sh $(INT_BIN)
+
+# The worker thread and the broker-thread wake under ThreadSanitizer: their
+# unit tests alone, the only ones with threads of their own to race.
+TSAN_DIR := build/tsan
+TSAN_FLAGS := -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L $(WARN) -O1 -g \
+	-fsanitize=thread -fno-omit-frame-pointer
+TSAN_BIN := $(TSAN_DIR)/test_worker $(TSAN_DIR)/test_wake
+$(TSAN_DIR)/test_worker: test/unit/test_worker.c lib/worker.c test/common/cu_main.c
+$(TSAN_DIR)/test_wake: test/unit/test_wake.c plugin/wake.c lib/worker.c test/common/cu_main.c
+$(TSAN_BIN): lib/worker.h plugin/wake.h
+	@mkdir -p $(dir $@)
+	$(CC) $(TSAN_FLAGS) -Iplugin -Ilib -Itest/common -o $@ $(filter %.c,$^) -lcunit
+.PHONY: test-tsan
+test-tsan: $(TSAN_BIN)
+	@sh test/run.sh $(TSAN_BIN)
 
 # The broker under valgrind (memcheck) for the integration tests that work
 # the plugin hardest: any error, or a definite leak, in a broker's
