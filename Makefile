@@ -292,6 +292,25 @@ bench: deps $(PLUGIN) $(BENCH_BIN) $(FLOOR_SO)
 bench-quick: deps $(PLUGIN) $(BENCH_BIN) $(FLOOR_SO)
 	$(BENCH_BIN) --configs 10000 --seconds 3 --floor-plugin $(FLOOR_SO)
 
+# The wake of the broker thread (plugin/wake.h) on a real broker: a plugin
+# whose answers come from a worker job (test/bench/wake/wake_plugin.c),
+# loaded by test/integration/test_wake.c and measured by bench-wake
+# (latency one request at a time, wake on and off; WAKE_REQUESTS each).
+WAKE_SO := $(BUILD)/test/bench/wake/wake_plugin.so
+WAKE_BENCH := $(BUILD)/test/bench/wake/wake_bench
+WAKE_REQUESTS ?= 1000
+$(BUILD)/test/bench/wake/wake_plugin.o: ALL_CFLAGS += -Iplugin
+$(WAKE_SO): $(BUILD)/test/bench/wake/wake_plugin.o $(BUILD)/plugin/wake.o $(BUILD)/lib/worker.o
+	$(CC) $(ALL_CFLAGS) -shared -o $@ $^
+$(BUILD)/test/integration/test_wake: $(WAKE_SO)
+$(WAKE_BENCH): test/bench/wake/wake_bench.c $(INT_COMMON) $(TEST_COMMON) $(LIBA) $(WAKE_SO)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Ilib -Itest/common -Itest/integration -o $@ $< \
+		$(INT_COMMON) $(TEST_COMMON) $(LIBA) $(INT_LIBS) -lpthread
+.PHONY: bench-wake
+bench-wake: $(WAKE_BENCH)
+	$(WAKE_BENCH) --requests $(WAKE_REQUESTS)
+
 # The core alone, without a broker: the plugin's own cost per bootstrap.
 CORE_BENCH := $(BUILD)/test/bench/core/core_bench
 BENCH_CORE_OBJ := $(BUILD)/test/bench/core/bench_core.o $(BUILD)/test/common/tmpdir.o
