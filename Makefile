@@ -6,8 +6,11 @@
 #   make console    the web console (console/) into build/console/, with npm
 #   make test       every test: unit (CUnit), symbol check, integration (real broker)
 #   make test-san   the unit tests under AddressSanitizer + UBSan
+#   make test-tsan  the worker thread and the broker-thread wake under ThreadSanitizer
 #   make bench      the load benchmark (N = 1,000 and 1,000,000) and the fleet import
 #   make bench-core the core alone, without a broker (bootstraps per second)
+#   make bench-wake a worker's answer, published at once by the broker thread
+#                   woken by a signal, against one that waits for the tick
 #   make soak       1,000 connections bootstrapping for SOAK_SECONDS=300 with
 #                   bad keys and payloads mixed in, memory watched; then bombs
 #   make fuzz       every libFuzzer target (clang) for FUZZ_SECONDS=60 each
@@ -354,7 +357,7 @@ soak: deps $(PLUGIN) $(SOAK_BIN)
 
 # Built by make test too, so that the benchmark tools never stop compiling.
 bench-tools: $(BENCH_BIN) $(FLOOR_SO) $(CORE_BENCH) $(ISSUE_BENCH) $(FLEET_BENCH) \
-	$(SOAK_BIN)
+	$(SOAK_BIN) $(WAKE_BENCH)
 
 bench-core: $(CORE_BENCH)
 	$(CORE_BENCH) 10000 200000 100000

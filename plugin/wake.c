@@ -47,9 +47,11 @@ static void sleep_interval(void)
 
 /*
  * Re-sends the signal while a wake waits and the broker thread has not
- * ticked for a whole interval: it is asleep in epoll_wait, having taken
- * the first signal just before. When it ticks meanwhile (acked moved),
- * it is awake and its next tick sees the rest, so nothing is sent.
+ * ticked for a whole interval: either it is asleep in epoll_wait, having
+ * taken the first signal just before, or it is busy with one long
+ * iteration (then the signal costs it a handler call, nothing more).
+ * When it has ticked meanwhile (acked moved) it is not asleep: nothing
+ * is sent, and the next look decides.
  */
 static void watch(void)
 {
@@ -91,8 +93,10 @@ static void *kicker(void *arg)
 
 /*
  * Installs the handler on the first real-time signal, from SIGRTMIN +
- * BS_WAKE_FIRST_OFFSET, that nobody has claimed: one whose disposition
- * was the default. The old one goes into W.old. The signal, or 0.
+ * BS_WAKE_FIRST_OFFSET, that nobody has claimed: one whose disposition is
+ * the default. Looked at before it is set, so that someone else's handler
+ * is never replaced, not even for a moment. The old disposition goes into
+ * W.old. The signal, or 0.
  */
 static int claim_signal(void)
 {
@@ -103,12 +107,11 @@ static int claim_signal(void)
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = SA_RESTART;
 	for (int sig = SIGRTMIN + BS_WAKE_FIRST_OFFSET; sig < SIGRTMAX; sig++) {
-		if (sigaction(sig, &sa, &W.old) != 0)
+		if (sigaction(sig, NULL, &W.old) != 0 || (W.old.sa_flags & SA_SIGINFO)
+				|| W.old.sa_handler != SIG_DFL)
 			continue;
-		if (!(W.old.sa_flags & SA_SIGINFO) && W.old.sa_handler == SIG_DFL)
+		if (sigaction(sig, &sa, NULL) == 0)
 			return sig;
-		/* Someone else's: give it back. */
-		sigaction(sig, &W.old, NULL);
 	}
 	return 0;
 }
