@@ -6,8 +6,11 @@
 #   make console    the web console (console/) into build/console/, with npm
 #   make test       every test: unit (CUnit), symbol check, integration (real broker)
 #   make test-san   the unit tests under AddressSanitizer + UBSan
+#   make test-tsan  the worker thread and the broker-thread wake under ThreadSanitizer
 #   make bench      the load benchmark (N = 1,000 and 1,000,000) and the fleet import
 #   make bench-core the core alone, without a broker (bootstraps per second)
+#   make bench-wake a worker's answer, published at once by the broker thread
+#                   woken by a signal, against one that waits for the tick
 #   make soak       1,000 connections bootstrapping for SOAK_SECONDS=300 with
 #                   bad keys and payloads mixed in, memory watched; then bombs
 #   make fuzz       every libFuzzer target (clang) for FUZZ_SECONDS=60 each
@@ -196,6 +199,11 @@ console: $(CONSOLE_OUT)/index.html
 console-screenshots: $(PLUGIN) console
 	SHOTS_DIR=docs node test/console/browser.mjs
 
+# The wake of the broker thread is the plugin's (plugin/wake.c), tested
+# against a loop that sleeps as Mosquitto's does.
+$(BUILD)/test/unit/test_wake: $(BUILD)/plugin/wake.o
+$(BUILD)/test/unit/test_wake: ALL_CFLAGS += -Iplugin
+
 # These tests run the tools that make built.
 $(BUILD)/test/integration/test_device_client $(BUILD)/test/integration/test_examples \
 	$(BUILD)/test/integration/test_device_csr $(BUILD)/test/integration/test_cert_issue: $(DEVICE)
@@ -237,6 +245,21 @@ test-san:
 test-integration-san: $(PLUGIN) $(TOOLS) $(INT_BIN) console
 	@$(SAN_ENV) sh test/run.sh $(INT_BIN)
 
+# The worker thread and the broker-thread wake under ThreadSanitizer: their
+# unit tests alone, the only ones with threads of their own to race.
+TSAN_DIR := build/tsan
+TSAN_FLAGS := -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L $(WARN) -O1 -g \
+	-fsanitize=thread -fno-omit-frame-pointer
+TSAN_BIN := $(TSAN_DIR)/test_worker $(TSAN_DIR)/test_wake
+$(TSAN_DIR)/test_worker: test/unit/test_worker.c lib/worker.c test/common/cu_main.c
+$(TSAN_DIR)/test_wake: test/unit/test_wake.c plugin/wake.c lib/worker.c test/common/cu_main.c
+$(TSAN_BIN): lib/worker.h plugin/wake.h
+	@mkdir -p $(dir $@)
+	$(CC) $(TSAN_FLAGS) -Iplugin -Ilib -Itest/common -o $@ $(filter %.c,$^) -lcunit
+.PHONY: test-tsan
+test-tsan: $(TSAN_BIN)
+	@sh test/run.sh $(TSAN_BIN)
+
 # The broker under valgrind (memcheck) for the integration tests that work
 # the plugin hardest: any error, or a definite leak, in a broker's
 # valgrind.log fails the test that started it.
@@ -271,6 +294,25 @@ bench: deps $(PLUGIN) $(BENCH_BIN) $(FLOOR_SO)
 
 bench-quick: deps $(PLUGIN) $(BENCH_BIN) $(FLOOR_SO)
 	$(BENCH_BIN) --configs 10000 --seconds 3 --floor-plugin $(FLOOR_SO)
+
+# The wake of the broker thread (plugin/wake.h) on a real broker: a plugin
+# whose answers come from a worker job (test/bench/wake/wake_plugin.c),
+# loaded by test/integration/test_wake.c and measured by bench-wake
+# (latency one request at a time, wake on and off; WAKE_REQUESTS each).
+WAKE_SO := $(BUILD)/test/bench/wake/wake_plugin.so
+WAKE_BENCH := $(BUILD)/test/bench/wake/wake_bench
+WAKE_REQUESTS ?= 1000
+$(BUILD)/test/bench/wake/wake_plugin.o: ALL_CFLAGS += -Iplugin
+$(WAKE_SO): $(BUILD)/test/bench/wake/wake_plugin.o $(BUILD)/plugin/wake.o $(BUILD)/lib/worker.o
+	$(CC) $(ALL_CFLAGS) -shared -o $@ $^
+$(BUILD)/test/integration/test_wake: $(WAKE_SO)
+$(WAKE_BENCH): test/bench/wake/wake_bench.c $(INT_COMMON) $(TEST_COMMON) $(LIBA) $(WAKE_SO)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Ilib -Itest/common -Itest/integration -o $@ $< \
+		$(INT_COMMON) $(TEST_COMMON) $(LIBA) $(INT_LIBS) -lpthread
+.PHONY: bench-wake
+bench-wake: $(WAKE_BENCH)
+	$(WAKE_BENCH) --requests $(WAKE_REQUESTS)
 
 # The core alone, without a broker: the plugin's own cost per bootstrap.
 CORE_BENCH := $(BUILD)/test/bench/core/core_bench
@@ -315,7 +357,7 @@ soak: deps $(PLUGIN) $(SOAK_BIN)
 
 # Built by make test too, so that the benchmark tools never stop compiling.
 bench-tools: $(BENCH_BIN) $(FLOOR_SO) $(CORE_BENCH) $(ISSUE_BENCH) $(FLEET_BENCH) \
-	$(SOAK_BIN)
+	$(SOAK_BIN) $(WAKE_BENCH)
 
 bench-core: $(CORE_BENCH)
 	$(CORE_BENCH) 10000 200000 100000
