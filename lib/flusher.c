@@ -1,6 +1,7 @@
 #include "flusher.h"
 
 #include "error.h"
+#include "worker.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -91,7 +92,8 @@ int bs_flusher_start(bs_store_t *st, bs_flusher_t **out)
 		free(f);
 		return BS_ERR_INTERNAL;
 	}
-	if (pthread_create(&f->thread, NULL, run, f) != 0) {
+	/* Signals block in it: SIGHUP and SIGTERM stay the broker thread's. */
+	if (bs_worker_thread(&f->thread, run, f) != BS_OK) {
 		pthread_cond_destroy(&f->wake);
 		pthread_mutex_destroy(&f->store_lock);
 		free(f);
