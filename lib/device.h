@@ -33,9 +33,35 @@ typedef struct bs_reply {
 } bs_reply_t;
 
 /* Returns BS_OK with *out filled, or BS_ERR_INTERNAL when not even an error
- * reply could be built (out of memory). */
+ * reply could be built (out of memory). On the broker thread, the store
+ * read on it: bs_device_begin, bs_device_lookup on core->store (under
+ * bs_core_enter), bs_device_finish. */
 int bs_device_handle(bs_core_t *core, const bs_request_ctx_t *ctx,
 		const void *payload, size_t len, bs_reply_t *out);
+
+/*
+ * The same in three steps, so that the store's part may run elsewhere (a
+ * worker thread with a store of its own, when a round trip to the store
+ * must not hold up the broker thread):
+ *
+ * bs_device_begin, on the broker thread, parses the request and answers
+ * what needs no store (a bad request, a lockout, a challenge, a proof with
+ * a used nonce); ctx is copied. BS_ERR_INTERNAL (out of memory, *job NULL)
+ * or BS_OK with *job set.
+ * bs_device_lookup, when bs_device_needs_lookup says so, on any thread:
+ * the store's reads (and an enrollment's write) on st, touching nothing
+ * but st and the job.
+ * bs_device_finish, on the broker thread: the answer, as bs_device_handle
+ * gives it; the job is freed. Without the lookup it answers
+ * internal_error. bs_device_cancel frees a job that is not finished.
+ */
+typedef struct bs_device_job bs_device_job_t;
+int bs_device_begin(bs_core_t *core, const bs_request_ctx_t *ctx,
+		const void *payload, size_t len, bs_device_job_t **job);
+int bs_device_needs_lookup(const bs_device_job_t *job);
+void bs_device_lookup(bs_store_t *st, bs_device_job_t *job);
+int bs_device_finish(bs_core_t *core, bs_device_job_t *job, bs_reply_t *out);
+void bs_device_cancel(bs_device_job_t *job);
 
 void bs_reply_free(bs_reply_t *r);
 

@@ -22,7 +22,7 @@ int bs_enroll_key(const char *group_key, const char *external_id,
 }
 
 /* The group's channels, else its profile's. */
-static int default_channels(bs_core_t *core, const bs_group_t *g, bs_config_t *c)
+static int default_channels(bs_store_t *st, const bs_group_t *g, bs_config_t *c)
 {
 	bs_profile_t p;
 	int rc = BS_OK;
@@ -30,18 +30,18 @@ static int default_channels(bs_core_t *core, const bs_group_t *g, bs_config_t *c
 	if (g->channel_ids != NULL && g->channel_ids[0] != '\0') {
 		c->channel_ids = strdup(g->channel_ids);
 	} else if (g->profile != NULL) {
-		if ((rc = bs_store_profile_get(core->store, g->profile, &p)) == BS_OK) {
+		if ((rc = bs_store_profile_get(st, g->profile, &p)) == BS_OK) {
 			c->channel_ids = p.channel_ids;
 			p.channel_ids = NULL;
 		}
 		bs_profile_clear(&p);
 	}
 	if (rc == BS_OK && c->channel_ids != NULL)
-		rc = bs_store_config_channels(core->store, c);
+		rc = bs_store_config_channels(st, c);
 	return rc;
 }
 
-static int fill(bs_core_t *core, const bs_group_t *g, const char *external_id,
+static int fill(bs_store_t *st, const bs_group_t *g, const char *external_id,
 		const char *derived, time_t now, bs_config_t *c)
 {
 	char id[BS_UUID_LEN + 1], secret[BS_SECRET_LEN + 1];
@@ -64,25 +64,25 @@ static int fill(bs_core_t *core, const bs_group_t *g, const char *external_id,
 	if (!c->client_id || !c->client_secret || !c->name || !c->external_id
 			|| !c->external_key || !c->content || !c->group || (g->profile && !c->profile))
 		return BS_ERR_INTERNAL;
-	if ((rc = default_channels(core, g, c)) != BS_OK)
+	if ((rc = default_channels(st, g, c)) != BS_OK)
 		return rc;
 	return BS_OK;
 }
 
-int bs_enroll_create(bs_core_t *core, const bs_group_t *g, const char *external_id,
+int bs_enroll_create(bs_store_t *st, const bs_group_t *g, const char *external_id,
 		const char *derived, time_t now, bs_config_t *cfg, bs_config_blobs_t *held)
 {
 	bs_config_t c = { 0 };
-	int rc = fill(core, g, external_id, derived, now, &c);
+	int rc = fill(st, g, external_id, derived, now, &c);
 
-	if (rc == BS_OK && (rc = bs_store_begin(core->store)) == BS_OK) {
-		if ((rc = bs_store_config_insert(core->store, &c)) == BS_OK)
-			rc = bs_store_commit(core->store);
+	if (rc == BS_OK && (rc = bs_store_begin(st)) == BS_OK) {
+		if ((rc = bs_store_config_insert(st, &c)) == BS_OK)
+			rc = bs_store_commit(st);
 		if (rc != BS_OK)
-			bs_store_rollback(core->store);
+			bs_store_rollback(st);
 	}
 	if (rc == BS_OK)
-		rc = bs_store_device_get(core->store, external_id, cfg, held);
+		rc = bs_store_device_get(st, external_id, cfg, held);
 	bs_config_clear(&c);
 	return rc;
 }

@@ -9,6 +9,7 @@
 #include "core.h"
 #include "crypto.h"
 #include "fleet.h"
+#include "store.h"
 #include "vault.h"
 
 #include <time.h>
@@ -22,10 +23,9 @@ int bs_enroll_key(const char *group_key, const char *external_id,
  * a generated client_id and client_secret, name = external_id, the derived
  * key, the group's channels (else its profile's) and profile, enabled when
  * the group enables; then *cfg and *held are that config as a bootstrap
- * loads it (bs_store_device_get). The caller holds the store
- * (bs_core_enter).
+ * loads it (bs_store_device_get).
  */
-int bs_enroll_create(bs_core_t *core, const bs_group_t *g, const char *external_id,
+int bs_enroll_create(bs_store_t *st, const bs_group_t *g, const char *external_id,
 		const char *derived, time_t now, bs_config_t *cfg, bs_config_blobs_t *held);
 
 /* The audit line of an enrollment and its event (section 8), malloc()ed. */
