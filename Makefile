@@ -34,10 +34,10 @@ STATEDIR ?= /var/lib/mosquitto
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS := jansson sqlite3 libcrypto
+PKGS := jansson sqlite3 libcrypto libpq
 DEB_PACKAGES := build-essential pkg-config mosquitto mosquitto-clients man-db \
 	mosquitto-dev libmosquitto-dev libjansson-dev libsqlite3-dev libssl-dev \
-	libcunit1-dev openssl chromium
+	libcunit1-dev openssl chromium postgresql libpq-dev
 
 # On a fresh machine the targets that install packages first (make deps)
 # do so before the packages' flags below are read.
@@ -71,10 +71,12 @@ TEST_LIBS := $(LIBS) -lcunit
 INT_LIBS := $(TEST_LIBS) -lmosquitto
 
 LIB_SRC := $(sort $(wildcard lib/*.c))
-LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/schema_sql.o
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/schema_sql.o $(BUILD)/schema_pg_sql.o
 PLUGIN_SRC := $(sort $(wildcard plugin/*.c))
 PLUGIN_OBJ := $(PLUGIN_SRC:%.c=$(BUILD)/%.o)
 SCHEMA := $(sort $(wildcard schema/*.sql))
+# The PostgreSQL backend's migrations (lib/store_pg.c).
+PG_SCHEMA := $(sort $(wildcard schema/pg/*.sql))
 
 UNIT_SRC := $(sort $(wildcard test/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:test/unit/%.c=$(BUILD)/test/unit/%)
@@ -107,7 +109,7 @@ TOOLS := $(DEVICE) $(CTRL)
 	test-integration-san test-valgrind \
 	bench bench-import bench-issue bench-fleet bench-core bench-tools soak fuzz fuzz-build install uninstall clean
 .DELETE_ON_ERROR:
-.SECONDARY: $(TEST_COMMON) $(INT_COMMON) $(ADMIN_ENV)
+.SECONDARY: $(TEST_COMMON) $(INT_COMMON) $(ADMIN_ENV) $(BUILD)/test/common/pg_server.o
 
 all: $(PLUGIN) $(TOOLS)
 
@@ -142,6 +144,13 @@ $(BUILD)/schema_sql.c: $(SCHEMA) schema/embed.sh
 $(BUILD)/schema_sql.o: $(BUILD)/schema_sql.c
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -Ilib -c $< -o $@
 
+$(BUILD)/schema_pg_sql.c: $(PG_SCHEMA) schema/embed.sh
+	@mkdir -p $(dir $@)
+	sh schema/embed.sh -n bs_pg_schema $(PG_SCHEMA) > $@
+
+$(BUILD)/schema_pg_sql.o: $(BUILD)/schema_pg_sql.c
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -Ilib -c $< -o $@
+
 $(LIBA): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@
@@ -161,6 +170,10 @@ $(BUILD)/test/unit/test_admin $(BUILD)/test/unit/test_admin_edit \
 	$(BUILD)/test/unit/test_stats $(BUILD)/test/unit/test_reload \
 	$(BUILD)/test/unit/test_issue $(BUILD)/test/unit/test_fleet \
 	$(BUILD)/test/unit/test_unknown: $(ADMIN_ENV)
+
+# The PostgreSQL backend's test starts its own server (test/common/pg_server.c).
+PG_SERVER := $(BUILD)/test/common/pg_server.o
+$(BUILD)/test/unit/test_store_pg: $(PG_SERVER)
 
 $(BUILD)/test/integration/%: test/integration/%.c $(INT_COMMON) $(TEST_COMMON) $(LIBA)
 	@mkdir -p $(dir $@)
@@ -398,7 +411,14 @@ $(FUZZ)/schema_sql.c: $(SCHEMA) schema/embed.sh
 $(FUZZ)/schema_sql.o: $(FUZZ)/schema_sql.c
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -Ilib -c $< -o $@
 
-$(FUZZ_LIBA): $(LIB_SRC:%.c=$(FUZZ)/%.o) $(FUZZ)/schema_sql.o
+$(FUZZ)/schema_pg_sql.c: $(PG_SCHEMA) schema/embed.sh
+	@mkdir -p $(dir $@)
+	sh schema/embed.sh -n bs_pg_schema $(PG_SCHEMA) > $@
+
+$(FUZZ)/schema_pg_sql.o: $(FUZZ)/schema_pg_sql.c
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -Ilib -c $< -o $@
+
+$(FUZZ_LIBA): $(LIB_SRC:%.c=$(FUZZ)/%.o) $(FUZZ)/schema_sql.o $(FUZZ)/schema_pg_sql.o
 	rm -f $@
 	ar rcs $@ $^
 
@@ -406,7 +426,8 @@ $(FUZZ)/fuzz_%: $(FUZZ)/test/fuzz/fuzz_%.o $(FUZZ_LIBA)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $(filter %.o,$^) $(FUZZ_LIBA) \
 		$(LIBS) -lpthread
 
-.SECONDARY: $(FUZZ_TARGETS:%=$(FUZZ)/test/fuzz/fuzz_%.o) $(FUZZ)/schema_sql.c
+.SECONDARY: $(FUZZ_TARGETS:%=$(FUZZ)/test/fuzz/fuzz_%.o) $(FUZZ)/schema_sql.c \
+	$(FUZZ)/schema_pg_sql.c
 
 $(FUZZ)/fuzz_device $(FUZZ)/fuzz_admin: $(FUZZ_CORE)
 $(FUZZ)/fuzz_csr: $(FUZZ)/test/common/tmpdir.o $(FUZZ)/test/common/pki.o

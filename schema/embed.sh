@@ -2,11 +2,18 @@
 # Turns the migrations given as arguments (001_*.sql, 002_*.sql, ... in
 # order) into a C array of strings; migration N brings the database to
 # PRAGMA user_version = N, so the numbering must have no gap.
+# -n PREFIX names the array PREFIX_migrations and the count PREFIX_count
+# (bs_schema by default; bs_pg_schema for schema/pg/).
 set -eu
+prefix=bs_schema
+if [ "${1:-}" = "-n" ]; then
+	prefix=$2
+	shift 2
+fi
 n=0
 echo '/* Generated from the migrations in schema/ by schema/embed.sh; do not edit. */'
 echo '#include <stddef.h>'
-echo 'const char *const bs_schema_migrations[] = {'
+echo "const char *const ${prefix}_migrations[] = {"
 for f in "$@"; do
 	n=$((n + 1))
 	want=$(printf '%03d_' "$n")
@@ -19,4 +26,4 @@ for f in "$@"; do
 done
 echo '	NULL'
 echo '};'
-echo "const int bs_schema_count = $n;"
+echo "const int ${prefix}_count = $n;"

@@ -1,0 +1,76 @@
+/*
+ * The PostgreSQL backend (store_pg*.c): the function table of
+ * lib/store_backend.h on libpq, opened by bs_pg_open, and what only this
+ * backend has: its connection's state, reconnecting, and LISTEN/NOTIFY.
+ *
+ * One backend is one connection, to be used by one thread at a time (libpq
+ * connections are not shared between threads); a second connection, for
+ * a second thread or for listening, is a second bs_pg_open.
+ *
+ * db_url is a libpq connection string or URI
+ * (postgresql://user:password@host:port/dbname?sslmode=verify-full...).
+ * The backend adds fallback_application_name=mosquitto-bootstrap and a
+ * connect_timeout, which the URL may override, and sets statement_timeout
+ * on the session. Messages (err, b->errmsg) never hold the password, the
+ * URL with it, nor a stored value.
+ *
+ * Its writes never notify: bs_pg_notify is there for the caller to say
+ * what changed, inside the transaction that changed it.
+ */
+#ifndef BS_STORE_PG_H
+#define BS_STORE_PG_H
+
+#include "store_backend.h"
+
+/* What a statement may take before the server cancels it: the broker has
+ * one thread, and a lookup that waits on a lock must fail, not hang. */
+#define BS_PG_STATEMENT_TIMEOUT_MS 5000
+#define BS_PG_CONNECT_TIMEOUT_S 5
+
+typedef struct bs_pg_options {
+	int statement_timeout_ms;   /* 0: none */
+	int connect_timeout_s;      /* 0: libpq's (none); the URL's wins */
+} bs_pg_options_t;
+
+/* The defaults above. */
+void bs_pg_options_init(bs_pg_options_t *opt);
+
+/* bs_pg_open (lib/store_backend.h) with these options; opt NULL gives
+ * the defaults. */
+int bs_pg_open_with(const char *url, const bs_pg_options_t *opt,
+		bs_backend_t **out, char *err, size_t errlen);
+
+/* 1 while the connection is up. Reads what the server sent meanwhile
+ * (without waiting), so that a connection the server closed shows as
+ * down before the next statement fails on it. */
+int bs_pg_connected(bs_backend_t *b);
+
+/*
+ * Connects again with the same parameters, then sets the session up and
+ * prepares every statement again, and listens again on every channel
+ * bs_pg_listen named. An open transaction is lost (in_transaction is 0
+ * after). 0 or BS_ERR_INTERNAL.
+ */
+int bs_pg_reconnect(bs_backend_t *b);
+
+/* The connection's socket, for poll() with POLLIN: readable when a
+ * notification may have come. -1 when there is no connection. */
+int bs_pg_socket(bs_backend_t *b);
+
+/* LISTEN on channel (an identifier of up to 63 bytes, quoted here); kept
+ * over bs_pg_reconnect. At most BS_PG_LISTEN_MAX channels. */
+#define BS_PG_LISTEN_MAX 8
+int bs_pg_listen(bs_backend_t *b, const char *channel);
+
+/* pg_notify(channel, payload): sent when the current transaction
+ * commits, at once outside one. payload at most 7999 bytes. */
+int bs_pg_notify(bs_backend_t *b, const char *channel, const char *payload);
+
+/* Calls fn for each notification received, without waiting: own is 1 for
+ * those this connection sent itself. The strings live for the call only.
+ * Returns how many, or BS_ERR_INTERNAL when the connection is lost. */
+typedef void (*bs_pg_notify_fn)(void *arg, const char *channel,
+		const char *payload, int own);
+int bs_pg_poll_notify(bs_backend_t *b, bs_pg_notify_fn fn, void *arg);
+
+#endif
