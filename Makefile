@@ -84,7 +84,8 @@ INT_SRC := $(sort $(wildcard test/integration/test_*.c))
 INT_BIN := $(INT_SRC:test/integration/%.c=$(BUILD)/test/integration/%)
 TEST_COMMON := $(BUILD)/test/common/cu_main.o $(BUILD)/test/common/tmpdir.o \
 	$(BUILD)/test/common/core_open.o $(BUILD)/test/common/sealed.o \
-	$(BUILD)/test/common/pki.o
+	$(BUILD)/test/common/pki.o $(BUILD)/test/common/store_db.o \
+	$(BUILD)/test/common/pg_server.o
 INT_COMMON := $(BUILD)/test/integration/harness.o $(BUILD)/test/integration/leakscan.o \
 	$(BUILD)/test/integration/tool_run.o
 ADMIN_ENV := $(BUILD)/test/common/admin_env.o
@@ -109,7 +110,7 @@ TOOLS := $(DEVICE) $(CTRL)
 	test-integration-san test-valgrind \
 	bench bench-import bench-issue bench-fleet bench-core bench-tools soak fuzz fuzz-build install uninstall clean
 .DELETE_ON_ERROR:
-.SECONDARY: $(TEST_COMMON) $(INT_COMMON) $(ADMIN_ENV) $(BUILD)/test/common/pg_server.o
+.SECONDARY: $(TEST_COMMON) $(INT_COMMON) $(ADMIN_ENV)
 
 all: $(PLUGIN) $(TOOLS)
 
@@ -171,10 +172,6 @@ $(BUILD)/test/unit/test_admin $(BUILD)/test/unit/test_admin_edit \
 	$(BUILD)/test/unit/test_issue $(BUILD)/test/unit/test_fleet \
 	$(BUILD)/test/unit/test_unknown: $(ADMIN_ENV)
 
-# The PostgreSQL backend's test starts its own server (test/common/pg_server.c).
-PG_SERVER := $(BUILD)/test/common/pg_server.o
-$(BUILD)/test/unit/test_store_pg: $(PG_SERVER)
-
 $(BUILD)/test/integration/%: test/integration/%.c $(INT_COMMON) $(TEST_COMMON) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Ilib -Itest/common -Itest/integration -o $@ $< \
@@ -230,11 +227,14 @@ run: deps $(PLUGIN) $(TOOLS) console
 
 test: deps
 	@$(MAKE) --no-print-directory $(PLUGIN) $(TOOLS) $(UNIT_BIN) $(INT_BIN) bench-tools console
-	@sh test/run.sh $(UNIT_BIN) test/check_exports.sh test/check_install.sh \
+	@sh test/run.sh $(UNIT_BIN) $(PG_UNIT) test/check_exports.sh test/check_install.sh \
 		test/check_man.sh $(INT_BIN) test/check_console.sh
 
+# The store's contract suite runs on SQLite and, again, on PostgreSQL.
+PG_UNIT := pg:$(BUILD)/test/unit/test_store
+
 test-unit: $(UNIT_BIN)
-	@sh test/run.sh $(UNIT_BIN)
+	@sh test/run.sh $(UNIT_BIN) $(PG_UNIT)
 
 test-integration: $(PLUGIN) $(TOOLS) $(INT_BIN) console
 	@sh test/run.sh $(INT_BIN)

@@ -24,6 +24,11 @@ static int make_decoy(bs_core_t *core)
 	return rc;
 }
 
+const char *bs_core_db(const bs_core_t *core)
+{
+	return core->opts.db_path ? core->opts.db_path : core->opts.db_url;
+}
+
 /*
  * Master key rotation (plugin_opt_rekey_from OLD, key_file NEW): the store
  * is opened with the old key and every secret sealed again under the new
@@ -44,9 +49,9 @@ static int rekey(bs_core_t *core, char *err, size_t errlen)
 	if ((rc = bs_crypto_key_load(old_file, old_key, err, errlen)) != BS_OK
 			|| (rc = bs_crypto_key_load(core->opts.key_file, core->key, err, errlen)) != BS_OK)
 		goto out;
-	rc = bs_store_open(core->opts.db_path, old_key, &core->store, err, errlen);
+	rc = bs_store_open(bs_core_db(core), old_key, &core->store, err, errlen);
 	if (rc == BS_ERR_UNAUTHORIZED
-			&& (rc = bs_store_open(core->opts.db_path, core->key, &core->store,
+			&& (rc = bs_store_open(bs_core_db(core), core->key, &core->store,
 				err, errlen)) == BS_OK) {
 		bs_core_log(core, BS_LOG_NOTICE, "plugin_opt_rekey_from: the secrets are "
 				"already sealed under key_file %s; remove the option", core->opts.key_file);
@@ -59,10 +64,12 @@ static int rekey(bs_core_t *core, char *err, size_t errlen)
 		bs_core_log(core, BS_LOG_NOTICE, "plugin_opt_rekey_from: the secrets of %zu "
 				"configs are now sealed under key_file %s; remove the option, and "
 				"keep %s until you have checked", n, core->opts.key_file, old_file);
-	else if (rc == BS_ERR_UNAUTHORIZED)
+	else if (rc == BS_ERR_UNAUTHORIZED) {
+		char name[BS_ID_MAX + 64];
+		bs_store_name(bs_core_db(core), name, sizeof(name));
 		snprintf(err, errlen, "plugin_opt_rekey_from: neither %s nor key_file %s "
-				"is the key of db_path %s", old_file, core->opts.key_file,
-				core->opts.db_path);
+				"is the key of %s", old_file, core->opts.key_file, name);
+	}
 out:
 	explicit_bzero(old_key, sizeof(old_key));
 	return rc == BS_ERR_UNAUTHORIZED ? BS_ERR_INVALID : rc;
@@ -76,8 +83,9 @@ out:
  */
 static int open_store(bs_core_t *core, char *err, size_t errlen)
 {
-	const char *key_file = core->opts.key_file, *db = core->opts.db_path;
+	const char *key_file = core->opts.key_file, *db = bs_core_db(core);
 	int existed = access(key_file, F_OK) == 0;
+	char name[BS_ID_MAX + 64];
 	int rc;
 
 	if (core->opts.rekey_from != NULL)
@@ -88,13 +96,14 @@ static int open_store(bs_core_t *core, char *err, size_t errlen)
 		rc = bs_store_open(db, core->key, &core->store, err, errlen);
 	if (rc != BS_ERR_UNAUTHORIZED)
 		return rc;
+	bs_store_name(db, name, sizeof(name));
 	if (!existed) {
 		unlink(key_file);
-		snprintf(err, errlen, "key_file %s is missing, and db_path %s holds "
-				"secrets sealed under another key: restore the key file", key_file, db);
+		snprintf(err, errlen, "key_file %s is missing, and %s holds "
+				"secrets sealed under another key: restore the key file", key_file, name);
 	} else {
-		snprintf(err, errlen, "key_file %s is not the key of db_path %s "
-				"(it does not open the secrets stored there)", key_file, db);
+		snprintf(err, errlen, "key_file %s is not the key of %s "
+				"(it does not open the secrets stored there)", key_file, name);
 	}
 	return BS_ERR_INVALID;
 }
@@ -106,9 +115,12 @@ static int open_unknown(bs_core_t *core, char *err, size_t errlen)
 
 	if (rc == BS_OK)
 		rc = bs_attempts_init(&core->attempts, core->opts.max_unknown > 0);
-	if (rc == BS_OK && (rc = bs_unknown_load(&core->unknown, core->store)) != BS_OK)
-		snprintf(err, errlen, "db_path %s: cannot read the unknown devices: %s",
-				core->opts.db_path, bs_store_errmsg(core->store));
+	if (rc == BS_OK && (rc = bs_unknown_load(&core->unknown, core->store)) != BS_OK) {
+		char name[BS_ID_MAX + 64];
+		bs_store_name(bs_core_db(core), name, sizeof(name));
+		snprintf(err, errlen, "%s: cannot read the unknown devices: %s",
+				name, bs_store_errmsg(core->store));
+	}
 	else if (rc != BS_OK)
 		snprintf(err, errlen, "cannot prepare the crypto state");
 	return rc;
@@ -222,6 +234,13 @@ void bs_core_tick(bs_core_t *core, long long now_ms)
 	char msg[256];
 	size_t failed;
 
+	/* A connection to a server that was lost is made again, once a second
+	 * at most (on the broker thread, waiting up to the connect timeout). */
+	if (now_ms - core->last_revive_ms >= 1000 && bs_flusher_try(core->flusher) == BS_OK) {
+		core->last_revive_ms = now_ms;
+		bs_store_revive(core->store);
+		bs_flusher_leave(core->flusher);
+	}
 	/* No lock and no query on a tick with nothing to do. */
 	if (!core->decoy_used && !rotate && core->attempts.n == 0)
 		return;

@@ -52,6 +52,7 @@ typedef struct bs_core {
 	bs_attempts_t attempts;     /* failed attempts, for unknown at the tick */
 	struct bs_issuer *issuer;   /* the issuing CA (section 3.3), or NULL */
 	long long last_rotate_ms;
+	long long last_revive_ms;   /* when the store's connection was last looked at */
 } bs_core_t;
 
 /*
@@ -103,6 +104,9 @@ int bs_core_next_decoy(bs_core_t *core);
  * the store (bs_core_enter): before an admin batch runs, so that reads are
  * never stale, and at close. */
 void bs_core_flush(bs_core_t *core);
+
+/* The store's location: db_path, or db_url. */
+const char *bs_core_db(const bs_core_t *core);
 
 void bs_core_log(const bs_core_t *core, bs_log_level_t level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -178,6 +178,11 @@ int bs_options_set(bs_options_t *o, const char *name, const char *value,
 		return set_string(name[0] == 'd' ? &o->db_path : name[0] == 'k'
 				? &o->key_file : &o->rekey_from, value);
 	}
+	if (strcmp(name, "db_url") == 0) {
+		if (strncmp(value, "postgresql://", 13) != 0 && strncmp(value, "postgres://", 11) != 0)
+			return bad(err, errlen, name, "must be a postgresql:// or postgres:// URL");
+		return set_string(&o->db_url, value);
+	}
 	if (strcmp(name, "ca_cert") == 0 || strcmp(name, "ca_key") == 0) {
 		if (value[0] == '\0')
 			return bad(err, errlen, name, "must not be empty");
@@ -240,8 +245,10 @@ static char *join(const char *a, const char *b, const char *c)
 
 int bs_options_finish(bs_options_t *o, char *err, size_t errlen)
 {
-	if (o->db_path == NULL)
-		return bad(err, errlen, "db_path", "is required");
+	if (o->db_path == NULL && o->db_url == NULL)
+		return bad(err, errlen, "db_path", "is required (or db_url, for PostgreSQL)");
+	if (o->db_path != NULL && o->db_url != NULL)
+		return bad(err, errlen, "db_url", "goes instead of db_path: give one of the two");
 	if (o->key_file == NULL)
 		return bad(err, errlen, "key_file", "is required");
 	if ((o->ca_cert == NULL) != (o->ca_key == NULL))
@@ -261,6 +268,7 @@ int bs_options_finish(bs_options_t *o, char *err, size_t errlen)
 void bs_options_free(bs_options_t *o)
 {
 	free(o->db_path);
+	free(o->db_url);
 	free(o->key_file);
 	free(o->rekey_from);
 	free(o->ca_cert);

@@ -12,7 +12,8 @@ typedef enum { BS_ACL_DEFAULT_DEFER, BS_ACL_DEFAULT_ALLOW } bs_acl_default_t;
 typedef enum { BS_LOG_BOOT_NONE, BS_LOG_BOOT_FAILURES, BS_LOG_BOOT_ALL } bs_log_boot_t;
 
 typedef struct bs_options {
-	char *db_path;
+	char *db_path;              /* or db_url: exactly one is set */
+	char *db_url;               /* postgresql:// or postgres:// (libpq's URI) */
 	char *key_file;
 	char *rekey_from;           /* the old key file, for a key rotation */
 	char **admin_users;         /* NULL when admin_users is unset */

@@ -24,6 +24,8 @@ static void restart_only(const bs_options_t *now, const bs_options_t *fresh,
 	restart[0] = '\0';
 	if (!same(now->db_path, fresh->db_path))
 		note(restart, len, "db_path");
+	if (!same(now->db_url, fresh->db_url))
+		note(restart, len, "db_url");
 	if (!same(now->key_file, fresh->key_file))
 		note(restart, len, "key_file");
 	if (!same(now->rekey_from, fresh->rekey_from))

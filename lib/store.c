@@ -7,6 +7,7 @@
 #include "store_front.h"
 
 #include "error.h"
+#include "store_pg.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -91,28 +92,68 @@ static int check_key(bs_store_t *st)
 	return store_put_check(st, st->key);
 }
 
-int bs_store_open(const char *path, const uint8_t key[BS_KEY_LEN],
+int bs_store_is_url(const char *db)
+{
+	return strncmp(db, "postgresql://", 13) == 0 || strncmp(db, "postgres://", 11) == 0;
+}
+
+/* The URL without its password and parameters (a password may be in
+ * either): scheme, user, host, port and database. */
+static void url_name(const char *url, char *out, size_t len)
+{
+	const char *rest = strstr(url, "://") + 3;
+	size_t auth = strcspn(rest, "/?"), end = strcspn(rest, "?");
+	const char *at = NULL, *colon;
+
+	for (size_t i = 0; i < auth; i++)
+		if (rest[i] == '@')
+			at = rest + i;
+	colon = at ? memchr(rest, ':', (size_t)(at - rest)) : NULL;
+	if (colon == NULL)
+		snprintf(out, len, "db_url %.*s%.*s", (int)(rest - url), url, (int)end, rest);
+	else
+		snprintf(out, len, "db_url %.*s%.*s%.*s", (int)(rest - url), url,
+				(int)(colon - rest), rest, (int)(end - (size_t)(at - rest)), at);
+}
+
+void bs_store_name(const char *db, char *out, size_t len)
+{
+	if (bs_store_is_url(db))
+		url_name(db, out, len);
+	else
+		snprintf(out, len, "db_path %s", db);
+}
+
+static int open_backend(const char *db, bs_backend_t **b, char *why, size_t len)
+{
+	if (bs_store_is_url(db))
+		return bs_pg_open(db, b, why, len);
+	return bs_sqlite_open(db, b, why, len);
+}
+
+int bs_store_open(const char *db, const uint8_t key[BS_KEY_LEN],
 		bs_store_t **out, char *err, size_t errlen)
 {
 	bs_store_t *st = calloc(1, sizeof(*st));
-	char why[256];
+	char name[BS_ID_MAX + 64], why[256];
 	int rc;
 
 	*out = NULL;
+	bs_store_name(db, name, sizeof(name));
 	if (st == NULL) {
-		snprintf(err, errlen, "db_path %s: out of memory", path);
+		snprintf(err, errlen, "%s: out of memory", name);
 		return BS_ERR_INTERNAL;
 	}
 	memcpy(st->key, key, BS_KEY_LEN);
-	if ((rc = bs_sqlite_open(path, &st->b, why, sizeof(why))) != BS_OK) {
-		snprintf(err, errlen, "db_path %s: %s", path, why);
+	if ((rc = open_backend(db, &st->b, why, sizeof(why))) != BS_OK) {
+		snprintf(err, errlen, "%s: %s", name, why);
 		bs_store_close(st);
 		return rc;
 	}
 	if ((rc = check_key(st)) != BS_OK) {
 		if (rc == BS_ERR_UNAUTHORIZED)
 			store_fail(st, rc, "the master key does not open the secrets stored here");
-		snprintf(err, errlen, "db_path %s: %s", path, st->b->errmsg);
+		snprintf(err, errlen, "%s: %s", name, st->b->errmsg);
 		bs_store_close(st);
 		return rc;
 	}
@@ -134,6 +175,15 @@ void bs_store_close(bs_store_t *st)
 const char *bs_store_errmsg(const bs_store_t *st)
 {
 	return st->b->errmsg;
+}
+
+int bs_store_revive(bs_store_t *st)
+{
+	if (strcmp(OPS(st)->name, "postgresql") != 0 || bs_pg_connected(st->b))
+		return BS_OK;
+	/* What was cached may have changed while the connection was down. */
+	store_cache_clear(st);
+	return bs_pg_reconnect(st->b);
 }
 
 bs_backend_t *bs_store_backend(bs_store_t *st)

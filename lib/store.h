@@ -39,14 +39,19 @@ enum {
 };
 
 /*
- * Opens (creating when missing) the database at path, sets WAL mode and
- * foreign keys, and applies the embedded migrations that are newer than its
- * PRAGMA user_version, all in one transaction, then checks that key is the
- * database's (BS_ERR_UNAUTHORIZED when it is not). On failure *out is NULL
- * and err names the file and the reason.
+ * Opens the store db: a postgresql:// or postgres:// URL (db_url, the
+ * PostgreSQL backend), else the path of a SQLite file (db_path, created
+ * when missing). The schema is migrated to this plugin's version in one
+ * transaction, then key is checked to be the store's (BS_ERR_UNAUTHORIZED
+ * when it is not). On failure *out is NULL and err names the option, the
+ * store (never a password) and the reason.
  */
-int bs_store_open(const char *path, const uint8_t key[BS_KEY_LEN],
+int bs_store_open(const char *db, const uint8_t key[BS_KEY_LEN],
 		bs_store_t **out, char *err, size_t errlen);
+/* 1 when db is a PostgreSQL URL. */
+int bs_store_is_url(const char *db);
+/* "db_path FILE", or "db_url URL" without its password or parameters. */
+void bs_store_name(const char *db, char *out, size_t len);
 void bs_store_close(bs_store_t *st);
 
 /*
@@ -58,6 +63,11 @@ int bs_store_rekey(bs_store_t *st, const uint8_t new_key[BS_KEY_LEN], size_t *n)
 
 /* The last backend or crypto failure, for logs; never holds a secret. */
 const char *bs_store_errmsg(const bs_store_t *st);
+
+/* When the connection to a server (PostgreSQL) is found lost: drops every
+ * cache and connects again, waiting up to its connect timeout. BS_OK when
+ * connected (always for SQLite). */
+int bs_store_revive(bs_store_t *st);
 
 /* The backend under the store, for what only one backend does. */
 bs_backend_t *bs_store_backend(bs_store_t *st);

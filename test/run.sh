@@ -1,6 +1,8 @@
 #!/bin/sh
-# Runs each test program given (binaries, or .sh scripts), shows its output,
-# and ends with one line adding up every program's "N passed, N failed".
+# Runs each test program given (binaries, or .sh scripts; pg:PROGRAM runs
+# PROGRAM with BS_TEST_BACKEND=postgresql, on a PostgreSQL it starts), shows
+# its output, and ends with one line adding up every program's "N passed,
+# N failed".
 # Exits non-zero when any test failed or any program did not report.
 set -u
 passed=0
@@ -10,6 +12,7 @@ for t in "$@"; do
 	echo "==> $t"
 	case "$t" in
 	*.sh) out=$(sh "$t" 2>&1) ;;
+	pg:*) out=$(BS_TEST_BACKEND=postgresql "./${t#pg:}" 2>&1) ;;
 	*) out=$("./$t" 2>&1) ;;
 	esac
 	rc=$?

@@ -2,6 +2,7 @@
 
 #include "error.h"
 #include "options.h"
+#include "store.h"
 
 int test_core_open(const char *db, const char *key_file, bs_log_fn log,
 		void *userdata, bs_core_t **out, char *err, size_t errlen)
@@ -20,7 +21,7 @@ int test_core_open_with(const char *db, const char *key_file,
 		err[0] = '\0';
 	if (bs_options_init(&o) != BS_OK)
 		return BS_ERR_INTERNAL;
-	rc = bs_options_set(&o, "db_path", db, err, errlen);
+	rc = bs_options_set(&o, bs_store_is_url(db) ? "db_url" : "db_path", db, err, errlen);
 	if (rc == BS_OK)
 		rc = bs_options_set(&o, "key_file", key_file, err, errlen);
 	if (rc == BS_OK)

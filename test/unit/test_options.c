@@ -303,6 +303,31 @@ static void test_finish_requires_db_path(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "plugin_opt_db_path"));
 }
 
+/* db_url (section 11): a PostgreSQL URL, instead of db_path. */
+static void test_db_url(void)
+{
+	fresh();
+	accept("db_url", "postgresql://bootstrap@db.example/bootstrap");
+	accept("key_file", "bootstrap.key");
+	CU_ASSERT_EQUAL(finish(), BS_OK);
+	CU_ASSERT_STRING_EQUAL(opts.db_url, "postgresql://bootstrap@db.example/bootstrap");
+	CU_ASSERT_PTR_NULL(opts.db_path);
+	accept("db_url", "postgres://db.example/bootstrap?sslmode=verify-full");
+	refuse("db_url", "");
+	refuse("db_url", "mysql://db.example/bootstrap");
+	refuse("db_url", "/var/lib/mosquitto/bootstrap.db");
+}
+
+static void test_db_path_and_db_url_together_refused(void)
+{
+	fresh();
+	set_required();
+	accept("db_url", "postgresql://db.example/bootstrap");
+	CU_ASSERT_EQUAL(finish(), BS_ERR_INVALID);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "plugin_opt_db_url"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "db_path"));
+}
+
 static void test_finish_requires_key_file(void)
 {
 	fresh();
@@ -394,6 +419,8 @@ int main(void)
 	};
 	static const cu_test_t finish_tests[] = {
 		T(test_finish_requires_db_path),
+		T(test_db_url),
+		T(test_db_path_and_db_url_together_refused),
 		T(test_finish_requires_key_file),
 		T(test_issuing_ca_options),
 	T(test_finish_derives_custom_topics),

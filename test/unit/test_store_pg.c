@@ -543,7 +543,6 @@ static void test_config_get_all_by_either_key(void)
 		CU_ASSERT_PTR_NULL(c.client_secret);
 		CU_ASSERT_PTR_NULL(c.external_key);
 		CU_ASSERT_PTR_NULL(c.client_key);
-		CU_ASSERT_PTR_NULL(c.sealed.secret);
 		CU_ASSERT(blob_is(&s.secret, "secret-dev-1"));
 		CU_ASSERT(blob_is(&s.external_key, "extkey-dev-1"));
 		CU_ASSERT(blob_is(&s.client_key, "clientkey-dev-1"));
