@@ -15,9 +15,31 @@
 #include "error.h"
 
 #include <mosquitto.h>
+#include <mqtt_protocol.h>
 #include <string.h>
 #include <time.h>
 
+void bs_plugin_answer(bs_plugin_t *p, bs_device_job_t *job, const char *clientid,
+		int qos, const void *corr, uint16_t corrlen)
+{
+	bs_reply_t reply;
+
+	if (bs_device_finish(p->core, job, &reply) != BS_OK) {
+		bs_core_log(p->core, BS_LOG_ERR, "out of memory building a reply");
+		return;
+	}
+	if (bs_plugin_publish_corr(clientid, reply.topic, reply.payload, reply.payloadlen,
+			qos, corr, corrlen) != MOSQ_ERR_SUCCESS)
+		bs_core_log(p->core, BS_LOG_WARNING, "cannot queue a reply");
+	bs_plugin_kick(&reply.kicks);
+	if (reply.event != NULL)
+		bs_plugin_publish(NULL, BS_CONTROL_EVENTS_TOPIC, reply.event,
+				strlen(reply.event), 0, NULL);
+	bs_reply_free(&reply);
+}
+
+/* The lookup goes to the worker when there is one (db_url), else it runs
+ * here; a full queue answers internal_error at once. */
 static void answer(bs_plugin_t *p, struct mosquitto_evt_message *ev)
 {
 	const char *clientid = mosquitto_client_id(ev->client);
@@ -28,21 +50,28 @@ static void answer(bs_plugin_t *p, struct mosquitto_evt_message *ev)
 		.response_topic = response_topic,
 		.now = time(NULL),
 	};
-	bs_reply_t reply;
+	bs_device_job_t *job;
+	void *corr = NULL;
+	uint16_t corrlen = 0;
+	int rc = bs_device_begin(p->core, &ctx, ev->payload, ev->payloadlen, &job);
 
-	if (bs_device_handle(p->core, &ctx, ev->payload, ev->payloadlen, &reply) == BS_OK) {
-		if (bs_plugin_publish(clientid, reply.topic, reply.payload,
-				reply.payloadlen, ev->qos, ev->properties) != MOSQ_ERR_SUCCESS)
-			bs_core_log(p->core, BS_LOG_WARNING, "cannot queue a reply");
-		bs_plugin_kick(&reply.kicks);
-		if (reply.event != NULL)
-			bs_plugin_publish(NULL, BS_CONTROL_EVENTS_TOPIC, reply.event,
-					strlen(reply.event), 0, NULL);
-		bs_reply_free(&reply);
-	} else {
-		bs_core_log(p->core, BS_LOG_ERR, "out of memory building a reply");
-	}
 	mosquitto_free(response_topic);
+	if (rc != BS_OK) {
+		bs_core_log(p->core, BS_LOG_ERR, "out of memory building a reply");
+		return;
+	}
+	if (bs_device_needs_lookup(job) && p->worker != NULL) {
+		if (bs_plugin_lookups_submit(p, job, clientid, ev->qos, ev->properties) == BS_OK)
+			return;
+	} else if (bs_device_needs_lookup(job) && bs_core_enter(p->core) == BS_OK) {
+		bs_device_lookup(p->core->store, job);
+		bs_core_leave(p->core);
+	}
+	if (ev->properties != NULL)
+		mosquitto_property_read_binary(ev->properties, MQTT_PROP_CORRELATION_DATA,
+				&corr, &corrlen, false);
+	bs_plugin_answer(p, job, clientid, ev->qos, corr, corrlen);
+	mosquitto_free(corr);
 }
 
 static int consume(bs_plugin_t *p, struct mosquitto_evt_message *ev)

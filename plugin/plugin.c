@@ -65,6 +65,7 @@ static void unregister_all(bs_plugin_t *p)
 static void release(bs_plugin_t *p)
 {
 	unregister_all(p);
+	bs_plugin_lookups_stop(p);
 	bs_core_close(p->core);
 	free(p);
 }
@@ -102,6 +103,11 @@ EXPORT int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier,
 	if (rc != BS_OK) {
 		mosquitto_log_printf(MOSQ_LOG_ERR, "bootstrap: refusing to start: %s", err);
 		free(p);
+		return MOSQ_ERR_INVAL;
+	}
+	if (bs_plugin_lookups_start(p, err, sizeof(err)) != BS_OK) {
+		mosquitto_log_printf(MOSQ_LOG_ERR, "bootstrap: refusing to start: %s", err);
+		release(p);
 		return MOSQ_ERR_INVAL;
 	}
 	if (register_all(p) != MOSQ_ERR_SUCCESS) {
@@ -145,26 +151,34 @@ char *bs_plugin_response_topic(const mosquitto_property *props)
 	return topic;
 }
 
-int bs_plugin_publish(const char *clientid, const char *topic,
-		const void *payload, size_t len, int qos,
-		const mosquitto_property *request_props)
+int bs_plugin_publish_corr(const char *clientid, const char *topic,
+		const void *payload, size_t len, int qos, const void *corr, uint16_t corrlen)
 {
 	mosquitto_property *props = NULL;
-	void *corr = NULL;
-	uint16_t corrlen = 0;
 	int rc;
 
-	if (request_props != NULL && mosquitto_property_read_binary(request_props,
-			MQTT_PROP_CORRELATION_DATA, &corr, &corrlen, false) != NULL) {
-		rc = mosquitto_property_add_binary(&props, MQTT_PROP_CORRELATION_DATA,
-				corr, corrlen);
-		mosquitto_free(corr);
-		if (rc != MOSQ_ERR_SUCCESS)
-			return rc;
-	}
+	if (corr != NULL && (rc = mosquitto_property_add_binary(&props,
+			MQTT_PROP_CORRELATION_DATA, corr, corrlen)) != MOSQ_ERR_SUCCESS)
+		return rc;
 	rc = mosquitto_broker_publish_copy(clientid, topic, (int)len, payload,
 			qos, false, props);
 	if (rc != MOSQ_ERR_SUCCESS)
 		mosquitto_property_free_all(&props);
+	return rc;
+}
+
+int bs_plugin_publish(const char *clientid, const char *topic,
+		const void *payload, size_t len, int qos,
+		const mosquitto_property *request_props)
+{
+	void *corr = NULL;
+	uint16_t corrlen = 0;
+	int rc;
+
+	if (request_props != NULL)
+		mosquitto_property_read_binary(request_props, MQTT_PROP_CORRELATION_DATA,
+				&corr, &corrlen, false);
+	rc = bs_plugin_publish_corr(clientid, topic, payload, len, qos, corr, corrlen);
+	mosquitto_free(corr);
 	return rc;
 }

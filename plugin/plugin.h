@@ -4,6 +4,7 @@
 #define BS_PLUGIN_H
 
 #include "core.h"
+#include "device.h"
 
 #include <mosquitto.h>
 #include <time.h>
@@ -15,6 +16,9 @@ typedef struct bs_plugin {
 	long long last_tick_ms;
 	time_t last_stats;          /* when the statistics were last published */
 	char conf_path[4096];       /* the broker's configuration file, for reloads */
+	/* Device lookups off the broker thread (lookups.c), with db_url. */
+	bs_store_t *lookup_store;
+	struct bs_worker *worker;
 } bs_plugin_t;
 
 int bs_plugin_message_register(bs_plugin_t *p);
@@ -38,6 +42,24 @@ void bs_plugin_reload_unregister(bs_plugin_t *p);
 int bs_plugin_publish(const char *clientid, const char *topic,
 		const void *payload, size_t len, int qos,
 		const mosquitto_property *request_props);
+/* The same with the Correlation Data given (corr NULL for none). */
+int bs_plugin_publish_corr(const char *clientid, const char *topic,
+		const void *payload, size_t len, int qos, const void *corr, uint16_t corrlen);
+
+/* Finishes a device request (bs_device_finish) and publishes its answer
+ * to clientid, with what the answer brings (kicks, an event). */
+void bs_plugin_answer(bs_plugin_t *p, bs_device_job_t *job, const char *clientid,
+		int qos, const void *corr, uint16_t corrlen);
+
+/* The device lookups of lookups.c: started at init when the store is
+ * db_url (a no-op otherwise), stopped at cleanup before the core closes;
+ * submit hands a begun request over (BS_OK), or fails with nothing taken;
+ * the tick publishes the answers ready. */
+int bs_plugin_lookups_start(bs_plugin_t *p, char *err, size_t errlen);
+void bs_plugin_lookups_stop(bs_plugin_t *p);
+int bs_plugin_lookups_submit(bs_plugin_t *p, bs_device_job_t *job,
+		const char *clientid, int qos, const mosquitto_property *props);
+void bs_plugin_lookups_tick(bs_plugin_t *p);
 
 /* Each tick: the statistics, when stats_interval has passed. */
 void bs_plugin_stats_tick(bs_plugin_t *p, time_t now);

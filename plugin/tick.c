@@ -1,5 +1,6 @@
-/* MOSQ_EVT_TICK: hands the recorded bootstraps over, ends sessions, logs,
- * publishes the statistics. */
+/* MOSQ_EVT_TICK: publishes the device answers that the lookup thread has
+ * ready (every loop), hands the recorded bootstraps over, ends sessions,
+ * logs, publishes the statistics. */
 #include "plugin.h"
 
 #include "devlog.h"
@@ -14,6 +15,7 @@ static int on_tick(int event, void *event_data, void *userdata)
 
 	(void)event;
 	(void)event_data;
+	bs_plugin_lookups_tick(p);
 	/* The 2.0 tick event carries no time, and comes with every loop. */
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	now_ms = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;

@@ -367,7 +367,8 @@ static int put_default_opts(FILE *f, const broker_t *b, const char *extra)
 		{ "admin_users", "admin" },
 	};
 	for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
-		if (overrides(extra, opts[i][0]))
+		/* db_url goes instead of db_path. */
+		if (overrides(extra, opts[i][0]) || (i == 0 && overrides(extra, "db_url")))
 			continue;
 		if (fprintf(f, "plugin_opt_%s ", opts[i][0]) < 0 ||
 				put(f, opts[i][1], b->dir) != 0 || fputc('\n', f) == EOF)

@@ -1,0 +1,129 @@
+/*
+ * Device lookups off the broker thread, for a store across the network
+ * (db_url): a round trip to PostgreSQL would hold up every client on the
+ * broker's only thread. The request is begun on the broker thread
+ * (bs_device_begin), its lookup runs on a worker thread with a store
+ * connection of its own (lib/worker.h), and the answer is made and
+ * published on the broker thread again, at the tick that the worker's wake
+ * brings at once (plugin/wake.h). With SQLite the lookup stays on the
+ * broker thread: it is a read of a local file's cached pages.
+ */
+#include "plugin.h"
+
+#include "error.h"
+#include "store.h"
+#include "wake.h"
+#include "worker.h"
+
+#include <mosquitto.h>
+#include <mosquitto_broker.h>
+#include <mqtt_protocol.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* One request between the broker thread and the worker. */
+typedef struct {
+	bs_plugin_t *p;
+	bs_device_job_t *job;
+	char *clientid;
+	int qos;
+	void *corr;                 /* the request's Correlation Data, or NULL */
+	uint16_t corrlen;
+} pending_t;
+
+static void pending_free(pending_t *q)
+{
+	free(q->clientid);
+	mosquitto_free(q->corr);
+	free(q);
+}
+
+/* A lookup on a lost connection connects again first; failing that, the
+ * lookup fails and the device is answered internal_error. */
+static void run(void *arg)
+{
+	pending_t *q = arg;
+
+	bs_store_revive(q->p->lookup_store);
+	bs_device_lookup(q->p->lookup_store, q->job);
+}
+
+static void done(void *arg, bool cancelled)
+{
+	pending_t *q = arg;
+
+	if (cancelled)
+		bs_device_cancel(q->job);
+	else
+		bs_plugin_answer(q->p, q->job, q->clientid, q->qos, q->corr, q->corrlen);
+	pending_free(q);
+}
+
+static void wake(void *arg)
+{
+	(void)arg;
+	bs_wake();
+}
+
+int bs_plugin_lookups_start(bs_plugin_t *p, char *err, size_t errlen)
+{
+	if (!bs_store_is_url(bs_core_db(p->core)))
+		return BS_OK;
+	if (bs_store_open(bs_core_db(p->core), p->core->key, &p->lookup_store, err,
+			errlen) != BS_OK)
+		return BS_ERR_INTERNAL;
+	/* Without the wake, answers wait for the broker's next tick (at most
+	 * 100 ms): slower, still right. */
+	if (bs_wake_init() != BS_OK)
+		mosquitto_log_printf(MOSQ_LOG_WARNING, "bootstrap: no real-time signal "
+				"is free: device answers wait for the broker's tick");
+	if (bs_worker_start(BS_WORKER_QUEUE, wake, NULL, &p->worker) != BS_OK) {
+		snprintf(err, errlen, "cannot start the lookup thread");
+		return BS_ERR_INTERNAL;
+	}
+	mosquitto_log_printf(MOSQ_LOG_INFO, "bootstrap: device lookups run on a thread "
+			"of their own, woken by signal %d", bs_wake_signo());
+	return BS_OK;
+}
+
+void bs_plugin_lookups_stop(bs_plugin_t *p)
+{
+	bs_worker_stop(p->worker);
+	p->worker = NULL;
+	bs_wake_cleanup();
+	bs_store_close(p->lookup_store);
+	p->lookup_store = NULL;
+}
+
+int bs_plugin_lookups_submit(bs_plugin_t *p, bs_device_job_t *job,
+		const char *clientid, int qos, const mosquitto_property *props)
+{
+	pending_t *q = calloc(1, sizeof(*q));
+	bs_job_t w = { .run = run, .done = done, .arg = q };
+
+	if (p->worker == NULL || q == NULL || (q->clientid = strdup(clientid)) == NULL) {
+		free(q);
+		return BS_ERR_INTERNAL;
+	}
+	q->p = p;
+	q->job = job;
+	q->qos = qos;
+	if (props != NULL)
+		mosquitto_property_read_binary(props, MQTT_PROP_CORRELATION_DATA, &q->corr,
+				&q->corrlen, false);
+	if (bs_worker_submit(p->worker, &w) != BS_OK) {
+		q->job = NULL;
+		pending_free(q);
+		return BS_ERR_INTERNAL;
+	}
+	return BS_OK;
+}
+
+void bs_plugin_lookups_tick(bs_plugin_t *p)
+{
+	if (p->worker == NULL)
+		return;
+	bs_wake_ack();
+	bs_worker_drain(p->worker);
+}

@@ -1,0 +1,179 @@
+/*
+ * The plugin on PostgreSQL (db_url): a real PostgreSQL started for the
+ * test (test/common/pg_server.h), a real broker on it, devices that
+ * bootstrap with their lookups on the plugin's lookup thread, a second
+ * broker on the same database that knows the same devices, and service
+ * that resumes by itself after PostgreSQL restarts.
+ */
+#include "cu_main.h"
+#include "harness.h"
+#include "it_check.h"
+#include "store_db.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* A broker on a fresh database, or on url with the master key of the
+ * broker peer (the key file is each broker's copy of one key). */
+static int start_on(broker_t *b, char *url, size_t len, const broker_t *peer)
+{
+	char conf[600], from[IT_PATH_MAX + 32], to[IT_PATH_MAX + 32];
+	char *key = NULL;
+	int rc;
+
+	if (peer == NULL && test_store_db("", url, len) != 0)
+		return -1;
+	snprintf(conf, sizeof conf, "plugin_opt_db_url %s", url);
+	if (peer == NULL)
+		return broker_start(b, conf);
+	if (broker_prepare(b, conf, 0) != 0)
+		return -1;
+	snprintf(from, sizeof from, "%s/bootstrap.key", peer->dir);
+	snprintf(to, sizeof to, "%s/bootstrap.key", b->dir);
+	rc = (key = read_file_text(from, NULL)) != NULL && write_file_text(to, key) == 0
+		&& chmod(to, 0600) == 0 ? broker_launch(b) : -1;
+	free(key);
+	return rc;
+}
+
+/* external_id bootstraps with key: the reply, parsed (NULL for none). */
+static json_t *bootstrap(const broker_t *b, const char *external_id, const char *key)
+{
+	char *req = boot_request(external_id, key, "r1");
+	it_msg_t *m = req != NULL ? device_rr(b, 5, NULL, req, (int)strlen(req), NULL) : NULL;
+	json_t *reply = msg_json(m);
+
+	msg_free(m);
+	free(req);
+	return reply;
+}
+
+static void expect_bootstrap(const broker_t *b, const boot_cfg_t *cfg)
+{
+	json_t *reply = bootstrap(b, cfg->external_id, cfg->external_key);
+
+	CHECK(reply != NULL);
+	CHECK(json_object_get(reply, "error") == NULL);
+	CHECK_STR(jstr(reply, "id"), "r1");
+	CHECK_STR(jstr(reply, "client_id"), cfg->client_id);
+	CHECK_STR(jstr(reply, "client_secret"), cfg->client_secret);
+	json_decref(reply);
+}
+
+static void expect_error(const broker_t *b, const char *external_id, const char *key,
+		const char *code)
+{
+	json_t *reply = bootstrap(b, external_id, key);
+
+	CHECK(reply != NULL);
+	CHECK_STR(jstr(reply, "error"), code);
+	CHECK(json_object_get(reply, "client_secret") == NULL);
+	json_decref(reply);
+}
+
+static void test_devices_bootstrap_from_postgresql(void)
+{
+	char url[256];
+	broker_t b;
+	boot_cfg_t on = { 0 }, off = { 0 };
+	char *e1 = unique_name("pg-on"), *e2 = unique_name("pg-off");
+
+	if (!CHECK(start_on(&b, url, sizeof url, NULL) == 0))
+		goto out;
+	if (!CHECK(make_config(&b, e1, NULL, true, &on) == 0)
+			|| !CHECK(make_config(&b, e2, NULL, false, &off) == 0))
+		goto stop;
+	CHECK(broker_log_contains(&b, "device lookups run on a thread of their own"));
+	for (int i = 0; i < 20; i++)
+		expect_bootstrap(&b, &on);
+	expect_error(&b, e1, "wrong-key-0123456789", "unauthorized");
+	expect_error(&b, "pg-nobody", "wrong-key-0123456789", "unauthorized");
+	expect_error(&b, e2, off.external_key, "disabled");
+stop:
+	broker_cleanup(&b);
+out:
+	boot_cfg_free(&on);
+	boot_cfg_free(&off);
+	free(e1);
+	free(e2);
+}
+
+/* The store is the database's, not the broker's: a restart, or a second
+ * broker on the same database, finds the same configs. */
+static void test_a_second_broker_and_a_restart_find_the_same_configs(void)
+{
+	char url[256];
+	broker_t a, b;
+	boot_cfg_t cfg = { 0 };
+	char *ext = unique_name("pg-shared");
+
+	if (!CHECK(start_on(&a, url, sizeof url, NULL) == 0))
+		goto out;
+	if (!CHECK(make_config(&a, ext, NULL, true, &cfg) == 0))
+		goto stop_a;
+	if (CHECK(start_on(&b, url, sizeof url, &a) == 0)) {
+		expect_bootstrap(&b, &cfg);
+		broker_cleanup(&b);
+	}
+	CHECK(broker_stop(&a) == 0);
+	if (CHECK(broker_launch(&a) == 0))
+		expect_bootstrap(&a, &cfg);
+stop_a:
+	broker_cleanup(&a);
+out:
+	boot_cfg_free(&cfg);
+	free(ext);
+}
+
+/* PostgreSQL restarted under the broker: every connection it had is cut.
+ * The lookup thread connects again before its next lookup, and the broker
+ * thread's connection (admin commands) at its next tick; nothing is
+ * answered wrong meanwhile. */
+static void test_service_resumes_after_postgresql_restarts(void)
+{
+	char url[256];
+	broker_t b;
+	boot_cfg_t cfg = { 0 };
+	char *ext = unique_name("pg-restart");
+	json_t *got = NULL;
+
+	if (!CHECK(start_on(&b, url, sizeof url, NULL) == 0))
+		goto out;
+	if (!CHECK(make_config(&b, ext, NULL, true, &cfg) == 0))
+		goto stop;
+	expect_bootstrap(&b, &cfg);
+	CHECK(bs_pg_server_restart(test_pg_server()) == 0);
+	expect_bootstrap(&b, &cfg);
+	expect_error(&b, ext, "wrong-key-0123456789", "unauthorized");
+	for (int i = 0; i < 30 && got == NULL; i++) {
+		if ((got = admin_get_config(&b, "client_id", cfg.client_id)) == NULL)
+			usleep(100 * 1000);
+	}
+	CHECK(got != NULL);
+	CHECK_STR(jstr(got, "external_id"), ext);
+	json_decref(got);
+stop:
+	broker_cleanup(&b);
+out:
+	boot_cfg_free(&cfg);
+	free(ext);
+}
+
+static const cu_test_t tests[] = {
+	{ "service resumes after PostgreSQL restarts",
+		test_service_resumes_after_postgresql_restarts },
+	{ "devices bootstrap from PostgreSQL", test_devices_bootstrap_from_postgresql },
+	{ "a second broker and a restart find the same configs",
+		test_a_second_broker_and_a_restart_find_the_same_configs },
+	{ NULL, NULL },
+};
+
+int main(void)
+{
+	setenv("BS_TEST_BACKEND", "postgresql", 1);
+	cu_add_suite("pg", NULL, NULL, tests);
+	return cu_run("test_pg");
+}
