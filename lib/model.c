@@ -348,3 +348,25 @@ char *bs_config_device_reply(const bs_config_t *cfg, const char *id, size_t *len
 	jw_object_end(&w);
 	return jw_finish(&w, len);
 }
+
+/* The channel ids of cfg joined by newlines, as configs.channel_ids keeps
+ * them (ids hold no control characters). */
+char *bs_config_join_channels(const bs_config_t *cfg)
+{
+	size_t len = 1, at = 0;
+	char *out;
+
+	for (size_t i = 0; i < cfg->nchannels; i++)
+		len += strlen(cfg->channels[i].id) + 1;
+	if ((out = malloc(len)) == NULL)
+		return NULL;
+	for (size_t i = 0; i < cfg->nchannels; i++) {
+		size_t n = strlen(cfg->channels[i].id);
+		if (i > 0)
+			out[at++] = '\n';
+		memcpy(out + at, cfg->channels[i].id, n);
+		at += n;
+	}
+	out[at] = '\0';
+	return out;
+}

@@ -62,6 +62,10 @@ typedef struct bs_config {
 void bs_channel_clear(bs_channel_t *ch);
 void bs_config_clear(bs_config_t *cfg);
 
+/* The ids of cfg->channels joined by newlines, as the stores keep them
+ * with the config; malloc()ed, NULL when out of memory. */
+char *bs_config_join_channels(const bs_config_t *cfg);
+
 /* now as RFC 3339 UTC with second precision. */
 void bs_time_format(time_t now, char out[BS_TIME_LEN]);
 /* An RFC 3339 date-time (2026-12-02T06:00:00Z, with fractions of a second

@@ -6,26 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-char *bs_pg_join_channels(const bs_config_t *cfg)
-{
-	size_t len = 1, at = 0;
-	char *out;
-
-	for (size_t i = 0; i < cfg->nchannels; i++)
-		len += strlen(cfg->channels[i].id) + 1;
-	if ((out = malloc(len)) == NULL)
-		return NULL;
-	for (size_t i = 0; i < cfg->nchannels; i++) {
-		size_t n = strlen(cfg->channels[i].id);
-		if (i > 0)
-			out[at++] = '\n';
-		memcpy(out + at, cfg->channels[i].id, n);
-		at += n;
-	}
-	out[at] = '\0';
-	return out;
-}
-
 /* "" means no certificate: NULL in the row, as in SQLite. */
 static const char *or_null(const char *s)
 {
@@ -80,7 +60,7 @@ int bs_pg_config_insert(bs_backend_t *b, const bs_config_t *cfg,
 		const bs_config_blobs_t *sealed)
 {
 	bs_pg_t *pg = (bs_pg_t *)b;
-	char *ids = bs_pg_join_channels(cfg);
+	char *ids = bs_config_join_channels(cfg);
 	bs_pg_params_t p;
 	int own, rc;
 
@@ -152,7 +132,7 @@ int bs_pg_config_update(bs_backend_t *b, const bs_config_t *cfg,
 		const bs_config_blobs_t *sealed, int relink_channels)
 {
 	bs_pg_t *pg = (bs_pg_t *)b;
-	char *ids = relink_channels ? bs_pg_join_channels(cfg) : NULL;
+	char *ids = relink_channels ? bs_config_join_channels(cfg) : NULL;
 	bs_pg_params_t p;
 	int own = 0, rc;
 

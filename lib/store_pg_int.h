@@ -131,8 +131,6 @@ int bs_pg_own_end(bs_pg_t *pg, int own, int rc);
 /* delta configs more (or fewer) in state enabled, written at commit. */
 void bs_pg_count_change(bs_pg_t *pg, int enabled, long delta);
 
-/* Newline-joined ids of cfg->channels (malloc()ed, NULL out of memory). */
-char *bs_pg_join_channels(const bs_config_t *cfg);
 
 /* The ops (each file's own). */
 int bs_pg_begin(bs_backend_t *b);

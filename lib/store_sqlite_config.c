@@ -14,28 +14,6 @@ enum { C_ROWID, C_ID, C_SECRET, C_NAME, C_EXT_ID, C_EXT_KEY, C_CONTENT,
 	C_CERT, C_KEY, C_CA, C_ENABLED, C_CREATED, C_UPDATED, C_LAST, C_CHANNEL_IDS,
 	C_SERIAL, C_EXPIRES, C_PROFILE, C_VARS, C_GROUP };
 
-/* The channel ids of cfg joined by newlines, as configs.channel_ids keeps
- * them (ids hold no control characters). */
-static char *join_channel_ids(const bs_config_t *cfg)
-{
-	size_t len = 1, at = 0;
-	char *out;
-
-	for (size_t i = 0; i < cfg->nchannels; i++)
-		len += strlen(cfg->channels[i].id) + 1;
-	if ((out = malloc(len)) == NULL)
-		return NULL;
-	for (size_t i = 0; i < cfg->nchannels; i++) {
-		size_t n = strlen(cfg->channels[i].id);
-		if (i > 0)
-			out[at++] = '\n';
-		memcpy(out + at, cfg->channels[i].id, n);
-		at += n;
-	}
-	out[at] = '\0';
-	return out;
-}
-
 static int insert_links(lite_t *st, const bs_config_t *cfg)
 {
 	for (size_t i = 0; i < cfg->nchannels; i++) {
@@ -127,7 +105,7 @@ int bs_lite_config_insert(bs_backend_t *b, const bs_config_t *cfg,
 {
 	lite_t *st = lite(b);
 	sqlite3_stmt *s = bs_lite_stmt(st, ST_CFG_INSERT);
-	char *ids = join_channel_ids(cfg);
+	char *ids = bs_config_join_channels(cfg);
 	int rc;
 
 	bs_lite_bind_text(s, 1, cfg->client_id);
@@ -369,7 +347,7 @@ static int relink(lite_t *st, const bs_config_t *cfg)
 	if ((rc = bs_lite_done(st, s, "unlink channels")) != BS_OK
 			|| (rc = insert_links(st, cfg)) != BS_OK)
 		return rc;
-	if ((ids = join_channel_ids(cfg)) == NULL)
+	if ((ids = bs_config_join_channels(cfg)) == NULL)
 		return BS_ERR_INTERNAL;
 	s = bs_lite_stmt(st, ST_CFG_SET_CHANNELS);
 	bs_lite_bind_text(s, 1, ids);
