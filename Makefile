@@ -375,6 +375,24 @@ bench-tools: $(BENCH_BIN) $(FLOOR_SO) $(CORE_BENCH) $(ISSUE_BENCH) $(FLEET_BENCH
 bench-core: $(CORE_BENCH)
 	$(CORE_BENCH) 10000 200000 100000
 
+# The PostgreSQL backend's lookups (test/bench/pg/pg_lookup.c) on a server
+# it starts itself: 1, 2 and 4 connections on as many threads, then one
+# connection in pipeline mode.
+PG_BENCH_CONFIGS ?= 100000
+PG_BENCH_SECONDS ?= 3
+PG_LOOKUP := $(BUILD)/test/bench/pg/pg_lookup
+$(PG_LOOKUP): test/bench/pg/pg_lookup.c $(BUILD)/test/common/pg_server.o \
+		$(BUILD)/test/common/tmpdir.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -pthread -Ilib -Itest/common -o $@ $< $(filter %.o,$^) $(LIBA) $(LIBS)
+
+# Built by make test too, with the other benchmark tools.
+bench-tools: $(PG_LOOKUP)
+
+.PHONY: bench-pg-lookup
+bench-pg-lookup: $(PG_LOOKUP)
+	$(PG_LOOKUP) --configs $(PG_BENCH_CONFIGS) --seconds $(PG_BENCH_SECONDS)
+
 # libFuzzer needs clang. The library is built once more, instrumented
 # (fuzzer-no-link), into build/fuzz; each target then links it. make fuzz
 # runs every target for FUZZ_SECONDS on a scratch copy of its seeds in

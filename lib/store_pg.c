@@ -381,8 +381,9 @@ int bs_pg_open_with(const char *url, const bs_pg_options_t *opt,
 	int rc;
 
 	*out = NULL;
-	if (pg == NULL) {
-		bs_set_err(err, errlen, "db_url: out of memory");
+	if (pg == NULL || url == NULL) {
+		bs_set_err(err, errlen, "db_url: %s", pg ? "none given" : "out of memory");
+		free(pg);
 		return BS_ERR_INTERNAL;
 	}
 	pg->base.ops = &pg_ops;

@@ -16,6 +16,22 @@
  *
  * Its writes never notify: bs_pg_notify is there for the caller to say
  * what changed, inside the transaction that changed it.
+ *
+ * Where PostgreSQL makes it answer otherwise than SQLite:
+ *   - a statement that fails (a timeout, a lost connection, a constraint
+ *     the answers below do not cover) leaves the transaction aborted, not
+ *     open as SQLite does: in_transaction stays 1, every statement after
+ *     fails until rollback_savepoint (which repairs it) or rollback, and
+ *     commit rolls back and fails. BS_ERR_CONFLICT and BS_ERR_NOT_FOUND
+ *     are answered without such a failure, so that the caller can go on;
+ *   - a write of several statements, and every write that changes the
+ *     counts of config_states, runs in a transaction of its own when the
+ *     caller has none open (SQLite runs each statement on its own);
+ *   - a config's and a group's profile is a foreign key: naming a missing
+ *     profile is BS_ERR_NOT_FOUND (and aborts the transaction);
+ *   - config_touch keeps the latest time given, since brokers flush
+ *     theirs in any order, and none for a config deleted meanwhile;
+ *   - a savepoint outside a transaction begins one, as in SQLite.
  */
 #ifndef BS_STORE_PG_H
 #define BS_STORE_PG_H
@@ -58,7 +74,8 @@ int bs_pg_reconnect(bs_backend_t *b);
 int bs_pg_socket(bs_backend_t *b);
 
 /* LISTEN on channel (an identifier of up to 63 bytes, quoted here); kept
- * over bs_pg_reconnect. At most BS_PG_LISTEN_MAX channels. */
+ * over bs_pg_reconnect. At most BS_PG_LISTEN_MAX channels. Outside a
+ * transaction: inside one it would take effect at its commit only. */
 #define BS_PG_LISTEN_MAX 8
 int bs_pg_listen(bs_backend_t *b, const char *channel);
 
