@@ -206,14 +206,27 @@ int bs_store_in_transaction(const bs_store_t *st)
 	return OPS(st)->in_transaction(st->b);
 }
 
+/* What a transaction changed in the caches is cleared again once it is
+ * committed: another store may have cached the old rows meanwhile. */
+static void committed(bs_store_t *st)
+{
+	if (st->cache_dirty)
+		store_cache_clear(st);
+	st->cache_dirty = 0;
+}
+
 int bs_store_commit(bs_store_t *st)
 {
-	return OPS(st)->commit(st->b);
+	int rc = OPS(st)->commit(st->b);
+
+	committed(st);
+	return rc;
 }
 
 void bs_store_rollback(bs_store_t *st)
 {
 	store_cache_clear(st);
+	st->cache_dirty = 0;
 	OPS(st)->rollback(st->b);
 }
 
@@ -224,7 +237,11 @@ int bs_store_savepoint(bs_store_t *st)
 
 int bs_store_release(bs_store_t *st)
 {
-	return OPS(st)->release(st->b);
+	int rc = OPS(st)->release(st->b);
+
+	if (!OPS(st)->in_transaction(st->b))
+		committed(st);
+	return rc;
 }
 
 void bs_store_rollback_savepoint(bs_store_t *st)

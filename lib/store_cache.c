@@ -10,20 +10,53 @@
 #include "error.h"
 #include "hmap.h"
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define CACHE_MAX 4096   /* channels kept at most; past it, lookups go to SQLite */
 
-void store_cache_clear(bs_store_t *st)
+/*
+ * Every store of the process (the broker thread's and the lookup
+ * thread's, on one database) drops what it cached when any of them may
+ * have changed it: a write that empties one store's cache moves this
+ * number on, and so does its commit (another store may have cached the
+ * old rows in between), and each store compares it with the one its
+ * cache was filled under before it reads the cache.
+ */
+static atomic_uint generation;
+
+static void drop(bs_store_t *st)
 {
 	for (size_t i = 0; i < st->cache_cap; i++)
 		bs_channel_clear(&st->cache[i]);
 	free(st->cache);
 	st->cache = NULL;
 	st->cache_cap = st->cache_n = 0;
-	store_profiles_clear(st);
+	for (size_t i = 0; i < st->nprofiles; i++) {
+		free(st->profiles[i].id);
+		free(st->profiles[i].content);
+		json_decref(st->profiles[i].defaults);
+	}
+	st->nprofiles = 0;
+}
+
+void store_cache_clear(bs_store_t *st)
+{
+	drop(st);
+	atomic_fetch_add(&generation, 1);
+	st->cache_dirty = 1;
+}
+
+void store_cache_fresh(bs_store_t *st)
+{
+	unsigned now = atomic_load(&generation);
+
+	if (now != st->cache_generation) {
+		drop(st);
+		st->cache_generation = now;
+	}
 }
 
 const bs_channel_t *store_cache_get(const bs_store_t *st, const char *id)
@@ -85,23 +118,13 @@ void store_cache_put(bs_store_t *st, const bs_channel_t *ch)
 	st->cache_n++;
 }
 
-void store_profiles_clear(bs_store_t *st)
-{
-	for (size_t i = 0; i < st->nprofiles; i++) {
-		free(st->profiles[i].id);
-		free(st->profiles[i].content);
-		json_decref(st->profiles[i].defaults);
-	}
-	st->nprofiles = 0;
-}
-
 /* Keeps p's template and default vars, taking its strings. */
 static int keep_profile(bs_store_t *st, bs_profile_t *p)
 {
 	struct store_profile *c;
 
 	if (st->nprofiles == STORE_PROFILES)
-		store_profiles_clear(st);
+		store_cache_clear(st);
 	c = &st->profiles[st->nprofiles];
 	c->defaults = p->vars ? json_loads(p->vars, 0, NULL) : NULL;
 	c->id = p->id;
@@ -123,6 +146,7 @@ int bs_store_profile_peek(bs_store_t *st, const char *id, const char **content,
 	bs_profile_t p;
 	int rc;
 
+	store_cache_fresh(st);
 	for (size_t i = 0; i < st->nprofiles; i++) {
 		if (strcmp(st->profiles[i].id, id) == 0) {
 			*content = st->profiles[i].content;

@@ -59,9 +59,11 @@ int bs_store_config_update(bs_store_t *st, const bs_config_t *cfg, int relink)
 /* A copy of the cached channel, or of the stored one (then cached). */
 static int get_channel(bs_store_t *st, const char *id, bs_channel_t *out)
 {
-	const bs_channel_t *hit = store_cache_get(st, id);
+	const bs_channel_t *hit;
 	int rc;
 
+	store_cache_fresh(st);
+	hit = store_cache_get(st, id);
 	if (hit == NULL) {
 		if ((rc = OPS(st)->channel_get(st->b, id, out)) == BS_OK)
 			store_cache_put(st, out);

@@ -26,6 +26,8 @@ struct bs_store {
 		json_t *defaults;
 	} profiles[STORE_PROFILES];
 	size_t nprofiles;
+	unsigned cache_generation;  /* store_cache.c */
+	int cache_dirty;            /* cleared in the open transaction */
 };
 
 /* The backend's function table, shortly. */
@@ -45,10 +47,12 @@ int store_open(bs_store_t *st, const char *table, const char *column,
 /* Stores the key check of key in place of any other. */
 int store_put_check(bs_store_t *st, const uint8_t key[BS_KEY_LEN]);
 
-/* The caches (store_cache.c). */
+/* The caches (store_cache.c): clear empties them here and makes every
+ * other store of the process empty its own before its next read; fresh
+ * does that emptying, and runs before each read of a cache. */
 const bs_channel_t *store_cache_get(const bs_store_t *st, const char *id);
 void store_cache_put(bs_store_t *st, const bs_channel_t *ch);
 void store_cache_clear(bs_store_t *st);
-void store_profiles_clear(bs_store_t *st);
+void store_cache_fresh(bs_store_t *st);
 
 #endif

@@ -45,7 +45,7 @@ int bs_store_channel_count(bs_store_t *st, long *total)
 int bs_store_profile_put(bs_store_t *st, const bs_profile_t *p, int create,
 		const char *now)
 {
-	store_profiles_clear(st);
+	store_cache_clear(st);
 	return OPS(st)->profile_put(st->b, p, create, now);
 }
 
@@ -56,7 +56,7 @@ int bs_store_profile_get(bs_store_t *st, const char *id, bs_profile_t *out)
 
 int bs_store_profile_delete(bs_store_t *st, const char *id)
 {
-	store_profiles_clear(st);
+	store_cache_clear(st);
 	return OPS(st)->profile_delete(st->b, id);
 }
 

@@ -162,7 +162,52 @@ out:
 	free(ext);
 }
 
+/* The name of the first channel in external_id's bootstrap reply. */
+static char *channel_name(const broker_t *b, const boot_cfg_t *cfg)
+{
+	json_t *reply = bootstrap(b, cfg->external_id, cfg->external_key);
+	json_t *ch = json_array_get(json_object_get(reply, "channels"), 0);
+	const char *name = json_string_value(json_object_get(ch, "name"));
+	char *copy = name != NULL ? strdup(name) : NULL;
+
+	json_decref(reply);
+	return copy;
+}
+
+/* The lookup thread reads channels through caches of its own: a channel
+ * an admin renamed is the new one in the very next bootstrap. */
+static void test_a_renamed_channel_is_in_the_next_bootstrap(void)
+{
+	char url[256];
+	broker_t b;
+	boot_cfg_t cfg = { 0 };
+	char *ext = unique_name("pg-rename"), *name = NULL;
+	json_t *data;
+
+	if (!CHECK(start_on(&b, url, sizeof url, NULL) == 0))
+		goto out;
+	if (!CHECK(make_config(&b, ext, NULL, true, &cfg) == 0))
+		goto stop;
+	name = channel_name(&b, &cfg);
+	CHECK(name != NULL && strcmp(name, "renamed") != 0);
+	data = admin_ok_take(&b, json_pack("{s:s, s:s, s:s}", "command", "modifyChannel",
+			"id", cfg.channel_id, "name", "renamed"));
+	CHECK(data != NULL);
+	json_decref(data);
+	free(name);
+	name = channel_name(&b, &cfg);
+	CHECK_STR(name, "renamed");
+stop:
+	broker_cleanup(&b);
+out:
+	free(name);
+	boot_cfg_free(&cfg);
+	free(ext);
+}
+
 static const cu_test_t tests[] = {
+	{ "a renamed channel is in the next bootstrap",
+		test_a_renamed_channel_is_in_the_next_bootstrap },
 	{ "service resumes after PostgreSQL restarts",
 		test_service_resumes_after_postgresql_restarts },
 	{ "devices bootstrap from PostgreSQL", test_devices_bootstrap_from_postgresql },
