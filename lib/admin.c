@@ -1,6 +1,8 @@
 #include "admin.h"
 
 #include "admin_int.h"
+
+#include "changes.h"
 #include "error.h"
 #include "jsonr.h"
 #include "jsonw.h"
@@ -433,7 +435,8 @@ static int run_locked(batch_t *b, json_t *list)
 	}
 	if (b->lost) {
 		undo_successes(b);
-	} else if (bs_store_commit(b->core->store) != BS_OK) {
+	} else if (bs_changes_announce(b->core, b->out->effects, b->out->neffects) != BS_OK
+			|| bs_store_commit(b->core->store) != BS_OK) {
 		bs_core_log(b->core, BS_LOG_ERR, "cannot commit: %s",
 				bs_store_errmsg(b->core->store));
 		bs_store_rollback(b->core->store);

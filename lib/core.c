@@ -1,5 +1,7 @@
 #include "core.h"
 
+#include "changes.h"
+
 #include "error.h"
 #include "flusher.h"
 #include "issue.h"
@@ -160,7 +162,8 @@ int bs_core_open(bs_options_t *opts, bs_log_fn log, void *userdata,
 	if (core->opts.ca_cert != NULL && (rc = bs_issuer_open(core->opts.ca_cert,
 			core->opts.ca_key, core->opts.cert_days, &core->issuer, err, errlen)) != BS_OK)
 		goto fail;
-	if ((rc = open_store(core, err, errlen)) != BS_OK)
+	if ((rc = open_store(core, err, errlen)) != BS_OK
+			|| (rc = bs_changes_open(core, err, errlen)) != BS_OK)
 		goto fail;
 	if ((rc = make_decoy(core)) != BS_OK) {
 		snprintf(err, errlen, "cannot prepare the crypto state");
@@ -312,6 +315,7 @@ void bs_core_close(bs_core_t *core)
 	bs_sessions_free(&core->sessions);
 	bs_nonces_free(&core->nonces);
 	bs_lockout_free(&core->lockout);
+	bs_changes_close(core);
 	bs_store_close(core->store);
 	bs_issuer_close(core->issuer);
 	bs_options_free(&core->opts);

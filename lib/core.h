@@ -43,6 +43,10 @@ typedef struct bs_core {
 	uint8_t key[BS_KEY_LEN];
 	bs_touches_t touches;       /* last_bootstrap_at not handed over yet */
 	struct bs_flusher *flusher; /* writes them on a thread of its own */
+	/* With db_url: the other brokers' announcements (lib/changes.h). */
+	bs_backend_t *listener;
+	char changes_id[17];        /* this broker's name in its own */
+	long long changes_retry_ms;
 	bs_sessions_t sessions;     /* bootstrapped clients on this broker */
 	bs_nonces_t nonces;         /* challenge mode's outstanding nonces */
 	bs_lockout_t lockout;       /* failed attempts per (external ID, address) */

@@ -5,6 +5,7 @@
  */
 #include "device_int.h"
 
+#include "changes.h"
 #include "devlog.h"
 #include "encrypt.h"
 #include "enroll.h"
@@ -62,6 +63,17 @@ static void end_old_cert(bs_core_t *core, const bs_request_ctx_t *ctx,
 	out->kicks.n = kept;
 }
 
+/* The other brokers on the database end the old certificate's sessions
+ * too; failing that, they end them at its next check against the store. */
+static void announce_cert(bs_core_t *core, const char *client_id)
+{
+	bs_effect_t fx = { .kind = BS_FX_END_CERT, .target = (char *)client_id };
+
+	if (bs_changes_announce(core, &fx, 1) != BS_OK)
+		bs_core_log(core, BS_LOG_WARNING, "cannot tell the other brokers of a "
+				"renewed certificate: %s", bs_store_errmsg(core->store));
+}
+
 /* The issued certificate becomes cfg's, in the store and in the reply. */
 static int take_cert(bs_core_t *core, const bs_request_ctx_t *ctx, request_t *req,
 		bs_config_t *cfg, bs_issued_t *c)
@@ -102,6 +114,7 @@ static int issue(bs_core_t *core, const bs_request_ctx_t *ctx, request_t *req,
 		return rc;
 	core->stats.certificates_issued++;
 	end_old_cert(core, ctx, cfg->client_id, out);
+	announce_cert(core, cfg->client_id);
 	bs_core_log(core, BS_LOG_NOTICE, "bootstrap: certificate issued client_id=%s "
 			"serial=%s expires=%s", bs_log_safe(cfg->client_id, safe, sizeof(safe)),
 			cfg->cert_serial, cfg->cert_expires_at);

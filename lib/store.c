@@ -186,6 +186,16 @@ int bs_store_revive(bs_store_t *st)
 	return bs_pg_reconnect(st->b);
 }
 
+int bs_store_cache_dirty(const bs_store_t *st)
+{
+	return st->cache_dirty;
+}
+
+void bs_store_forget(bs_store_t *st)
+{
+	store_cache_clear(st);
+}
+
 bs_backend_t *bs_store_backend(bs_store_t *st)
 {
 	return st->b;

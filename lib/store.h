@@ -69,6 +69,11 @@ const char *bs_store_errmsg(const bs_store_t *st);
  * connected (always for SQLite). */
 int bs_store_revive(bs_store_t *st);
 
+/* 1 when the open transaction wrote what the caches hold (a channel, a
+ * profile); forget empties the caches of every store of the process. */
+int bs_store_cache_dirty(const bs_store_t *st);
+void bs_store_forget(bs_store_t *st);
+
 /* The backend under the store, for what only one backend does. */
 bs_backend_t *bs_store_backend(bs_store_t *st);
 
