@@ -165,7 +165,7 @@ void bs_store_close(bs_store_t *st)
 {
 	if (st == NULL)
 		return;
-	store_cache_clear(st);
+	store_cache_forget(st);
 	if (st->b != NULL)
 		OPS(st)->close(st->b);
 	explicit_bzero(st->key, sizeof(st->key));
@@ -182,7 +182,7 @@ int bs_store_revive(bs_store_t *st)
 	if (strcmp(OPS(st)->name, "postgresql") != 0 || bs_pg_connected(st->b))
 		return BS_OK;
 	/* What was cached may have changed while the connection was down. */
-	store_cache_clear(st);
+	store_cache_forget(st);
 	return bs_pg_reconnect(st->b);
 }
 
@@ -193,7 +193,7 @@ int bs_store_cache_dirty(const bs_store_t *st)
 
 void bs_store_forget(bs_store_t *st)
 {
-	store_cache_clear(st);
+	store_cache_forget(st);
 }
 
 bs_backend_t *bs_store_backend(bs_store_t *st)
@@ -221,7 +221,7 @@ int bs_store_in_transaction(const bs_store_t *st)
 static void committed(bs_store_t *st)
 {
 	if (st->cache_dirty)
-		store_cache_clear(st);
+		store_cache_forget(st);
 	st->cache_dirty = 0;
 }
 
@@ -235,7 +235,7 @@ int bs_store_commit(bs_store_t *st)
 
 void bs_store_rollback(bs_store_t *st)
 {
-	store_cache_clear(st);
+	store_cache_forget(st);
 	st->cache_dirty = 0;
 	OPS(st)->rollback(st->b);
 }
@@ -256,6 +256,6 @@ int bs_store_release(bs_store_t *st)
 
 void bs_store_rollback_savepoint(bs_store_t *st)
 {
-	store_cache_clear(st);
+	store_cache_forget(st);
 	OPS(st)->rollback_savepoint(st->b);
 }

@@ -27,13 +27,8 @@
  */
 static atomic_uint generation;
 
-static void drop(bs_store_t *st)
+static void drop_profiles(bs_store_t *st)
 {
-	for (size_t i = 0; i < st->cache_cap; i++)
-		bs_channel_clear(&st->cache[i]);
-	free(st->cache);
-	st->cache = NULL;
-	st->cache_cap = st->cache_n = 0;
 	for (size_t i = 0; i < st->nprofiles; i++) {
 		free(st->profiles[i].id);
 		free(st->profiles[i].content);
@@ -42,10 +37,25 @@ static void drop(bs_store_t *st)
 	st->nprofiles = 0;
 }
 
-void store_cache_clear(bs_store_t *st)
+static void drop(bs_store_t *st)
+{
+	for (size_t i = 0; i < st->cache_cap; i++)
+		bs_channel_clear(&st->cache[i]);
+	free(st->cache);
+	st->cache = NULL;
+	st->cache_cap = st->cache_n = 0;
+	drop_profiles(st);
+}
+
+void store_cache_forget(bs_store_t *st)
 {
 	drop(st);
 	atomic_fetch_add(&generation, 1);
+}
+
+void store_cache_clear(bs_store_t *st)
+{
+	store_cache_forget(st);
 	st->cache_dirty = 1;
 }
 
@@ -124,7 +134,7 @@ static int keep_profile(bs_store_t *st, bs_profile_t *p)
 	struct store_profile *c;
 
 	if (st->nprofiles == STORE_PROFILES)
-		store_cache_clear(st);
+		drop_profiles(st);
 	c = &st->profiles[st->nprofiles];
 	c->defaults = p->vars ? json_loads(p->vars, 0, NULL) : NULL;
 	c->id = p->id;

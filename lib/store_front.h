@@ -54,5 +54,7 @@ const bs_channel_t *store_cache_get(const bs_store_t *st, const char *id);
 void store_cache_put(bs_store_t *st, const bs_channel_t *ch);
 void store_cache_clear(bs_store_t *st);
 void store_cache_fresh(bs_store_t *st);
+/* clear, for a change made elsewhere: nothing for this store to announce. */
+void store_cache_forget(bs_store_t *st);
 
 #endif

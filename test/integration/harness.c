@@ -614,6 +614,11 @@ static void check_reports(const broker_t *b)
 	if (file_contains(b, "stderr.log", "Sanitizer")
 			|| file_contains(b, "stderr.log", "runtime error:")) {
 		fprintf(stderr, "harness: a sanitizer report in %s/stderr.log\n", b->dir);
+		char *text = broker_path(b, "stderr.log", path, sizeof path) == 0
+			? read_file_text(path, NULL) : NULL;
+		if (text != NULL)
+			fprintf(stderr, "%s\n", text);
+		free(text);
 		reports++;
 	}
 	if (vg != NULL && strstr(vg, "ERROR SUMMARY: 0 errors") == NULL) {
