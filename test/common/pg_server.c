@@ -309,16 +309,24 @@ void bs_pg_server_stop(bs_pg_server_t *s)
 	track(s, 0);
 }
 
-int bs_pg_server_restart(bs_pg_server_t *s)
+int bs_pg_server_pause(bs_pg_server_t *s)
 {
-	if (!s->running || pg_ctl(s, "stop", "fast") != 0)
-		return -1;
-	if (pg_ctl(s, "start", NULL) != 0) {
-		fprintf(stderr, "pg_server: no restart on port %d, see %s/server.log\n",
+	return s->running && pg_ctl(s, "stop", "fast") == 0 ? 0 : -1;
+}
+
+int bs_pg_server_resume(bs_pg_server_t *s)
+{
+	if (!s->running || pg_ctl(s, "start", NULL) != 0) {
+		fprintf(stderr, "pg_server: no start again on port %d, see %s/server.log\n",
 				s->port, s->dir);
 		return -1;
 	}
 	return 0;
+}
+
+int bs_pg_server_restart(bs_pg_server_t *s)
+{
+	return bs_pg_server_pause(s) == 0 ? bs_pg_server_resume(s) : -1;
 }
 
 static PGconn *connect_to(const bs_pg_server_t *s, const char *db)

@@ -28,7 +28,8 @@ static int start_on(broker_t *b, char *url, size_t len, const broker_t *peer)
 
 	if (peer == NULL && test_store_db("", url, len) != 0)
 		return -1;
-	snprintf(conf, sizeof conf, "plugin_opt_db_url %s\nplugin_opt_client_auth true", url);
+	snprintf(conf, sizeof conf, "plugin_opt_db_url %s\nplugin_opt_client_auth true\n"
+			"plugin_opt_acl_default allow", url);
 	if (peer == NULL)
 		return broker_start(b, conf);
 	if (broker_prepare(b, conf, 0) != 0)
@@ -271,7 +272,57 @@ out:
 	free(ext);
 }
 
+/*
+ * PostgreSQL stopped under the broker: a bootstrap answers internal_error
+ * (never a wrong answer), a login is refused, other clients' traffic goes
+ * on; once PostgreSQL is back, service resumes by itself.
+ */
+static void test_postgresql_stopped_then_back(void)
+{
+	char url[256], *ext = unique_name("pg-down");
+	broker_t b;
+	boot_cfg_t cfg = { 0 };
+	client_t *other = NULL;
+	json_t *reply = NULL;
+	double t0;
+
+	if (!CHECK(start_on(&b, url, sizeof url, NULL) == 0))
+		goto out;
+	if (!CHECK(make_config(&b, ext, NULL, true, &cfg) == 0))
+		goto stop;
+	other = client_connect(&b, 5, "bystander", NULL, NULL);
+	CHECK(other != NULL);
+	if (!CHECK(bs_pg_server_pause(test_pg_server()) == 0))
+		goto stop;
+	t0 = now_ms();
+	expect_error(&b, ext, cfg.external_key, "internal_error");
+	printf("\n    with PostgreSQL stopped, a bootstrap answered internal_error in %.0f ms\n",
+			now_ms() - t0);
+	CHECK(client_connack(&b, 5, cfg.client_id, cfg.client_secret) != 0);
+	if (other != NULL)
+		CHECK(client_echo(other, "plant/+/temp", "plant/1/temp") == 0);
+	CHECK(bs_pg_server_resume(test_pg_server()) == 0);
+	for (int i = 0; i < 50; i++) {
+		json_decref(reply);
+		reply = bootstrap(&b, ext, cfg.external_key);
+		if (reply != NULL && json_object_get(reply, "error") == NULL)
+			break;
+		usleep(100 * 1000);
+	}
+	CHECK(reply != NULL && json_object_get(reply, "error") == NULL);
+	CHECK_STR(jstr(reply, "client_secret"), cfg.client_secret);
+	json_decref(reply);
+stop:
+	if (other != NULL)
+		client_close(other);
+	broker_cleanup(&b);
+out:
+	boot_cfg_free(&cfg);
+	free(ext);
+}
+
 static const cu_test_t tests[] = {
+	{ "PostgreSQL stopped, then back", test_postgresql_stopped_then_back },
 	{ "a change through one broker is in force on the others",
 		test_a_change_through_one_broker_is_in_force_on_the_others },
 	{ "a renamed channel is in the next bootstrap",
