@@ -7,7 +7,6 @@
 #include "store_front.h"
 
 #include "error.h"
-#include "store_pg.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -179,11 +178,12 @@ const char *bs_store_errmsg(const bs_store_t *st)
 
 int bs_store_revive(bs_store_t *st)
 {
-	if (strcmp(OPS(st)->name, "postgresql") != 0 || bs_pg_connected(st->b))
-		return BS_OK;
+	int rc = OPS(st)->revive != NULL ? OPS(st)->revive(st->b) : 0;
+
 	/* What was cached may have changed while the connection was down. */
-	store_cache_forget(st);
-	return bs_pg_reconnect(st->b);
+	if (rc != 0)
+		store_cache_forget(st);
+	return rc < 0 ? rc : BS_OK;
 }
 
 int bs_store_cache_dirty(const bs_store_t *st)

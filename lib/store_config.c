@@ -59,11 +59,9 @@ int bs_store_config_update(bs_store_t *st, const bs_config_t *cfg, int relink)
 /* A copy of the cached channel, or of the stored one (then cached). */
 static int get_channel(bs_store_t *st, const char *id, bs_channel_t *out)
 {
-	const bs_channel_t *hit;
+	const bs_channel_t *hit = store_cache_get(st, id);
 	int rc;
 
-	store_cache_fresh(st);
-	hit = store_cache_get(st, id);
 	if (hit == NULL) {
 		if ((rc = OPS(st)->channel_get(st->b, id, out)) == BS_OK)
 			store_cache_put(st, out);
@@ -104,6 +102,7 @@ int bs_store_config_channels(bs_store_t *st, bs_config_t *cfg)
 	char id[BS_ID_MAX + 1];
 	int rc = BS_OK;
 
+	store_cache_fresh(st);
 	while (rc == BS_OK && p != NULL && *p != '\0') {
 		size_t n = strcspn(p, "\n");
 		if (n > BS_ID_MAX)

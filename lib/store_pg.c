@@ -322,6 +322,13 @@ static int pg_schema_version(bs_backend_t *b)
 	return rc == BS_OK ? (int)v : rc;
 }
 
+static int pg_revive(bs_backend_t *b)
+{
+	if (bs_pg_connected(b))
+		return 0;
+	return bs_pg_reconnect(b) == BS_OK ? 1 : BS_ERR_INTERNAL;
+}
+
 static const bs_backend_ops_t pg_ops = {
 	.name = "postgresql",
 	.close = pg_close,
@@ -335,6 +342,7 @@ static const bs_backend_ops_t pg_ops = {
 	.release = bs_pg_release,
 	.rollback_savepoint = bs_pg_rollback_savepoint,
 	.in_transaction = bs_pg_in_transaction,
+	.revive = pg_revive,
 	.channel_insert = bs_pg_channel_insert,
 	.channel_get = bs_pg_channel_get,
 	.channel_update = bs_pg_channel_update,

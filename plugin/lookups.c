@@ -97,7 +97,7 @@ void bs_plugin_lookups_stop(bs_plugin_t *p)
 }
 
 int bs_plugin_lookups_submit(bs_plugin_t *p, bs_device_job_t *job,
-		const char *clientid, int qos, const mosquitto_property *props)
+		const char *clientid, int qos, void *corr, uint16_t corrlen)
 {
 	pending_t *q = calloc(1, sizeof(*q));
 	bs_job_t w = { .run = run, .done = done, .arg = q };
@@ -109,11 +109,10 @@ int bs_plugin_lookups_submit(bs_plugin_t *p, bs_device_job_t *job,
 	q->p = p;
 	q->job = job;
 	q->qos = qos;
-	if (props != NULL)
-		mosquitto_property_read_binary(props, MQTT_PROP_CORRELATION_DATA, &q->corr,
-				&q->corrlen, false);
+	q->corr = corr;
+	q->corrlen = corrlen;
 	if (bs_worker_submit(p->worker, &w) != BS_OK) {
-		q->job = NULL;
+		q->corr = NULL;         /* still the caller's */
 		pending_free(q);
 		return BS_ERR_INTERNAL;
 	}

@@ -60,16 +60,16 @@ static void answer(bs_plugin_t *p, struct mosquitto_evt_message *ev)
 		bs_core_log(p->core, BS_LOG_ERR, "out of memory building a reply");
 		return;
 	}
+	if (ev->properties != NULL)
+		mosquitto_property_read_binary(ev->properties, MQTT_PROP_CORRELATION_DATA,
+				&corr, &corrlen, false);
 	if (bs_device_needs_lookup(job) && p->worker != NULL) {
-		if (bs_plugin_lookups_submit(p, job, clientid, ev->qos, ev->properties) == BS_OK)
+		if (bs_plugin_lookups_submit(p, job, clientid, ev->qos, corr, corrlen) == BS_OK)
 			return;
 	} else if (bs_device_needs_lookup(job) && bs_core_enter(p->core) == BS_OK) {
 		bs_device_lookup(p->core->store, job);
 		bs_core_leave(p->core);
 	}
-	if (ev->properties != NULL)
-		mosquitto_property_read_binary(ev->properties, MQTT_PROP_CORRELATION_DATA,
-				&corr, &corrlen, false);
 	bs_plugin_answer(p, job, clientid, ev->qos, corr, corrlen);
 	mosquitto_free(corr);
 }

@@ -53,12 +53,13 @@ void bs_plugin_answer(bs_plugin_t *p, bs_device_job_t *job, const char *clientid
 
 /* The device lookups of lookups.c: started at init when the store is
  * db_url (a no-op otherwise), stopped at cleanup before the core closes;
- * submit hands a begun request over (BS_OK), or fails with nothing taken;
+ * submit hands a begun request over with its Correlation Data (mosquitto
+ * allocated; BS_OK), or fails with nothing taken;
  * the tick publishes the answers ready. */
 int bs_plugin_lookups_start(bs_plugin_t *p, char *err, size_t errlen);
 void bs_plugin_lookups_stop(bs_plugin_t *p);
 int bs_plugin_lookups_submit(bs_plugin_t *p, bs_device_job_t *job,
-		const char *clientid, int qos, const mosquitto_property *props);
+		const char *clientid, int qos, void *corr, uint16_t corrlen);
 void bs_plugin_lookups_tick(bs_plugin_t *p);
 
 /* Each tick: the statistics, when stats_interval has passed. */

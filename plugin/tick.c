@@ -6,8 +6,6 @@
 #include "changes.h"
 #include "devlog.h"
 
-#include <string.h>
-
 #include <time.h>
 
 static int on_tick(int event, void *event_data, void *userdata)
@@ -29,9 +27,6 @@ static int on_tick(int event, void *event_data, void *userdata)
 		bs_devlog_tick(p->core, time(NULL));
 		bs_plugin_stats_tick(p, time(NULL));
 		bs_sessions_tick(p->core, &kicks);
-		bs_plugin_kick(&kicks);
-		bs_kicks_free(&kicks);
-		memset(&kicks, 0, sizeof(kicks));
 		bs_changes_poll(p->core, now_ms, &kicks);
 		bs_plugin_kick(&kicks);
 		bs_kicks_free(&kicks);
