@@ -49,4 +49,23 @@ size_t bs_nonces_bytes(const bs_nonces_t *t);
 
 void bs_nonces_free(bs_nonces_t *t);
 
+/*
+ * Nonces any broker of a shared store can check (protocol 11: a challenge
+ * issued by one broker may be answered through another), in
+ * challenge_signed.c. Nothing is remembered at issue: the nonce carries
+ * its expiry and a random part, and a MAC under a key that every broker
+ * of the fleet derives from the master key (bs_nonce_key) binds both to
+ * the external_id. That it is used only once is the store's to say
+ * (bs_store_nonce_use), when it is answered.
+ *
+ *   expiry (8 bytes, big-endian Unix seconds) || random (8) || MAC (16)
+ */
+int bs_nonce_key(const uint8_t master[32], uint8_t out[32]);
+int bs_nonce_sign(const uint8_t key[32], const char *external_id, time_t now,
+		uint8_t out[BS_NONCE_LEN]);
+/* BS_OK with its expiry in *expires when key made nonce for external_id
+ * and it has not expired; BS_ERR_UNAUTHORIZED otherwise. */
+int bs_nonce_verify(const uint8_t key[32], const uint8_t nonce[BS_NONCE_LEN],
+		const char *external_id, time_t now, time_t *expires);
+
 #endif

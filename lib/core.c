@@ -165,7 +165,9 @@ int bs_core_open(bs_options_t *opts, bs_log_fn log, void *userdata,
 	if ((rc = open_store(core, err, errlen)) != BS_OK
 			|| (rc = bs_changes_open(core, err, errlen)) != BS_OK)
 		goto fail;
-	if ((rc = make_decoy(core)) != BS_OK) {
+	core->signed_nonces = bs_store_shares_nonces(core->store);
+	if ((rc = make_decoy(core)) != BS_OK
+			|| (rc = bs_nonce_key(core->key, core->nonce_key)) != BS_OK) {
 		snprintf(err, errlen, "cannot prepare the crypto state");
 		goto fail;
 	}
@@ -322,6 +324,7 @@ void bs_core_close(bs_core_t *core)
 	free(core->decoy);
 	free(core->decoy_external_id);
 	explicit_bzero(core->key, sizeof(core->key));
+	explicit_bzero(core->nonce_key, sizeof(core->nonce_key));
 	free(core);
 	bs_crypto_release();
 }

@@ -49,6 +49,10 @@ typedef struct bs_core {
 	long long changes_retry_ms;
 	bs_sessions_t sessions;     /* bootstrapped clients on this broker */
 	bs_nonces_t nonces;         /* challenge mode's outstanding nonces */
+	/* On a store several brokers share, nonces are signed instead, with a
+	 * key every broker of the fleet derives from the master key. */
+	int signed_nonces;
+	uint8_t nonce_key[BS_SHA256_LEN];
 	bs_lockout_t lockout;       /* failed attempts per (external ID, address) */
 	bs_devlog_t devlog;         /* device log lines written this second */
 	bs_stats_t stats;           /* counters for section 8 */

@@ -197,6 +197,11 @@ static int authenticate(bs_core_t *core, bs_device_job_t *job, bs_reply_t *out)
 	const char *text = req->mode == MODE_PROOF ? unauthorized_proof : unauthorized_text;
 	int same;
 
+	if (job->found == BS_ERR_UNAUTHORIZED) {
+		/* Its nonce was used before, through this broker or another. */
+		bs_lockout_failed(&core->lockout, req->external_id, ctx->address, ctx->now);
+		return bs_device_say(req, BS_ERR_UNAUTHORIZED, text);
+	}
 	if (job->found != BS_OK && job->found != BS_ERR_NOT_FOUND) {
 		bs_core_log(core, BS_LOG_ERR, "%s", job->why);
 		return BS_ERR_INTERNAL;
@@ -221,6 +226,29 @@ static int authenticate(bs_core_t *core, bs_device_job_t *job, bs_reply_t *out)
 	return BS_OK;
 }
 
+/* A nonce kept by this broker, or signed for any broker of a shared store
+ * (challenge.h). */
+static int issue_nonce(bs_core_t *core, const char *external_id, time_t now,
+		uint8_t out[BS_NONCE_LEN])
+{
+	if (core->signed_nonces)
+		return bs_nonce_sign(core->nonce_key, external_id, now, out);
+	return bs_nonces_issue(&core->nonces, external_id, now, out);
+}
+
+/* A proof's nonce: used up now when this broker keeps them; else checked
+ * now and used up by the lookup, in the store that every broker shares. */
+static int take_nonce(bs_core_t *core, bs_device_job_t *job)
+{
+	request_t *req = &job->req;
+
+	if (!core->signed_nonces)
+		return bs_nonces_take(&core->nonces, req->nonce, req->external_id,
+				job->ctx.now);
+	return bs_nonce_verify(core->nonce_key, req->nonce, req->external_id,
+			job->ctx.now, &job->nonce_expires);
+}
+
 /* {"id", "nonce", "expires_in"}: issued for any well-formed external_id,
  * known or not, with no lookup, so the reply says nothing of it. */
 static int challenge(bs_core_t *core, const bs_request_ctx_t *ctx,
@@ -230,7 +258,7 @@ static int challenge(bs_core_t *core, const bs_request_ctx_t *ctx,
 	char *text;
 	jw_t w;
 
-	if (bs_nonces_issue(&core->nonces, req->external_id, ctx->now, nonce) != BS_OK
+	if (issue_nonce(core, req->external_id, ctx->now, nonce) != BS_OK
 			|| (text = bs_b64_encode(nonce, sizeof(nonce))) == NULL)
 		return BS_ERR_INTERNAL;
 	jw_init(&w);
@@ -313,8 +341,7 @@ static int start(bs_core_t *core, bs_device_job_t *job)
 				"try again after retry_after seconds");
 	if (req->mode == MODE_CHALLENGE)
 		return BS_OK;
-	if (req->mode == MODE_PROOF && bs_nonces_take(&core->nonces, req->nonce,
-			req->external_id, ctx->now) != BS_OK) {
+	if (req->mode == MODE_PROOF && take_nonce(core, job) != BS_OK) {
 		bs_lockout_failed(&core->lockout, req->external_id, ctx->address, ctx->now);
 		return bs_device_say(req, BS_ERR_UNAUTHORIZED, unauthorized_proof);
 	}

@@ -46,8 +46,12 @@ struct bs_device_job {
 	int lookup;                 /* 1 while the lookup is still to run */
 	/* The lookup's input: the decoy's external_id (or NULL), copied. */
 	char *decoy_id;
-	/* What it found: the config (BS_OK), none (BS_ERR_NOT_FOUND) or a
-	 * failure (BS_ERR_INTERNAL, with the store's words in why). */
+	/* A proof's signed nonce, good until then, to be used up by the
+	 * lookup (0: none, or used up already; challenge.h). */
+	time_t nonce_expires;
+	/* What it found: the config (BS_OK), none (BS_ERR_NOT_FOUND), a nonce
+	 * used before (BS_ERR_UNAUTHORIZED) or a failure (BS_ERR_INTERNAL,
+	 * with the store's words in why). */
 	int found;
 	bs_config_t cfg;
 	/* For an unknown external_id: a stored config's, to be compared as the

@@ -114,6 +114,14 @@ void bs_device_lookup(bs_store_t *st, bs_device_job_t *job)
 	request_t *req = &job->req;
 
 	job->lookup = 0;
+	if (job->nonce_expires != 0) {
+		job->found = bs_store_nonce_use(st, req->nonce, BS_NONCE_LEN,
+				job->nonce_expires);
+		if (job->found == BS_ERR_INTERNAL)
+			why(job, "a challenge answer's nonce", bs_store_errmsg(st));
+		if (job->found != BS_OK)
+			return;
+	}
 	job->found = bs_store_device_get(st, req->external_id, &job->cfg, &req->held);
 	if (job->found == BS_ERR_NOT_FOUND) {
 		lookup_decoy(st, job);

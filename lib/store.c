@@ -6,6 +6,7 @@
  */
 #include "store_front.h"
 
+#include "challenge.h"
 #include "error.h"
 
 #include <stdarg.h>
@@ -194,6 +195,21 @@ int bs_store_cache_dirty(const bs_store_t *st)
 void bs_store_forget(bs_store_t *st)
 {
 	store_cache_forget(st);
+}
+
+int bs_store_shares_nonces(const bs_store_t *st)
+{
+	return OPS(st)->nonce_use != NULL;
+}
+
+/* A use is kept a nonce's lifetime past its expiry, for brokers whose
+ * clocks run behind this one's. */
+int bs_store_nonce_use(bs_store_t *st, const uint8_t *nonce, size_t len, time_t expires)
+{
+	if (OPS(st)->nonce_use == NULL)
+		return BS_ERR_INTERNAL;
+	return OPS(st)->nonce_use(st->b, nonce, len, expires,
+			time(NULL) - 2 * BS_NONCE_SECONDS);
 }
 
 bs_backend_t *bs_store_backend(bs_store_t *st)

@@ -74,6 +74,12 @@ int bs_store_revive(bs_store_t *st);
 int bs_store_cache_dirty(const bs_store_t *st);
 void bs_store_forget(bs_store_t *st);
 
+/* Challenge nonces on a store several brokers share (lib/challenge.h):
+ * 1 when the store records their use, and the use of one, good until
+ * expires: BS_OK the first time, BS_ERR_UNAUTHORIZED after. */
+int bs_store_shares_nonces(const bs_store_t *st);
+int bs_store_nonce_use(bs_store_t *st, const uint8_t *nonce, size_t len, time_t expires);
+
 /* The backend under the store, for what only one backend does. */
 bs_backend_t *bs_store_backend(bs_store_t *st);
 

@@ -164,6 +164,14 @@ typedef struct bs_backend_ops {
 	int (*unknown_each)(bs_backend_t *b, int newest, long limit,
 			bs_unknown_row_fn fn, void *arg);
 	int (*unknown_trim)(bs_backend_t *b, long keep, long *deleted);
+
+	/* For a store several brokers share (NULL for SQLite, whose broker
+	 * keeps its nonces in memory, lib/challenge.h): records the use of a
+	 * challenge nonce good until expires: BS_OK the first time,
+	 * BS_ERR_UNAUTHORIZED when it was used before. Uses expired before
+	 * forget_before may be dropped. */
+	int (*nonce_use)(bs_backend_t *b, const uint8_t *nonce, size_t len,
+			time_t expires, time_t forget_before);
 } bs_backend_ops_t;
 
 /* The first member of every backend's own struct. */

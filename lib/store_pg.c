@@ -379,6 +379,7 @@ static const bs_backend_ops_t pg_ops = {
 	.unknown_list = bs_pg_unknown_list,
 	.unknown_each = bs_pg_unknown_each,
 	.unknown_trim = bs_pg_unknown_trim,
+	.nonce_use = bs_pg_nonce_use,
 };
 
 int bs_pg_open_with(const char *url, const bs_pg_options_t *opt,

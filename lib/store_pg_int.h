@@ -34,7 +34,7 @@ enum pg_stmt {
 	PG_LINK_CLEAR, PG_LINK_INSERT, PG_CFG_ENABLE, PG_CFG_DELETE, PG_GONE_GET,
 	PG_CFG_TOUCH, PG_CFG_NEXT_EXT, PG_CFG_SEALED_PAGE, PG_CFG_RESEAL,
 	PG_UNK_PUT, PG_UNK_DELETE, PG_UNK_CLEAR, PG_UNK_COUNT, PG_UNK_LIST, PG_UNK_OLDEST,
-	PG_UNK_TRIM,
+	PG_UNK_TRIM, PG_NONCE_USE,
 	PG_STMT_COUNT
 };
 
@@ -197,6 +197,8 @@ int bs_pg_unknown_list(bs_backend_t *b, long offset, long limit, bs_unknown_row_
 int bs_pg_unknown_each(bs_backend_t *b, int newest, long limit, bs_unknown_row_fn fn,
 		void *arg);
 int bs_pg_unknown_trim(bs_backend_t *b, long keep, long *deleted);
+int bs_pg_nonce_use(bs_backend_t *b, const uint8_t *nonce, size_t len,
+		time_t expires, time_t forget_before);
 
 /* LISTEN again on every channel bs_pg_listen named (store_pg_notify.c). */
 int bs_pg_listen_again(bs_pg_t *pg);

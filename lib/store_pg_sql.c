@@ -213,4 +213,13 @@ const bs_pg_sql_t bs_pg_sql[PG_STMT_COUNT] = {
 	[PG_UNK_TRIM] = { "DELETE FROM unknown_devices WHERE external_id IN "
 		"(SELECT external_id FROM unknown_devices "
 		"ORDER BY last_seen DESC, external_id DESC OFFSET $1::bigint)", 0 },
+
+	/* A challenge nonce's use: no row inserted is a nonce used before.
+	 * Each use takes a few long expired ones away, skipping those another
+	 * broker is taking, so that two never wait on each other. */
+	[PG_NONCE_USE] = { "WITH gone AS (DELETE FROM used_nonces WHERE nonce IN "
+		"(SELECT nonce FROM used_nonces WHERE expires_at < $3::bigint "
+		"LIMIT 8 FOR UPDATE SKIP LOCKED)) "
+		"INSERT INTO used_nonces (nonce, expires_at) VALUES ($1::bytea, $2::bigint) "
+		"ON CONFLICT DO NOTHING", 0 },
 };

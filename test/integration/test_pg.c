@@ -8,8 +8,10 @@
 #include "cu_main.h"
 #include "harness.h"
 #include "it_check.h"
+#include "sealed.h"
 #include "store_db.h"
 
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -321,7 +323,124 @@ out:
 	free(ext);
 }
 
+/* Sends payload to b as a fresh device; the reply, parsed (NULL for none). */
+static json_t *ask(const broker_t *b, const char *payload)
+{
+	it_msg_t *m = device_rr(b, 5, NULL, payload, (int)strlen(payload), NULL);
+	json_t *reply = msg_json(m);
+
+	msg_free(m);
+	return reply;
+}
+
+/* A nonce for ext from b into nonce; 0 when one came. */
+static int challenge(const broker_t *b, const char *ext, uint8_t nonce[32])
+{
+	char req[400];
+	uint8_t raw[48];
+	json_t *reply;
+	int rc = -1;
+
+	snprintf(req, sizeof req, "{\"external_id\":\"%s\",\"op\":\"challenge\"}", ext);
+	reply = ask(b, req);
+	if (jstr(reply, "nonce") != NULL && sealed_unb64(jstr(reply, "nonce"), raw) == 32) {
+		memcpy(nonce, raw, 32);
+		rc = 0;
+	}
+	json_decref(reply);
+	return rc;
+}
+
+/* The answer for ext to nonce, proved with key, sent to b; its reply. */
+static json_t *prove(const broker_t *b, const char *ext, const char *key,
+		const uint8_t nonce[32])
+{
+	char proof[64], nonce64[64], req[600];
+	uint8_t copy[48];
+
+	if (sealed_proof(b->dir, key, nonce, ext, proof) != 0)
+		return NULL;
+	memcpy(copy, nonce, 32);
+	EVP_EncodeBlock((unsigned char *)nonce64, copy, 32);
+	snprintf(req, sizeof req, "{\"external_id\":\"%s\",\"nonce\":\"%s\","
+			"\"proof\":\"%s\",\"id\":\"p1\"}", ext, nonce64, proof);
+	return ask(b, req);
+}
+
+static void expect_proof_refused(const broker_t *b, const boot_cfg_t *cfg,
+		const uint8_t nonce[32])
+{
+	json_t *reply = prove(b, cfg->external_id, cfg->external_key, nonce);
+
+	CHECK_STR(jstr(reply, "error"), "unauthorized");
+	CHECK(json_object_get(reply, "encrypted") == NULL);
+	json_decref(reply);
+}
+
+/* The success reply to a proof, opened as the device opens it. */
+static void expect_proof_opens(const broker_t *b, const boot_cfg_t *cfg,
+		const uint8_t nonce[32])
+{
+	json_t *reply = prove(b, cfg->external_id, cfg->external_key, nonce), *plain = NULL;
+	size_t len = strlen(cfg->external_id);
+	uint8_t key[32], aad[512];
+
+	CHECK_STR(jstr(reply, "id"), "p1");
+	memcpy(aad, cfg->external_id, len);
+	memcpy(aad + len, nonce, 32);
+	if (CHECK(sealed_key(cfg->external_key, cfg->external_id, key) == 0))
+		plain = sealed_open(reply, key, aad, len + 32);
+	if (CHECK(plain != NULL))
+		CHECK_STR(jstr(plain, "client_secret"), cfg->client_secret);
+	json_decref(plain);
+	json_decref(reply);
+}
+
+/*
+ * A challenge issued by broker A is answered through broker B (section
+ * 11), once: the same answer again, through B or through C, is
+ * unauthorized, and a nonce serves only the external_id it was issued to.
+ */
+static void test_a_challenge_from_one_broker_is_answered_through_another_once(void)
+{
+	char url[256], *ext = unique_name("pg-nonce"), *other = unique_name("pg-other");
+	broker_t a, b, c;
+	boot_cfg_t cfg = { 0 }, cfg2 = { 0 };
+	uint8_t nonce[32], nonce2[32];
+	int up = 0;
+
+	if (!CHECK(start_on(&a, url, sizeof url, NULL) == 0))
+		goto out;
+	up = CHECK(start_on(&b, url, sizeof url, &a) == 0)
+		+ 2 * CHECK(start_on(&c, url, sizeof url, &a) == 0);
+	if (up != 3 || !CHECK(make_config(&a, ext, NULL, true, &cfg) == 0)
+			|| !CHECK(make_config(&a, other, NULL, true, &cfg2) == 0))
+		goto stop;
+	if (CHECK(challenge(&a, ext, nonce) == 0)) {
+		expect_proof_opens(&b, &cfg, nonce);
+		expect_proof_refused(&c, &cfg, nonce);
+		expect_proof_refused(&b, &cfg, nonce);
+		expect_proof_refused(&a, &cfg, nonce);
+	}
+	/* Issued to ext, answered by another device with its own key. */
+	if (CHECK(challenge(&c, ext, nonce2) == 0))
+		expect_proof_refused(&b, &cfg2, nonce2);
+stop:
+	if (up & 2)
+		broker_cleanup(&c);
+	if (up & 1)
+		broker_cleanup(&b);
+	broker_cleanup(&a);
+out:
+	boot_cfg_free(&cfg);
+	boot_cfg_free(&cfg2);
+	free(ext);
+	free(other);
+}
+
 static const cu_test_t tests[] = {
+	{ "a challenge from one broker is answered through another, once",
+		test_a_challenge_from_one_broker_is_answered_through_another_once },
 	{ "PostgreSQL stopped, then back", test_postgresql_stopped_then_back },
 	{ "a change through one broker is in force on the others",
 		test_a_change_through_one_broker_is_in_force_on_the_others },

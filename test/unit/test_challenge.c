@@ -55,6 +55,38 @@ static void test_a_flood_drops_the_oldest_and_stays_bounded(void)
 	bs_nonces_free(&t);
 }
 
+/* Signed nonces (a shared store): good for the id they were signed for,
+ * under the fleet's key, until they expire; a changed byte anywhere, or
+ * another key, and they are refused. */
+static void test_a_signed_nonce_holds_only_for_its_id_key_and_time(void)
+{
+	uint8_t master[32] = { 7 }, key[32], other[32], a[BS_NONCE_LEN], b[BS_NONCE_LEN];
+	time_t expires = 0;
+
+	CU_ASSERT_EQUAL_FATAL(bs_nonce_key(master, key), BS_OK);
+	master[0] = 8;
+	CU_ASSERT_EQUAL_FATAL(bs_nonce_key(master, other), BS_OK);
+	CU_ASSERT_NOT_EQUAL(memcmp(key, other, 32), 0);
+	CU_ASSERT_EQUAL_FATAL(bs_nonce_sign(key, "dev-1", NOW, a), BS_OK);
+	CU_ASSERT_EQUAL_FATAL(bs_nonce_sign(key, "dev-1", NOW, b), BS_OK);
+	CU_ASSERT_NOT_EQUAL(memcmp(a, b, BS_NONCE_LEN), 0);
+	CU_ASSERT_EQUAL(bs_nonce_verify(key, a, "dev-1", NOW + BS_NONCE_SECONDS - 1,
+			&expires), BS_OK);
+	CU_ASSERT_EQUAL(expires, NOW + BS_NONCE_SECONDS);
+	/* Still good where a clock runs behind the issuer's. */
+	CU_ASSERT_EQUAL(bs_nonce_verify(key, a, "dev-1", NOW - 30, &expires), BS_OK);
+	CU_ASSERT_EQUAL(bs_nonce_verify(key, a, "dev-1", NOW + BS_NONCE_SECONDS, &expires),
+			BS_ERR_UNAUTHORIZED);
+	CU_ASSERT_EQUAL(bs_nonce_verify(key, a, "dev-2", NOW, &expires), BS_ERR_UNAUTHORIZED);
+	CU_ASSERT_EQUAL(bs_nonce_verify(other, a, "dev-1", NOW, &expires), BS_ERR_UNAUTHORIZED);
+	for (int i = 0; i < BS_NONCE_LEN; i++) {
+		memcpy(b, a, BS_NONCE_LEN);
+		b[i] ^= 0x01;
+		CU_ASSERT_EQUAL(bs_nonce_verify(key, b, "dev-1", NOW, &expires),
+				BS_ERR_UNAUTHORIZED);
+	}
+}
+
 static void test_base64_is_standard_and_strict(void)
 {
 	static const struct { const char *text; int ok; size_t len; } cases[] = {
@@ -85,6 +117,8 @@ static const cu_test_t tests[] = {
 	{ "a_nonce_is_good_once_for_its_id", test_a_nonce_is_good_once_for_its_id },
 	{ "a_flood_drops_the_oldest_and_stays_bounded",
 		test_a_flood_drops_the_oldest_and_stays_bounded },
+	{ "a_signed_nonce_holds_only_for_its_id_key_and_time",
+		test_a_signed_nonce_holds_only_for_its_id_key_and_time },
 	{ "base64_is_standard_and_strict", test_base64_is_standard_and_strict },
 	{ NULL, NULL },
 };

@@ -84,7 +84,7 @@ static void fresh(void)
 	CU_ASSERT_FATAL(bs_pg_server_exec(&server, dbname, "DELETE FROM config_channels; "
 			"DELETE FROM bootstraps; DELETE FROM deleted_clients; DELETE FROM configs; "
 			"DELETE FROM enroll_groups; DELETE FROM profiles; DELETE FROM channels; "
-			"DELETE FROM key_check; DELETE FROM unknown_devices; "
+			"DELETE FROM key_check; DELETE FROM unknown_devices; DELETE FROM used_nonces; "
 			"UPDATE config_counts SET n = 0") == 0);
 }
 
@@ -1207,6 +1207,27 @@ static void test_unknown_devices_merge_list_walk_and_trim(void)
 	CU_ASSERT_EQUAL(total, 0);
 }
 
+/* A nonce's use is recorded once, whichever connection (broker) comes
+ * first; uses long expired are dropped by later ones, and only those. */
+static void test_a_nonce_is_used_once_and_forgotten_after_expiry(void)
+{
+	const uint8_t n1[32] = { 1 }, n2[32] = { 2 }, n3[32] = { 3 };
+	bs_backend_t *other = NULL;
+
+	fresh();
+	CU_ASSERT_FATAL(bs_pg_open(url, &other, err, sizeof(err)) == BS_OK);
+	CU_ASSERT_EQUAL(b->ops->nonce_use(b, n1, 32, 2000, 0), BS_OK);
+	CU_ASSERT_EQUAL(other->ops->nonce_use(other, n1, 32, 2000, 0), BS_ERR_UNAUTHORIZED);
+	CU_ASSERT_EQUAL(b->ops->nonce_use(b, n1, 32, 2000, 0), BS_ERR_UNAUTHORIZED);
+	CU_ASSERT_EQUAL(b->ops->nonce_use(b, n2, 32, 100, 0), BS_OK);
+	/* n2 expired before 1000: this use takes it away, and not n1. */
+	CU_ASSERT_EQUAL(other->ops->nonce_use(other, n3, 32, 2000, 1000), BS_OK);
+	CU_ASSERT_EQUAL(b->ops->nonce_use(b, n2, 32, 100, 0), BS_OK);
+	CU_ASSERT_EQUAL(b->ops->nonce_use(b, n1, 32, 2000, 1000), BS_ERR_UNAUTHORIZED);
+	CU_ASSERT_EQUAL(b->ops->nonce_use(b, n3, 32, 2000, 1000), BS_ERR_UNAUTHORIZED);
+	other->ops->close(other);
+}
+
 /* ---- transactions --------------------------------------------------------- */
 
 static long channels(void)
@@ -1420,6 +1441,7 @@ static const cu_test_t data_tests[] = {
 	T(test_profile_in_use_is_not_deleted),
 	T(test_groups_keep_their_key_unless_given_one),
 	T(test_unknown_devices_merge_list_walk_and_trim),
+	T(test_a_nonce_is_used_once_and_forgotten_after_expiry),
 	{ NULL, NULL },
 };
 
