@@ -438,7 +438,69 @@ out:
 	free(other);
 }
 
+/* 1 when listUnknown through b names external_id. */
+static int listed_unknown(const broker_t *b, const char *external_id)
+{
+	json_t *data = admin_ok_take(b, json_pack("{s:s, s:i}", "command", "listUnknown",
+			"limit", 100)), *row;
+	size_t i;
+	int found = 0;
+
+	json_array_foreach(json_object_get(data, "unknown"), i, row)
+		found |= row != NULL && strcmp(jstr(row, "external_id"), external_id) == 0;
+	json_decref(data);
+	return found;
+}
+
+/*
+ * What a device does through one broker ends up in the store that every
+ * broker reads (section 11): a bootstrap through B is the config's
+ * last_bootstrap_at through A, an unknown device tried through C is in
+ * A's listUnknown, each once the broker that saw it has written it (its
+ * write-behind runs every few seconds).
+ */
+static void test_bootstraps_and_unknown_devices_from_every_broker_are_stored(void)
+{
+	char url[256], *ext = unique_name("pg-seen"), *stranger = unique_name("pg-stranger");
+	broker_t a, b, c;
+	boot_cfg_t cfg = { 0 };
+	json_t *got = NULL;
+	int up = 0, stored = 0, listed = 0;
+	double t0;
+
+	if (!CHECK(start_on(&a, url, sizeof url, NULL) == 0))
+		goto out;
+	up = CHECK(start_on(&b, url, sizeof url, &a) == 0)
+		+ 2 * CHECK(start_on(&c, url, sizeof url, &a) == 0);
+	if (up != 3 || !CHECK(make_config(&a, ext, NULL, true, &cfg) == 0))
+		goto stop;
+	expect_bootstrap(&b, &cfg);
+	expect_error(&c, stranger, "wrong-key-0123456789", "unauthorized");
+	t0 = now_ms();
+	for (int i = 0; i < 150 && !(stored && listed); i++) {
+		usleep(100 * 1000);
+		got = admin_get_config(&a, "client_id", cfg.client_id);
+		stored = json_is_string(json_object_get(got, "last_bootstrap_at"));
+		json_decref(got);
+		listed = listed || listed_unknown(&a, stranger);
+	}
+	if (CHECK(stored) && CHECK(listed))
+		printf("\n    both were read through A %.1f s later\n", (now_ms() - t0) / 1e3);
+stop:
+	if (up & 2)
+		broker_cleanup(&c);
+	if (up & 1)
+		broker_cleanup(&b);
+	broker_cleanup(&a);
+out:
+	boot_cfg_free(&cfg);
+	free(ext);
+	free(stranger);
+}
+
 static const cu_test_t tests[] = {
+	{ "bootstraps and unknown devices from every broker are stored",
+		test_bootstraps_and_unknown_devices_from_every_broker_are_stored },
 	{ "a challenge from one broker is answered through another, once",
 		test_a_challenge_from_one_broker_is_answered_through_another_once },
 	{ "PostgreSQL stopped, then back", test_postgresql_stopped_then_back },
