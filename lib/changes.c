@@ -121,9 +121,9 @@ void bs_changes_poll(bs_core_t *core, long long now_ms, bs_kicks_t *kicks)
 		return;
 	if (bs_pg_poll_notify(core->listener, heard, &h) >= 0)
 		return;
-	if (now_ms - core->changes_retry_ms < 1000)
+	if (!bs_pg_reconnecting(core->listener) && now_ms - core->changes_retry_ms < 1000)
 		return;
 	core->changes_retry_ms = now_ms;
-	if (bs_pg_reconnect(core->listener) == BS_OK)
+	if (bs_pg_reconnect_step(core->listener) == BS_OK)
 		bs_store_forget(core->store);
 }

@@ -239,11 +239,13 @@ void bs_core_tick(bs_core_t *core, long long now_ms)
 	char msg[256];
 	size_t failed;
 
-	/* A connection to a server that was lost is made again, once a second
-	 * at most (on the broker thread, waiting up to the connect timeout). */
-	if (now_ms - core->last_revive_ms >= 1000 && bs_flusher_try(core->flusher) == BS_OK) {
+	/* A connection to a server that was lost is made again: looked at once
+	 * a second, and taken a step further at every tick while under way,
+	 * never waiting for the server on the broker's thread. */
+	if ((core->reviving || now_ms - core->last_revive_ms >= 1000)
+			&& bs_flusher_try(core->flusher) == BS_OK) {
 		core->last_revive_ms = now_ms;
-		bs_store_revive(core->store);
+		core->reviving = bs_store_revive_step(core->store) == 1;
 		bs_flusher_leave(core->flusher);
 	}
 	/* No lock and no query on a tick with nothing to do. */

@@ -61,6 +61,7 @@ typedef struct bs_core {
 	struct bs_issuer *issuer;   /* the issuing CA (section 3.3), or NULL */
 	long long last_rotate_ms;
 	long long last_revive_ms;   /* when the store's connection was last looked at */
+	int reviving;               /* its new connection under way */
 } bs_core_t;
 
 /*

@@ -177,14 +177,24 @@ const char *bs_store_errmsg(const bs_store_t *st)
 	return st->b->errmsg;
 }
 
-int bs_store_revive(bs_store_t *st)
+static int revive(bs_store_t *st, int wait)
 {
-	int rc = OPS(st)->revive != NULL ? OPS(st)->revive(st->b) : 0;
+	int rc = OPS(st)->revive != NULL ? OPS(st)->revive(st->b, wait) : 0;
 
 	/* What was cached may have changed while the connection was down. */
-	if (rc != 0)
+	if (rc == 1 || rc < 0)
 		store_cache_forget(st);
-	return rc < 0 ? rc : BS_OK;
+	return rc < 0 ? rc : rc == 2 ? 1 : BS_OK;
+}
+
+int bs_store_revive(bs_store_t *st)
+{
+	return revive(st, 1);
+}
+
+int bs_store_revive_step(bs_store_t *st)
+{
+	return revive(st, 0);
 }
 
 int bs_store_cache_dirty(const bs_store_t *st)

@@ -68,8 +68,9 @@ typedef struct bs_backend_ops {
 	int (*in_transaction)(const bs_backend_t *b);
 	/* For a backend on a server (NULL for SQLite): 0 while its connection
 	 * is up, 1 when it was lost and is made again, BS_ERR_INTERNAL when it
-	 * cannot be. */
-	int (*revive)(bs_backend_t *b);
+	 * cannot be. Without wait, it never waits for the server: 2 while the
+	 * new connection is under way (call again). */
+	int (*revive)(bs_backend_t *b, int wait);
 
 	int (*channel_insert)(bs_backend_t *b, const bs_channel_t *ch, const char *now);
 	int (*channel_get)(bs_backend_t *b, const char *id, bs_channel_t *out);

@@ -322,11 +322,14 @@ static int pg_schema_version(bs_backend_t *b)
 	return rc == BS_OK ? (int)v : rc;
 }
 
-static int pg_revive(bs_backend_t *b)
+static int pg_revive(bs_backend_t *b, int wait)
 {
-	if (bs_pg_connected(b))
+	int rc;
+
+	if (!bs_pg_reconnecting(b) && bs_pg_connected(b))
 		return 0;
-	return bs_pg_reconnect(b) == BS_OK ? 1 : BS_ERR_INTERNAL;
+	rc = wait ? bs_pg_reconnect(b) : bs_pg_reconnect_step(b);
+	return rc == BS_OK ? 1 : rc > 0 ? 2 : BS_ERR_INTERNAL;
 }
 
 static const bs_backend_ops_t pg_ops = {
@@ -417,18 +420,12 @@ int bs_pg_open(const char *url, bs_backend_t **out, char *err, size_t errlen)
 	return bs_pg_open_with(url, NULL, out, err, errlen);
 }
 
-int bs_pg_reconnect(bs_backend_t *b)
+/* A connection made again: its session set up, its statements prepared,
+ * its channels listened to, as at open. */
+int bs_pg_set_up(bs_pg_t *pg)
 {
-	bs_pg_t *pg = (bs_pg_t *)b;
 	int rc;
 
-	/* Whatever the transaction had is gone with the connection. */
-	memset(pg->counts_pending, 0, sizeof(pg->counts_pending));
-	memset(pg->counts_saved, 0, sizeof(pg->counts_saved));
-	pg->savepoint_began = 0;
-	PQreset(pg->conn);
-	if (PQstatus(pg->conn) != CONNECTION_OK)
-		return bs_pg_fail(pg, "reconnect", NULL);
 	if ((rc = set_session(pg)) != BS_OK || (rc = bs_pg_prepare_all(pg)) != BS_OK)
 		return rc;
 	return bs_pg_listen_again(pg);

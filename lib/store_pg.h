@@ -42,6 +42,9 @@
  * one thread, and a lookup that waits on a lock must fail, not hang. */
 #define BS_PG_STATEMENT_TIMEOUT_MS 5000
 #define BS_PG_CONNECT_TIMEOUT_S 5
+/* How long past the statement timeout the client waits for an answer
+ * before it takes the server for gone and drops the connection. */
+#define BS_PG_ANSWER_GRACE_MS 2000
 
 typedef struct bs_pg_options {
 	int statement_timeout_ms;   /* 0: none */
@@ -68,6 +71,18 @@ int bs_pg_connected(bs_backend_t *b);
  * after). 0 or BS_ERR_INTERNAL.
  */
 int bs_pg_reconnect(bs_backend_t *b);
+
+/*
+ * The same without waiting for the server, for the broker's thread: each
+ * call takes the new connection as far as the server's answers so far
+ * allow and returns at once. 1 while under way, BS_OK once connected
+ * again, BS_ERR_INTERNAL when it failed or the server did not answer
+ * within the connect timeout (the next call starts again). The name in
+ * the URL is resolved when it starts, which may wait for DNS.
+ */
+int bs_pg_reconnect_step(bs_backend_t *b);
+/* 1 while a bs_pg_reconnect_step is under way. */
+int bs_pg_reconnecting(bs_backend_t *b);
 
 /* The connection's socket, for poll() with POLLIN: readable when a
  * notification may have come. -1 when there is no connection. */

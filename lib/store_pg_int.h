@@ -65,6 +65,12 @@ typedef struct bs_pg {
 	/* What no message may show: the URL as given, and its password as
 	 * written in it and as decoded. */
 	char *hide[3];
+	/* A reconnect under way without waiting (bs_pg_reconnect_step): what
+	 * the socket must be ready for before the next step, and when it is
+	 * given up. */
+	int resetting;
+	PostgresPollingStatusType reset_wait;
+	long long reset_deadline_ms;
 } bs_pg_t;
 
 #define BS_PG_MAX_PARAMS 20
@@ -107,6 +113,13 @@ int bs_pg_changed(bs_pg_t *pg, enum pg_stmt id, const bs_pg_params_t *p, long *n
 /* A single-row, single-column count. */
 int bs_pg_count(bs_pg_t *pg, enum pg_stmt id, const bs_pg_params_t *p, long *n,
 		const char *what);
+
+/* The monotonic clock in milliseconds. */
+long long bs_pg_mono_ms(void);
+
+/* After a new connection: the session's settings, every statement
+ * prepared, LISTEN again on every channel. */
+int bs_pg_set_up(bs_pg_t *pg);
 
 /* Records a failure in b->errmsg ("what: reason"), with nothing of hide[]
  * in it; returns BS_ERR_INTERNAL. reason NULL takes libpq's last. */

@@ -3,9 +3,14 @@
 
 #include "error.h"
 
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
 
 void bs_pg_params_init(bs_pg_params_t *p)
 {
@@ -129,25 +134,92 @@ void bs_pg_stmt_name(enum pg_stmt id, char out[8])
 	snprintf(out, 8, "s%d", (int)id);
 }
 
+long long bs_pg_mono_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* 1 once the connection's socket is readable, 0 at the deadline (none
+ * when the connection has no statement timeout), -1 on a poll failure. */
+static int readable(bs_pg_t *pg, long long deadline)
+{
+	struct pollfd fd = { .fd = PQsocket(pg->conn), .events = POLLIN };
+	int n;
+
+	do {
+		long long left = deadline - bs_pg_mono_ms();
+		if (pg->opt.statement_timeout_ms <= 0)
+			left = -1;
+		else if (left < 0)
+			left = 0;
+		n = poll(&fd, 1, left > INT_MAX ? INT_MAX : (int)left);
+	} while (n < 0 && errno == EINTR);
+	return n;
+}
+
+/*
+ * The result of the statement just sent. The server's statement timeout
+ * bounds what it works on, not a server that stops answering (frozen, or
+ * cut off with no reset), which would hold the caller, the broker's thread
+ * among them, until TCP gives up minutes later. So the client waits the
+ * server's timeout and BS_PG_ANSWER_GRACE_MS more, then shuts the
+ * connection down: the statement fails now, and the next revive connects
+ * again. 1 in *late when that happened.
+ */
+static PGresult *result_within(bs_pg_t *pg, int *late)
+{
+	long long deadline = bs_pg_mono_ms() + pg->opt.statement_timeout_ms + BS_PG_ANSWER_GRACE_MS;
+	PGresult *r, *last = NULL;
+
+	*late = 0;
+	while (PQisBusy(pg->conn)) {
+		if (readable(pg, deadline) == 0) {
+			*late = 1;
+			shutdown(PQsocket(pg->conn), SHUT_RDWR);
+		}
+		if (!PQconsumeInput(pg->conn))
+			break;
+	}
+	while ((r = PQgetResult(pg->conn)) != NULL) {
+		PQclear(last);
+		last = r;
+	}
+	return last;
+}
+
+static int send_stmt(bs_pg_t *pg, enum pg_stmt id, const bs_pg_params_t *p)
+{
+	char name[8];
+
+	if (bs_pg_sql[id].unprepared)
+		return PQsendQueryParams(pg->conn, bs_pg_sql[id].sql, p->n, NULL, p->values,
+				p->lengths, p->formats, 1);
+	bs_pg_stmt_name(id, name);
+	return PQsendQueryPrepared(pg->conn, name, p->n, p->values, p->lengths,
+			p->formats, 1);
+}
+
 int bs_pg_run(bs_pg_t *pg, enum pg_stmt id, const bs_pg_params_t *p,
 		PGresult **res, const char *what)
 {
 	static const bs_pg_params_t none = { .n = 0 };
-	PGresult *r;
-	char name[8];
-	int rc;
+	PGresult *r = NULL;
+	int rc, late = 0;
 
 	*res = NULL;
 	if (p == NULL)
 		p = &none;
 	if (pg->conn == NULL)
 		return bs_pg_fail(pg, what, "no connection");
-	if (bs_pg_sql[id].unprepared) {
-		r = PQexecParams(pg->conn, bs_pg_sql[id].sql, p->n, NULL, p->values,
-				p->lengths, p->formats, 1);
-	} else {
-		bs_pg_stmt_name(id, name);
-		r = PQexecPrepared(pg->conn, name, p->n, p->values, p->lengths, p->formats, 1);
+	if (send_stmt(pg, id, p))
+		r = result_within(pg, &late);
+	if (late) {
+		PQclear(r);
+		return bs_pg_fail(pg, what, "no answer from the server in time; "
+				"the connection is dropped");
 	}
 	if (PQresultStatus(r) == PGRES_TUPLES_OK || PQresultStatus(r) == PGRES_COMMAND_OK) {
 		*res = r;

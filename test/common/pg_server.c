@@ -329,6 +329,60 @@ int bs_pg_server_restart(bs_pg_server_t *s)
 	return bs_pg_server_pause(s) == 0 ? bs_pg_server_resume(s) : -1;
 }
 
+/* The postmaster's pid, from the first line of its pid file; -1. */
+static pid_t postmaster(const bs_pg_server_t *s)
+{
+	char path[128];
+	FILE *f;
+	long pid = -1;
+
+	snprintf(path, sizeof(path), "%s/data/postmaster.pid", s->dir);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	if (fscanf(f, "%ld", &pid) != 1)
+		pid = -1;
+	fclose(f);
+	return (pid_t)pid;
+}
+
+/* Sends sig to every process whose parent is master. */
+static void signal_children(pid_t master, int sig)
+{
+	glob_t g;
+
+	if (glob("/proc/[0-9]*/stat", 0, NULL, &g) != 0)
+		return;
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		FILE *f = fopen(g.gl_pathv[i], "r");
+		char buf[512], *p;
+		int pid = 0, ppid = 0;
+
+		if (f == NULL)
+			continue;
+		if (fgets(buf, sizeof(buf), f) != NULL && (p = strrchr(buf, ')')) != NULL
+				&& sscanf(buf, "%d", &pid) == 1 && sscanf(p + 2, "%*c %d", &ppid) == 1
+				&& ppid == master)
+			kill(pid, sig);
+		fclose(f);
+	}
+	globfree(&g);
+}
+
+int bs_pg_server_freeze(bs_pg_server_t *s, int frozen)
+{
+	pid_t master = s->running ? postmaster(s) : -1;
+
+	if (master <= 1)
+		return -1;
+	if (frozen) {
+		signal_children(master, SIGSTOP);
+		return kill(master, SIGSTOP);
+	}
+	kill(master, SIGCONT);
+	signal_children(master, SIGCONT);
+	return 0;
+}
+
 static PGconn *connect_to(const bs_pg_server_t *s, const char *db)
 {
 	char port[16];

@@ -43,6 +43,10 @@ void bs_pg_server_stop(bs_pg_server_t *s);
 /* Stops the server and starts it again on the same data and port: every
  * connection to it is cut. 0 or -1. */
 int bs_pg_server_restart(bs_pg_server_t *s);
+/* The server frozen (frozen 1: every one of its processes stopped, so
+ * that it takes connections and never answers, as a server cut off
+ * without a reset looks) or thawed (0). 0 or -1. */
+int bs_pg_server_freeze(bs_pg_server_t *s, int frozen);
 /* The two halves of a restart: the server stopped (its data and port
  * kept), and started again. 0 or -1. */
 int bs_pg_server_pause(bs_pg_server_t *s);

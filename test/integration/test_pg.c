@@ -498,7 +498,80 @@ out:
 	free(stranger);
 }
 
+/* The bootstrap's reply on the device's topic, or NULL after wait_ms. */
+static json_t *bootstrap_reply(client_t *dev, int wait_ms)
+{
+	it_msg_t *m = client_wait(dev, wait_ms);
+	json_t *reply = msg_json(m);
+
+	msg_free(m);
+	return reply;
+}
+
+/*
+ * PostgreSQL frozen (it takes connections and never answers, as a server
+ * cut off without a reset looks): a bootstrap waits on the lookup thread,
+ * not on the broker's, so other clients' messages keep flowing meanwhile;
+ * it is answered internal_error once the statement timeout and its grace
+ * have passed, and the next one after the thaw succeeds.
+ */
+static void test_postgresql_frozen_holds_up_no_other_client(void)
+{
+	char url[256], *ext = unique_name("pg-frozen"), *req = NULL, sub[300];
+	broker_t b;
+	boot_cfg_t cfg = { 0 };
+	client_t *other = NULL, *dev = NULL;
+	json_t *reply = NULL;
+	double t0;
+
+	if (!CHECK(start_on(&b, url, sizeof url, NULL) == 0))
+		goto out;
+	if (!CHECK(make_config(&b, ext, NULL, true, &cfg) == 0))
+		goto stop;
+	other = client_connect(&b, 5, "bystander", NULL, NULL);
+	dev = client_connect(&b, 5, "frozen-dev", NULL, NULL);
+	snprintf(sub, sizeof sub, "bootstrap/res/%s", ext);
+	req = boot_request(ext, cfg.external_key, "f1");
+	if (!CHECK(other != NULL && dev != NULL && req != NULL)
+			|| !CHECK(client_subscribe(dev, sub, 1) == 1)
+			|| !CHECK(bs_pg_server_freeze(test_pg_server(), 1) == 0))
+		goto stop;
+	t0 = now_ms();
+	CHECK(client_publish(dev, "bootstrap/req", req, (int)strlen(req), NULL) >= 0);
+	for (int i = 0; i < 5; i++)
+		CHECK(client_echo(other, "plant/+/temp", "plant/1/temp") == 0);
+	reply = bootstrap_reply(dev, 15000);
+	bs_pg_server_freeze(test_pg_server(), 0);
+	CHECK_STR(jstr(reply, "error"), "internal_error");
+	printf("\n    with PostgreSQL frozen, five echoes went through meanwhile and the "
+			"bootstrap answered internal_error in %.1f s\n", (now_ms() - t0) / 1e3);
+	json_decref(reply);
+	reply = NULL;
+	for (int i = 0; i < 50; i++) {
+		json_decref(reply);
+		reply = bootstrap(&b, ext, cfg.external_key);
+		if (reply != NULL && json_object_get(reply, "error") == NULL)
+			break;
+		usleep(100 * 1000);
+	}
+	CHECK_STR(jstr(reply, "client_secret"), cfg.client_secret);
+	json_decref(reply);
+stop:
+	bs_pg_server_freeze(test_pg_server(), 0);
+	if (dev != NULL)
+		client_close(dev);
+	if (other != NULL)
+		client_close(other);
+	broker_cleanup(&b);
+out:
+	free(req);
+	boot_cfg_free(&cfg);
+	free(ext);
+}
+
 static const cu_test_t tests[] = {
+	{ "PostgreSQL frozen holds up no other client",
+		test_postgresql_frozen_holds_up_no_other_client },
 	{ "bootstraps and unknown devices from every broker are stored",
 		test_bootstraps_and_unknown_devices_from_every_broker_are_stored },
 	{ "a challenge from one broker is answered through another, once",

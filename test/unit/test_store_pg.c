@@ -19,6 +19,7 @@
 #include <libpq-fe.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1371,6 +1372,91 @@ static void test_notify_is_heard_after_commit(void)
 /* A restarted server cuts the connection: it shows as down, operations
  * fail, and a reconnect brings back the prepared statements and the
  * channels listened on. */
+/* A server that stops answering (its backend frozen here, as a cut-off
+ * link would look): the statement fails once the statement timeout and
+ * the grace have passed, the connection is dropped, and a reconnect
+ * serves again. */
+static void test_a_server_that_stops_answering_fails_the_statement(void)
+{
+	bs_pg_options_t opt;
+	struct timespec t0, t1;
+	long total = -1;
+
+	fresh();
+	close_backend();
+	bs_pg_options_init(&opt);
+	opt.statement_timeout_ms = 200;
+	CU_ASSERT_EQUAL_FATAL(bs_pg_open_with(url, &opt, &b, err, sizeof(err)), BS_OK);
+	CU_ASSERT_EQUAL_FATAL(bs_pg_server_freeze(&server, 1), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	CU_ASSERT_EQUAL(b->ops->channel_count(b, &total), BS_ERR_INTERNAL);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	bs_pg_server_freeze(&server, 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(b->errmsg, "no answer from the server in time"));
+	printf("\n    a frozen server failed the statement after %.2f s\n",
+			(double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+	CU_ASSERT_EQUAL(bs_pg_connected(b), 0);
+	CU_ASSERT_EQUAL_FATAL(bs_pg_reconnect(b), BS_OK);
+	CU_ASSERT_EQUAL(b->ops->channel_count(b, &total), BS_OK);
+	CU_ASSERT_EQUAL(total, 0);
+}
+
+/* Steps until the reconnect is no longer under way; the calls that said
+ * it was, in *steps, and the longest call, in *longest (seconds). */
+static int step_until_done(int *steps, double *longest)
+{
+	struct timespec t0, t1;
+	int rc;
+
+	*steps = 0;
+	*longest = 0;
+	for (int i = 0; i < 400; i++) {
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		rc = bs_pg_reconnect_step(b);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		double took = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+		if (took > *longest)
+			*longest = took;
+		if (rc != 1)
+			return rc;
+		(*steps)++;
+		usleep(20 * 1000);
+	}
+	return 1;
+}
+
+/* A reconnect taken step by step returns at every step: with the server
+ * frozen (it takes the connection, never answers) it is under way until
+ * the connect timeout ends it, and once the server answers again it
+ * connects, its statements prepared. */
+static void test_a_reconnect_step_never_waits_for_the_server(void)
+{
+	bs_pg_options_t opt;
+	long total = -1;
+	double longest;
+	int steps;
+
+	fresh();
+	close_backend();
+	bs_pg_options_init(&opt);
+	opt.connect_timeout_s = 1;
+	CU_ASSERT_EQUAL_FATAL(bs_pg_open_with(url, &opt, &b, err, sizeof(err)), BS_OK);
+	CU_ASSERT_EQUAL_FATAL(bs_pg_server_freeze(&server, 1), 0);
+	shutdown(bs_pg_socket(b), SHUT_RDWR);
+	CU_ASSERT_EQUAL(bs_pg_connected(b), 0);
+	CU_ASSERT_EQUAL(step_until_done(&steps, &longest), BS_ERR_INTERNAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(b->errmsg, "connect timeout"));
+	CU_ASSERT(steps > 1);
+	printf("\n    frozen server: %d steps under way, the longest %.4f s\n", steps, longest);
+	CU_ASSERT_EQUAL(bs_pg_reconnecting(b), 0);
+	bs_pg_server_freeze(&server, 0);
+	CU_ASSERT_EQUAL(step_until_done(&steps, &longest), BS_OK);
+	printf("    back: connected after %d steps, the longest %.4f s\n", steps, longest);
+	CU_ASSERT_EQUAL(bs_pg_connected(b), 1);
+	CU_ASSERT_EQUAL(b->ops->channel_count(b, &total), BS_OK);
+	CU_ASSERT_EQUAL(total, 0);
+}
+
 static void test_reconnect_after_a_server_restart(void)
 {
 	bs_config_t c;
@@ -1451,6 +1537,8 @@ static const cu_test_t tx_tests[] = {
 	T(test_savepoint_outside_a_transaction_is_one),
 	T(test_notify_is_heard_after_commit),
 	T(test_reconnect_after_a_server_restart),
+	T(test_a_server_that_stops_answering_fails_the_statement),
+	T(test_a_reconnect_step_never_waits_for_the_server),
 	{ NULL, NULL },
 };
 
