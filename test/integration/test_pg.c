@@ -44,6 +44,30 @@ static int start_on(broker_t *b, char *url, size_t len, const broker_t *peer)
 	return rc;
 }
 
+/* Brokers a, b and c on one fresh database, with one key: 0 when all
+ * three are up, else -1 with none left running. */
+static int start_three(broker_t *a, broker_t *b, broker_t *c)
+{
+	char url[256];
+
+	if (start_on(a, url, sizeof url, NULL) != 0)
+		return -1;
+	if (start_on(b, url, sizeof url, a) == 0) {
+		if (start_on(c, url, sizeof url, a) == 0)
+			return 0;
+		broker_cleanup(b);
+	}
+	broker_cleanup(a);
+	return -1;
+}
+
+static void stop_three(broker_t *a, broker_t *b, broker_t *c)
+{
+	broker_cleanup(c);
+	broker_cleanup(b);
+	broker_cleanup(a);
+}
+
 /* external_id bootstraps with key: the reply, parsed (NULL for none). */
 static json_t *bootstrap(const broker_t *b, const char *external_id, const char *key)
 {
@@ -226,19 +250,16 @@ static double now_ms(void)
  */
 static void test_a_change_through_one_broker_is_in_force_on_the_others(void)
 {
-	char url[256], *ext = unique_name("pg-three"), *name = NULL;
+	char *ext = unique_name("pg-three"), *name = NULL;
 	broker_t a, b, c;
 	boot_cfg_t cfg = { 0 };
 	client_t *dev = NULL;
 	json_t *data;
 	double t0;
-	int up = 0;
 
-	if (!CHECK(start_on(&a, url, sizeof url, NULL) == 0))
+	if (!CHECK(start_three(&a, &b, &c) == 0))
 		goto out;
-	up = CHECK(start_on(&b, url, sizeof url, &a) == 0)
-		+ 2 * CHECK(start_on(&c, url, sizeof url, &a) == 0);
-	if (up != 3 || !CHECK(make_config(&a, ext, NULL, true, &cfg) == 0))
+	if (!CHECK(make_config(&a, ext, NULL, true, &cfg) == 0))
 		goto stop;
 	dev = client_connect(&b, 5, cfg.client_id, cfg.client_id, cfg.client_secret);
 	CHECK(dev != NULL);
@@ -263,11 +284,7 @@ static void test_a_change_through_one_broker_is_in_force_on_the_others(void)
 stop:
 	if (dev != NULL)
 		client_close(dev);
-	if (up & 2)
-		broker_cleanup(&c);
-	if (up & 1)
-		broker_cleanup(&b);
-	broker_cleanup(&a);
+	stop_three(&a, &b, &c);
 out:
 	free(name);
 	boot_cfg_free(&cfg);
@@ -403,17 +420,14 @@ static void expect_proof_opens(const broker_t *b, const boot_cfg_t *cfg,
  */
 static void test_a_challenge_from_one_broker_is_answered_through_another_once(void)
 {
-	char url[256], *ext = unique_name("pg-nonce"), *other = unique_name("pg-other");
+	char *ext = unique_name("pg-nonce"), *other = unique_name("pg-other");
 	broker_t a, b, c;
 	boot_cfg_t cfg = { 0 }, cfg2 = { 0 };
 	uint8_t nonce[32], nonce2[32];
-	int up = 0;
 
-	if (!CHECK(start_on(&a, url, sizeof url, NULL) == 0))
+	if (!CHECK(start_three(&a, &b, &c) == 0))
 		goto out;
-	up = CHECK(start_on(&b, url, sizeof url, &a) == 0)
-		+ 2 * CHECK(start_on(&c, url, sizeof url, &a) == 0);
-	if (up != 3 || !CHECK(make_config(&a, ext, NULL, true, &cfg) == 0)
+	if (!CHECK(make_config(&a, ext, NULL, true, &cfg) == 0)
 			|| !CHECK(make_config(&a, other, NULL, true, &cfg2) == 0))
 		goto stop;
 	if (CHECK(challenge(&a, ext, nonce) == 0)) {
@@ -426,11 +440,7 @@ static void test_a_challenge_from_one_broker_is_answered_through_another_once(vo
 	if (CHECK(challenge(&c, ext, nonce2) == 0))
 		expect_proof_refused(&b, &cfg2, nonce2);
 stop:
-	if (up & 2)
-		broker_cleanup(&c);
-	if (up & 1)
-		broker_cleanup(&b);
-	broker_cleanup(&a);
+	stop_three(&a, &b, &c);
 out:
 	boot_cfg_free(&cfg);
 	boot_cfg_free(&cfg2);
@@ -461,18 +471,16 @@ static int listed_unknown(const broker_t *b, const char *external_id)
  */
 static void test_bootstraps_and_unknown_devices_from_every_broker_are_stored(void)
 {
-	char url[256], *ext = unique_name("pg-seen"), *stranger = unique_name("pg-stranger");
+	char *ext = unique_name("pg-seen"), *stranger = unique_name("pg-stranger");
 	broker_t a, b, c;
 	boot_cfg_t cfg = { 0 };
 	json_t *got = NULL;
-	int up = 0, stored = 0, listed = 0;
+	int stored = 0, listed = 0;
 	double t0;
 
-	if (!CHECK(start_on(&a, url, sizeof url, NULL) == 0))
+	if (!CHECK(start_three(&a, &b, &c) == 0))
 		goto out;
-	up = CHECK(start_on(&b, url, sizeof url, &a) == 0)
-		+ 2 * CHECK(start_on(&c, url, sizeof url, &a) == 0);
-	if (up != 3 || !CHECK(make_config(&a, ext, NULL, true, &cfg) == 0))
+	if (!CHECK(make_config(&a, ext, NULL, true, &cfg) == 0))
 		goto stop;
 	expect_bootstrap(&b, &cfg);
 	expect_error(&c, stranger, "wrong-key-0123456789", "unauthorized");
@@ -487,11 +495,7 @@ static void test_bootstraps_and_unknown_devices_from_every_broker_are_stored(voi
 	if (CHECK(stored) && CHECK(listed))
 		printf("\n    both were read through A %.1f s later\n", (now_ms() - t0) / 1e3);
 stop:
-	if (up & 2)
-		broker_cleanup(&c);
-	if (up & 1)
-		broker_cleanup(&b);
-	broker_cleanup(&a);
+	stop_three(&a, &b, &c);
 out:
 	boot_cfg_free(&cfg);
 	free(ext);

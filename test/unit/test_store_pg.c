@@ -1372,22 +1372,31 @@ static void test_notify_is_heard_after_commit(void)
 /* A restarted server cuts the connection: it shows as down, operations
  * fail, and a reconnect brings back the prepared statements and the
  * channels listened on. */
+/* The suite's database opened with these timeouts, then the server
+ * frozen (thawed by the caller). */
+static void open_frozen(int statement_timeout_ms, int connect_timeout_s)
+{
+	bs_pg_options_t opt;
+
+	fresh();
+	close_backend();
+	bs_pg_options_init(&opt);
+	opt.statement_timeout_ms = statement_timeout_ms;
+	opt.connect_timeout_s = connect_timeout_s;
+	CU_ASSERT_EQUAL_FATAL(bs_pg_open_with(url, &opt, &b, err, sizeof(err)), BS_OK);
+	CU_ASSERT_EQUAL_FATAL(bs_pg_server_freeze(&server, 1), 0);
+}
+
 /* A server that stops answering (its backend frozen here, as a cut-off
  * link would look): the statement fails once the statement timeout and
  * the grace have passed, the connection is dropped, and a reconnect
  * serves again. */
 static void test_a_server_that_stops_answering_fails_the_statement(void)
 {
-	bs_pg_options_t opt;
 	struct timespec t0, t1;
 	long total = -1;
 
-	fresh();
-	close_backend();
-	bs_pg_options_init(&opt);
-	opt.statement_timeout_ms = 200;
-	CU_ASSERT_EQUAL_FATAL(bs_pg_open_with(url, &opt, &b, err, sizeof(err)), BS_OK);
-	CU_ASSERT_EQUAL_FATAL(bs_pg_server_freeze(&server, 1), 0);
+	open_frozen(200, BS_PG_CONNECT_TIMEOUT_S);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	CU_ASSERT_EQUAL(b->ops->channel_count(b, &total), BS_ERR_INTERNAL);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -1431,17 +1440,11 @@ static int step_until_done(int *steps, double *longest)
  * connects, its statements prepared. */
 static void test_a_reconnect_step_never_waits_for_the_server(void)
 {
-	bs_pg_options_t opt;
 	long total = -1;
 	double longest;
 	int steps;
 
-	fresh();
-	close_backend();
-	bs_pg_options_init(&opt);
-	opt.connect_timeout_s = 1;
-	CU_ASSERT_EQUAL_FATAL(bs_pg_open_with(url, &opt, &b, err, sizeof(err)), BS_OK);
-	CU_ASSERT_EQUAL_FATAL(bs_pg_server_freeze(&server, 1), 0);
+	open_frozen(BS_PG_STATEMENT_TIMEOUT_MS, 1);
 	shutdown(bs_pg_socket(b), SHUT_RDWR);
 	CU_ASSERT_EQUAL(bs_pg_connected(b), 0);
 	CU_ASSERT_EQUAL(step_until_done(&steps, &longest), BS_ERR_INTERNAL);
