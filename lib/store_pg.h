@@ -100,7 +100,8 @@ int bs_pg_notify(bs_backend_t *b, const char *channel, const char *payload);
 
 /* Calls fn for each notification received, without waiting: own is 1 for
  * those this connection sent itself. The strings live for the call only.
- * Returns how many, or BS_ERR_INTERNAL when the connection is lost. */
+ * Returns how many, or BS_ERR_INTERNAL when the connection is lost or
+ * is being made again (bs_pg_reconnect_step), whose input is not read. */
 typedef void (*bs_pg_notify_fn)(void *arg, const char *channel,
 		const char *payload, int own);
 int bs_pg_poll_notify(bs_backend_t *b, bs_pg_notify_fn fn, void *arg);

@@ -101,6 +101,11 @@ int bs_pg_poll_notify(bs_backend_t *b, bs_pg_notify_fn fn, void *arg)
 	PGnotify *n;
 	int count = 0;
 
+	/* While the connection is made again step by step, its input is the
+	 * reconnect's own: reading it here would eat the server's answers and
+	 * the reconnect would wait for them until the server gave up. */
+	if (pg->resetting)
+		return bs_pg_fail(pg, "read notifications", "reconnecting");
 	if (pg->conn == NULL || !PQconsumeInput(pg->conn))
 		return bs_pg_fail(pg, "read notifications", NULL);
 	while ((n = PQnotifies(pg->conn)) != NULL) {
