@@ -1495,6 +1495,36 @@ static void test_reconnect_after_a_server_restart(void)
 	states_are(1, 0);
 }
 
+/* As the broker's tick does it: a listener whose server restarted is read
+ * for notifications, then made again a step at a time, read again between
+ * steps; once connected it hears what is sent after. Reading its input
+ * while a step was under way ate the server's answers to the reconnect,
+ * which then never ended. */
+static void test_a_listener_reconnecting_by_steps_hears_again(void)
+{
+	bs_backend_t *listener = NULL;
+	heard_t h = { .count = 0 };
+	int rc = 1;
+
+	fresh();
+	CU_ASSERT_EQUAL_FATAL(bs_pg_open(url, &listener, err, sizeof(err)), BS_OK);
+	CU_ASSERT_EQUAL(bs_pg_listen(listener, "changes"), BS_OK);
+	CU_ASSERT_EQUAL_FATAL(bs_pg_server_restart(&server), 0);
+	usleep(100 * 1000);
+	for (int i = 0; i < 400 && rc != BS_OK; i++) {
+		if (bs_pg_poll_notify(listener, hear, &h) < 0)
+			rc = bs_pg_reconnect_step(listener);
+		usleep(20 * 1000);
+	}
+	CU_ASSERT_EQUAL(rc, BS_OK);
+	CU_ASSERT_EQUAL(bs_pg_reconnecting(listener), 0);
+	CU_ASSERT_EQUAL_FATAL(bs_pg_reconnect(b), BS_OK);
+	CU_ASSERT_EQUAL(bs_pg_notify(b, "changes", "after"), BS_OK);
+	wait_for(listener, &h, 1);
+	CU_ASSERT_STRING_EQUAL(h.got, "changes=after");
+	listener->ops->close(listener);
+}
+
 /* ---- the runner ----------------------------------------------------------- */
 
 static const cu_test_t open_tests[] = {
@@ -1540,6 +1570,7 @@ static const cu_test_t tx_tests[] = {
 	T(test_savepoint_outside_a_transaction_is_one),
 	T(test_notify_is_heard_after_commit),
 	T(test_reconnect_after_a_server_restart),
+	T(test_a_listener_reconnecting_by_steps_hears_again),
 	T(test_a_server_that_stops_answering_fails_the_statement),
 	T(test_a_reconnect_step_never_waits_for_the_server),
 	{ NULL, NULL },
