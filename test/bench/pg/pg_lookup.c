@@ -11,7 +11,9 @@
  *
  * Each phase prints lookups per second, the median and 99th percentile
  * latency, and how many statements pg_stat_statements counted per lookup.
- * The server shares the machine's cores with the benchmark.
+ * The server shares the machine's cores with the benchmark. After the
+ * load it prints what the configs take on the server's disk (the
+ * database's growth, tables and indexes), for capacity estimates.
  */
 #define _GNU_SOURCE
 
@@ -295,6 +297,18 @@ static int pipelined(PGconn *stats)
 	return 0;
 }
 
+/* The database's size on the server's disk, tables and indexes, or -1. */
+static double db_size(PGconn *stats)
+{
+	PGresult *r = PQexec(stats, "SELECT pg_database_size(current_database())");
+	double bytes = -1;
+
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+		bytes = atof(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return bytes;
+}
+
 static int args(int argc, char **argv)
 {
 	for (int i = 1; i + 1 < argc; i += 2) {
@@ -318,6 +332,7 @@ int main(int argc, char **argv)
 {
 	bs_backend_t *b = NULL;
 	PGconn *stats = NULL;
+	double empty;
 	char err[512], stats_url[300];
 	int rc = 1;
 
@@ -334,10 +349,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		goto out;
 	}
-	if (load(b) != 0)
-		goto out;
 	snprintf(stats_url, sizeof(stats_url), "%s", url);
 	stats = PQconnectdb(stats_url);
+	empty = db_size(stats);
+	if (load(b) != 0)
+		goto out;
+	printf("database: %.1f MiB more than empty, %.0f bytes a config\n",
+			(db_size(stats) - empty) / (1 << 20), (db_size(stats) - empty) / (double)nconfigs);
 	printf("PostgreSQL %d, %ld configs, %.0f s per phase, config_get by external_id "
 			"in BS_VIEW_DEVICE:\n", PQserverVersion(stats) / 10000, nconfigs, seconds);
 	for (char *p = threads_arg; *p != '\0'; ) {
