@@ -104,7 +104,12 @@ CTRL_SRC := $(sort $(wildcard tools/ctrl*.c))
 # (lib/jsonr.c, on Jansson alone): json_loadb took most of an import's time.
 CTRL_OBJ := $(CTRL_SRC:%.c=$(BUILD)/%.o) $(BUILD)/lib/jsonr.o
 CTRL := $(BUILD)/tools/mosquitto_bootstrap_ctrl
-TOOLS := $(DEVICE) $(CTRL)
+# The copy tool moves a fleet between stores (SQLite, PostgreSQL): it is
+# built on lib/libbootstrap.a, whose backends it drives, not on MQTT.
+COPY_SRC := $(sort $(wildcard tools/copy*.c))
+COPY_OBJ := $(COPY_SRC:%.c=$(BUILD)/%.o)
+COPY := $(BUILD)/tools/mosquitto_bootstrap_copy
+TOOLS := $(DEVICE) $(CTRL) $(COPY)
 
 .PHONY: all deps console console-screenshots run test test-unit test-integration test-symbols test-san \
 	test-integration-san test-valgrind \
@@ -184,6 +189,10 @@ $(DEVICE): $(DEVICE_OBJ) $(LINK_OBJ)
 $(CTRL): $(CTRL_OBJ) $(LINK_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(CTRL_OBJ) $(LINK_OBJ) $(TOOL_LIBS)
+
+$(COPY): $(COPY_OBJ) $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(COPY_OBJ) $(LIBA) $(LIBS)
 
 # The web console: static files for a broker's http_dir, built with
 # esbuild from console/src and MQTT.js, as pinned in console/package-lock.json
