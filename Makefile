@@ -228,6 +228,7 @@ $(BUILD)/test/integration/test_device_client $(BUILD)/test/integration/test_exam
 	$(BUILD)/test/integration/test_device_csr $(BUILD)/test/integration/test_cert_issue: $(DEVICE)
 $(BUILD)/test/integration/test_ctrl $(BUILD)/test/integration/test_ctrl_fleet \
 	$(BUILD)/test/integration/test_cert_issue: $(CTRL)
+$(BUILD)/test/integration/test_move: $(COPY)
 
 run: deps $(PLUGIN) $(TOOLS) console
 	@sh config-examples/prepare.sh

@@ -196,7 +196,7 @@ static void put_value(bs_pg_t *pg, enum bs_rows_kind kind, const bs_rows_value_t
 	int n;
 
 	if (v->null) {
-		put_text(pg, "\\", 1);
+		put_char(pg, '\\');
 		put_char(pg, 'N');
 	} else if (kind == BS_ROWS_BOOL) {
 		put_char(pg, v->i ? 't' : 'f');
