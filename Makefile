@@ -408,6 +408,20 @@ bench-tools: $(PG_LOOKUP)
 bench-pg-lookup: $(PG_LOOKUP)
 	$(PG_LOOKUP) --configs $(PG_BENCH_CONFIGS) --seconds $(PG_BENCH_SECONDS)
 
+# Moving a fleet (mosquitto_bootstrap_copy): COPY_BENCH_CONFIGS configs made
+# in SQLite, copied into a throwaway PostgreSQL and back, each copy timed.
+COPY_BENCH_CONFIGS ?= 100000
+COPY_BENCH := $(BUILD)/test/bench/pg/copy_bench
+$(COPY_BENCH): test/bench/pg/copy_bench.c $(BUILD)/test/common/pg_server.o \
+		$(BUILD)/test/common/tmpdir.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Ilib -Itest/common -o $@ $< $(filter %.o,$^) $(LIBA) $(LIBS)
+bench-tools: $(COPY_BENCH)
+
+.PHONY: bench-copy
+bench-copy: $(COPY_BENCH) $(COPY)
+	$(COPY_BENCH) --configs $(COPY_BENCH_CONFIGS) --tool $(COPY)
+
 # libFuzzer needs clang. The library is built once more, instrumented
 # (fuzzer-no-link), into build/fuzz; each target then links it. make fuzz
 # runs every target for FUZZ_SECONDS on a scratch copy of its seeds in
