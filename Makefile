@@ -9,6 +9,8 @@
 #   make test-tsan  the worker thread and the broker-thread wake under ThreadSanitizer
 #   make bench      the load benchmark (N = 1,000 and 1,000,000) and the fleet import
 #   make bench-core the core alone, without a broker (bootstraps per second)
+#   make bench-copy a fleet of 100,000 configs moved into PostgreSQL and back
+#                   (mosquitto_bootstrap_copy), each way timed
 #   make bench-wake a worker's answer, published at once by the broker thread
 #                   woken by a signal, against one that waits for the tick
 #   make soak       1,000 connections bootstrapping for SOAK_SECONDS=300 with
@@ -90,7 +92,7 @@ INT_COMMON := $(BUILD)/test/integration/harness.o $(BUILD)/test/integration/leak
 	$(BUILD)/test/integration/tool_run.o
 ADMIN_ENV := $(BUILD)/test/common/admin_env.o
 
-# The tools are MQTT clients on libmosquitto, libcrypto and Jansson, not
+# The two MQTT tools are clients on libmosquitto, libcrypto and Jansson, not
 # linked with lib/ (the admin tool takes its JSON reader alone): the device
 # client is an example to be read on its own.
 TOOL_LIBS := $(shell $(PKG_CONFIG) --libs jansson libcrypto 2>/dev/null) -lmosquitto
