@@ -9,6 +9,8 @@
 #   make test-tsan  the worker thread and the broker-thread wake under ThreadSanitizer
 #   make bench      the load benchmark (N = 1,000 and 1,000,000) and the fleet import
 #   make bench-core the core alone, without a broker (bootstraps per second)
+#   make bench-copy a fleet of 100,000 configs moved into PostgreSQL and back
+#                   (mosquitto_bootstrap_copy), each way timed
 #   make bench-wake a worker's answer, published at once by the broker thread
 #                   woken by a signal, against one that waits for the tick
 #   make soak       1,000 connections bootstrapping for SOAK_SECONDS=300 with
@@ -90,7 +92,7 @@ INT_COMMON := $(BUILD)/test/integration/harness.o $(BUILD)/test/integration/leak
 	$(BUILD)/test/integration/tool_run.o
 ADMIN_ENV := $(BUILD)/test/common/admin_env.o
 
-# The tools are MQTT clients on libmosquitto, libcrypto and Jansson, not
+# The two MQTT tools are clients on libmosquitto, libcrypto and Jansson, not
 # linked with lib/ (the admin tool takes its JSON reader alone): the device
 # client is an example to be read on its own.
 TOOL_LIBS := $(shell $(PKG_CONFIG) --libs jansson libcrypto 2>/dev/null) -lmosquitto
@@ -104,7 +106,12 @@ CTRL_SRC := $(sort $(wildcard tools/ctrl*.c))
 # (lib/jsonr.c, on Jansson alone): json_loadb took most of an import's time.
 CTRL_OBJ := $(CTRL_SRC:%.c=$(BUILD)/%.o) $(BUILD)/lib/jsonr.o
 CTRL := $(BUILD)/tools/mosquitto_bootstrap_ctrl
-TOOLS := $(DEVICE) $(CTRL)
+# The copy tool moves a fleet between stores (SQLite, PostgreSQL): it is
+# built on lib/libbootstrap.a, whose backends it drives, not on MQTT.
+COPY_SRC := $(sort $(wildcard tools/copy*.c))
+COPY_OBJ := $(COPY_SRC:%.c=$(BUILD)/%.o)
+COPY := $(BUILD)/tools/mosquitto_bootstrap_copy
+TOOLS := $(DEVICE) $(CTRL) $(COPY)
 
 .PHONY: all deps console console-screenshots run test test-unit test-integration test-symbols test-san \
 	test-integration-san test-valgrind \
@@ -185,6 +192,10 @@ $(CTRL): $(CTRL_OBJ) $(LINK_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(CTRL_OBJ) $(LINK_OBJ) $(TOOL_LIBS)
 
+$(COPY): $(COPY_OBJ) $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(COPY_OBJ) $(LIBA) $(LIBS)
+
 # The web console: static files for a broker's http_dir, built with
 # esbuild from console/src and MQTT.js, as pinned in console/package-lock.json
 # (npm ci: exactly those versions, their integrity checked). CONSOLE_BUILT
@@ -219,6 +230,7 @@ $(BUILD)/test/integration/test_device_client $(BUILD)/test/integration/test_exam
 	$(BUILD)/test/integration/test_device_csr $(BUILD)/test/integration/test_cert_issue: $(DEVICE)
 $(BUILD)/test/integration/test_ctrl $(BUILD)/test/integration/test_ctrl_fleet \
 	$(BUILD)/test/integration/test_cert_issue: $(CTRL)
+$(BUILD)/test/integration/test_move: $(COPY)
 
 run: deps $(PLUGIN) $(TOOLS) console
 	@sh config-examples/prepare.sh
@@ -397,6 +409,20 @@ bench-tools: $(PG_LOOKUP)
 .PHONY: bench-pg-lookup
 bench-pg-lookup: $(PG_LOOKUP)
 	$(PG_LOOKUP) --configs $(PG_BENCH_CONFIGS) --seconds $(PG_BENCH_SECONDS)
+
+# Moving a fleet (mosquitto_bootstrap_copy): COPY_BENCH_CONFIGS configs made
+# in SQLite, copied into a throwaway PostgreSQL and back, each copy timed.
+COPY_BENCH_CONFIGS ?= 100000
+COPY_BENCH := $(BUILD)/test/bench/pg/copy_bench
+$(COPY_BENCH): test/bench/pg/copy_bench.c $(BUILD)/test/common/pg_server.o \
+		$(BUILD)/test/common/tmpdir.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Ilib -Itest/common -o $@ $< $(filter %.o,$^) $(LIBA) $(LIBS)
+bench-tools: $(COPY_BENCH)
+
+.PHONY: bench-copy
+bench-copy: $(COPY_BENCH) $(COPY)
+	$(COPY_BENCH) --configs $(COPY_BENCH_CONFIGS) --tool $(COPY)
 
 # libFuzzer needs clang. The library is built once more, instrumented
 # (fuzzer-no-link), into build/fuzz; each target then links it. make fuzz

@@ -18,6 +18,7 @@
 #include "fleet.h"
 #include "model.h"
 #include "store.h"
+#include "store_rows.h"
 #include "store_unknown.h"
 #include "vault.h"
 
@@ -173,6 +174,23 @@ typedef struct bs_backend_ops {
 	 * forget_before may be dropped. */
 	int (*nonce_use)(bs_backend_t *b, const uint8_t *nonce, size_t len,
 			time_t expires, time_t forget_before);
+
+	/* Rows as stored, for moving a fleet (lib/store_rows.h, store_copy.c).
+	 * rows_read calls fn for every row of tables[0..n), each in the order
+	 * of its key, in the open transaction or else in a read-only one of
+	 * its own: either way one view of them all. */
+	int (*rows_read)(bs_backend_t *b, const bs_rows_table_t *const *tables,
+			size_t n, bs_rows_fn fn, void *arg);
+	/* Writing rows of table t, in the open transaction: rows_open, then
+	 * rows_put for each row, then rows_close (with abandon 1 after a
+	 * failure), and no other op of b in between. A row may be refused
+	 * only at rows_close (PostgreSQL checks foreign keys at the end). */
+	int (*rows_open)(bs_backend_t *b, const bs_rows_table_t *t);
+	int (*rows_put)(bs_backend_t *b, const bs_rows_value_t *v);
+	int (*rows_close)(bs_backend_t *b, int abandon);
+	/* Once the rows are written: config_states counted again from the
+	 * configs, and new config ids drawn past the highest one. */
+	int (*rows_settle)(bs_backend_t *b);
 } bs_backend_ops_t;
 
 /* The first member of every backend's own struct. */

@@ -304,6 +304,7 @@ static void pg_close(bs_backend_t *b)
 	if (pg == NULL)
 		return;
 	PQfinish(pg->conn);
+	free(pg->rows_buf);
 	for (size_t i = 0; i < pg->nlistening; i++)
 		free(pg->listening[i]);
 	for (int i = 0; i < 3; i++) {
@@ -383,6 +384,11 @@ static const bs_backend_ops_t pg_ops = {
 	.unknown_each = bs_pg_unknown_each,
 	.unknown_trim = bs_pg_unknown_trim,
 	.nonce_use = bs_pg_nonce_use,
+	.rows_read = bs_pg_rows_read,
+	.rows_open = bs_pg_rows_open,
+	.rows_put = bs_pg_rows_put,
+	.rows_close = bs_pg_rows_close,
+	.rows_settle = bs_pg_rows_settle,
 };
 
 int bs_pg_open_with(const char *url, const bs_pg_options_t *opt,

@@ -71,6 +71,11 @@ typedef struct bs_pg {
 	int resetting;
 	PostgresPollingStatusType reset_wait;
 	long long reset_deadline_ms;
+	/* The table that rows_put writes with COPY, and its rows not yet
+	 * sent (store_pg_rows.c). */
+	const bs_rows_table_t *rows_table;
+	char *rows_buf;
+	size_t rows_len, rows_cap;
 } bs_pg_t;
 
 #define BS_PG_MAX_PARAMS 20
@@ -212,6 +217,14 @@ int bs_pg_unknown_each(bs_backend_t *b, int newest, long limit, bs_unknown_row_f
 int bs_pg_unknown_trim(bs_backend_t *b, long keep, long *deleted);
 int bs_pg_nonce_use(bs_backend_t *b, const uint8_t *nonce, size_t len,
 		time_t expires, time_t forget_before);
+
+/* Rows as stored (store_pg_rows.c). */
+int bs_pg_rows_read(bs_backend_t *b, const bs_rows_table_t *const *tables, size_t n,
+		bs_rows_fn fn, void *arg);
+int bs_pg_rows_open(bs_backend_t *b, const bs_rows_table_t *t);
+int bs_pg_rows_put(bs_backend_t *b, const bs_rows_value_t *v);
+int bs_pg_rows_close(bs_backend_t *b, int abandon);
+int bs_pg_rows_settle(bs_backend_t *b);
 
 /* LISTEN again on every channel bs_pg_listen named (store_pg_notify.c). */
 int bs_pg_listen_again(bs_pg_t *pg);

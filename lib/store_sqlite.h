@@ -38,6 +38,9 @@ typedef struct lite {
 	 * written: those of the open transaction, and their value when its
 	 * current savepoint began. */
 	long counts_pending[2], counts_saved[2];
+	/* The table being written by rows_put, and its INSERT. */
+	const bs_rows_table_t *rows_table;
+	sqlite3_stmt *rows_insert;
 } lite_t;
 
 static inline lite_t *lite(bs_backend_t *b)
@@ -136,5 +139,13 @@ int bs_lite_unknown_list(bs_backend_t *b, long offset, long limit,
 int bs_lite_unknown_each(bs_backend_t *b, int newest, long limit,
 		bs_unknown_row_fn fn, void *arg);
 int bs_lite_unknown_trim(bs_backend_t *b, long keep, long *deleted);
+
+/* Rows as stored (store_sqlite_rows.c). */
+int bs_lite_rows_read(bs_backend_t *b, const bs_rows_table_t *const *tables,
+		size_t n, bs_rows_fn fn, void *arg);
+int bs_lite_rows_open(bs_backend_t *b, const bs_rows_table_t *t);
+int bs_lite_rows_put(bs_backend_t *b, const bs_rows_value_t *v);
+int bs_lite_rows_close(bs_backend_t *b, int abandon);
+int bs_lite_rows_settle(bs_backend_t *b);
 
 #endif

@@ -194,6 +194,7 @@ static void lite_close(bs_backend_t *b)
 		return;
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
+	sqlite3_finalize(st->rows_insert);
 	sqlite3_close(st->db);
 	free(st);
 }
@@ -377,6 +378,11 @@ static const bs_backend_ops_t lite_ops = {
 	.unknown_list = bs_lite_unknown_list,
 	.unknown_each = bs_lite_unknown_each,
 	.unknown_trim = bs_lite_unknown_trim,
+	.rows_read = bs_lite_rows_read,
+	.rows_open = bs_lite_rows_open,
+	.rows_put = bs_lite_rows_put,
+	.rows_close = bs_lite_rows_close,
+	.rows_settle = bs_lite_rows_settle,
 };
 
 int bs_sqlite_open(const char *path, bs_backend_t **out, char *err, size_t errlen)

@@ -15,6 +15,8 @@ for f in opt/bs/lib/$arch/mosquitto_bootstrap.so \
 		opt/bs/etc/mosquitto/conf.d/mosquitto-bootstrap.conf \
 		opt/bs/bin/mosquitto_bootstrap_ctrl \
 		opt/bs/share/man/man1/mosquitto_bootstrap_ctrl.1 \
+		opt/bs/bin/mosquitto_bootstrap_copy \
+		opt/bs/share/man/man1/mosquitto_bootstrap_copy.1 \
 		opt/bs/share/doc/mosquitto-bootstrap/README.md \
 		opt/bs/share/doc/mosquitto-bootstrap/examples/plugin-alone.conf \
 		opt/bs/share/mosquitto-bootstrap/console/index.html \
@@ -26,7 +28,7 @@ for f in opt/bs/lib/$arch/mosquitto_bootstrap.so \
 		failed=$((failed + 1))
 	fi
 done
-for tool in mosquitto_bootstrap_device mosquitto_bootstrap_ctrl; do
+for tool in mosquitto_bootstrap_device mosquitto_bootstrap_ctrl mosquitto_bootstrap_copy; do
 	if [ ! -x "$dir/opt/bs/bin/$tool" ] ||
 			[ "$(stat -c %a "$dir/opt/bs/bin/$tool")" != 755 ]; then
 		echo "$tool is not installed with mode 0755"
@@ -42,5 +44,5 @@ if ! make -s -n install DESTDIR="$dir" PREFIX=/usr | grep -q "$dir/etc/mosquitto
 	echo "with PREFIX=/usr the conf.d snippet is not in /etc/mosquitto/conf.d"
 	failed=$((failed + 1))
 fi
-echo "install: $((17 - failed)) passed, $failed failed"
+echo "install: $((20 - failed)) passed, $failed failed"
 [ "$failed" -eq 0 ]
