@@ -1,4 +1,5 @@
-/* Reading configs: by key in a view, pages, counts, walking external ids. */
+/* Reading configs: by key in a view, a batch of bootstraps by external id,
+ * pages, counts, walking external ids. */
 #include "store_pg_int.h"
 
 #include "error.h"
