@@ -320,7 +320,7 @@ $(FLOOR_SO): test/bench/floor/floor_plugin.c
 
 bench: deps $(PLUGIN) $(BENCH_BIN) $(FLOOR_SO)
 	$(BENCH_BIN) --configs 1000,1000000 --floor-plugin $(FLOOR_SO) --json bench-results.json
-	@$(MAKE) --no-print-directory bench-import bench-issue bench-fleet
+	@$(MAKE) --no-print-directory bench-import bench-issue bench-fleet bench-pg
 
 bench-quick: deps $(PLUGIN) $(BENCH_BIN) $(FLOOR_SO)
 	$(BENCH_BIN) --configs 10000 --seconds 3 --floor-plugin $(FLOOR_SO)
@@ -423,6 +423,26 @@ bench-tools: $(COPY_BENCH)
 .PHONY: bench-copy
 bench-copy: $(COPY_BENCH) $(COPY)
 	$(COPY_BENCH) --configs $(COPY_BENCH_CONFIGS) --tool $(COPY)
+
+# The PostgreSQL column of make bench (test/bench/pg/bench_pg.c): a broker
+# on SQLite and one on a PostgreSQL it starts itself, the same configs in
+# each, the bootstrap under load and one at a time on both in alternating
+# slices, their ratio, and PostgreSQL's statements per bootstrap.
+BENCH_PG_CONFIGS ?= 1000,100000
+BENCH_PG_SECONDS ?= 5
+BENCH_PG := $(BUILD)/test/bench/pg/bench_pg
+BENCH_PG_OBJ := $(patsubst %,$(BUILD)/test/bench/%.o,admin broker load loop proc reply stats) \
+	$(BUILD)/test/common/pg_server.o $(BUILD)/test/common/tmpdir.o
+$(BENCH_PG): test/bench/pg/bench_pg.c $(BENCH_PG_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itest/bench -Itest/common -o $@ $< $(BENCH_PG_OBJ) \
+		-lmosquitto -ljansson -lpq
+
+bench-tools: $(BENCH_PG)
+
+.PHONY: bench-pg
+bench-pg: deps $(PLUGIN) $(BENCH_PG)
+	$(BENCH_PG) --configs $(BENCH_PG_CONFIGS) --seconds $(BENCH_PG_SECONDS)
 
 # libFuzzer needs clang. The library is built once more, instrumented
 # (fuzzer-no-link), into build/fuzz; each target then links it. make fuzz

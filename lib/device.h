@@ -60,6 +60,9 @@ int bs_device_begin(bs_core_t *core, const bs_request_ctx_t *ctx,
 		const void *payload, size_t len, bs_device_job_t **job);
 int bs_device_needs_lookup(const bs_device_job_t *job);
 void bs_device_lookup(bs_store_t *st, bs_device_job_t *job);
+/* bs_device_lookup for n jobs at once, as few round trips to the store
+ * as it can (one read of the configs for up to BS_DEVICES_MAX). */
+void bs_device_lookup_many(bs_store_t *st, bs_device_job_t *const *jobs, size_t n);
 int bs_device_finish(bs_core_t *core, bs_device_job_t *job, bs_reply_t *out);
 void bs_device_cancel(bs_device_job_t *job);
 

@@ -109,27 +109,105 @@ static void prepare(bs_store_t *st, bs_device_job_t *job)
 	}
 }
 
-void bs_device_lookup(bs_store_t *st, bs_device_job_t *job)
+/* A proof's nonce used up; 0 when the lookup goes no further. */
+static int nonce_used(bs_store_t *st, bs_device_job_t *job)
 {
-	request_t *req = &job->req;
+	if (job->nonce_expires == 0)
+		return 1;
+	job->found = bs_store_nonce_use(st, job->req.nonce, BS_NONCE_LEN,
+			job->nonce_expires);
+	if (job->found == BS_ERR_INTERNAL)
+		why(job, "a challenge answer's nonce", bs_store_errmsg(st));
+	return job->found == BS_OK;
+}
 
-	job->lookup = 0;
-	if (job->nonce_expires != 0) {
-		job->found = bs_store_nonce_use(st, req->nonce, BS_NONCE_LEN,
-				job->nonce_expires);
-		if (job->found == BS_ERR_INTERNAL)
-			why(job, "a challenge answer's nonce", bs_store_errmsg(st));
-		if (job->found != BS_OK)
-			return;
-	}
-	job->found = bs_store_device_get(st, req->external_id, &job->cfg, &req->held);
-	if (job->found == BS_ERR_NOT_FOUND) {
-		lookup_decoy(st, job);
-		if (req->group != NULL)
-			enroll(st, job);
-	} else if (job->found != BS_OK) {
+/* What follows the read of the config: enrollment, or the reply's parts. */
+static void after_get(bs_store_t *st, bs_device_job_t *job)
+{
+	if (job->found == BS_ERR_NOT_FOUND && job->req.group != NULL)
+		enroll(st, job);
+	else if (job->found != BS_OK && job->found != BS_ERR_NOT_FOUND)
 		why(job, "device lookup failed", bs_store_errmsg(st));
-	}
 	if (job->found == BS_OK)
 		prepare(st, job);
+}
+
+void bs_device_lookup(bs_store_t *st, bs_device_job_t *job)
+{
+	job->lookup = 0;
+	if (!nonce_used(st, job))
+		return;
+	job->found = bs_store_device_get(st, job->req.external_id, &job->cfg,
+			&job->req.held);
+	if (job->found == BS_ERR_NOT_FOUND)
+		lookup_decoy(st, job);
+	after_get(st, job);
+}
+
+/* The decoys of the unknown ones among jobs[0..n), read together. */
+static void decoys_many(bs_store_t *st, bs_device_job_t *const *jobs, size_t n)
+{
+	bs_device_row_t rows[BS_DEVICES_MAX];
+	bs_config_blobs_t held[BS_DEVICES_MAX];
+	bs_device_job_t *of[BS_DEVICES_MAX];
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (jobs[i]->found != BS_ERR_NOT_FOUND || jobs[i]->decoy_id == NULL)
+			continue;
+		rows[k].external_id = jobs[i]->decoy_id;
+		rows[k].cfg = &jobs[i]->decoy;
+		rows[k].held = &held[k];
+		of[k] = jobs[i];
+		k++;
+	}
+	if (k == 0)
+		return;
+	if (bs_store_devices_get(st, rows, k) != BS_OK)
+		return;         /* no decoy found: compared with the one sealed */
+	for (size_t j = 0; j < k; j++) {
+		of[j]->decoy_found = rows[j].found == BS_OK;
+		bs_config_blobs_clear(&held[j]);
+	}
+}
+
+/* Up to BS_DEVICES_MAX jobs: their configs in one read, then their decoys
+ * in one; a read that fails for them all is made again for each, so that
+ * one request cannot fail the others. */
+static void lookup_chunk(bs_store_t *st, bs_device_job_t *const *jobs, size_t n)
+{
+	bs_device_row_t rows[BS_DEVICES_MAX];
+	bs_device_job_t *asked[BS_DEVICES_MAX];
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		jobs[i]->lookup = 0;
+		if (!nonce_used(st, jobs[i]))
+			continue;
+		rows[k].external_id = jobs[i]->req.external_id;
+		rows[k].cfg = &jobs[i]->cfg;
+		rows[k].held = &jobs[i]->req.held;
+		asked[k] = jobs[i];
+		k++;
+	}
+	if (k == 0)
+		return;
+	if (bs_store_devices_get(st, rows, k) != BS_OK) {
+		for (size_t j = 0; j < k; j++) {
+			asked[j]->nonce_expires = 0;        /* used up above */
+			bs_device_lookup(st, asked[j]);
+		}
+		return;
+	}
+	for (size_t j = 0; j < k; j++)
+		asked[j]->found = rows[j].found;
+	decoys_many(st, asked, k);
+	for (size_t j = 0; j < k; j++)
+		after_get(st, asked[j]);
+}
+
+void bs_device_lookup_many(bs_store_t *st, bs_device_job_t *const *jobs, size_t n)
+{
+	for (size_t at = 0; at < n; at += BS_DEVICES_MAX)
+		lookup_chunk(st, jobs + at, n - at < BS_DEVICES_MAX ? n - at : BS_DEVICES_MAX);
 }

@@ -203,6 +203,23 @@ int bs_store_config_update(bs_store_t *st, const bs_config_t *cfg, int relink);
  */
 int bs_store_device_get(bs_store_t *st, const char *external_id, bs_config_t *cfg,
 		bs_config_blobs_t *held);
+/*
+ * The same for up to BS_DEVICES_MAX bootstraps at once: on a server, one
+ * statement for them all. rows[i].external_id is read; rows[i].cfg and
+ * rows[i].held (the caller's, cleared by it) are filled as
+ * bs_store_device_get fills them, and rows[i].found is BS_OK or
+ * BS_ERR_NOT_FOUND. An external_id may come twice. BS_OK, or the failure
+ * of them all (BS_ERR_INTERNAL, BS_ERR_INVALID for n over the bound), each
+ * cfg and held then empty.
+ */
+#define BS_DEVICES_MAX 64
+typedef struct bs_device_row {
+	const char *external_id;
+	bs_config_t *cfg;
+	bs_config_blobs_t *held;
+	int found;
+} bs_device_row_t;
+int bs_store_devices_get(bs_store_t *st, bs_device_row_t *rows, size_t n);
 int bs_store_config_unseal(bs_store_t *st, bs_config_t *cfg,
 		const bs_config_blobs_t *held);
 /* Loads cfg->channels (after a get without BS_LOAD_CHANNELS). */

@@ -116,6 +116,12 @@ typedef struct bs_backend_ops {
 	int (*config_get)(bs_backend_t *b, const char *client_id,
 			const char *external_id, enum bs_config_view view,
 			bs_config_t *out, bs_config_blobs_t *sealed);
+	/* For a store on a server (NULL for SQLite, whose front calls
+	 * config_get for each): the configs of rows[0..n) by external_id in
+	 * BS_VIEW_DEVICE, n at most BS_DEVICES_MAX, in one statement; each
+	 * row's cfg and held (sealed as stored) are filled, found set. On a
+	 * failure they are all left empty. */
+	int (*config_get_devices)(bs_backend_t *b, bs_device_row_t *rows, size_t n);
 	/* A page of matching configs ordered by created_at then client_id,
 	 * in view BS_VIEW_ALL, into out[0..limit) and, when not NULL,
 	 * sealed[0..limit), both zeroed by the caller. */

@@ -177,6 +177,48 @@ int bs_store_device_get(bs_store_t *st, const char *external_id, bs_config_t *cf
 	return rc;
 }
 
+/* A row a backend read: its external_key opened, as bs_store_device_get. */
+static int open_device(bs_store_t *st, bs_device_row_t *row)
+{
+	int rc = open_blob(st, "external_key", row->cfg->client_id,
+			&row->held->external_key, &row->cfg->external_key);
+
+	bs_blob_clear(&row->held->external_key);
+	return rc;
+}
+
+static void devices_clear(bs_device_row_t *rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		bs_config_clear(rows[i].cfg);
+		bs_config_blobs_clear(rows[i].held);
+	}
+}
+
+int bs_store_devices_get(bs_store_t *st, bs_device_row_t *rows, size_t n)
+{
+	int rc = BS_OK;
+
+	if (n > BS_DEVICES_MAX)
+		return BS_ERR_INVALID;
+	if (OPS(st)->config_get_devices == NULL) {
+		for (size_t i = 0; i < n && rc == BS_OK; i++) {
+			rows[i].found = bs_store_device_get(st, rows[i].external_id,
+					rows[i].cfg, rows[i].held);
+			if (rows[i].found == BS_ERR_INTERNAL)
+				rc = BS_ERR_INTERNAL;
+		}
+	} else {
+		rc = OPS(st)->config_get_devices(st->b, rows, n);
+		for (size_t i = 0; i < n && rc == BS_OK; i++)
+			if (rows[i].found == BS_OK)
+				rc = open_device(st, &rows[i]);
+	}
+	if (rc != BS_OK)
+		devices_clear(rows, n);
+	return rc;
+}
+
 int bs_store_config_unseal(bs_store_t *st, bs_config_t *cfg, const bs_config_blobs_t *held)
 {
 	int rc = open_blob(st, "client_secret", cfg->client_id, &held->secret,

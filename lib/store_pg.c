@@ -365,6 +365,7 @@ static const bs_backend_ops_t pg_ops = {
 	.group_count = bs_pg_group_count,
 	.config_insert = bs_pg_config_insert,
 	.config_get = bs_pg_config_get,
+	.config_get_devices = bs_pg_config_get_devices,
 	.config_list = bs_pg_config_list,
 	.config_count = bs_pg_config_count,
 	.config_states = bs_pg_config_states,

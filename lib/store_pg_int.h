@@ -30,6 +30,8 @@ enum pg_stmt {
 	/* A config by key (client_id, external_id) in each view. */
 	PG_CFG_ALL_ID, PG_CFG_ALL_EXT, PG_CFG_DEVICE_ID, PG_CFG_DEVICE_EXT,
 	PG_CFG_LOGIN_ID, PG_CFG_LOGIN_EXT,
+	/* Bootstraps' configs by a list of external_ids, in its order. */
+	PG_CFG_DEVICES,
 	PG_CFG_INSERT, PG_CFG_LIST, PG_CFG_COUNT, PG_CFG_SET_CERT, PG_CFG_UPDATE,
 	PG_LINK_CLEAR, PG_LINK_INSERT, PG_CFG_ENABLE, PG_CFG_DELETE, PG_GONE_GET,
 	PG_CFG_TOUCH, PG_CFG_NEXT_EXT, PG_CFG_SEALED_PAGE, PG_CFG_RESEAL,
@@ -185,6 +187,7 @@ int bs_pg_config_insert(bs_backend_t *b, const bs_config_t *cfg,
 		const bs_config_blobs_t *sealed);
 int bs_pg_config_get(bs_backend_t *b, const char *client_id, const char *external_id,
 		enum bs_config_view view, bs_config_t *out, bs_config_blobs_t *sealed);
+int bs_pg_config_get_devices(bs_backend_t *b, bs_device_row_t *rows, size_t n);
 int bs_pg_config_list(bs_backend_t *b, const bs_config_filter_t *f, long offset,
 		long limit, bs_config_t *out, bs_config_blobs_t *sealed, size_t *n);
 int bs_pg_config_count(bs_backend_t *b, const bs_config_filter_t *f, long *total);

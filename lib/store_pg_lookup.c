@@ -1,4 +1,5 @@
-/* Reading configs: by key in a view, pages, counts, walking external ids. */
+/* Reading configs: by key in a view, a batch of bootstraps by external id,
+ * pages, counts, walking external ids. */
 #include "store_pg_int.h"
 
 #include "error.h"
@@ -9,7 +10,8 @@
 /* Column positions in the config SELECTs (store_pg_sql.c). */
 enum { C_ROWID, C_ID, C_SECRET, C_NAME, C_EXT_ID, C_EXT_KEY, C_CONTENT,
 	C_CERT, C_KEY, C_CA, C_ENABLED, C_CREATED, C_UPDATED, C_LAST, C_CHANNEL_IDS,
-	C_SERIAL, C_EXPIRES, C_PROFILE, C_VARS, C_GROUP };
+	C_SERIAL, C_EXPIRES, C_PROFILE, C_VARS, C_GROUP,
+	C_ORDINAL /* PG_CFG_DEVICES: the place in the list, from 1 */ };
 
 static int read_sealed(const PGresult *r, int row, bs_config_blobs_t *sealed)
 {
@@ -84,6 +86,91 @@ int bs_pg_config_get(bs_backend_t *b, const char *client_id, const char *externa
 		bs_config_clear(out);
 		if (sealed != NULL)
 			bs_config_blobs_clear(sealed);
+	}
+	return rc;
+}
+
+/* external_ids as a text[] literal, every element quoted: {"a","b\\"c"}. */
+static char *id_array(const bs_device_row_t *rows, size_t n)
+{
+	size_t len = 3;
+	char *s, *o;
+
+	for (size_t i = 0; i < n; i++)
+		len += 2 * strlen(rows[i].external_id) + 3;
+	if ((s = malloc(len)) == NULL)
+		return NULL;
+	o = s;
+	*o++ = '{';
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			*o++ = ',';
+		*o++ = '"';
+		for (const char *c = rows[i].external_id; *c != '\0'; c++) {
+			if (*c == '"' || *c == '\\')
+				*o++ = '\\';
+			*o++ = *c;
+		}
+		*o++ = '"';
+	}
+	*o++ = '}';
+	*o = '\0';
+	return s;
+}
+
+static void rows_clear(bs_device_row_t *rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		bs_config_clear(rows[i].cfg);
+		bs_config_blobs_clear(rows[i].held);
+		rows[i].found = BS_ERR_NOT_FOUND;
+	}
+}
+
+/* Each result row names its place in the list. */
+static int read_devices(const PGresult *r, bs_device_row_t *rows, size_t n)
+{
+	for (int k = 0; k < PQntuples(r); k++) {
+		long long at = bs_pg_col_int(r, k, C_ORDINAL) - 1;
+
+		if (at < 0 || (size_t)at >= n || rows[at].found == BS_OK)
+			return BS_ERR_INTERNAL;
+		if (read_config(r, k, rows[at].cfg, rows[at].held) != BS_OK)
+			return BS_ERR_INTERNAL;
+		rows[at].found = BS_OK;
+	}
+	return BS_OK;
+}
+
+int bs_pg_config_get_devices(bs_backend_t *b, bs_device_row_t *rows, size_t n)
+{
+	bs_pg_params_t p;
+	PGresult *r;
+	char *ids;
+	int rc;
+
+	for (size_t i = 0; i < n; i++) {
+		memset(rows[i].cfg, 0, sizeof(*rows[i].cfg));
+		memset(rows[i].held, 0, sizeof(*rows[i].held));
+		rows[i].found = BS_ERR_NOT_FOUND;
+	}
+	if (n == 0)
+		return BS_OK;
+	if (n > BS_DEVICES_MAX)
+		return BS_ERR_INVALID;
+	if ((ids = id_array(rows, n)) == NULL)
+		return bs_pg_fail((bs_pg_t *)b, "get configs", "out of memory");
+	bs_pg_params_init(&p);
+	bs_pg_param_text(&p, ids);
+	rc = bs_pg_run((bs_pg_t *)b, PG_CFG_DEVICES, &p, &r, "get configs");
+	free(ids);
+	if (rc != BS_OK)
+		return rc;
+	rc = read_devices(r, rows, n);
+	PQclear(r);
+	if (rc != BS_OK) {
+		rows_clear(rows, n);
+		bs_pg_fail((bs_pg_t *)b, "get configs", "unreadable rows");
 	}
 	return rc;
 }

@@ -14,12 +14,12 @@
 	"c.cert_expires_at, c.profile, c.vars, c.group_id " \
 	"FROM configs c LEFT JOIN bootstraps b ON b.config_id = c.id"
 /* A bootstrap's columns: name and external_id only for a template. */
-#define CFG_DEVICE "SELECT c.id, c.client_id, c.client_secret, " \
+#define CFG_DEVICE_COLS "SELECT c.id, c.client_id, c.client_secret, " \
 	"CASE WHEN c.profile IS NULL THEN NULL ELSE c.name END, " \
 	"CASE WHEN c.profile IS NULL THEN NULL ELSE c.external_id END, " \
 	"c.external_key, c.content, c.client_cert, c.client_key, c.ca_cert, c.enabled, " \
-	"NULL, NULL, NULL, c.channel_ids, NULL, NULL, c.profile, c.vars, NULL " \
-	"FROM configs c"
+	"NULL, NULL, NULL, c.channel_ids, NULL, NULL, c.profile, c.vars, NULL"
+#define CFG_DEVICE CFG_DEVICE_COLS " FROM configs c"
 /* A login's columns. */
 #define CFG_LOGIN "SELECT c.id, c.client_id, c.client_secret, NULL, NULL, NULL, NULL, " \
 	"c.client_cert, NULL, NULL, c.enabled, NULL, NULL, NULL, c.channel_ids, " \
@@ -122,6 +122,11 @@ const bs_pg_sql_t bs_pg_sql[PG_STMT_COUNT] = {
 	[PG_CFG_ALL_EXT] = { CFG_ALL BY_EXT, 0 },
 	[PG_CFG_DEVICE_ID] = { CFG_DEVICE BY_ID, 0 },
 	[PG_CFG_DEVICE_EXT] = { CFG_DEVICE BY_EXT, 0 },
+	/* Column 20 is the position in the list (from 1): an ID given twice
+	 * has a row for each time, an unknown one none. */
+	[PG_CFG_DEVICES] = { CFG_DEVICE_COLS ", q.i FROM unnest($1::text[]) "
+		"WITH ORDINALITY AS q(ext, i) JOIN configs c ON c.external_id = q.ext "
+		"ORDER BY q.i", 0 },
 	[PG_CFG_LOGIN_ID] = { CFG_LOGIN BY_ID, 0 },
 	[PG_CFG_LOGIN_EXT] = { CFG_LOGIN BY_EXT, 0 },
 	/*

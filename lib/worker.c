@@ -24,6 +24,8 @@ struct bs_worker {
 	int stop;
 	void (*wake)(void *);
 	void *wake_arg;
+	bs_worker_many_fn run_many;     /* NULL: one job at a time */
+	void *many_ctx;
 };
 
 static bs_job_t *slot(bs_worker_t *w, size_t n)
@@ -54,30 +56,39 @@ int bs_worker_thread(pthread_t *t, void *(*fn)(void *), void *arg)
 	return rc == 0 ? BS_OK : BS_ERR_INTERNAL;
 }
 
-/* The next job to run, copied under the lock; 0 when told to stop. */
-static int next_job(bs_worker_t *w, bs_job_t *job)
+/*
+ * The next jobs to run, copied under the lock into jobs[0..max): every
+ * one queued, up to max; 0 when told to stop. Their slots stay as they
+ * are until finished moves past them.
+ */
+static size_t next_jobs(bs_worker_t *w, bs_job_t *jobs, size_t max)
 {
-	int got;
+	size_t n = 0;
 
 	pthread_mutex_lock(&w->lock);
 	while (!w->stop && w->finished == w->submitted)
 		pthread_cond_wait(&w->more, &w->lock);
-	got = !w->stop;
-	if (got)
-		*job = *slot(w, w->finished);
+	while (!w->stop && n < max && w->finished + n < w->submitted) {
+		jobs[n] = *slot(w, w->finished + n);
+		n++;
+	}
 	pthread_mutex_unlock(&w->lock);
-	return got;
+	return n;
 }
 
 static void *loop(void *arg)
 {
 	bs_worker_t *w = arg;
-	bs_job_t job;
+	bs_job_t jobs[BS_WORKER_BATCH];
+	size_t n;
 
-	while (next_job(w, &job)) {
-		job.run(job.arg);
+	while ((n = next_jobs(w, jobs, w->run_many ? BS_WORKER_BATCH : 1)) > 0) {
+		if (w->run_many != NULL)
+			w->run_many(w->many_ctx, jobs, n);
+		else
+			jobs[0].run(jobs[0].arg);
 		pthread_mutex_lock(&w->lock);
-		w->finished++;
+		w->finished += n;
 		pthread_mutex_unlock(&w->lock);
 		/* Outside the lock: the wake may take locks of its own. */
 		if (w->wake != NULL)
@@ -96,6 +107,12 @@ static void destroy(bs_worker_t *w)
 
 int bs_worker_start(size_t capacity, void (*wake)(void *), void *wake_arg,
 		bs_worker_t **out)
+{
+	return bs_worker_start_many(capacity, NULL, NULL, wake, wake_arg, out);
+}
+
+int bs_worker_start_many(size_t capacity, bs_worker_many_fn run_many, void *ctx,
+		void (*wake)(void *), void *wake_arg, bs_worker_t **out)
 {
 	bs_worker_t *w;
 
@@ -120,6 +137,8 @@ int bs_worker_start(size_t capacity, void (*wake)(void *), void *wake_arg,
 	w->capacity = capacity;
 	w->wake = wake;
 	w->wake_arg = wake_arg;
+	w->run_many = run_many;
+	w->many_ctx = ctx;
 	if (bs_worker_thread(&w->thread, loop, w) != BS_OK) {
 		destroy(w);
 		return BS_ERR_INTERNAL;
@@ -132,7 +151,7 @@ int bs_worker_submit(bs_worker_t *w, const bs_job_t *job)
 {
 	int rc = BS_OK;
 
-	if (job == NULL || job->run == NULL || job->done == NULL)
+	if (job == NULL || job->done == NULL || (job->run == NULL && w->run_many == NULL))
 		return BS_ERR_INVALID;
 	pthread_mutex_lock(&w->lock);
 	if (w->stop || w->submitted - w->drained >= w->capacity) {

@@ -48,9 +48,23 @@ int bs_worker_start(size_t capacity, void (*wake)(void *), void *wake_arg,
 		bs_worker_t **out);
 
 /*
+ * The same, for work that is cheaper done for several jobs together (one
+ * statement for many lookups): run_many(ctx, jobs, n) runs on the worker
+ * thread with every job queued when it wakes, up to BS_WORKER_BATCH of
+ * them, oldest first, and must do the work of all n; their run is not
+ * called (it may be NULL). It never waits for a batch to fill: a job
+ * queued alone is run alone at once. done and drain are as above.
+ */
+#define BS_WORKER_BATCH 64
+typedef void (*bs_worker_many_fn)(void *ctx, const bs_job_t *jobs, size_t n);
+int bs_worker_start_many(size_t capacity, bs_worker_many_fn run_many, void *ctx,
+		void (*wake)(void *), void *wake_arg, bs_worker_t **out);
+
+/*
  * Queues *job (copied) behind the others. BS_OK; BS_ERR_INTERNAL when
  * capacity jobs are in flight or the worker is stopping; BS_ERR_INVALID
- * when run or done is NULL. On an error nothing is queued and neither
+ * when done is NULL, or run is and the worker was not started with
+ * bs_worker_start_many. On an error nothing is queued and neither
  * callback will ever run: job->arg is still the caller's, who answers
  * internal_error at once.
  */

@@ -5,7 +5,10 @@
  * (bs_device_begin), its lookup runs on a worker thread with a store
  * connection of its own (lib/worker.h), and the answer is made and
  * published on the broker thread again, at the tick that the worker's wake
- * brings at once (plugin/wake.h). With SQLite the lookup stays on the
+ * brings at once (plugin/wake.h). The thread takes every request waiting
+ * when it comes for work and reads their configs in one statement
+ * (bs_device_lookup_many), so that a busy broker makes one round trip for
+ * many devices. With SQLite the lookup stays on the
  * broker thread: it is a read of a local file's cached pages.
  */
 #include "plugin.h"
@@ -39,14 +42,20 @@ static void pending_free(pending_t *q)
 	free(q);
 }
 
-/* A lookup on a lost connection connects again first; failing that, the
- * lookup fails and the device is answered internal_error. */
-static void run(void *arg)
+/* Every request waiting when the thread comes for work, up to
+ * BS_WORKER_BATCH: one read of the store for them all (a request alone
+ * is not held back to wait for others). A lookup on a lost connection
+ * connects again first; failing that, the lookups fail and the devices
+ * are answered internal_error. */
+static void run_many(void *ctx, const bs_job_t *jobs, size_t n)
 {
-	pending_t *q = arg;
+	bs_plugin_t *p = ctx;
+	bs_device_job_t *batch[BS_WORKER_BATCH];
 
-	bs_store_revive(q->p->lookup_store);
-	bs_device_lookup(q->p->lookup_store, q->job);
+	for (size_t i = 0; i < n; i++)
+		batch[i] = ((pending_t *)jobs[i].arg)->job;
+	bs_store_revive(p->lookup_store);
+	bs_device_lookup_many(p->lookup_store, batch, n);
 }
 
 static void done(void *arg, bool cancelled)
@@ -78,7 +87,8 @@ int bs_plugin_lookups_start(bs_plugin_t *p, char *err, size_t errlen)
 	if (bs_wake_init() != BS_OK)
 		mosquitto_log_printf(MOSQ_LOG_WARNING, "bootstrap: no real-time signal "
 				"is free: device answers wait for the broker's tick");
-	if (bs_worker_start(BS_WORKER_QUEUE, wake, NULL, &p->worker) != BS_OK) {
+	if (bs_worker_start_many(BS_WORKER_QUEUE, run_many, p, wake, NULL,
+			&p->worker) != BS_OK) {
 		snprintf(err, errlen, "cannot start the lookup thread");
 		return BS_ERR_INTERNAL;
 	}
@@ -100,7 +110,7 @@ int bs_plugin_lookups_submit(bs_plugin_t *p, bs_device_job_t *job,
 		const char *clientid, int qos, void *corr, uint16_t corrlen)
 {
 	pending_t *q = calloc(1, sizeof(*q));
-	bs_job_t w = { .run = run, .done = done, .arg = q };
+	bs_job_t w = { .done = done, .arg = q };
 
 	if (p->worker == NULL || q == NULL || (q->clientid = strdup(clientid)) == NULL) {
 		free(q);

@@ -67,6 +67,7 @@ typedef struct {
 	char log[BENCH_PATH_MAX];
 	char plugin[BENCH_PATH_MAX];
 	char floor_plugin[BENCH_PATH_MAX]; /* "": none */
+	char db_url[256];           /* "": SQLite in dir; else the plugin's db_url */
 	int max_failures;           /* the plugin's lockout, from the next start; 0: off */
 	int lockout_seconds;
 	int port;

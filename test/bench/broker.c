@@ -107,10 +107,12 @@ static int run_tool(const bench_broker_t *b, char *const argv[])
  * phase's attacker comes from 127.0.0.1, so with the lockout on,
  * bootstrap-bad's wrong keys would lock its devices out for the good
  * requests that follow: max_failures 0 unless b->max_failures is set.
+ * The store is SQLite in the directory, or b->db_url (PostgreSQL).
  * Written at each start, so that a phase may change it. */
 static int write_conf(const bench_broker_t *b)
 {
 	FILE *f = fopen(b->conf, "w");
+	bool sql = b->db_url[0] == '\0';
 	int rc;
 
 	if (f == NULL) {
@@ -128,7 +130,7 @@ static int write_conf(const bench_broker_t *b)
 			"allow_anonymous true\n"
 			"password_file %s/passwd\n"
 			"plugin %s\n"
-			"plugin_opt_db_path %s/bootstrap.db\n"
+			"plugin_opt_%s %s%s\n"
 			"plugin_opt_key_file %s/bootstrap.key\n"
 			"plugin_opt_admin_users admin\n"
 			"plugin_opt_client_auth true\n"
@@ -136,7 +138,8 @@ static int write_conf(const bench_broker_t *b)
 			"plugin_opt_max_failures %d\n"
 			"plugin_opt_lockout_seconds %d\n"
 			"%s%s%s",
-			b->log, b->port, b->dir, b->plugin, b->dir, b->dir, b->max_failures,
+			b->log, b->port, b->dir, b->plugin, sql ? "db_path" : "db_url",
+			sql ? b->dir : b->db_url, sql ? "/bootstrap.db" : "", b->dir, b->max_failures,
 			b->lockout_seconds,
 			b->floor_plugin[0] ? "plugin " : "", b->floor_plugin,
 			b->floor_plugin[0] ? "\n" : "");

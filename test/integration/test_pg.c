@@ -573,7 +573,86 @@ out:
 	free(ext);
 }
 
+#define FLOOD 480
+#define FLOOD_CLIENTS 4
+
+/* The replies to c's requests, as many as want at most: how many gave
+ * the config, how many unauthorized, how many anything else. */
+static void count_replies(client_t *c, int want, int *ok, int *refused, int *other)
+{
+	for (int got = 0; got < want; got++) {
+		it_msg_t *m = client_wait(c, IT_WAIT_MS);
+		json_t *reply = msg_json(m);
+
+		msg_free(m);
+		if (reply == NULL)
+			return;
+		if (jstr(reply, "client_secret") != NULL)
+			(*ok)++;
+		else if (jstr(reply, "error") != NULL
+				&& strcmp(jstr(reply, "error"), "unauthorized") == 0)
+			(*refused)++;
+		else
+			(*other)++;
+		json_decref(reply);
+	}
+}
+
+/*
+ * A flood of unknown external IDs with a known device among them, sent
+ * without waiting for the answers: the lookup thread takes them in
+ * batches, every unknown one with its decoy. Each is answered as it
+ * would be alone, and the broker goes on.
+ */
+static void test_a_flood_of_unknown_devices_is_answered_one_by_one(void)
+{
+	char url[256], id[64], rid[16];
+	broker_t b;
+	boot_cfg_t cfg = { 0 };
+	char *ext = unique_name("pg-flood");
+	client_t *c[FLOOD_CLIENTS] = { NULL };
+	int ok = 0, refused = 0, other = 0, sent = 0;
+
+	if (!CHECK(start_on(&b, url, sizeof url, NULL) == 0))
+		goto out;
+	if (!CHECK(make_config(&b, ext, NULL, true, &cfg) == 0))
+		goto stop;
+	for (int i = 0; i < FLOOD_CLIENTS; i++)
+		if (!CHECK((c[i] = client_connect(&b, 5, NULL, NULL, NULL)) != NULL))
+			goto stop;
+	for (int i = 0; i < FLOOD; i++) {
+		int known = i % 8 == 0;
+		char *req;
+
+		snprintf(id, sizeof id, "pg-stranger-%d-\"'\\", i);
+		snprintf(rid, sizeof rid, "r%d", i);
+		req = boot_request(known ? ext : id, known ? cfg.external_key
+				: "wrong-key-0123456789", rid);
+		sent += req != NULL && client_publish(c[i % FLOOD_CLIENTS], "bootstrap/req",
+				req, (int)strlen(req), NULL) >= 0;
+		free(req);
+	}
+	CHECK(sent == FLOOD);
+	for (int i = 0; i < FLOOD_CLIENTS; i++)
+		count_replies(c[i], FLOOD / FLOOD_CLIENTS, &ok, &refused, &other);
+	CHECK(ok == FLOOD / 8);
+	CHECK(refused == FLOOD - FLOOD / 8);
+	CHECK(other == 0);
+	CHECK(broker_alive(&b));
+	expect_bootstrap(&b, &cfg);
+stop:
+	for (int i = 0; i < FLOOD_CLIENTS; i++)
+		if (c[i] != NULL)
+			client_close(c[i]);
+	broker_cleanup(&b);
+out:
+	boot_cfg_free(&cfg);
+	free(ext);
+}
+
 static const cu_test_t tests[] = {
+	{ "a flood of unknown devices is answered one by one",
+		test_a_flood_of_unknown_devices_is_answered_one_by_one },
 	{ "PostgreSQL frozen holds up no other client",
 		test_postgresql_frozen_holds_up_no_other_client },
 	{ "bootstraps and unknown devices from every broker are stored",

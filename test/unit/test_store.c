@@ -475,6 +475,91 @@ static void test_config_get_by_external_id_loads_only_what_is_asked(void)
 	env_close();
 }
 
+#define ODD_EXT "e\"x\\t,{2} '"
+
+/* Five rows asking for two configs: an unknown ID first and last, one ID
+ * twice, one with the characters of an array literal in it. */
+static void test_devices_get_answers_each_row_in_order(void)
+{
+	static const char *const ids[] = { "nope", "ext", ODD_EXT, "ext", "also-nope" };
+	static const int found[] = { BS_ERR_NOT_FOUND, BS_OK, BS_OK, BS_OK,
+		BS_ERR_NOT_FOUND };
+	static const char *const client[] = { NULL, "cid", "cid2", "cid", NULL };
+	bs_config_t cfg[5];
+	bs_config_blobs_t held[5];
+	bs_device_row_t rows[5];
+
+	env_open();
+	CU_ASSERT_EQUAL_FATAL(add_config("cid", "ext", NULL, 0), BS_OK);
+	CU_ASSERT_EQUAL_FATAL(add_config("cid2", ODD_EXT, NULL, 0), BS_OK);
+	for (size_t i = 0; i < 5; i++) {
+		rows[i].external_id = ids[i];
+		rows[i].cfg = &cfg[i];
+		rows[i].held = &held[i];
+		rows[i].found = -1000;
+	}
+	CU_ASSERT_EQUAL_FATAL(bs_store_devices_get(st(), rows, 5), BS_OK);
+	for (size_t i = 0; i < 5; i++) {
+		CU_ASSERT_EQUAL(rows[i].found, found[i]);
+		if (found[i] != BS_OK) {
+			CU_ASSERT_PTR_NULL(cfg[i].client_id);
+			CU_ASSERT_PTR_NULL(held[i].secret.data);
+			continue;
+		}
+		CU_ASSERT_STRING_EQUAL(cfg[i].client_id, client[i]);
+		CU_ASSERT_STRING_EQUAL(cfg[i].external_key, SECRET_EXTKEY);
+		CU_ASSERT_STRING_EQUAL(cfg[i].content, "{\"k\":1}");
+		CU_ASSERT_PTR_NULL(cfg[i].client_secret);
+		CU_ASSERT_PTR_NOT_NULL(held[i].secret.data);
+		CU_ASSERT_PTR_NOT_NULL(held[i].client_key.data);
+		CU_ASSERT_PTR_NULL(held[i].external_key.data);
+		CU_ASSERT_EQUAL(bs_store_config_unseal(st(), &cfg[i], &held[i]), BS_OK);
+		CU_ASSERT_STRING_EQUAL(cfg[i].client_secret, SECRET_CLIENT);
+	}
+	for (size_t i = 0; i < 5; i++) {
+		bs_config_clear(&cfg[i]);
+		bs_config_blobs_clear(&held[i]);
+	}
+	env_close();
+}
+
+/* As many rows as the bound, every one found; one more is refused. */
+static void test_devices_get_takes_up_to_its_bound(void)
+{
+	bs_config_t cfg[BS_DEVICES_MAX + 1];
+	bs_config_blobs_t held[BS_DEVICES_MAX + 1];
+	bs_device_row_t rows[BS_DEVICES_MAX + 1];
+	char ids[BS_DEVICES_MAX + 1][16];
+	size_t nfound = 0;
+
+	env_open();
+	for (size_t i = 0; i <= BS_DEVICES_MAX; i++) {
+		char cid[16];
+
+		snprintf(cid, sizeof(cid), "c%zu", i);
+		snprintf(ids[i], sizeof(ids[i]), "x%zu", i);
+		CU_ASSERT_EQUAL_FATAL(add_config(cid, ids[i], NULL, 0), BS_OK);
+		rows[i] = (bs_device_row_t){ .external_id = ids[i] };
+		rows[i].cfg = &cfg[i];
+		rows[i].held = &held[i];
+	}
+	CU_ASSERT_EQUAL(bs_store_devices_get(st(), rows, 0), BS_OK);
+	CU_ASSERT_EQUAL(bs_store_devices_get(st(), rows, BS_DEVICES_MAX + 1),
+			BS_ERR_INVALID);
+	CU_ASSERT_EQUAL_FATAL(bs_store_devices_get(st(), rows, BS_DEVICES_MAX), BS_OK);
+	for (size_t i = 0; i < BS_DEVICES_MAX; i++) {
+		char cid[16];
+
+		snprintf(cid, sizeof(cid), "c%zu", i);
+		nfound += rows[i].found == BS_OK && cfg[i].client_id != NULL
+			&& strcmp(cfg[i].client_id, cid) == 0;
+		bs_config_clear(&cfg[i]);
+		bs_config_blobs_clear(&held[i]);
+	}
+	CU_ASSERT_EQUAL(nfound, BS_DEVICES_MAX);
+	env_close();
+}
+
 static void test_config_duplicate_client_id_or_external_id_conflicts(void)
 {
 	bs_config_t cfg;
@@ -1467,6 +1552,8 @@ static const cu_test_t data_tests[] = {
 	T(test_config_get_by_client_id_with_channels_in_order),
 	T(test_config_get_by_external_id_loads_only_what_is_asked),
 	T(test_config_duplicate_client_id_or_external_id_conflicts),
+	T(test_devices_get_answers_each_row_in_order),
+	T(test_devices_get_takes_up_to_its_bound),
 	T(test_config_unknown_channel_not_found_and_savepoint_stores_nothing),
 	T(test_delete_config_removes_its_channel_links),
 	T(test_set_enabled_and_touch_bootstrap),

@@ -428,6 +428,143 @@ static void test_stress_stop_midway_leaks_nothing(void)
 	free(stress);
 }
 
+/* ---- bs_worker_start_many ------------------------------------------------ */
+
+#define MANY_JOBS 100
+
+/* The sizes of the batches run_many was given, and its thread. */
+static size_t batch_sizes[MANY_JOBS];
+static size_t nbatches;
+static pthread_t many_thread;
+static int next_done;
+static int done_out_of_turn;
+
+/* Each batch: its first job's gate (when ctx says so), then every job. */
+static void run_batch(void *ctx, const bs_job_t *jobs, size_t n)
+{
+	if (ctx != NULL && nbatches == 0)
+		gate_pass();
+	if (nbatches < MANY_JOBS)
+		batch_sizes[nbatches++] = n;
+	many_thread = pthread_self();
+	for (size_t i = 0; i < n; i++)
+		run_probe(jobs[i].arg);
+}
+
+static void done_in_turn(void *arg, bool cancelled)
+{
+	probe_t *p = arg;
+
+	done_out_of_turn += p->index != next_done++;
+	p->done++;
+	p->cancelled = cancelled;
+}
+
+static void many_init(probe_t *p, int n)
+{
+	probes_init(p, n);
+	nbatches = 0;
+	next_done = 0;
+	done_out_of_turn = 0;
+	gate_set(0);
+	atomic_store(&gate_waiting, 0);
+}
+
+static void wait_gate(void)
+{
+	for (int i = 0; i < WAIT_MS && atomic_load(&gate_waiting) == 0; i++)
+		sleep_us(1000);
+	CU_ASSERT_EQUAL_FATAL(atomic_load(&gate_waiting), 1);
+}
+
+/* While the first job holds the thread, 99 queue up: they come in
+ * batches of BS_WORKER_BATCH at most, every one run and done once, in
+ * order. */
+static void test_many_takes_every_queued_job_up_to_its_batch(void)
+{
+	static probe_t p[MANY_JOBS];
+	bs_job_t job = { NULL, done_in_turn, NULL };
+	bs_worker_t *w;
+
+	many_init(p, MANY_JOBS);
+	CU_ASSERT_EQUAL_FATAL(bs_worker_start_many(MANY_JOBS, run_batch, &p, NULL, NULL,
+			&w), BS_OK);
+	job.arg = &p[0];
+	CU_ASSERT_EQUAL(bs_worker_submit(w, &job), BS_OK);
+	wait_gate();
+	for (int i = 1; i < MANY_JOBS; i++) {
+		job.arg = &p[i];
+		CU_ASSERT_EQUAL(bs_worker_submit(w, &job), BS_OK);
+	}
+	gate_set(1);
+	CU_ASSERT_EQUAL(drain_until(w, MANY_JOBS), MANY_JOBS);
+	CU_ASSERT_EQUAL_FATAL(nbatches, 3);
+	CU_ASSERT_EQUAL(batch_sizes[0], 1);
+	CU_ASSERT_EQUAL(batch_sizes[1], BS_WORKER_BATCH);
+	CU_ASSERT_EQUAL(batch_sizes[2], MANY_JOBS - 1 - BS_WORKER_BATCH);
+	CU_ASSERT_FALSE(pthread_equal(many_thread, pthread_self()));
+	for (int i = 0; i < MANY_JOBS; i++) {
+		CU_ASSERT_EQUAL(p[i].ran, 1);
+		CU_ASSERT_EQUAL(p[i].done, 1);
+		CU_ASSERT_FALSE(p[i].cancelled);
+	}
+	CU_ASSERT_EQUAL(done_out_of_turn, 0);
+	bs_worker_stop(w);
+}
+
+/* One request at a time: each job runs alone, at once, without waiting
+ * for others to fill a batch. */
+static void test_many_runs_a_job_alone_at_once(void)
+{
+	probe_t p[5];
+	bs_worker_t *w;
+
+	many_init(p, 5);
+	CU_ASSERT_EQUAL_FATAL(bs_worker_start_many(8, run_batch, NULL, NULL, NULL, &w),
+			BS_OK);
+	for (int i = 0; i < 5; i++) {
+		bs_job_t job = { NULL, done_in_turn, &p[i] };
+
+		CU_ASSERT_EQUAL(bs_worker_submit(w, &job), BS_OK);
+		CU_ASSERT_EQUAL(drain_until(w, 1), 1);
+		CU_ASSERT_EQUAL(p[i].ran, 1);
+	}
+	CU_ASSERT_EQUAL(nbatches, 5);
+	for (size_t i = 0; i < nbatches; i++)
+		CU_ASSERT_EQUAL(batch_sizes[i], 1);
+	CU_ASSERT_EQUAL(done_out_of_turn, 0);
+	bs_worker_stop(w);
+}
+
+/* Stop while a batch runs: it finishes, the queued jobs are cancelled. */
+static void test_many_stop_cancels_what_is_queued(void)
+{
+	probe_t p[6];
+	bs_worker_t *w;
+	pthread_t opener;
+
+	many_init(p, 6);
+	CU_ASSERT_EQUAL_FATAL(bs_worker_start_many(8, run_batch, p, NULL, NULL, &w),
+			BS_OK);
+	for (int i = 0; i < 6; i++) {
+		bs_job_t job = { NULL, done_in_turn, &p[i] };
+
+		CU_ASSERT_EQUAL(bs_worker_submit(w, &job), BS_OK);
+		if (i == 0)
+			wait_gate();
+	}
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&opener, NULL, open_gate_later, NULL), 0);
+	bs_worker_stop(w);
+	pthread_join(opener, NULL);
+	CU_ASSERT_EQUAL(next_done, 6);
+	CU_ASSERT_EQUAL(done_out_of_turn, 0);
+	for (int i = 0; i < 6; i++) {
+		CU_ASSERT_EQUAL(p[i].done, 1);
+		CU_ASSERT_EQUAL(p[i].ran, i == 0 ? 1 : 0);
+		CU_ASSERT_EQUAL(p[i].cancelled, i == 0 ? 0 : 1);
+	}
+}
+
 int main(void)
 {
 	static const cu_test_t tests[] = {
@@ -444,6 +581,10 @@ int main(void)
 		{ "stress: many jobs, exactly once, in order",
 			test_stress_many_jobs_exactly_once_in_order },
 		{ "stress: stop midway leaks nothing", test_stress_stop_midway_leaks_nothing },
+		{ "many: every queued job, up to its batch",
+			test_many_takes_every_queued_job_up_to_its_batch },
+		{ "many: a job alone runs alone at once", test_many_runs_a_job_alone_at_once },
+		{ "many: stop cancels what is queued", test_many_stop_cancels_what_is_queued },
 		{ NULL, NULL },
 	};
 
