@@ -7,7 +7,9 @@
 #   make test       every test: unit (CUnit), symbol check, integration (real broker)
 #   make test-san   the unit tests under AddressSanitizer + UBSan
 #   make test-tsan  the worker thread and the broker-thread wake under ThreadSanitizer
-#   make bench      the load benchmark (N = 1,000 and 1,000,000) and the fleet import
+#   make bench      the load benchmark (N = 1,000 and 1,000,000), the PostgreSQL
+#                   column (bench-pg) and the fleet import
+#   make bench-pg   bootstraps on PostgreSQL beside SQLite, same configs, one run
 #   make bench-core the core alone, without a broker (bootstraps per second)
 #   make bench-copy a fleet of 100,000 configs moved into PostgreSQL and back
 #                   (mosquitto_bootstrap_copy), each way timed
