@@ -323,6 +323,7 @@ static int run_one(const bench_opts_t *o, bench_broker_t *b, size_t n,
 	if (o->own_broker && (broker_reset_db(b) != 0 || broker_start(b) != 0))
 		return -1;
 	r->rss_before_kib = o->own_broker ? broker_rss_kib(b) : -1;
+	r->anon_before_kib = o->own_broker ? broker_rss_anon_kib(b) : -1;
 	fprintf(stderr, "bench: N=%zu: admin-import\n", n);
 	if (admin_import(o, n, r) != 0)
 		return -1;
@@ -336,6 +337,7 @@ static int run_one(const bench_opts_t *o, bench_broker_t *b, size_t n,
 		return -1;
 	/* Before the client phases, so that it stays the bootstrap phases'. */
 	r->rss_after_kib = o->own_broker ? broker_rss_kib(b) : -1;
+	r->anon_after_kib = o->own_broker ? broker_rss_anon_kib(b) : -1;
 	if (client_phases(o, b, n, lat, r) != 0 || flood_phases(o, b, n, lat, r) != 0
 			|| attack_phases(o, b, n, lat, r) != 0)
 		return -1;
@@ -381,8 +383,9 @@ static int run_all(bench_opts_t *o, bench_result_t *res, size_t *done)
 	}
 	for (size_t i = 0; i < o->nconfigs && rc == 0; i++) {
 		res[i] = (bench_result_t){ .n = o->configs[i], .rss_before_kib = -1,
-			.rss_after_kib = -1, .start_ms = -1, .idle_base_kib = -1,
-			.idle_anon_kib = -1, .idle_boot_kib = -1 };
+			.rss_after_kib = -1, .anon_before_kib = -1, .anon_after_kib = -1,
+			.start_ms = -1, .idle_base_kib = -1, .idle_anon_kib = -1,
+			.idle_boot_kib = -1 };
 		rc = run_one(o, &b, o->configs[i], lat, &res[i]);
 		*done = i + 1;
 	}

@@ -266,8 +266,13 @@ typedef struct {
 
 typedef struct {
 	size_t n;
-	long rss_before_kib;        /* -1: unknown */
+	/* The broker's resident memory (VmRSS) with an empty database and
+	 * after the bootstrap phases, and its private part (RssAnon: without
+	 * the database's pages mapped from the page cache); -1: unknown. */
+	long rss_before_kib;
 	long rss_after_kib;
+	long anon_before_kib;
+	long anon_after_kib;
 	double start_ms;            /* -1: unknown */
 	double import_rate;         /* configs/s; 0 when not run */
 	double import_seconds;

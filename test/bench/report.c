@@ -133,24 +133,30 @@ static void fmt_mib(char *out, size_t len, long kib)
 		snprintf(out, len, "%.1f", (double)kib / KIB_PER_MIB);
 }
 
+/* before, after and their difference, in MiB ("-" when unknown). */
+static void fmt_growth(char out[3][32], long before, long after)
+{
+	fmt_mib(out[0], sizeof(out[0]), before);
+	fmt_mib(out[1], sizeof(out[1]), after);
+	if (before >= 0 && after >= 0)
+		snprintf(out[2], sizeof(out[2]), "%+.1f", (double)(after - before) / KIB_PER_MIB);
+	else
+		snprintf(out[2], sizeof(out[2]), "-");
+}
+
 static void summary_row(const bench_result_t *r)
 {
-	char before[32], after[32], diff[32], start[32];
+	char rss[3][32], anon[3][32], start[32];
 
-	fmt_mib(before, sizeof(before), r->rss_before_kib);
-	fmt_mib(after, sizeof(after), r->rss_after_kib);
-	if (r->rss_before_kib >= 0 && r->rss_after_kib >= 0)
-		snprintf(diff, sizeof(diff), "%+.1f",
-				(double)(r->rss_after_kib - r->rss_before_kib) / KIB_PER_MIB);
-	else
-		snprintf(diff, sizeof(diff), "-");
+	fmt_growth(rss, r->rss_before_kib, r->rss_after_kib);
+	fmt_growth(anon, r->anon_before_kib, r->anon_after_kib);
 	if (r->start_ms >= 0)
 		snprintf(start, sizeof(start), "%.1f", r->start_ms);
 	else
 		snprintf(start, sizeof(start), "-");
-	printf("%-9zu %10s %10s %9s %10s %12.0f %10.2f %8llu\n", r->n, before, after, diff,
-			start, r->import_rate, r->import_seconds,
-			(unsigned long long)r->import_errors);
+	printf("%-9zu %9s %9s %8s %9s %9s %8s %9s %12.0f %9.2f %7llu\n", r->n,
+			rss[0], rss[1], rss[2], anon[0], anon[1], anon[2], start,
+			r->import_rate, r->import_seconds, (unsigned long long)r->import_errors);
 	if (r->import_existing > 0)
 		printf("%-9zu (%llu configs were there already: an existing broker)\n", r->n,
 				(unsigned long long)r->import_existing);
@@ -342,10 +348,14 @@ void report_table(const bench_opts_t *o, const bench_result_t *r, size_t nr)
 	client_tables(r, nr);
 	lockout_table(r, nr);
 	flood_table(r, nr);
-	printf("\n%-9s %10s %10s %9s %10s %12s %10s %8s\n", "configs", "rss0 MiB",
-			"rss1 MiB", "diff MiB", "start_ms", "import cfg/s", "import s", "errors");
+	printf("\n%-9s %9s %9s %8s %9s %9s %8s %9s %12s %9s %7s\n", "configs", "rss0 MiB",
+			"rss1 MiB", "diff", "anon0 MiB", "anon1 MiB", "diff", "start_ms",
+			"import cfg/s", "import s", "errors");
 	for (size_t i = 0; i < nr; i++)
 		summary_row(&r[i]);
+	printf("(rss: the broker's VmRSS, empty and after the bootstrap phases; anon: its "
+			"private part,\n RssAnon, without the database pages mapped from the page "
+			"cache)\n");
 	if (extremes(r, nr, &lo, &hi)) {
 		const bench_phase_t *a = &r[lo].phase[PHASE_BOOT], *b = &r[hi].phase[PHASE_BOOT];
 
@@ -476,17 +486,23 @@ static json_t *result_json(const bench_result_t *r)
 {
 	json_t *phases = json_array();
 	bool rss = r->rss_before_kib >= 0 && r->rss_after_kib >= 0;
+	bool anon = r->anon_before_kib >= 0 && r->anon_after_kib >= 0;
 
 	for (int k = 0; k < PHASE_COUNT && phases != NULL; k++)
 		if (r->phase[k].ran && json_array_append_new(phases, phase_json(r, k)) != 0)
 			break;
-	return json_pack("{s:I, s:o, s:o, s:o, s:o, s:{s:f, s:f, s:I, s:I, s:I}, s:o, s:o, s:o, "
+	return json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
+			"s:{s:f, s:f, s:I, s:I, s:I}, s:o, s:o, s:o, "
 			"s:o, s:o}",
 			"configs", (json_int_t)r->n,
 			"rss_before_kib", kib_json(r->rss_before_kib),
 			"rss_after_kib", kib_json(r->rss_after_kib),
 			"rss_diff_mib", num_or_null((double)(r->rss_after_kib - r->rss_before_kib)
 					/ KIB_PER_MIB, rss),
+			"rss_anon_before_kib", kib_json(r->anon_before_kib),
+			"rss_anon_after_kib", kib_json(r->anon_after_kib),
+			"rss_anon_diff_mib", num_or_null((double)(r->anon_after_kib
+					- r->anon_before_kib) / KIB_PER_MIB, anon),
 			"start_ms", num_or_null(r->start_ms, r->start_ms >= 0),
 			"admin_import", "configs_per_s", r->import_rate,
 			"seconds", r->import_seconds, "batches", (json_int_t)r->import_batches,
