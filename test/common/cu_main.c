@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 static int (*final_check)(void);
+static unsigned skipped;
 
 void cu_set_final_check(int (*check)(void))
 {
@@ -36,6 +37,23 @@ void cu_add_suite(const char *name, CU_InitializeFunc init,
 	}
 }
 
+void cu_skip(const char *why)
+{
+	printf("skipped (%s) ", why);
+	fflush(stdout);
+	skipped++;
+}
+
+void cu_skip_suite(const char *name, const cu_test_t *tests, const char *why)
+{
+	unsigned n = 0;
+
+	for (; tests->name != NULL; tests++)
+		n++;
+	printf("Suite %s: %u tests skipped (%s)\n", name, n, why);
+	skipped += n;
+}
+
 int cu_run(const char *binary)
 {
 	ensure_registry();
@@ -45,7 +63,10 @@ int cu_run(const char *binary)
 	unsigned failed = CU_get_number_of_tests_failed();
 	unsigned suites_failed = CU_get_number_of_suites_failed();
 	unsigned late = final_check != NULL ? (unsigned)final_check() : 0;
-	printf("%s: %u passed, %u failed\n", binary, run - failed,
+	unsigned passed = run - failed > skipped ? run - failed - skipped : 0;
+	if (skipped > 0)
+		printf("%s: %u skipped\n", binary, skipped);
+	printf("%s: %u passed, %u failed\n", binary, passed,
 			failed + suites_failed + late);
 	CU_cleanup_registry();
 	return (failed || suites_failed || late) ? 1 : 0;
