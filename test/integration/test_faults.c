@@ -625,12 +625,27 @@ static const cu_test_t tests[] = {
 	{ NULL, NULL },
 };
 
+/* Every suite here works on the SQLite file (its disk, its bytes, its
+ * lock, its integrity check): on PostgreSQL each one is skipped. */
+static void add_suite(const char *name, CU_InitializeFunc init, CU_CleanupFunc clean,
+		const cu_test_t *suite_tests, const char *why)
+{
+	if (it_on_pg())
+		cu_skip_suite(name, suite_tests, why);
+	else
+		cu_add_suite(name, init, clean, suite_tests);
+}
+
 int main(void)
 {
-	cu_add_suite("disk_full", suite_init, suite_clean, tests);
-	cu_add_suite("damaged", NULL, NULL, damaged_tests);
-	cu_add_suite("lock", NULL, NULL, lock_tests);
-	cu_add_suite("sigkill", NULL, NULL, kill_tests);
-	cu_add_suite("frozen_disk", frozen_init, frozen_clean, frozen_tests);
+	add_suite("disk_full", suite_init, suite_clean, tests,
+			"a full tmpfs under the SQLite file");
+	add_suite("damaged", NULL, NULL, damaged_tests,
+			"the SQLite file's bytes, left as they were");
+	add_suite("lock", NULL, NULL, lock_tests, "the SQLite file's lock");
+	add_suite("sigkill", NULL, NULL, kill_tests,
+			"the SQLite file's integrity_check");
+	add_suite("frozen_disk", frozen_init, frozen_clean, frozen_tests,
+			"a frozen disk and unwritable files under the SQLite file");
 	return cu_run("test_faults");
 }
