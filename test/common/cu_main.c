@@ -5,7 +5,8 @@
 #include <stdlib.h>
 
 static int (*final_check)(void);
-static unsigned skipped;
+/* Tests that ran and skipped themselves; tests of suites not run. */
+static unsigned skipped_run, skipped_unrun;
 
 void cu_set_final_check(int (*check)(void))
 {
@@ -41,7 +42,7 @@ void cu_skip(const char *why)
 {
 	printf("skipped (%s) ", why);
 	fflush(stdout);
-	skipped++;
+	skipped_run++;
 }
 
 void cu_skip_suite(const char *name, const cu_test_t *tests, const char *why)
@@ -51,7 +52,7 @@ void cu_skip_suite(const char *name, const cu_test_t *tests, const char *why)
 	for (; tests->name != NULL; tests++)
 		n++;
 	printf("Suite %s: %u tests skipped (%s)\n", name, n, why);
-	skipped += n;
+	skipped_unrun += n;
 }
 
 int cu_run(const char *binary)
@@ -63,9 +64,9 @@ int cu_run(const char *binary)
 	unsigned failed = CU_get_number_of_tests_failed();
 	unsigned suites_failed = CU_get_number_of_suites_failed();
 	unsigned late = final_check != NULL ? (unsigned)final_check() : 0;
-	unsigned passed = run - failed > skipped ? run - failed - skipped : 0;
-	if (skipped > 0)
-		printf("%s: %u skipped\n", binary, skipped);
+	unsigned passed = run - failed > skipped_run ? run - failed - skipped_run : 0;
+	if (skipped_run + skipped_unrun > 0)
+		printf("%s: %u skipped\n", binary, skipped_run + skipped_unrun);
 	printf("%s: %u passed, %u failed\n", binary, passed,
 			failed + suites_failed + late);
 	CU_cleanup_registry();
