@@ -1291,8 +1291,9 @@ static void test_batch_of_10001_commands_is_refused_whole(void)
 }
 
 /* Each command of a batch is a savepoint and its statements: on
- * PostgreSQL, round trips to the server, 10,000 of them some seconds (on
- * SQLite a tenth of one), so the reply is given ten waits. */
+ * PostgreSQL round trips to the server, 10,000 of them 0.5 to 1.2 s on an
+ * idle 2-core machine and several times that on a loaded one (0.1 s on
+ * SQLite), so the reply is given ten waits; the time is printed. */
 static void test_batch_of_10000_commands_is_answered_in_order(void)
 {
 	enum { N = 10000 };
