@@ -242,10 +242,17 @@ run: deps $(PLUGIN) $(TOOLS) console
 test: deps
 	@$(MAKE) --no-print-directory $(PLUGIN) $(TOOLS) $(UNIT_BIN) $(INT_BIN) bench-tools console
 	@sh test/run.sh $(UNIT_BIN) $(PG_UNIT) test/check_exports.sh test/check_install.sh \
-		test/check_man.sh $(INT_BIN) test/check_console.sh
+		test/check_man.sh $(INT_BIN) $(PG_INT) test/check_console.sh
 
 # The store's contract suite runs on SQLite and, again, on PostgreSQL.
 PG_UNIT := pg:$(BUILD)/test/unit/test_store
+# And the integration tests of a store, again on PostgreSQL (the harness
+# starts one server a program, a database a broker); test_faults keeps two
+# of its tests there. Not those of what SQLite alone has (the installed and
+# example configurations) or of no store (test_device_csr, test_wake).
+PG_INT := $(patsubst %,pg:$(BUILD)/test/integration/test_%,admin admin_api authz \
+	cert_identity cert_issue coexist ctrl ctrl_fleet device device_client faults \
+	fleet leaks lifecycle modes options reload stats store unknown)
 
 test-unit: $(UNIT_BIN)
 	@sh test/run.sh $(UNIT_BIN) $(PG_UNIT)

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 
 static int (*final_check)(void);
+/* Tests that ran and skipped themselves; tests of suites not run. */
+static unsigned skipped_run, skipped_unrun;
 
 void cu_set_final_check(int (*check)(void))
 {
@@ -36,6 +38,23 @@ void cu_add_suite(const char *name, CU_InitializeFunc init,
 	}
 }
 
+void cu_skip(const char *why)
+{
+	printf("skipped (%s) ", why);
+	fflush(stdout);
+	skipped_run++;
+}
+
+void cu_skip_suite(const char *name, const cu_test_t *tests, const char *why)
+{
+	unsigned n = 0;
+
+	for (; tests->name != NULL; tests++)
+		n++;
+	printf("Suite %s: %u tests skipped (%s)\n", name, n, why);
+	skipped_unrun += n;
+}
+
 int cu_run(const char *binary)
 {
 	ensure_registry();
@@ -45,7 +64,10 @@ int cu_run(const char *binary)
 	unsigned failed = CU_get_number_of_tests_failed();
 	unsigned suites_failed = CU_get_number_of_suites_failed();
 	unsigned late = final_check != NULL ? (unsigned)final_check() : 0;
-	printf("%s: %u passed, %u failed\n", binary, run - failed,
+	unsigned passed = run - failed > skipped_run ? run - failed - skipped_run : 0;
+	if (skipped_run + skipped_unrun > 0)
+		printf("%s: %u skipped\n", binary, skipped_run + skipped_unrun);
+	printf("%s: %u passed, %u failed\n", binary, passed,
 			failed + suites_failed + late);
 	CU_cleanup_registry();
 	return (failed || suites_failed || late) ? 1 : 0;

@@ -69,6 +69,67 @@ int test_pg_text(const char *db, const char *sql, char *out, size_t len)
 	return rc;
 }
 
+/* Appends text to the growing *buf (*len used); -1 when out of memory. */
+static int append(char **buf, size_t *len, const char *text)
+{
+	size_t n = strlen(text);
+	char *more = realloc(*buf, *len + n + 1);
+
+	if (more == NULL)
+		return -1;
+	memcpy(more + *len, text, n + 1);
+	*buf = more;
+	*len += n;
+	return 0;
+}
+
+/* The rows of table t (a name from pg_tables) appended to *buf. */
+static int append_rows(PGconn *c, const char *t, char **buf, size_t *len)
+{
+	char *name = PQescapeIdentifier(c, t, strlen(t)), sql[256];
+	PGresult *r = NULL;
+	int rc = -1;
+
+	if (name != NULL && snprintf(sql, sizeof(sql), "SELECT string_agg(r::text, "
+			"E'\\n' ORDER BY r::text) FROM %s r", name) < (int)sizeof(sql)) {
+		r = PQexec(c, sql);
+		if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1
+				&& append(buf, len, t) == 0 && append(buf, len, ":\n") == 0
+				&& append(buf, len, PQgetvalue(r, 0, 0)) == 0
+				&& append(buf, len, "\n") == 0)
+			rc = 0;
+	}
+	PQclear(r);
+	PQfreemem(name);
+	return rc;
+}
+
+char *test_pg_rows(const char *db)
+{
+	PGconn *c = PQconnectdb(db);
+	PGresult *t = NULL;
+	char *buf = NULL;
+	size_t len = 0;
+	int ok = 0;
+
+	if (PQstatus(c) == CONNECTION_OK) {
+		PQclear(PQexec(c, "SET bytea_output = 'escape'"));
+		t = PQexec(c, "SELECT tablename FROM pg_tables WHERE schemaname = "
+				"current_schema() ORDER BY tablename");
+		ok = PQresultStatus(t) == PGRES_TUPLES_OK && append(&buf, &len, "") == 0;
+		for (int i = 0; ok && i < PQntuples(t); i++)
+			ok = append_rows(c, PQgetvalue(t, i, 0), &buf, &len) == 0;
+	}
+	if (!ok) {
+		fprintf(stderr, "test_pg_rows: %s", PQerrorMessage(c));
+		free(buf);
+		buf = NULL;
+	}
+	PQclear(t);
+	PQfinish(c);
+	return buf;
+}
+
 bs_pg_server_t *test_pg_server(void)
 {
 	return ensure_server() == 0 ? &server : NULL;

@@ -24,6 +24,13 @@ int test_store_db(const char *dir, char *out, size_t len);
  * -1 with libpq's message on stderr. */
 int test_pg_text(const char *db, const char *sql, char *out, size_t len);
 
+/* On PostgreSQL: every row of every table of the store db as text, the
+ * tables by name and each one's rows in order, bytea in the escape form
+ * (so that text stored as bytes reads as text), so that two reads of an
+ * unchanged store are equal (malloc()ed); NULL with libpq's message on
+ * stderr. */
+char *test_pg_rows(const char *db);
+
 /* On PostgreSQL: the server (for a restart), started when it is not. */
 bs_pg_server_t *test_pg_server(void);
 

@@ -1,6 +1,7 @@
 #include "harness.h"
 #include "cu_main.h"
 #include "leakscan.h"
+#include "store_db.h"
 #include "tmpdir.h"
 
 #include <arpa/inet.h>
@@ -321,19 +322,34 @@ static int make_passwd(const broker_t *b)
 	return 0;
 }
 
-/* Writes s to f, replacing each @DIR@ with dir. */
-static int put(FILE *f, const char *s, const char *dir)
+/* The line naming b's store: its database when it has one, else its file. */
+static int store_line(const broker_t *b, char *out, size_t outlen)
 {
+	int n = b->db_url[0] != '\0'
+		? snprintf(out, outlen, "plugin_opt_db_url %s", b->db_url)
+		: snprintf(out, outlen, "plugin_opt_db_path %s/bootstrap.db", b->dir);
+	return n < 0 || (size_t)n >= outlen ? -1 : 0;
+}
+
+/* Writes s to f, replacing each @DIR@ with b's directory and each @STORE@
+ * with the line naming its store. */
+static int put(FILE *f, const char *s, const broker_t *b)
+{
+	char store[IT_PATH_MAX];
+
+	if (store_line(b, store, sizeof store) != 0)
+		return -1;
 	for (;;) {
-		const char *at = strstr(s, "@DIR@");
+		const char *dir = strstr(s, "@DIR@"), *st = strstr(s, "@STORE@");
+		const char *at = dir == NULL || (st != NULL && st < dir) ? st : dir;
 		size_t n = at != NULL ? (size_t)(at - s) : strlen(s);
 		if (fwrite(s, 1, n, f) != n)
 			return -1;
 		if (at == NULL)
 			return 0;
-		if (fputs(dir, f) < 0)
+		if (fputs(at == dir ? b->dir : store, f) < 0)
 			return -1;
-		s = at + 5;
+		s = at + (at == dir ? 5 : 7);
 	}
 }
 
@@ -359,22 +375,70 @@ static bool overrides(const char *text, const char *name)
 	return false;
 }
 
+/* True when extra names a store of its own. */
+static bool own_store(const char *extra)
+{
+	return overrides(extra, "db_path") || overrides(extra, "db_url");
+}
+
 static int put_default_opts(FILE *f, const broker_t *b, const char *extra)
 {
 	static const char *const opts[][2] = {
-		{ "db_path", "@DIR@/bootstrap.db" },
 		{ "key_file", "@DIR@/bootstrap.key" },
 		{ "admin_users", "admin" },
 	};
+	if (!own_store(extra) && (put(f, "@STORE@", b) != 0 || fputc('\n', f) == EOF))
+		return -1;
 	for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
-		/* db_url goes instead of db_path. */
-		if (overrides(extra, opts[i][0]) || (i == 0 && overrides(extra, "db_url")))
+		if (overrides(extra, opts[i][0]))
 			continue;
 		if (fprintf(f, "plugin_opt_%s ", opts[i][0]) < 0 ||
-				put(f, opts[i][1], b->dir) != 0 || fputc('\n', f) == EOF)
+				put(f, opts[i][1], b) != 0 || fputc('\n', f) == EOF)
 			return -1;
 	}
 	return 0;
+}
+
+/* True when the configuration written for extra and flags names the
+ * broker's own store. */
+static bool wants_store(const char *extra, unsigned flags)
+{
+	if (flags & BROKER_NO_CONF)
+		return false;
+	if (extra != NULL && strstr(extra, "@STORE@") != NULL)
+		return true;
+	return !(flags & BROKER_NO_PLUGIN_OPTS) && !own_store(extra);
+}
+
+/* On PostgreSQL, b's database, made once. */
+static int make_store(broker_t *b)
+{
+	if (!it_on_pg() || b->db_url[0] != '\0')
+		return 0;
+	if (test_store_db(b->dir, b->db_url, sizeof b->db_url) != 0) {
+		b->db_url[0] = '\0';
+		warnf("no PostgreSQL database for the broker in %s", b->dir);
+		return -1;
+	}
+	return 0;
+}
+
+int broker_store_conf(broker_t *b, char *out, size_t outlen)
+{
+	return make_store(b) == 0 ? store_line(b, out, outlen) : -1;
+}
+
+bool it_on_pg(void)
+{
+	return test_on_pg() != 0;
+}
+
+bool it_sqlite_only(const char *why)
+{
+	if (!it_on_pg())
+		return false;
+	cu_skip(why);
+	return true;
 }
 
 /* Last in the file, so that the lines of extra_conf stay with the plain
@@ -418,7 +482,7 @@ static int write_conf(const broker_t *b, const char *extra, unsigned flags)
 	if (rc == 0 && !(flags & BROKER_NO_PLUGIN_OPTS))
 		rc = put_default_opts(f, b, extra);
 	if (rc == 0 && extra != NULL)
-		rc = put(f, extra, b->dir) == 0 && fputc('\n', f) != EOF ? 0 : -1;
+		rc = put(f, extra, b) == 0 && fputc('\n', f) != EOF ? 0 : -1;
 	if (rc == 0 && b->tls_port > 0)
 		rc = put_tls_listener(f, b);
 	if (fclose(f) != 0)
@@ -464,6 +528,7 @@ int broker_prepare(broker_t *b, const char *extra_conf, unsigned flags)
 	if (b->port <= 0 ||
 			((flags & BROKER_TLS) && prepare_tls(b) != 0) ||
 			broker_path(b, "mosquitto.conf", b->conf, sizeof b->conf) != 0 ||
+			(wants_store(extra_conf, flags) && make_store(b) != 0) ||
 			(!(flags & BROKER_NO_CONF) && (make_passwd(b) != 0 ||
 				write_conf(b, extra_conf, flags) != 0))) {
 		warnf("cannot prepare the broker in %s", b->dir);
@@ -1088,8 +1153,9 @@ it_msg_t *device_rr(const broker_t *b, int version, const char *sub,
 static const char admin_topic[] = "$CONTROL/bootstrap/v1";
 static const char admin_resp[] = "$CONTROL/bootstrap/v1/response";
 
-json_t *admin_rr_as(const broker_t *b, const char *id, const char *user,
-		const char *pass, const char *payload)
+/* admin_rr_as, waiting up to wait_ms for the reply. */
+static json_t *admin_rr_wait(const broker_t *b, const char *id, const char *user,
+		const char *pass, const char *payload, int wait_ms)
 {
 	client_t *c = client_connect(b, 4, id, user, pass);
 	json_t *reply = NULL;
@@ -1097,7 +1163,7 @@ json_t *admin_rr_as(const broker_t *b, const char *id, const char *user,
 
 	if (granted >= 0 && granted < 0x80
 			&& client_publish(c, admin_topic, payload, (int)strlen(payload), NULL) >= 0) {
-		it_msg_t *m = client_wait(c, IT_WAIT_MS);
+		it_msg_t *m = client_wait(c, wait_ms);
 		reply = msg_json(m);
 		msg_free(m);
 	}
@@ -1105,25 +1171,42 @@ json_t *admin_rr_as(const broker_t *b, const char *id, const char *user,
 	return reply;
 }
 
-json_t *admin_rr_raw(const broker_t *b, const char *payload)
+json_t *admin_rr_as(const broker_t *b, const char *id, const char *user,
+		const char *pass, const char *payload)
 {
-	json_t *reply = admin_rr_as(b, NULL, "admin", "adminpw", payload);
+	return admin_rr_wait(b, id, user, pass, payload, IT_WAIT_MS);
+}
+
+/* As admin: the parsed reply to payload within wait_ms, or NULL. */
+static json_t *admin_rr_raw_within(const broker_t *b, const char *payload, int wait_ms)
+{
+	json_t *reply = admin_rr_wait(b, NULL, "admin", "adminpw", payload, wait_ms);
 
 	if (reply == NULL)
 		warnf("no admin reply to %.200s", payload);
 	return reply;
 }
 
-json_t *admin_rr_json(const broker_t *b, json_t *commands)
+json_t *admin_rr_raw(const broker_t *b, const char *payload)
+{
+	return admin_rr_raw_within(b, payload, IT_WAIT_MS);
+}
+
+json_t *admin_rr_json_within(const broker_t *b, json_t *commands, int wait_ms)
 {
 	json_t *root = json_pack("{sO}", "commands", commands);
 	char *text = root != NULL ? json_dumps(root, JSON_COMPACT) : NULL;
 	json_decref(root);
 	if (text == NULL)
 		return NULL;
-	json_t *reply = admin_rr_raw(b, text);
+	json_t *reply = admin_rr_raw_within(b, text, wait_ms);
 	free(text);
 	return reply;
+}
+
+json_t *admin_rr_json(const broker_t *b, json_t *commands)
+{
+	return admin_rr_json_within(b, commands, IT_WAIT_MS);
 }
 
 json_t *admin_rr(const broker_t *b, const char *commands_text)

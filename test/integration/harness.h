@@ -6,6 +6,12 @@
  * Conventions: functions returning int give 0 on success and -1 on failure
  * (a short reason goes to stderr); every wait is bounded; nothing listens or
  * connects anywhere but 127.0.0.1. Tests run from the repository root.
+ *
+ * The store: a SQLite file in the broker's directory, or, when the
+ * environment says BS_TEST_BACKEND=postgresql, a fresh database for each
+ * broker on one PostgreSQL the test process starts at its first broker and
+ * stops at its exit (test/common/store_db.h); a restart of a broker keeps
+ * its database as it keeps its file.
  */
 #ifndef IT_HARNESS_H
 #define IT_HARNESS_H
@@ -43,12 +49,17 @@ typedef struct {
 	int tls_port;               /* the TLS listener (BROKER_TLS), else 0 */
 	pid_t pid;                  /* 0 when not running */
 	struct leak_spy *spy;       /* leakscan.h */
+	char db_url[256];           /* its database on PostgreSQL, else "" */
 } broker_t;
 
 /*
  * extra_conf is appended to the configuration; "@DIR@" in it stands for the
- * broker's temporary directory. A plugin_opt_<name> line in extra_conf
- * replaces the default line for the same option.
+ * broker's temporary directory, "@STORE@" for the line naming its store
+ * (plugin_opt_db_path @DIR@/bootstrap.db, or plugin_opt_db_url and its
+ * database on PostgreSQL: for BROKER_NO_PLUGIN_OPTS). A plugin_opt_<name>
+ * line in extra_conf replaces the default line for the same option; a
+ * db_path or db_url line there replaces the store (SQLite or PostgreSQL
+ * as the line says).
  */
 int broker_start(broker_t *b, const char *extra_conf);
 int broker_start_flags(broker_t *b, const char *extra_conf, unsigned flags);
@@ -92,6 +103,17 @@ int silent_listener(int *port);
 
 /* The reference device client to run: IT_DEVICE, or the default build's. */
 const char *device_bin(void);
+
+/* The line that names b's store ("@STORE@" above), for a test that writes
+ * its own configuration; its database is made on first use. 0 or -1. */
+int broker_store_conf(broker_t *b, char *out, size_t outlen);
+
+/* True when the tests run on PostgreSQL (BS_TEST_BACKEND=postgresql). */
+bool it_on_pg(void);
+
+/* For a test of SQLite alone, called first: on PostgreSQL the test is
+ * skipped (cu_skip, why printed) and true returned. */
+bool it_sqlite_only(const char *why);
 
 /* b->dir + "/" + name into out. */
 int broker_path(const broker_t *b, const char *name, char *out, size_t outlen);
@@ -212,7 +234,11 @@ it_msg_t *device_rr(const broker_t *b, int version, const char *sub,
  */
 json_t *admin_rr_json(const broker_t *b, json_t *commands);
 
-/* Same, with commands given as the JSON text of the array's elements. */
+/* admin_rr_json, waiting up to wait_ms for the reply (a long batch). */
+json_t *admin_rr_json_within(const broker_t *b, json_t *commands, int wait_ms);
+
+/* admin_rr_json with commands given as the JSON text of the array's
+ * elements. */
 json_t *admin_rr(const broker_t *b, const char *commands_text);
 
 /* Sends payload as it is; returns the parsed reply object, or NULL. */

@@ -248,7 +248,7 @@ static void test_anonymous_wildcards_do_not_receive_admin_replies(void)
 /* ---- (b), (c): admin_users unset, an acl_file decides ----------------- */
 
 static const char unset_conf[] =
-	"plugin_opt_db_path @DIR@/bootstrap.db\n"
+	"@STORE@\n"
 	"plugin_opt_key_file @DIR@/bootstrap.key\n"
 	"acl_file @DIR@/acl\n";
 

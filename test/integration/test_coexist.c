@@ -444,14 +444,18 @@ static int write_dynsec_conf(const char *dynsec)
 	FILE *f = broker_plugin(plugin, sizeof plugin) == 0 ? fopen(B.conf, "w") : NULL;
 	if (f == NULL)
 		return -1;
-	char ours[3 * IT_PATH_MAX + 256], theirs[2 * IT_PATH_MAX + 64];
+	char ours[3 * IT_PATH_MAX + 256], theirs[2 * IT_PATH_MAX + 64], store[IT_PATH_MAX];
+	if (broker_store_conf(&B, store, sizeof store) != 0) {
+		fclose(f);
+		return -1;
+	}
 	snprintf(ours, sizeof ours,
 			"plugin %s\n"
-			"plugin_opt_db_path %s/bootstrap.db\n"
+			"%s\n"
 			"plugin_opt_key_file %s/bootstrap.key\n"
 			"plugin_opt_admin_users admin\n"
 			"plugin_opt_client_auth true\n"
-			"plugin_opt_acl_default defer\n", plugin, B.dir, B.dir);
+			"plugin_opt_acl_default defer\n", plugin, store, B.dir);
 	snprintf(theirs, sizeof theirs, "plugin %s\nplugin_opt_config_file %s/dynsec.json\n",
 			dynsec, B.dir);
 	int rc = broker_conf_base(f, &B) == 0 && fprintf(f, "%s%s",

@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 
 #define KEY_OPT "plugin_opt_key_file @DIR@/bootstrap.key\n"
-#define DB_OPT "plugin_opt_db_path @DIR@/bootstrap.db\n"
+#define DB_OPT "@STORE@\n"
 #define ADMIN_OPT "plugin_opt_admin_users admin\n"
 
 /* The broker refuses to start with extra (flags) and names one of words. */
