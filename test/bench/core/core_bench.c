@@ -26,6 +26,22 @@
 #include <time.h>
 #include <unistd.h>
 
+/* A line of /proc/self/status in KiB ("RssAnon", "RssFile"), or -1. */
+static long status_kib(const char *field)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[128];
+	size_t len = strlen(field);
+	long kib = -1;
+
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, field, len) == 0 && line[len] == ':')
+			kib = atol(line + len + 1);
+	if (f != NULL)
+		fclose(f);
+	return kib;
+}
+
 static long long now_ms(void)
 {
 	return (long long)(bench_now() * 1000);
@@ -200,7 +216,7 @@ int main(int argc, char **argv)
 	char dir[] = "/tmp/bs-core-XXXXXX";
 	bs_core_t *core;
 	double t0, t1;
-	long bad;
+	long bad, anon, file;
 	int rc = 1;
 
 	if (n < 1 || requests < 1 || mkdtemp(dir) == NULL)
@@ -222,6 +238,8 @@ int main(int argc, char **argv)
 	if ((core = open_core(dir)) == NULL)
 		goto out;
 	printf("opened again in %.0f ms\n", (bench_now() - t0) * 1e3);
+	anon = status_kib("RssAnon");
+	file = status_kib("RssFile");
 	t0 = bench_now();
 	bad = bootstrap(core, n, requests);
 	t1 = bench_now();
@@ -229,6 +247,9 @@ int main(int argc, char **argv)
 			requests, n, requests / (t1 - t0), (t1 - t0) / requests * 1e6, bad);
 	printf("of which handing bootstrap times over: %.1f%% (%.2f us each)\n",
 			100 * tick_seconds / (t1 - t0), tick_seconds / requests * 1e6);
+	printf("memory over the bootstraps: private (RssAnon) %+.1f MiB, "
+			"file pages mapped (RssFile) %+.1f MiB\n",
+			(status_kib("RssAnon") - anon) / 1024.0, (status_kib("RssFile") - file) / 1024.0);
 	if (samples > 0)
 		bad += timing(core, n, samples);
 	rc = bad != 0;
