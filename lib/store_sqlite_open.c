@@ -55,6 +55,9 @@ static int open_fail(lite_t *st, const char *what)
 	return BS_ERR_INTERNAL;
 }
 
+/* As much of the file as SQLite maps at most (SQLITE_MAX_MMAP_SIZE). */
+#define BS_LITE_MMAP_SIZE "2147418112"
+
 static int set_pragmas(lite_t *st)
 {
 	sqlite3_stmt *s = NULL;
@@ -72,10 +75,15 @@ static int set_pragmas(lite_t *st)
 	sqlite3_busy_timeout(st->db, 200);
 	/* temp_store=MEMORY keeps the statement journal of each admin
 	 * command's savepoint in memory: in a file it cost two pwrite calls
-	 * for every page a command touched. */
+	 * for every page a command touched. mmap_size maps the file (up to
+	 * SQLite's own cap, 2 GiB as Debian builds it) and reads pages there
+	 * instead of copying each into the page cache with pread: at a million
+	 * configs a bootstrap's random page cost 8.4 us with pread, 6.0 us
+	 * mapped (core_bench). Mapped pages are the kernel's page cache,
+	 * shared and reclaimable, not the broker's private memory. */
 	return exec(st, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
 			"PRAGMA cache_size=-16384; PRAGMA locking_mode=EXCLUSIVE; "
-			"PRAGMA temp_store=MEMORY;",
+			"PRAGMA temp_store=MEMORY; PRAGMA mmap_size=" BS_LITE_MMAP_SIZE ";",
 			"pragmas");
 }
 
