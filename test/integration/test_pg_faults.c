@@ -423,6 +423,47 @@ static double rename_seen_in(const broker_t *from, const broker_t *to,
 	return t0;
 }
 
+/* ---- the log ----------------------------------------------------------------- */
+
+/* At most this many lines a second about device requests and logins
+ * (PROTOCOL section 8), a store error met by one among them. */
+#define LINES_PER_SECOND 100
+
+/* 1 when a log line is about one device request or login. */
+static int device_line(const char *line)
+{
+	return strstr(line, "bootstrap: device") != NULL || strstr(line, "lookup failed") != NULL
+		|| strstr(line, "bootstrap: bootstrap of ") != NULL;
+}
+
+/* The most such lines in any one second of b's log, by the broker's stamp
+ * that begins each line ("1733342400: bootstrap: ..."); -1 without a log. */
+static int busiest_second(const broker_t *b)
+{
+	char path[IT_PATH_MAX], *text, *line, *next;
+	long second = -1;
+	int n = 0, most = 0;
+
+	if (broker_path(b, "mosquitto.log", path, sizeof path) != 0
+			|| (text = read_file_text(path, NULL)) == NULL)
+		return -1;
+	for (line = text; line != NULL && *line != '\0'; line = next) {
+		long s = strtol(line, NULL, 10);
+
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if (!device_line(line))
+			continue;
+		if (s != second) {
+			second = s;
+			n = 0;
+		}
+		most = ++n > most ? n : most;
+	}
+	free(text);
+	return most;
+}
+
 /* ---- the tests ------------------------------------------------------------ */
 
 /*
@@ -467,6 +508,15 @@ static void faults_under_load(int down_ms)
 	for (int b = 0; b < 2; b++) {
 		CHECK(bootstraps_within(&v[b], &l.cfgs[1], IT_WAIT_MS));
 		CHECK(logs_in_within(&v[b], &l.cfgs[1], IT_WAIT_MS));
+	}
+	/* The broker stamps a line with the second its loop last read, which
+	 * may be the one before the plugin's: two seconds' lines at most. */
+	for (int b = 0; b < 2; b++) {
+		int most = busiest_second(&v[b]);
+
+		printf("    broker %c: at most %d lines about devices in a second of its log\n",
+				'A' + b, most);
+		CHECK(most > 0 && most <= 2 * (LINES_PER_SECOND + 1));
 	}
 	/* ...and the brokers hear each other again. */
 	t0 = rename_seen_in(&v[0], &v[1], &l.cfgs[2], "renamed after the fault", 5000);
