@@ -121,6 +121,8 @@ static int issue(bs_core_t *core, const bs_request_ctx_t *ctx, request_t *req,
 	return BS_OK;
 }
 
+/* A bootstrap that failed after its lookup, said as one of the second's
+ * device lines (devlog.h). */
 static void log_failed(bs_core_t *core, bs_device_job_t *job)
 {
 	char line[sizeof(job->why)];
