@@ -11,7 +11,9 @@
  * unauthorized for a wrong key; never another device's answer, never a
  * success for a wrong key; a login with a wrong secret is never accepted;
  * once the server is back, every request is answered and service comes
- * back by itself on every broker. The counts are printed phase by phase.
+ * back by itself on every broker; a broker's log holds no more lines
+ * about devices a second than the contract allows, however many requests
+ * fail. The counts are printed phase by phase.
  */
 #include "cu_main.h"
 #include "harness.h"
@@ -61,7 +63,8 @@ static int start_brokers(broker_t *v, int n, char *url, size_t len)
 	if (test_store_db("", url, len) != 0)
 		return -1;
 	for (int i = 0; i < n; i++) {
-		int k = snprintf(conf, sizeof conf, "plugin_opt_db_url %s?application_name=broker-%d\n"
+		int k = snprintf(conf, sizeof conf,
+				"plugin_opt_db_url %s?application_name=broker-%d\n"
 				"plugin_opt_client_auth true\nplugin_opt_acl_default allow\n"
 				"plugin_opt_max_failures 0\n", url, i);
 
