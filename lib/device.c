@@ -121,6 +121,17 @@ static int issue(bs_core_t *core, const bs_request_ctx_t *ctx, request_t *req,
 	return BS_OK;
 }
 
+/* A bootstrap that failed after its lookup, said as one of the second's
+ * device lines (devlog.h). */
+static void log_failed(bs_core_t *core, bs_device_job_t *job)
+{
+	char line[sizeof(job->why)];
+
+	snprintf(line, sizeof(line), "bootstrap of %s failed: %s", job->cfg.client_id,
+			bs_store_errmsg(core->store));
+	bs_devlog_error(core, line, job->ctx.now);
+}
+
 /* Opens what the reply carries, writes it, and records the bootstrap. */
 static int complete(bs_core_t *core, bs_device_job_t *job, bs_reply_t *out)
 {
@@ -130,7 +141,7 @@ static int complete(bs_core_t *core, bs_device_job_t *job, bs_reply_t *out)
 	int rc = job->prepared;
 
 	if (rc != BS_OK) {
-		bs_core_log(core, BS_LOG_ERR, "%s", job->why);
+		bs_devlog_error(core, job->why, job->ctx.now);
 		return rc;
 	}
 	if (req->csr != NULL && (rc = bs_core_enter(core)) == BS_OK) {
@@ -146,8 +157,7 @@ static int complete(bs_core_t *core, bs_device_job_t *job, bs_reply_t *out)
 	if (rc == BS_OK)
 		bs_core_note_bootstrap(core, cfg->id, ctx->now);
 	else
-		bs_core_log(core, BS_LOG_ERR, "bootstrap of %s failed: %s",
-				cfg->client_id, bs_store_errmsg(core->store));
+		log_failed(core, job);
 	return rc;
 }
 
@@ -203,11 +213,11 @@ static int authenticate(bs_core_t *core, bs_device_job_t *job, bs_reply_t *out)
 		return bs_device_say(req, BS_ERR_UNAUTHORIZED, text);
 	}
 	if (job->found != BS_OK && job->found != BS_ERR_NOT_FOUND) {
-		bs_core_log(core, BS_LOG_ERR, "%s", job->why);
+		bs_devlog_error(core, job->why, job->ctx.now);
 		return BS_ERR_INTERNAL;
 	}
 	if (job->enroll_failed != BS_ENROLL_OK)
-		bs_core_log(core, BS_LOG_ERR, "%s", job->why);
+		bs_devlog_error(core, job->why, job->ctx.now);
 	if (job->enroll_failed == BS_ENROLL_NOT_MADE)
 		return BS_ERR_INTERNAL;
 	same = key_proved(core, job);

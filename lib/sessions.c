@@ -2,6 +2,7 @@
 
 #include "certs.h"
 #include "core.h"
+#include "devlog.h"
 #include "error.h"
 #include "model.h"
 #include "store.h"
@@ -10,6 +11,7 @@
 #include <openssl/x509.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 enum kind {
 	K_NONE,       /* not a bootstrapped client: the plugin defers */
@@ -279,9 +281,13 @@ static int lookup(bs_core_t *core, const char *client_id, unsigned flags,
 			rc = rc == 1 ? BS_ERR_DISABLED : BS_ERR_NOT_FOUND;
 		bs_core_leave(core);
 	}
-	if (rc != BS_OK && rc != BS_ERR_NOT_FOUND && rc != BS_ERR_DISABLED)
-		bs_core_log(core, BS_LOG_ERR, "client lookup failed: %s",
+	if (rc != BS_OK && rc != BS_ERR_NOT_FOUND && rc != BS_ERR_DISABLED) {
+		char line[300];
+
+		snprintf(line, sizeof(line), "client lookup failed: %s",
 				bs_store_errmsg(core->store));
+		bs_devlog_error(core, line, time(NULL));
+	}
 	return rc;
 }
 

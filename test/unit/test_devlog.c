@@ -7,6 +7,7 @@
 #include "device.h"
 #include "devlog.h"
 #include "error.h"
+#include "store_sqlite.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -96,11 +97,31 @@ static void test_a_flood_is_summed_up_each_second(void)
 	env_close();
 }
 
+/* The store failing under a flood (the configs table gone): each request
+ * meets a store error, and its error line is one of the second's 100. */
+static void test_store_errors_count_among_the_lines_of_a_second(void)
+{
+	env_open();
+	make_device();
+	CU_ASSERT_EQUAL_FATAL(sqlite3_exec(lite(bs_store_backend(env.core->store))->db,
+			"ALTER TABLE configs RENAME TO configs_gone", NULL, NULL, NULL), SQLITE_OK);
+	for (int i = 0; i < 150; i++)
+		request(NULL, "dev", T0);
+	CU_ASSERT_TRUE(lines_with("lookup failed") > 0);
+	CU_ASSERT_TRUE(lines_with("result=internal_error") > 0);
+	CU_ASSERT_EQUAL(env.nlines, BS_DEVLOG_PER_SECOND);
+	bs_devlog_tick(env.core, T0 + 1);
+	CU_ASSERT_EQUAL(lines_with("device: 200 lines suppressed"), 1);
+	env_close();
+}
+
 static const cu_test_t tests[] = {
 	{ "a_failure_writes_one_escaped_line_without_the_key",
 		test_a_failure_writes_one_escaped_line_without_the_key },
 	{ "the_option_says_which_requests", test_the_option_says_which_requests },
 	{ "a_flood_is_summed_up_each_second", test_a_flood_is_summed_up_each_second },
+	{ "store_errors_count_among_the_lines_of_a_second",
+		test_store_errors_count_among_the_lines_of_a_second },
 	{ NULL, NULL },
 };
 
