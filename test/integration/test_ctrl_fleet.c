@@ -453,21 +453,6 @@ out:
 	free(ch);
 }
 
-/* The contract's factory recipe, run in the shell (malloc()ed), or NULL. */
-static char *factory_key(const char *group_key, const char *ext)
-{
-	char *argv[] = { "sh", "-c", "printf %s \"$1\" | openssl dgst -sha256 -hmac \"$2\" "
-		"-binary | basenc --base64url | tr -d =", "sh", (char *)ext, (char *)group_key, NULL };
-	char *out = NULL;
-
-	if (run_capture(argv, NULL, &out, NULL) != 0) {
-		free(out);
-		return NULL;
-	}
-	out[strcspn(out, "\n")] = '\0';
-	return out;
-}
-
 /* import --group: the group's profile, channels and state; a line without
  * a key gets the derived key, the one the device bootstraps with. */
 static void test_import_group(void)

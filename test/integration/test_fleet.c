@@ -10,6 +10,7 @@
 #include "cu_main.h"
 #include "harness.h"
 #include "it_check.h"
+#include "tool_run.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,21 +27,6 @@ static int suite_clean(void)
 {
 	broker_cleanup(&B);
 	return 0;
-}
-
-/* The derived key, by the contract's line. */
-static char *factory_key(const char *group_key, const char *external_id)
-{
-	char line[512];
-	char *argv[] = { "sh", "-c", line, NULL };
-	char *out = NULL;
-
-	snprintf(line, sizeof(line), "printf %%s '%s' | openssl dgst -sha256 -hmac '%s' "
-			"-binary | basenc --base64url | tr -d =", external_id, group_key);
-	if (run_capture(argv, NULL, &out, NULL) != 0 || out == NULL)
-		return NULL;
-	out[strcspn(out, "\n")] = '\0';
-	return out;
 }
 
 /* A channel, a profile on it, and a group; the group's key (malloc()ed). */

@@ -171,21 +171,6 @@ static int new_pg_db(const char *name, char *url, size_t len)
 
 /* ---- the fleet -------------------------------------------------------- */
 
-/* The derived key of a device of a group, by the contract's line. */
-static char *factory_key(const char *group_key, const char *external_id)
-{
-	char line[512];
-	char *argv[] = { "sh", "-c", line, NULL };
-	char *out = NULL;
-
-	snprintf(line, sizeof(line), "printf %%s '%s' | openssl dgst -sha256 -hmac '%s' "
-			"-binary | basenc --base64url | tr -d =", external_id, group_key);
-	if (run_capture(argv, NULL, &out, NULL) != 0 || out == NULL)
-		return NULL;
-	out[strcspn(out, "\n")] = '\0';
-	return out;
-}
-
 static json_t *bootstrap(const broker_t *b, const char *ext, const char *key,
 		const char *group)
 {

@@ -60,3 +60,18 @@ bool contains(const char *text, const char *part)
 {
 	return text != NULL && strstr(text, part) != NULL;
 }
+
+char *factory_key(const char *group_key, const char *external_id)
+{
+	char *argv[] = { "sh", "-c", "printf %s \"$1\" | openssl dgst -sha256 -hmac \"$2\" "
+		"-binary | basenc --base64url | tr -d =", "sh", (char *)external_id,
+		(char *)group_key, NULL };
+	char *out = NULL;
+
+	if (run_capture(argv, NULL, &out, NULL) != 0) {
+		free(out);
+		return NULL;
+	}
+	out[strcspn(out, "\n")] = '\0';
+	return out;
+}

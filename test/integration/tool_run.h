@@ -34,4 +34,8 @@ json_t *run_json(const run_t *r);
 
 bool contains(const char *text, const char *part);
 
+/* A device's key derived from its group's key by the contract's factory
+ * recipe, run in the shell with openssl (malloc()ed), or NULL. */
+char *factory_key(const char *group_key, const char *external_id);
+
 #endif
