@@ -138,16 +138,23 @@ static void apply(heard_t *h, const char *payload)
 	}
 }
 
-/* A notification, "seq\n" and the announcement. */
+/* A notification, "#seq\n" and the announcement; one without the seq is
+ * an older broker's, which keeps no row (applied as it comes). An older
+ * broker reads the seq's line as a line of no effect. */
 static void heard(void *arg, const char *channel, const char *payload, int own)
 {
 	heard_t *h = arg;
 	char *end;
-	long long seq = strtoll(payload, &end, 10);
+	long long seq;
 
 	(void)channel;
 	(void)own;
-	if (end == payload || *end != '\n' || seq <= h->core->changes_seq)
+	if (payload[0] != '#') {
+		apply(h, payload);
+		return;
+	}
+	seq = strtoll(payload + 1, &end, 10);
+	if (end == payload + 1 || *end != '\n' || seq <= h->core->changes_seq)
 		return;
 	h->core->changes_seq = seq;
 	apply(h, end + 1);

@@ -111,11 +111,11 @@ int bs_pg_poll_notify(bs_backend_t *b, bs_pg_notify_fn fn, void *arg);
  * a broker whose listening connection was down when they were sent.
  *
  * bs_pg_announce: payload kept as a row and sent as pg_notify(channel,
- * "<seq>\n" payload), both at the current transaction's commit (at once
+ * "#<seq>\n" payload), both at the current transaction's commit (at once
  * outside one); its seq into *seq (may be NULL). seq grows in the order
  * the announcements commit: the writer holds a lock from drawing it to
  * its commit, which a second writer waits for (bounded by the statement
- * timeout). payload at most 7979 bytes. Rows older than an hour go.
+ * timeout). payload at most 7978 bytes. Rows older than an hour go.
  */
 int bs_pg_announce(bs_backend_t *b, const char *channel, const char *payload,
 		long long *seq);

@@ -243,7 +243,7 @@ const bs_pg_sql_t bs_pg_sql[PG_STMT_COUNT] = {
 		"ORDER BY at LIMIT 100 FOR UPDATE SKIP LOCKED)), "
 		"added AS (INSERT INTO changes (payload) SELECT $2::text "
 		"FROM pg_advisory_xact_lock(" CHANGES_LOCK ") RETURNING seq) "
-		"SELECT seq, pg_notify($1::text, seq::text || E'\\n' || $2::text) FROM added", 0 },
+		"SELECT seq, pg_notify($1::text, '#' || seq::text || E'\\n' || $2::text) FROM added", 0 },
 	[PG_CHANGES_SINCE] = { "SELECT seq, payload FROM changes WHERE seq > $1::bigint "
 		"ORDER BY seq LIMIT $2::bigint", 0 },
 	[PG_CHANGES_LAST] = { "SELECT coalesce(max(seq), 0) FROM changes", 0 },

@@ -1546,7 +1546,7 @@ static void keep(void *arg, long long seq, const char *payload)
 	k->n++;
 }
 
-/* An announcement is a row and a notification "seq\npayload", both at
+/* An announcement is a row and a notification "#seq\npayload", both at
  * the commit, neither after a rollback; a reader gets the rows after a
  * seq, in order. */
 static void test_an_announcement_is_kept_and_sent_at_commit(void)
@@ -1577,7 +1577,7 @@ static void test_an_announcement_is_kept_and_sent_at_commit(void)
 	CU_ASSERT_EQUAL(sql_long("SELECT count(*) FROM pg_locks WHERE locktype = "
 			"'advisory'"), 0);
 	wait_for(listener, &h, 1);
-	snprintf(want, sizeof(want), "changes=%lld\none\n1 dev", seq);
+	snprintf(want, sizeof(want), "changes=#%lld\none\n1 dev", seq);
 	CU_ASSERT_STRING_EQUAL(h.got, want);
 	CU_ASSERT_EQUAL(h.count, 1);
 	/* outside a transaction: at once */
