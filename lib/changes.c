@@ -1,3 +1,27 @@
+/*
+ * Announcements between brokers on one PostgreSQL database
+ * (lib/changes.h), and what a broker does when it was not listening.
+ *
+ * NOTIFY alone is lost to a broker whose listening connection is down
+ * when it is sent (PostgreSQL restarted, the listener made again step by
+ * step at the tick). So every announcement is also a row of the table
+ * changes (schema/pg/003), written with its NOTIFY in the same statement
+ * of the writer's transaction: both commit or neither. Its seq comes
+ * first in the notification's payload, and seq is the order of the
+ * commits (the writer holds an advisory lock from drawing it to its
+ * commit, lib/store_pg_sql.c). Each broker keeps the last seq it took
+ * (at start: the highest in the table, read after LISTEN); one heard
+ * that is not above it was read from the table already and is skipped.
+ * Once its listener is connected again (LISTEN done, so that whatever
+ * commits after is heard), the broker reads the rows above its last in
+ * order and applies them exactly as heard ones, its own skipped, before
+ * it reads its notifications again: nothing committed meanwhile is
+ * missed, nothing is applied twice. That read is one statement (a page
+ * of rows each) on the broker's thread, once a reconnect, bounded by the
+ * statement timeout; it is retried once a second while it fails. Rows
+ * live an hour: a broker cut off for longer only empties its caches for
+ * what went before.
+ */
 #include "changes.h"
 
 #include "core.h"
@@ -27,7 +51,8 @@ int bs_changes_open(bs_core_t *core, char *err, size_t errlen)
 	for (size_t i = 0; i < sizeof(id); i++)
 		snprintf(core->changes_id + 2 * i, 3, "%02x", id[i]);
 	if (bs_pg_open(bs_core_db(core), &core->listener, why, sizeof(why)) != BS_OK
-			|| bs_pg_listen(core->listener, BS_CHANGES_CHANNEL) != BS_OK) {
+			|| bs_pg_listen(core->listener, BS_CHANGES_CHANNEL) != BS_OK
+			|| bs_pg_changes_last(core->listener, &core->changes_seq) != BS_OK) {
 		char name[BS_ID_MAX + 64];
 		bs_store_name(bs_core_db(core), name, sizeof(name));
 		snprintf(err, errlen, "%s: cannot listen for other brokers' changes: %s",
@@ -47,7 +72,8 @@ void bs_changes_close(bs_core_t *core)
 
 static int send(bs_core_t *core, const char *payload)
 {
-	return bs_pg_notify(bs_store_backend(core->store), BS_CHANGES_CHANNEL, payload);
+	return bs_pg_announce(bs_store_backend(core->store), BS_CHANGES_CHANNEL, payload,
+			NULL);
 }
 
 int bs_changes_announce(bs_core_t *core, const bs_effect_t *fx, size_t n)
@@ -95,13 +121,12 @@ static void apply_line(heard_t *h, const char *line, size_t len)
 		bs_sessions_apply(h->core, &fx, 1, h->kicks);
 }
 
-static void heard(void *arg, const char *channel, const char *payload, int own)
+/* An announcement "id\nkind target\n...", applied unless it is this
+ * broker's own. */
+static void apply(heard_t *h, const char *payload)
 {
-	heard_t *h = arg;
 	size_t idlen = strlen(h->core->changes_id);
 
-	(void)channel;
-	(void)own;
 	if (strncmp(payload, h->core->changes_id, idlen) == 0 && payload[idlen] == '\n')
 		return;
 	bs_store_forget(h->core->store);
@@ -113,17 +138,58 @@ static void heard(void *arg, const char *channel, const char *payload, int own)
 	}
 }
 
+/* A notification, "#seq\n" and the announcement; one without the seq is
+ * an older broker's, which keeps no row (applied as it comes). An older
+ * broker reads the seq's line as a line of no effect. */
+static void heard(void *arg, const char *channel, const char *payload, int own)
+{
+	heard_t *h = arg;
+	char *end;
+	long long seq;
+
+	(void)channel;
+	(void)own;
+	if (payload[0] != '#') {
+		apply(h, payload);
+		return;
+	}
+	seq = strtoll(payload + 1, &end, 10);
+	if (end == payload + 1 || *end != '\n' || seq <= h->core->changes_seq)
+		return;
+	h->core->changes_seq = seq;
+	apply(h, end + 1);
+}
+
+/* A row read back, as if heard. */
+static void missed(void *arg, long long seq, const char *payload)
+{
+	heard_t *h = arg;
+
+	if (seq <= h->core->changes_seq)
+		return;
+	h->core->changes_seq = seq;
+	apply(h, payload);
+}
+
 void bs_changes_poll(bs_core_t *core, long long now_ms, bs_kicks_t *kicks)
 {
 	heard_t h = { core, kicks };
 
 	if (core->listener == NULL)
 		return;
-	if (bs_pg_poll_notify(core->listener, heard, &h) >= 0)
+	if (!core->changes_behind && bs_pg_poll_notify(core->listener, heard, &h) >= 0)
 		return;
 	if (!bs_pg_reconnecting(core->listener) && now_ms - core->changes_retry_ms < 1000)
 		return;
 	core->changes_retry_ms = now_ms;
-	if (bs_pg_reconnect_step(core->listener) == BS_OK)
+	if (!core->changes_behind || !bs_pg_connected(core->listener)) {
+		if (bs_pg_reconnect_step(core->listener) != BS_OK)
+			return;
 		bs_store_forget(core->store);
+		core->changes_behind = 1;
+	}
+	/* What was announced while it did not listen, before what it hears
+	 * now: one statement on this thread (see the top of this file). */
+	if (bs_pg_changes_since(core->listener, core->changes_seq, missed, &h) == BS_OK)
+		core->changes_behind = 0;
 }

@@ -7,7 +7,8 @@
  * change, so a broker hears only of what was committed; each broker
  * listens on a connection of its own and reads what came at every tick,
  * without waiting, then empties its caches and applies the effects to its
- * own sessions. With SQLite there is one broker and all of this is a
+ * own sessions; every announcement is kept in the database too, for a
+ * broker that was not listening when it went out. With SQLite there is one broker and all of this is a
  * no-op.
  */
 #ifndef BS_CHANGES_H
@@ -33,8 +34,9 @@ int bs_changes_announce(struct bs_core *core, const bs_effect_t *fx, size_t n);
 
 /* Each tick: what the other brokers announced, applied here; the sessions
  * it ends go to *kicks. A listening connection that was lost is made
- * again (once a second at most), and the caches are emptied, since what
- * was announced meanwhile is lost. */
+ * again (once a second at most), the caches are emptied, and what was
+ * announced meanwhile is read from the database and applied as if it had
+ * been heard (lib/changes.c). */
 void bs_changes_poll(struct bs_core *core, long long now_ms, bs_kicks_t *kicks);
 
 #endif

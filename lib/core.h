@@ -47,6 +47,8 @@ typedef struct bs_core {
 	bs_backend_t *listener;
 	char changes_id[17];        /* this broker's name in its own */
 	long long changes_retry_ms;
+	long long changes_seq;      /* the last announcement applied or skipped */
+	int changes_behind;         /* listening again, what was missed not read */
 	bs_sessions_t sessions;     /* bootstrapped clients on this broker */
 	bs_nonces_t nonces;         /* challenge mode's outstanding nonces */
 	/* On a store several brokers share, nonces are signed instead, with a

@@ -106,4 +106,24 @@ typedef void (*bs_pg_notify_fn)(void *arg, const char *channel,
 		const char *payload, int own);
 int bs_pg_poll_notify(bs_backend_t *b, bs_pg_notify_fn fn, void *arg);
 
+/*
+ * The announcements kept in the database (schema/pg/003_changes.sql), for
+ * a broker whose listening connection was down when they were sent.
+ *
+ * bs_pg_announce: payload kept as a row and sent as pg_notify(channel,
+ * "#<seq>\n" payload), both at the current transaction's commit (at once
+ * outside one); its seq into *seq (may be NULL). seq grows in the order
+ * the announcements commit: the writer holds a lock from drawing it to
+ * its commit, which a second writer waits for (bounded by the statement
+ * timeout). payload at most 7978 bytes. Rows older than an hour go.
+ */
+int bs_pg_announce(bs_backend_t *b, const char *channel, const char *payload,
+		long long *seq);
+/* The highest seq kept, 0 for none. */
+int bs_pg_changes_last(bs_backend_t *b, long long *seq);
+/* fn for every row kept with a seq above after, in order of seq (a
+ * statement a page of rows; the strings live for the call only). */
+typedef void (*bs_pg_change_fn)(void *arg, long long seq, const char *payload);
+int bs_pg_changes_since(bs_backend_t *b, long long after, bs_pg_change_fn fn, void *arg);
+
 #endif

@@ -38,6 +38,10 @@
 /* The ids of a channel list given as newline-joined text ("" for none). */
 #define IDS(n) "unnest(string_to_array(" n "::text, E'\\n'))"
 
+/* The advisory lock of the announcements (PG_CHANGE_ADD): a constant of
+ * this schema's own, not the migrations' one (lib/store_pg.c). */
+#define CHANGES_LOCK "7885359155601272693"
+
 /* A channel leaves the ids of profiles and groups that list it. */
 #define DROP_ID(table) "UPDATE " table " SET channel_ids = array_to_string(" \
 	"array_remove(string_to_array(channel_ids, E'\\n'), $1::text), E'\\n') " \
@@ -227,4 +231,20 @@ const bs_pg_sql_t bs_pg_sql[PG_STMT_COUNT] = {
 		"LIMIT 8 FOR UPDATE SKIP LOCKED)) "
 		"INSERT INTO used_nonces (nonce, expires_at) VALUES ($1::bytea, $2::bigint) "
 		"ON CONFLICT DO NOTHING", 0 },
+
+	/* An announcement (schema/pg/003), kept and sent. The advisory lock,
+	 * taken before the row's seq is drawn and held to the commit, makes
+	 * seq the order in which announcements commit: one drawn after
+	 * another's is committed after it, so that a broker reading seq > its
+	 * last misses none. Each takes a few rows older than an hour away,
+	 * skipping those another broker is taking. */
+	[PG_CHANGE_ADD] = { "WITH gone AS (DELETE FROM changes WHERE seq IN "
+		"(SELECT seq FROM changes WHERE at < now() - interval '1 hour' "
+		"ORDER BY at LIMIT 100 FOR UPDATE SKIP LOCKED)), "
+		"added AS (INSERT INTO changes (payload) SELECT $2::text "
+		"FROM pg_advisory_xact_lock(" CHANGES_LOCK ") RETURNING seq) "
+		"SELECT seq, pg_notify($1::text, '#' || seq::text || E'\\n' || $2::text) FROM added", 0 },
+	[PG_CHANGES_SINCE] = { "SELECT seq, payload FROM changes WHERE seq > $1::bigint "
+		"ORDER BY seq LIMIT $2::bigint", 0 },
+	[PG_CHANGES_LAST] = { "SELECT coalesce(max(seq), 0) FROM changes", 0 },
 };

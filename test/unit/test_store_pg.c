@@ -86,7 +86,7 @@ static void fresh(void)
 			"DELETE FROM bootstraps; DELETE FROM deleted_clients; DELETE FROM configs; "
 			"DELETE FROM enroll_groups; DELETE FROM profiles; DELETE FROM channels; "
 			"DELETE FROM key_check; DELETE FROM unknown_devices; DELETE FROM used_nonces; "
-			"UPDATE config_counts SET n = 0") == 0);
+			"DELETE FROM changes; UPDATE config_counts SET n = 0") == 0);
 }
 
 /* A new database, opened, which is then the suite's. */
@@ -1525,6 +1525,98 @@ static void test_a_listener_reconnecting_by_steps_hears_again(void)
 	listener->ops->close(listener);
 }
 
+/* ---- the announcements kept (schema/pg/003) ------------------------------- */
+
+typedef struct {
+	long long seq[1300];
+	char first[64];
+	int n, ordered;
+} kept_t;
+
+static void keep(void *arg, long long seq, const char *payload)
+{
+	kept_t *k = arg;
+
+	if (k->n > 0 && seq <= k->seq[k->n - 1])
+		k->ordered = 0;
+	if (k->n == 0)
+		snprintf(k->first, sizeof(k->first), "%s", payload);
+	if (k->n < (int)(sizeof(k->seq) / sizeof(k->seq[0])))
+		k->seq[k->n] = seq;
+	k->n++;
+}
+
+/* An announcement is a row and a notification "#seq\npayload", both at
+ * the commit, neither after a rollback; a reader gets the rows after a
+ * seq, in order. */
+static void test_an_announcement_is_kept_and_sent_at_commit(void)
+{
+	bs_backend_t *listener = NULL;
+	heard_t h = { .count = 0 };
+	kept_t k = { .n = 0, .ordered = 1 };
+	long long last = -1, seq = 0, seq2 = 0;
+	char want[96];
+
+	fresh();
+	CU_ASSERT_EQUAL_FATAL(bs_pg_open(url, &listener, err, sizeof(err)), BS_OK);
+	CU_ASSERT_EQUAL(bs_pg_listen(listener, "changes"), BS_OK);
+	CU_ASSERT_EQUAL(bs_pg_changes_last(listener, &last), BS_OK);
+	CU_ASSERT(last >= 0);
+	CU_ASSERT_EQUAL_FATAL(b->ops->begin(b), BS_OK);
+	CU_ASSERT_EQUAL(bs_pg_announce(b, "changes", "rolled back", NULL), BS_OK);
+	b->ops->rollback(b);
+	CU_ASSERT_EQUAL_FATAL(b->ops->begin(b), BS_OK);
+	CU_ASSERT_EQUAL(bs_pg_announce(b, "changes", "one\n1 dev", &seq), BS_OK);
+	CU_ASSERT(seq > last);
+	CU_ASSERT_EQUAL(bs_pg_changes_since(listener, last, keep, &k), BS_OK);
+	CU_ASSERT_EQUAL(k.n, 0);
+	/* the lock that orders the announcements, held to the commit */
+	CU_ASSERT_EQUAL(sql_long("SELECT count(*) FROM pg_locks WHERE locktype = "
+			"'advisory' AND granted"), 1);
+	CU_ASSERT_EQUAL(b->ops->commit(b), BS_OK);
+	CU_ASSERT_EQUAL(sql_long("SELECT count(*) FROM pg_locks WHERE locktype = "
+			"'advisory'"), 0);
+	wait_for(listener, &h, 1);
+	snprintf(want, sizeof(want), "changes=#%lld\none\n1 dev", seq);
+	CU_ASSERT_STRING_EQUAL(h.got, want);
+	CU_ASSERT_EQUAL(h.count, 1);
+	/* outside a transaction: at once */
+	CU_ASSERT_EQUAL(bs_pg_announce(b, "changes", "two", &seq2), BS_OK);
+	CU_ASSERT(seq2 > seq);
+	CU_ASSERT_EQUAL(bs_pg_changes_since(listener, last, keep, &k), BS_OK);
+	CU_ASSERT_EQUAL(k.n, 2);
+	CU_ASSERT_STRING_EQUAL(k.first, "one\n1 dev");
+	CU_ASSERT(k.n == 2 && k.seq[0] == seq && k.seq[1] == seq2);
+	k.n = 0;
+	CU_ASSERT_EQUAL(bs_pg_changes_since(listener, seq, keep, &k), BS_OK);
+	CU_ASSERT(k.n == 1 && k.seq[0] == seq2);
+	CU_ASSERT_EQUAL(bs_pg_changes_last(listener, &last), BS_OK);
+	CU_ASSERT_EQUAL(last, seq2);
+	listener->ops->close(listener);
+}
+
+/* Rows older than an hour go with the next announcement; a long read
+ * comes in pages, every row once, in order. */
+static void test_announcements_are_pruned_and_read_in_pages(void)
+{
+	kept_t k = { .n = 0, .ordered = 1 };
+	long long last = 0, seq = 0;
+
+	fresh();
+	CU_ASSERT_EQUAL(bs_pg_changes_last(b, &last), BS_OK);
+	CU_ASSERT_FATAL(bs_pg_server_exec(&server, dbname, "INSERT INTO changes "
+			"(at, payload) SELECT now() - interval '2 hours', 'old' "
+			"FROM generate_series(1, 3); INSERT INTO changes (payload) "
+			"SELECT 'new ' || i FROM generate_series(1, 1200) i") == 0);
+	CU_ASSERT_EQUAL(bs_pg_announce(b, "changes", "last", &seq), BS_OK);
+	CU_ASSERT_EQUAL(sql_long("SELECT count(*) FROM changes WHERE payload = 'old'"), 0);
+	CU_ASSERT_EQUAL(bs_pg_changes_since(b, last, keep, &k), BS_OK);
+	CU_ASSERT_EQUAL(k.n, 1201);
+	CU_ASSERT(k.ordered);
+	CU_ASSERT_STRING_EQUAL(k.first, "new 1");
+	CU_ASSERT(k.n == 1201 && k.seq[1200] == seq);
+}
+
 /* ---- the runner ----------------------------------------------------------- */
 
 static const cu_test_t open_tests[] = {
@@ -1571,6 +1663,8 @@ static const cu_test_t tx_tests[] = {
 	T(test_notify_is_heard_after_commit),
 	T(test_reconnect_after_a_server_restart),
 	T(test_a_listener_reconnecting_by_steps_hears_again),
+	T(test_an_announcement_is_kept_and_sent_at_commit),
+	T(test_announcements_are_pruned_and_read_in_pages),
 	T(test_a_server_that_stops_answering_fails_the_statement),
 	T(test_a_reconnect_step_never_waits_for_the_server),
 	{ NULL, NULL },
