@@ -109,9 +109,17 @@ static bool vs_ping(const bench_result_t *r, int k)
 	return k != PHASE_PING && !is_storm(k) && r->phase[PHASE_PING].ran;
 }
 
+/* The phases measured against floor, the limit of any plugin answering
+ * requests on this broker: the bootstrap ones, when floor ran. */
+static bool vs_floor(const bench_result_t *r, int k)
+{
+	return (k == PHASE_BOOT || k == PHASE_BOOT_BAD) && r->phase[PHASE_FLOOR].ran;
+}
+
 static void phase_row(const bench_result_t *r, int k)
 {
-	const bench_phase_t *p = &r->phase[k], *ping = &r->phase[PHASE_PING];
+	const bench_phase_t *p = &r->phase[k], *ping = &r->phase[PHASE_PING],
+		*floor = &r->phase[PHASE_FLOOR];
 
 	if (!p->ran)
 		return;
@@ -122,7 +130,43 @@ static void phase_row(const bench_result_t *r, int k)
 		printf(" %8.3f %8.2f", ratio(p->rps, ping->rps), ratio(p->p99_us, ping->p99_us));
 	else
 		printf(" %8s %8s", "-", "-");
+	if (vs_floor(r, k))
+		printf(" %8.3f %8.2f", ratio(p->rps, floor->rps), ratio(p->p99_us, floor->p99_us));
+	else
+		printf(" %8s %8s", "-", "-");
 	printf("\n");
+}
+
+static void target_row(size_t n, const char *what, double value, const char *goal, bool ok)
+{
+	printf("%-9zu %-34s %9.3f  %-10s %s\n", n, what, value, goal, ok ? "ok" : "missed");
+}
+
+/* The performance targets, each against floor or as private memory. */
+static void targets_table(const bench_result_t *r, size_t nr)
+{
+	printf("\n%-9s %-34s %9s  %-10s %s\n", "configs", "target", "value", "goal", "");
+	for (size_t i = 0; i < nr; i++) {
+		const bench_phase_t *f = &r[i].phase[PHASE_FLOOR], *b = &r[i].phase[PHASE_BOOT],
+			*bad = &r[i].phase[PHASE_BOOT_BAD];
+		double want = r[i].n >= 1000000 ? 0.6 : 0.7;
+		char goal[16];
+
+		if (!vs_floor(&r[i], PHASE_BOOT) || !b->ran)
+			continue;
+		snprintf(goal, sizeof(goal), ">= %.1f", want);
+		target_row(r[i].n, "bootstrap / floor, req/s", ratio(b->rps, f->rps), goal,
+				ratio(b->rps, f->rps) >= want);
+		target_row(r[i].n, "bootstrap p99 / floor p99", ratio(b->p99_us, f->p99_us),
+				"<= 2.0", ratio(b->p99_us, f->p99_us) <= 2.0);
+		if (bad->ran)
+			target_row(r[i].n, "bootstrap-bad / bootstrap, req/s",
+					ratio(bad->rps, b->rps), ">= 0.95", ratio(bad->rps, b->rps) >= 0.95);
+		if (r[i].anon_before_kib >= 0 && r[i].anon_after_kib >= 0) {
+			double mib = (double)(r[i].anon_after_kib - r[i].anon_before_kib) / KIB_PER_MIB;
+			target_row(r[i].n, "private memory growth, MiB", mib, "<= 64", mib <= 64);
+		}
+	}
 }
 
 static void fmt_mib(char *out, size_t len, long kib)
@@ -339,9 +383,9 @@ void report_table(const bench_opts_t *o, const bench_result_t *r, size_t nr)
 	size_t lo = 0, hi = 0;
 
 	(void)o;
-	printf("%-9s %-14s %10s %9s %9s %9s %7s %6s %8s %8s\n", "configs", "phase",
+	printf("%-9s %-14s %10s %9s %9s %9s %7s %6s %8s %8s %8s %8s\n", "configs", "phase",
 			"req/s", "p50 ms", "p99 ms", "max ms", "errors", "lost",
-			"x ping/s", "x p99");
+			"x ping/s", "x p99", "x floor", "x fl p99");
 	for (size_t i = 0; i < nr; i++)
 		for (int k = 0; k < PHASE_COUNT; k++)
 			phase_row(&r[i], k);
@@ -356,6 +400,7 @@ void report_table(const bench_opts_t *o, const bench_result_t *r, size_t nr)
 	printf("(rss: the broker's VmRSS, empty and after the bootstrap phases; anon: its "
 			"private part,\n RssAnon, without the database pages mapped from the page "
 			"cache)\n");
+	targets_table(r, nr);
 	if (extremes(r, nr, &lo, &hi)) {
 		const bench_phase_t *a = &r[lo].phase[PHASE_BOOT], *b = &r[hi].phase[PHASE_BOOT];
 
@@ -374,10 +419,12 @@ static json_t *num_or_null(double v, bool known)
 
 static json_t *phase_json(const bench_result_t *r, int k)
 {
-	const bench_phase_t *p = &r->phase[k], *ping = &r->phase[PHASE_PING];
-	bool vs = vs_ping(r, k);
+	const bench_phase_t *p = &r->phase[k], *ping = &r->phase[PHASE_PING],
+		*floor = &r->phase[PHASE_FLOOR];
+	bool vs = vs_ping(r, k), vf = vs_floor(r, k);
 
-	return json_pack("{s:s, s:I, s:f, s:f, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}",
+	return json_pack("{s:s, s:I, s:f, s:f, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+			"s:o, s:o, s:o, s:o}",
 			"phase", phase_name(k), "requests", (json_int_t)p->requests,
 			"seconds", p->seconds, "requests_per_s", p->rps,
 			"p50_us", p->p50_us, "p99_us", p->p99_us, "max_us", p->max_us,
@@ -386,7 +433,9 @@ static json_t *phase_json(const bench_result_t *r, int k)
 			"errors", (json_int_t)(p->bad + p->lost), "bad", (json_int_t)p->bad,
 			"lost", (json_int_t)p->lost, "late", (json_int_t)p->late,
 			"ratio_rps_to_ping", num_or_null(ratio(p->rps, ping->rps), vs),
-			"ratio_p99_to_ping", num_or_null(ratio(p->p99_us, ping->p99_us), vs));
+			"ratio_p99_to_ping", num_or_null(ratio(p->p99_us, ping->p99_us), vs),
+			"ratio_rps_to_floor", num_or_null(ratio(p->rps, floor->rps), vf),
+			"ratio_p99_to_floor", num_or_null(ratio(p->p99_us, floor->p99_us), vf));
 }
 
 static json_t *kib_json(long kib)
