@@ -1430,6 +1430,21 @@ char *boot_request(const char *external_id, const char *external_key,
 	return text;
 }
 
+char *boot_channel_name(const broker_t *b, const boot_cfg_t *cfg)
+{
+	char *req = boot_request(cfg->external_id, cfg->external_key, "ch");
+	it_msg_t *m = req != NULL ? device_rr(b, 5, NULL, req, (int)strlen(req), NULL) : NULL;
+	json_t *r = msg_json(m);
+	json_t *ch = json_array_get(json_object_get(r, "channels"), 0);
+	const char *name = json_string_value(json_object_get(ch, "name"));
+	char *copy = name != NULL ? strdup(name) : NULL;
+
+	json_decref(r);
+	msg_free(m);
+	free(req);
+	return copy;
+}
+
 int make_cert(const char *dir, const char *name, char **cert, char **key)
 {
 	char cpath[IT_PATH_MAX], kpath[IT_PATH_MAX], subj[128];

@@ -303,6 +303,9 @@ void boot_cfg_free(boot_cfg_t *cfg);
 /* A request payload for these credentials, with id req_id (may be NULL). */
 char *boot_request(const char *external_id, const char *external_key,
 		const char *req_id);
+/* The name of the first channel in cfg's bootstrap reply through b
+ * (malloc()ed), or NULL. */
+char *boot_channel_name(const broker_t *b, const boot_cfg_t *cfg);
 
 /* A self-signed EC certificate and its key, made in dir as <name>.pem. */
 int make_cert(const char *dir, const char *name, char **cert, char **key);

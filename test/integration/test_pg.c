@@ -191,18 +191,6 @@ out:
 	free(ext);
 }
 
-/* The name of the first channel in external_id's bootstrap reply. */
-static char *channel_name(const broker_t *b, const boot_cfg_t *cfg)
-{
-	json_t *reply = bootstrap(b, cfg->external_id, cfg->external_key);
-	json_t *ch = json_array_get(json_object_get(reply, "channels"), 0);
-	const char *name = json_string_value(json_object_get(ch, "name"));
-	char *copy = name != NULL ? strdup(name) : NULL;
-
-	json_decref(reply);
-	return copy;
-}
-
 /* The lookup thread reads channels through caches of its own: a channel
  * an admin renamed is the new one in the very next bootstrap. */
 static void test_a_renamed_channel_is_in_the_next_bootstrap(void)
@@ -217,14 +205,14 @@ static void test_a_renamed_channel_is_in_the_next_bootstrap(void)
 		goto out;
 	if (!CHECK(make_config(&b, ext, NULL, true, &cfg) == 0))
 		goto stop;
-	name = channel_name(&b, &cfg);
+	name = boot_channel_name(&b, &cfg);
 	CHECK(name != NULL && strcmp(name, "renamed") != 0);
 	data = admin_ok_take(&b, json_pack("{s:s, s:s, s:s}", "command", "modifyChannel",
 			"id", cfg.channel_id, "name", "renamed"));
 	CHECK(data != NULL);
 	json_decref(data);
 	free(name);
-	name = channel_name(&b, &cfg);
+	name = boot_channel_name(&b, &cfg);
 	CHECK_STR(name, "renamed");
 stop:
 	broker_cleanup(&b);
@@ -269,7 +257,7 @@ static void test_a_change_through_one_broker_is_in_force_on_the_others(void)
 	CHECK(data != NULL);
 	json_decref(data);
 	usleep(200 * 1000);
-	name = channel_name(&b, &cfg);
+	name = boot_channel_name(&b, &cfg);
 	CHECK_STR(name, "renamed everywhere");
 	t0 = now_ms();
 	data = admin_ok_take(&a, admin_cmd_by("disableConfig", "client_id", cfg.client_id));

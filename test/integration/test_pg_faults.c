@@ -381,22 +381,6 @@ static int logs_in_within(const broker_t *b, const boot_cfg_t *cfg, int ms)
 	return 0;
 }
 
-/* The name of the first channel in cfg's bootstrap reply through b. */
-static char *channel_name(const broker_t *b, const boot_cfg_t *cfg)
-{
-	char *req = boot_request(cfg->external_id, cfg->external_key, "ch");
-	it_msg_t *m = req != NULL ? device_rr(b, 5, NULL, req, (int)strlen(req), NULL) : NULL;
-	json_t *r = msg_json(m);
-	json_t *ch = json_array_get(json_object_get(r, "channels"), 0);
-	const char *name = json_string_value(json_object_get(ch, "name"));
-	char *copy = name != NULL ? strdup(name) : NULL;
-
-	json_decref(r);
-	msg_free(m);
-	free(req);
-	return copy;
-}
-
 /* cfg's channel renamed to name through from (tried while its store is
  * busy, up to ms), then through to: how long until to's bootstrap had the
  * new name, -1 when it did not within ms. */
@@ -420,7 +404,7 @@ static double rename_seen_in(const broker_t *from, const broker_t *to,
 	end = t0 + ms;
 	while ((got == NULL || strcmp(got, name) != 0) && now_ms() < end) {
 		free(got);
-		if ((got = channel_name(to, cfg)) == NULL || strcmp(got, name) != 0)
+		if ((got = boot_channel_name(to, cfg)) == NULL || strcmp(got, name) != 0)
 			usleep(50 * 1000);
 	}
 	t0 = got != NULL && strcmp(got, name) == 0 ? now_ms() - t0 : -1;

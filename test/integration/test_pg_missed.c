@@ -85,22 +85,6 @@ static int admin_within(const broker_t *b, json_t *cmd, int ms)
 	return data != NULL;
 }
 
-/* The name of the first channel in cfg's bootstrap reply through b. */
-static char *channel_name(const broker_t *b, const boot_cfg_t *cfg)
-{
-	char *req = boot_request(cfg->external_id, cfg->external_key, "ch");
-	it_msg_t *m = req != NULL ? device_rr(b, 5, NULL, req, (int)strlen(req), NULL) : NULL;
-	json_t *r = msg_json(m);
-	json_t *ch = json_array_get(json_object_get(r, "channels"), 0);
-	const char *name = json_string_value(json_object_get(ch, "name"));
-	char *copy = name != NULL ? strdup(name) : NULL;
-
-	json_decref(r);
-	msg_free(m);
-	free(req);
-	return copy;
-}
-
 /* 1 when cfg's bootstrap through b names its channel name within ms. */
 static int named_within(const broker_t *b, const boot_cfg_t *cfg, const char *name,
 		int ms)
@@ -109,7 +93,7 @@ static int named_within(const broker_t *b, const boot_cfg_t *cfg, const char *na
 	int same = 0;
 
 	while (!same && now_ms() < end) {
-		char *got = channel_name(b, cfg);
+		char *got = boot_channel_name(b, cfg);
 		same = got != NULL && strcmp(got, name) == 0;
 		free(got);
 		if (!same)
