@@ -238,5 +238,10 @@ int bs_store_config_delete(bs_store_t *st, const char *client_id, const char *no
 int bs_store_client_deleted(bs_store_t *st, const char *client_id);
 /* Records that the config whose store id is id bootstrapped at when. */
 int bs_store_config_touch_bootstrap(bs_store_t *st, int64_t id, time_t when);
+/* The same for n configs, ids all different: on a store across the
+ * network one statement for up to BS_TOUCH_BATCH of them. */
+#define BS_TOUCH_BATCH 512
+int bs_store_config_touch_many(bs_store_t *st, const int64_t *ids, const time_t *whens,
+		size_t n);
 
 #endif

@@ -152,6 +152,10 @@ typedef struct bs_backend_ops {
 	 * not. */
 	int (*client_deleted)(bs_backend_t *b, const char *client_id);
 	int (*config_touch)(bs_backend_t *b, int64_t id, time_t when);
+	/* The same for n configs at once, ids all different, n at most
+	 * BS_TOUCH_BATCH (NULL: config_touch for each). */
+	int (*config_touch_many)(bs_backend_t *b, const int64_t *ids,
+			const time_t *whens, size_t n);
 	/* The smallest external_id greater than after ("" for the first). */
 	int (*config_next_external_id)(bs_backend_t *b, const char *after, char **out);
 	/* Up to max configs' secrets, ordered by external_id, after the one

@@ -305,3 +305,18 @@ int bs_store_config_touch_bootstrap(bs_store_t *st, int64_t id, time_t when)
 {
 	return OPS(st)->config_touch(st->b, id, when);
 }
+
+int bs_store_config_touch_many(bs_store_t *st, const int64_t *ids, const time_t *whens,
+		size_t n)
+{
+	int rc = BS_OK;
+
+	for (size_t at = 0; rc == BS_OK && at < n; at += BS_TOUCH_BATCH) {
+		size_t k = n - at < BS_TOUCH_BATCH ? n - at : BS_TOUCH_BATCH;
+		if (OPS(st)->config_touch_many != NULL)
+			rc = OPS(st)->config_touch_many(st->b, ids + at, whens + at, k);
+		for (size_t i = 0; OPS(st)->config_touch_many == NULL && rc == BS_OK && i < k; i++)
+			rc = OPS(st)->config_touch(st->b, ids[at + i], whens[at + i]);
+	}
+	return rc;
+}

@@ -375,6 +375,7 @@ static const bs_backend_ops_t pg_ops = {
 	.config_delete = bs_pg_config_delete,
 	.client_deleted = bs_pg_client_deleted,
 	.config_touch = bs_pg_config_touch,
+	.config_touch_many = bs_pg_config_touch_many,
 	.config_next_external_id = bs_pg_config_next_external_id,
 	.config_sealed_page = bs_pg_config_sealed_page,
 	.config_reseal = bs_pg_config_reseal,

@@ -3,6 +3,7 @@
 
 #include "error.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -221,4 +222,40 @@ int bs_pg_config_touch(bs_backend_t *b, int64_t id, time_t when)
 	bs_pg_param_int(&p, id);
 	bs_pg_param_int(&p, (long long)when);
 	return bs_pg_do((bs_pg_t *)b, PG_CFG_TOUCH, &p, "set last_bootstrap_at");
+}
+
+/* Appends v to the array literal being written in out ("{v,v,...}",
+ * integers need no quoting); len is where it ends. */
+static void append_int(char *out, size_t cap, size_t *len, long long v, int last)
+{
+	*len += (size_t)snprintf(out + *len, cap - *len, "%s%lld%s", *len == 0 ? "{" : ",",
+			v, last ? "}" : "");
+}
+
+/* One statement for n configs: their ids and times as two arrays. */
+int bs_pg_config_touch_many(bs_backend_t *b, const int64_t *ids, const time_t *whens,
+		size_t n)
+{
+	size_t cap = 2 + n * 22, idlen = 0, atlen = 0;
+	char *id_text = malloc(cap), *at_text = malloc(cap);
+	bs_pg_params_t p;
+	int rc;
+
+	if (id_text == NULL || at_text == NULL || n == 0) {
+		free(id_text);
+		free(at_text);
+		return n == 0 ? BS_OK : bs_pg_fail((bs_pg_t *)b, "set last_bootstrap_at",
+				"out of memory");
+	}
+	for (size_t i = 0; i < n; i++) {
+		append_int(id_text, cap, &idlen, (long long)ids[i], i + 1 == n);
+		append_int(at_text, cap, &atlen, (long long)whens[i], i + 1 == n);
+	}
+	bs_pg_params_init(&p);
+	bs_pg_param_text(&p, id_text);
+	bs_pg_param_text(&p, at_text);
+	rc = bs_pg_do((bs_pg_t *)b, PG_CFG_TOUCH_MANY, &p, "set last_bootstrap_at");
+	free(id_text);
+	free(at_text);
+	return rc;
 }

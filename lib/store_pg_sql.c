@@ -195,6 +195,11 @@ const bs_pg_sql_t bs_pg_sql[PG_STMT_COUNT] = {
 		"$2::bigint WHERE EXISTS (SELECT 1 FROM configs WHERE id = $1::bigint) "
 		"ON CONFLICT (config_id) DO UPDATE SET at = greatest(bootstraps.at, excluded.at)",
 		0 },
+	[PG_CFG_TOUCH_MANY] = { "INSERT INTO bootstraps (config_id, at) SELECT t.id, t.at "
+		"FROM unnest($1::bigint[], $2::bigint[]) AS t(id, at) "
+		"WHERE EXISTS (SELECT 1 FROM configs WHERE id = t.id) "
+		"ON CONFLICT (config_id) DO UPDATE SET at = greatest(bootstraps.at, excluded.at)",
+		0 },
 	[PG_CFG_NEXT_EXT] = { "SELECT external_id FROM configs WHERE external_id > $1::text "
 		"ORDER BY external_id LIMIT 1", 0 },
 	[PG_CFG_SEALED_PAGE] = { "SELECT external_id, client_id, client_secret, external_key, "

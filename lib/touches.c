@@ -129,21 +129,32 @@ int bs_touches_write(bs_touches_t *t, bs_store_t *st, size_t max, int rotate_now
 		rotate(t);
 		rotated = 1;
 	}
-	rc = bs_store_begin(st);
-	while (rc == BS_OK && n < max && t->writing.count > 0) {
-		int64_t id;
-		time_t when;
+	size_t want = t->writing.count < max ? t->writing.count : max;
+	int64_t *ids = malloc(want * sizeof(*ids));
+	time_t *whens = malloc(want * sizeof(*whens));
 
-		next(t, &id, &when);
-		n++;
-		rc = bs_store_config_touch_bootstrap(st, id, when);
+	if (ids == NULL || whens == NULL) {
+		free(ids);
+		free(whens);
+		return rotated;         /* all still waiting: tried again next time */
 	}
+	/* Taken out of the map whether or not they are written: what fails
+	 * is counted, not tried again. */
+	while (n < want) {
+		next(t, &ids[n], &whens[n]);
+		n++;
+	}
+	rc = bs_store_begin(st);
+	if (rc == BS_OK)
+		rc = bs_store_config_touch_many(st, ids, whens, n);
 	if (rc == BS_OK)
 		rc = bs_store_commit(st);
 	if (rc != BS_OK) {
 		bs_store_rollback(st);
 		*failed = n;
 	}
+	free(ids);
+	free(whens);
 	return rotated;
 }
 

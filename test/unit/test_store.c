@@ -38,6 +38,7 @@ extern const int bs_schema_count;
 #define NOW "2026-01-02T03:04:05Z"
 #define LATER "2026-02-03T04:05:06Z"
 #define LATER_UNIX 1770091506
+#define NOW_UNIX 1767323045
 #define MAX_LINES 256
 #define MAX_FILE (16 * 1024 * 1024)
 
@@ -1053,6 +1054,43 @@ static void test_set_enabled_and_touch_bootstrap(void)
 	env_close();
 }
 
+/* Several configs' bootstrap times in one call, more than one batch of
+ * them, ids no config has among them: each config gets its own time, and
+ * the missing ids are no error (SQLite keeps a row for them, which no
+ * config reads; PostgreSQL, written by brokers that do not know each
+ * other's deletions, none). */
+static void test_touch_many_sets_each_config_its_time(void)
+{
+	enum { N = BS_TOUCH_BATCH + 3 };
+	int64_t ids[N];
+	time_t whens[N];
+	bs_config_t a, b;
+
+	env_open();
+	CU_ASSERT_EQUAL_FATAL(add_config("ta", "ext-ta", NULL, 0), BS_OK);
+	CU_ASSERT_EQUAL_FATAL(add_config("tb", "ext-tb", NULL, 0), BS_OK);
+	CU_ASSERT_EQUAL_FATAL(bs_store_config_get(st(), "ta", NULL, 0, &a), BS_OK);
+	CU_ASSERT_EQUAL_FATAL(bs_store_config_get(st(), "tb", NULL, 0, &b), BS_OK);
+	for (int i = 0; i < N; i++) {
+		ids[i] = 1000000 + i;           /* no config has these */
+		whens[i] = NOW_UNIX;
+	}
+	ids[0] = a.id;
+	whens[0] = LATER_UNIX;
+	ids[N - 1] = b.id;                      /* in the second batch */
+	whens[N - 1] = NOW_UNIX;
+	bs_config_clear(&a);
+	bs_config_clear(&b);
+	CU_ASSERT_EQUAL(bs_store_config_touch_many(st(), ids, whens, N), BS_OK);
+	CU_ASSERT_EQUAL_FATAL(bs_store_config_get(st(), "ta", NULL, 0, &a), BS_OK);
+	CU_ASSERT_EQUAL_FATAL(bs_store_config_get(st(), "tb", NULL, 0, &b), BS_OK);
+	CU_ASSERT_STRING_EQUAL(a.last_bootstrap_at, LATER);
+	CU_ASSERT_STRING_EQUAL(b.last_bootstrap_at, NOW);
+	bs_config_clear(&a);
+	bs_config_clear(&b);
+	env_close();
+}
+
 static void test_delete_config_forgets_its_last_bootstrap(void)
 {
 	bs_config_t cfg;
@@ -1557,6 +1595,7 @@ static const cu_test_t data_tests[] = {
 	T(test_config_unknown_channel_not_found_and_savepoint_stores_nothing),
 	T(test_delete_config_removes_its_channel_links),
 	T(test_set_enabled_and_touch_bootstrap),
+	T(test_touch_many_sets_each_config_its_time),
 	T(test_state_counts_follow_changes_and_rollbacks),
 	T(test_issued_certificate_is_stored_and_found_by_expiry),
 	T(test_set_enabled_or_delete_unknown_id_not_found),
