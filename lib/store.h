@@ -236,6 +236,17 @@ int bs_store_config_delete(bs_store_t *st, const char *client_id, const char *no
 /* 1 when client_id is a deleted config's (and no config has it since), 0
  * when not, or a negative code. */
 int bs_store_client_deleted(bs_store_t *st, const char *client_id);
+/*
+ * For a replica of the login views (lib/logins.h), on a store on a
+ * server only: up to max configs as bs_store_config_get gives them with
+ * BS_LOGIN_VIEW | BS_LOAD_SECRET, ordered by client_id, after the one
+ * given ("" for the first), into out[0..max) (*n of them; clear each);
+ * and up to max client_ids of deleted configs the same way (free each).
+ */
+int bs_store_login_page(bs_store_t *st, const char *after, size_t max,
+		bs_config_t *out, size_t *n);
+int bs_store_deleted_page(bs_store_t *st, const char *after, size_t max, char **ids,
+		size_t *n);
 /* Records that the config whose store id is id bootstrapped at when. */
 int bs_store_config_touch_bootstrap(bs_store_t *st, int64_t id, time_t when);
 /* The same for n configs, ids all different: on a store across the

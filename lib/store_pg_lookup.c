@@ -258,3 +258,60 @@ int bs_pg_config_next_external_id(bs_backend_t *b, const char *after, char **out
 	PQclear(r);
 	return rc;
 }
+
+int bs_pg_config_login_page(bs_backend_t *b, const char *after, size_t max,
+		bs_config_t *out, bs_config_blobs_t *sealed, size_t *n)
+{
+	bs_pg_params_t p;
+	PGresult *r;
+	int rc;
+
+	*n = 0;
+	bs_pg_params_init(&p);
+	bs_pg_param_text(&p, after ? after : "");
+	bs_pg_param_int(&p, (long long)max);
+	if ((rc = bs_pg_run((bs_pg_t *)b, PG_CFG_LOGIN_PAGE, &p, &r,
+			"read a page of logins")) != BS_OK)
+		return rc;
+	for (int i = 0; rc == BS_OK && i < PQntuples(r) && (size_t)i < max; i++) {
+		rc = read_config(r, i, &out[i], &sealed[i]);
+		(*n)++;
+	}
+	PQclear(r);
+	if (rc != BS_OK) {
+		for (size_t i = 0; i < *n; i++) {
+			bs_config_clear(&out[i]);
+			bs_config_blobs_clear(&sealed[i]);
+		}
+		*n = 0;
+	}
+	return rc;
+}
+
+int bs_pg_deleted_page(bs_backend_t *b, const char *after, size_t max, char **ids,
+		size_t *n)
+{
+	bs_pg_params_t p;
+	PGresult *r;
+	int rc, oom = 0;
+
+	*n = 0;
+	bs_pg_params_init(&p);
+	bs_pg_param_text(&p, after ? after : "");
+	bs_pg_param_int(&p, (long long)max);
+	if ((rc = bs_pg_run((bs_pg_t *)b, PG_GONE_PAGE, &p, &r,
+			"read a page of deleted clients")) != BS_OK)
+		return rc;
+	for (int i = 0; i < PQntuples(r) && (size_t)i < max && !oom; i++)
+		if ((ids[i] = bs_pg_col_text(r, i, 0, &oom)) != NULL)
+			(*n)++;
+	PQclear(r);
+	if (oom) {
+		for (size_t i = 0; i < *n; i++)
+			free(ids[i]);
+		*n = 0;
+		return bs_pg_fail((bs_pg_t *)b, "read a page of deleted clients",
+				"out of memory");
+	}
+	return BS_OK;
+}
