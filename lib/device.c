@@ -165,9 +165,16 @@ static int complete(bs_core_t *core, bs_device_job_t *job, bs_reply_t *out)
  * and the admins hear of it. */
 static void enrolled(bs_core_t *core, bs_device_job_t *job, bs_reply_t *out)
 {
+	/* Its login view is new, here and on the other brokers. */
+	bs_effect_t fx = { .kind = BS_FX_LOGIN, .target = job->cfg.client_id };
+
 	core->stats.enrolled++;
+	bs_sessions_apply(core, &fx, 1, &out->kicks);
 	if (bs_core_enter(core) == BS_OK) {
 		bs_unknown_forget(core, job->req.external_id);
+		if (bs_changes_announce(core, &fx, 1) != BS_OK)
+			bs_core_log(core, BS_LOG_WARNING, "cannot tell the other brokers of "
+					"an enrolled config: %s", bs_store_errmsg(core->store));
 		bs_core_leave(core);
 	}
 	out->event = bs_enroll_event(core, job->req.group, job->ctx.client_id,

@@ -50,6 +50,10 @@ enum {
 	BS_FX_END_CERT = 4,      /* its client_cert changed */
 	BS_FX_RELOAD = 8,        /* its channels changed */
 	BS_FX_CHANNEL_GONE = 16, /* channel target deleted */
+	/* Config target's login view changed otherwise (created, enabled):
+	 * nothing for its sessions, its entry in the login replica is read
+	 * again (lib/logins.h). */
+	BS_FX_LOGIN = 32,
 };
 
 typedef struct bs_effect {
