@@ -41,7 +41,26 @@ int bs_login_view_get(bs_core_t *core, const char *client_id, unsigned flags,
 	if (core->logins == NULL)
 		return bs_login_view_store(core, client_id, flags, &v->cfg);
 	v->logins = core->logins;
+	bs_logins_check(core->logins);
 	return bs_logins_find(core->logins, client_id, &v->mem);
+}
+
+/* Configs read at once after one change of this broker's; the rest are
+ * read by the replica's thread, their logins refused for milliseconds. */
+#define READ_NOW_MAX 64
+
+void bs_login_view_changed(bs_core_t *core, const bs_effect_t *fx, size_t n)
+{
+	bs_logins_source_t src;
+
+	if (core->logins == NULL || n == 0 || bs_core_enter(core) != BS_OK)
+		return;
+	bs_logins_source_store(core->store, &src);
+	for (size_t i = 0; i < n && i < READ_NOW_MAX; i++) {
+		if (fx[i].kind != BS_FX_CHANNEL_GONE)
+			bs_logins_read_now(core->logins, &src, fx[i].target);
+	}
+	bs_core_leave(core);
 }
 
 int bs_login_view_secret_ok(const bs_login_view_t *v, const char *password)

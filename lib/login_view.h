@@ -36,6 +36,12 @@ int bs_login_view_enabled(const bs_login_view_t *v);
 const char *bs_login_view_channels(const bs_login_view_t *v);
 void bs_login_view_clear(bs_login_view_t *v);
 
+/* After effects this broker's own change had (fx[0..n), once applied):
+ * the login views they touch read again at once from core->store, up to
+ * a bound (the rest by the replica's thread); nothing with SQLite. The
+ * caller does not hold the store. */
+void bs_login_view_changed(struct bs_core *core, const bs_effect_t *fx, size_t n);
+
 /* The store's read of a config's login view, with flags beside
  * BS_LOGIN_VIEW (lib/store.h), on the broker's thread: for the cache's
  * reload of a config's channels, and for the view with SQLite. */

@@ -118,6 +118,7 @@ int bs_logins_new(bs_logins_t **out)
 		free(l);
 		return BS_ERR_INTERNAL;
 	}
+	l->losses = bs_store_losses();
 	*out = l;
 	return BS_OK;
 }

@@ -84,9 +84,24 @@ void bs_logins_tick(bs_logins_t *l);
  * whole is read again (which is asked for here). */
 void bs_logins_drop(bs_logins_t *l);
 
+/* Drops it when a connection of this process to the store was found
+ * closed by the server since the last look (bs_store_losses): before a
+ * login is answered, and at each tick. */
+void bs_logins_check(bs_logins_t *l);
+
 /* An effect of a committed change: its target goes stale (the channel
  * leaves every entry, for BS_FX_CHANNEL_GONE). */
 void bs_logins_effect(bs_logins_t *l, const bs_effect_t *fx);
+
+/*
+ * The entry of client_id read at once from src on the caller's thread: for
+ * a change this broker made itself (its admin batch, an enrollment, a
+ * renewal), after the effect, so that a login right after it is answered
+ * as the store would answer it. On a failure it stays stale, for the
+ * thread to read again.
+ */
+void bs_logins_read_now(bs_logins_t *l, const bs_logins_source_t *src,
+		const char *client_id);
 
 /*
  * The entry of client_id: BS_OK (*out set, valid until the next call of

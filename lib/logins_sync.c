@@ -177,12 +177,12 @@ static void submit_load(bs_logins_t *l)
 
 /* ---- stale entries ------------------------------------------------------- */
 
-static void read_one(bs_logins_t *l, struct reread *r)
+static void read_one(bs_logins_t *l, const bs_logins_source_t *src, struct reread *r)
 {
 	bs_config_t cfg;
 	int gone;
 
-	r->rc = l->src.get(l->src.ctx, r->id, &cfg);
+	r->rc = src->get(src->ctx, r->id, &cfg);
 	if (r->rc == BS_OK) {
 		if ((r->e = bs_login_new(l->key, r->id, &cfg)) == NULL)
 			r->rc = BS_ERR_INTERNAL;
@@ -191,7 +191,7 @@ static void read_one(bs_logins_t *l, struct reread *r)
 	}
 	if (r->rc != BS_ERR_NOT_FOUND)
 		return;
-	if ((gone = l->src.deleted(l->src.ctx, r->id)) < 0) {
+	if ((gone = src->deleted(src->ctx, r->id)) < 0) {
 		r->rc = gone;
 		return;
 	}
@@ -207,7 +207,7 @@ static void run_read(void *arg)
 	if (j->l->src.revive != NULL)
 		j->l->src.revive(j->l->src.ctx);
 	for (size_t i = 0; i < j->n; i++) {
-		read_one(j->l, &j->v[i]);
+		read_one(j->l, &j->l->src, &j->v[i]);
 		if (j->v[i].rc != BS_OK && j->why[0] == '\0')
 			why(j->l, j->why, sizeof(j->why));
 	}
@@ -301,6 +301,20 @@ static void submit_read(bs_logins_t *l, long long now)
 	free(j);
 }
 
+void bs_logins_read_now(bs_logins_t *l, const bs_logins_source_t *src,
+		const char *client_id)
+{
+	stale_t *s = (stale_t *)bs_hmap_get(&l->stale, client_id);
+	struct reread r = { .id = (char *)client_id };
+
+	if (s == NULL)
+		return;
+	read_one(l, src, &r);
+	r.seq = s->seq;
+	/* A failure leaves it queued, for the thread at once. */
+	take(l, &r, 0);
+}
+
 /* ---- the broker's side ------------------------------------------------- */
 
 int bs_logins_start(bs_logins_t *l, const bs_logins_source_t *src,
@@ -315,6 +329,16 @@ int bs_logins_start(bs_logins_t *l, const bs_logins_source_t *src,
 	return l->loading ? BS_OK : BS_ERR_INTERNAL;
 }
 
+void bs_logins_check(bs_logins_t *l)
+{
+	unsigned long n = bs_store_losses();
+
+	if (n != l->losses) {
+		l->losses = n;
+		bs_logins_drop(l);
+	}
+}
+
 void bs_logins_tick(bs_logins_t *l)
 {
 	long long now;
@@ -322,6 +346,7 @@ void bs_logins_tick(bs_logins_t *l)
 	if (l == NULL || l->worker == NULL)
 		return;
 	bs_worker_drain(l->worker);
+	bs_logins_check(l);
 	now = bs_logins_now_ms();
 	if (l->want_load && !l->loading && now >= l->load_retry_ms)
 		submit_load(l);

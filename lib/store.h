@@ -68,6 +68,9 @@ const char *bs_store_errmsg(const bs_store_t *st);
  * cache and connects again, waiting up to its connect timeout. BS_OK when
  * connected (always for SQLite). */
 int bs_store_revive(bs_store_t *st);
+/* Connections to a server that it closed, in this process (lib/store_pg.h
+ * bs_pg_losses; always 0 for SQLite): a count that only grows. */
+unsigned long bs_store_losses(void);
 /* The same without waiting for the server (for the broker's thread): 1
  * while the new connection is under way, to be called again. */
 int bs_store_revive_step(bs_store_t *st);
