@@ -4,12 +4,16 @@
  *
  * The cache holds one session per MQTT client id that has a username:
  * built at login (or, for a client that logged in some other way, such as
- * a TLS certificate identity, at its first ACL check, with one store
- * lookup), and one record per config with sessions, holding the channel
- * topics that config may use. An ACL check is a hash lookup, two pointer
- * and string comparisons, and a match against each channel topic. Admin
+ * a TLS certificate identity, at its first ACL check), from the login view
+ * of its config (lib/login_view.h: a read of the store with SQLite, memory
+ * on PostgreSQL, lib/logins.h, so that the broker's thread never waits on
+ * a round trip for either), and one record per config with sessions,
+ * holding the channel topics that config may use. An ACL check is a hash
+ * lookup, two pointer and string comparisons, and a match against each
+ * channel topic. Admin
  * commands return effects (bs_effect_t), applied here after their batch
- * committed, so that the cache stays exact.
+ * committed (and handed to the login replica, which reads the configs
+ * they name again), so that the cache stays exact.
  *
  * A session is tied to the broker's client handle it was made for: a new
  * connection with the same client id has a new handle. The broker says
