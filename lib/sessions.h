@@ -10,18 +10,18 @@
  * a round trip for either), and one record per config with sessions,
  * holding the channel topics that config may use. An ACL check is a hash
  * lookup, two pointer and string comparisons, and a match against each
- * channel topic. Admin
- * commands return effects (bs_effect_t), applied here after their batch
- * committed (and handed to the login replica, which reads the configs
- * they name again), so that the cache stays exact.
+ * channel topic. Admin commands return effects (bs_effect_t), applied
+ * here after their batch committed (and handed to the login replica,
+ * which reads the configs they name again), so that the cache stays
+ * exact.
  *
  * A session is tied to the broker's client handle it was made for: a new
  * connection with the same client id has a new handle. The broker says
  * when a client disconnects, not when an offline session is freed, so a
  * session found on an offline client (made without a certificate) may
  * outlive it; at most BS_SESSIONS_UNBOUND_MAX such sessions are kept, and
- * past that they are all forgotten (and made again, one lookup each, when
- * checked).
+ * past that they are all forgotten (and made again, from the login view,
+ * when checked).
  */
 #ifndef BS_SESSIONS_H
 #define BS_SESSIONS_H
