@@ -51,6 +51,7 @@ struct bs_logins {
 	int loading, reading;         /* a job of each kind in flight */
 	int want_load;
 	int dropped;                  /* and not loaded since */
+	int failing;                  /* a failure logged, no success since */
 	unsigned long losses;         /* bs_store_losses when last looked at */
 	long long load_retry_ms, load_ms;
 };

@@ -142,7 +142,9 @@ static void done_load(void *arg, bool cancelled)
 		l->load_retry_ms = bs_logins_now_ms() + RETRY_MS;
 		snprintf(line, sizeof(line), "logins: cannot read the configs' login "
 				"views (logins are refused meanwhile): %s", j->why);
-		note(l, 1, line);
+		if (!l->failing)
+			note(l, 1, line);
+		l->failing = 1;
 		free(j);
 		return;
 	}
@@ -150,6 +152,7 @@ static void done_load(void *arg, bool cancelled)
 	l->live = j->t;
 	l->loaded = 1;
 	l->dropped = 0;
+	l->failing = 0;
 	l->load_ms = j->ms;
 	snprintf(line, sizeof(line), "logins: %zu configs and %zu deleted client ids "
 			"in memory (%zu bytes), read in %lld ms", l->live.configs, l->live.deleted,
@@ -253,11 +256,15 @@ static void done_read(void *arg, bool cancelled)
 			take(l, &j->v[i], now);
 		free(j->v[i].id);
 	}
-	if (!cancelled && j->gen == l->gen && j->why[0] != '\0') {
+	/* One line a spell of failures, not one a second. */
+	if (!cancelled && j->gen == l->gen && j->why[0] != '\0' && !l->failing) {
 		char line[400];
 		snprintf(line, sizeof(line), "logins: cannot read changed login views "
 				"again (their logins are refused meanwhile): %s", j->why);
 		note(l, 1, line);
+		l->failing = 1;
+	} else if (!cancelled && j->gen == l->gen && j->why[0] == '\0' && l->loaded) {
+		l->failing = 0;
 	}
 	free(j);
 }
@@ -366,8 +373,9 @@ void bs_logins_drop(bs_logins_t *l)
 	bs_logins_stale_clear(l);
 	l->want_load = 1;
 	l->load_retry_ms = 0;
-	note(l, 1, "logins: the store's connection was lost: logins are refused "
-			"until the login views are read again");
+	if (!l->failing)
+		note(l, 1, "logins: the store's connection was lost: logins are refused "
+				"until the login views are read again");
 }
 
 /* ---- a store as the source ------------------------------------------- */
