@@ -314,7 +314,9 @@ void bs_logins_read_now(bs_logins_t *l, const bs_logins_source_t *src,
 	stale_t *s = (stale_t *)bs_hmap_get(&l->stale, client_id);
 	struct reread r = { .id = (char *)client_id };
 
-	if (s == NULL)
+	/* While the whole is read, the thread reads it after that read: read
+	 * now, it would be lost under a page read before the change. */
+	if (s == NULL || !l->loaded)
 		return;
 	read_one(l, src, &r);
 	r.seq = s->seq;
