@@ -30,7 +30,11 @@ static struct {
 	size_t ndeleted;
 	int fail;                   /* reads fail while set */
 	int reads;                  /* gets, for tests */
-} S = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	/* A page read waits, its rows taken, while hold is set; in_page says
+	 * it is waiting. */
+	int hold, in_page;
+	pthread_cond_t moved;
+} S = { .lock = PTHREAD_MUTEX_INITIALIZER, .moved = PTHREAD_COND_INITIALIZER };
 
 static void fill(const struct fake *f, bs_config_t *out)
 {
@@ -54,6 +58,11 @@ static int src_page(void *ctx, const char *after, size_t max, bs_config_t *out, 
 	for (size_t i = 0; i < S.n && *n < max; i++)
 		if (strcmp(S.v[i].id, after) > 0)
 			fill(&S.v[i], &out[(*n)++]);
+	S.in_page = S.hold;
+	pthread_cond_broadcast(&S.moved);
+	while (S.hold)
+		pthread_cond_wait(&S.moved, &S.lock);
+	S.in_page = 0;
 	pthread_mutex_unlock(&S.lock);
 	return BS_OK;
 }
@@ -418,6 +427,39 @@ static void test_a_drop_answers_nothing_until_loaded_again(void)
 	bs_logins_free(l);
 }
 
+/* A change this broker made while the whole was being read, its page read
+ * before the change: read at once it would be lost under that page; the
+ * thread reads it after the load instead. */
+static void test_an_own_change_during_the_load_is_not_lost(void)
+{
+	bs_effect_t fx = { .kind = BS_FX_END_PASSWORD, .target = "a" };
+	bs_logins_t *l;
+	const bs_login_entry_t *e;
+
+	reset();
+	add("a", "old-secret-0123456789", 1, "");
+	pthread_mutex_lock(&S.lock);
+	S.hold = 1;
+	pthread_mutex_unlock(&S.lock);
+	l = started();
+	pthread_mutex_lock(&S.lock);
+	while (!S.in_page)
+		pthread_cond_wait(&S.moved, &S.lock);
+	snprintf(S.v[0].secret, sizeof(S.v[0].secret), "new-secret-0123456789");
+	pthread_mutex_unlock(&S.lock);
+	bs_logins_effect(l, &fx);
+	bs_logins_read_now(l, &SRC, "a");
+	pthread_mutex_lock(&S.lock);
+	S.hold = 0;
+	pthread_cond_broadcast(&S.moved);
+	pthread_mutex_unlock(&S.lock);
+	CU_ASSERT_FATAL(until(l, "a", BS_OK));
+	CU_ASSERT_FATAL(bs_logins_find(l, "a", &e) == BS_OK);
+	CU_ASSERT(bs_login_secret_ok(l, e, "new-secret-0123456789"));
+	CU_ASSERT(!bs_login_secret_ok(l, e, "old-secret-0123456789"));
+	bs_logins_free(l);
+}
+
 static const cu_test_t tests[] = {
 	{ "nothing is answered before the load", test_nothing_is_answered_before_the_load },
 	{ "a load of pages finds every config", test_a_load_of_pages_finds_every_config },
@@ -428,6 +470,8 @@ static const cu_test_t tests[] = {
 	{ "a failed read stays stale, then is tried again",
 		test_a_failed_read_stays_stale_then_is_tried_again },
 	{ "a deleted channel leaves every entry", test_a_deleted_channel_leaves_every_entry },
+	{ "an own change during the load is not lost",
+		test_an_own_change_during_the_load_is_not_lost },
 	{ "a drop answers nothing until loaded again",
 		test_a_drop_answers_nothing_until_loaded_again },
 	{ NULL, NULL },
