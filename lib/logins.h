@@ -50,6 +50,10 @@ typedef struct bs_logins_source {
 	 * bs_store_client_deleted. */
 	int (*get)(void *ctx, const char *client_id, bs_config_t *out);
 	int (*deleted)(void *ctx, const char *client_id);
+	/* As bs_store_logins_get, for several at once (may be NULL: get and
+	 * deleted for each). */
+	int (*get_many)(void *ctx, const char *const *ids, size_t n, bs_config_t *out,
+			int *found, int *deleted);
 	/* Before each job: a lost connection made again (may be NULL). */
 	void (*revive)(void *ctx);
 	/* For the log when a job fails: never a secret. */

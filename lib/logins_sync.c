@@ -203,12 +203,42 @@ static void read_one(bs_logins_t *l, const bs_logins_source_t *src, struct rerea
 		r->rc = BS_ERR_INTERNAL;
 }
 
+/* Every entry of j in one call of the source; 0 when it has none such. */
+static int read_many(read_job_t *j)
+{
+	const bs_logins_source_t *src = &j->l->src;
+	const char *ids[READ_MAX];
+	bs_config_t *cfg;
+	int found[READ_MAX], gone[READ_MAX], rc;
+
+	if (src->get_many == NULL || (cfg = calloc(j->n, sizeof(*cfg))) == NULL)
+		return 0;
+	for (size_t i = 0; i < j->n; i++)
+		ids[i] = j->v[i].id;
+	rc = src->get_many(src->ctx, ids, j->n, cfg, found, gone);
+	for (size_t i = 0; i < j->n; i++) {
+		struct reread *r = &j->v[i];
+		r->rc = rc;
+		if (rc == BS_OK && (found[i] || gone[i])
+				&& (r->e = bs_login_new(j->l->key, r->id,
+					found[i] ? &cfg[i] : NULL)) == NULL)
+			r->rc = BS_ERR_INTERNAL;
+		bs_config_clear(&cfg[i]);
+	}
+	free(cfg);
+	if (rc != BS_OK)
+		why(j->l, j->why, sizeof(j->why));
+	return 1;
+}
+
 static void run_read(void *arg)
 {
 	read_job_t *j = arg;
 
 	if (j->l->src.revive != NULL)
 		j->l->src.revive(j->l->src.ctx);
+	if (read_many(j))
+		return;
 	for (size_t i = 0; i < j->n; i++) {
 		read_one(j->l, &j->l->src, &j->v[i]);
 		if (j->v[i].rc != BS_OK && j->why[0] == '\0')
@@ -398,6 +428,12 @@ static int st_get(void *ctx, const char *client_id, bs_config_t *out)
 	return bs_store_config_get(ctx, client_id, NULL, BS_LOGIN_VIEW | BS_LOAD_SECRET, out);
 }
 
+static int st_get_many(void *ctx, const char *const *ids, size_t n, bs_config_t *out,
+		int *found, int *deleted)
+{
+	return bs_store_logins_get(ctx, ids, n, out, found, deleted);
+}
+
 static int st_deleted(void *ctx, const char *client_id)
 {
 	return bs_store_client_deleted(ctx, client_id);
@@ -419,6 +455,7 @@ void bs_logins_source_store(bs_store_t *st, bs_logins_source_t *out)
 	out->deleted_page = st_deleted_page;
 	out->get = st_get;
 	out->deleted = st_deleted;
+	out->get_many = st_get_many;
 	out->revive = st_revive;
 	out->errmsg = st_errmsg;
 	out->ctx = st;

@@ -250,6 +250,11 @@ int bs_store_login_page(bs_store_t *st, const char *after, size_t max,
 		bs_config_t *out, size_t *n);
 int bs_store_deleted_page(bs_store_t *st, const char *after, size_t max, char **ids,
 		size_t *n);
+/* The login views of the configs ids[0..n) (all different), in two
+ * statements: out[i] (zeroed here; clear each) filled and found[i] set
+ * for each that exists, deleted[i] set for each a deleted config had. */
+int bs_store_logins_get(bs_store_t *st, const char *const *ids, size_t n,
+		bs_config_t *out, int *found, int *deleted);
 /* Records that the config whose store id is id bootstrapped at when. */
 int bs_store_config_touch_bootstrap(bs_store_t *st, int64_t id, time_t when);
 /* The same for n configs, ids all different: on a store across the

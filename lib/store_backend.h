@@ -174,6 +174,12 @@ typedef struct bs_backend_ops {
 			bs_config_t *out, bs_config_blobs_t *sealed, size_t *n);
 	int (*deleted_page)(bs_backend_t *b, const char *after, size_t max,
 			char **ids, size_t *n);
+	/* The same for the configs of ids[0..n) (all different), in two
+	 * statements: out[i] and sealed[i] (zeroed by the caller) filled and
+	 * found[i] set for each that exists; deleted[i] for each that a
+	 * deleted config had. */
+	int (*config_logins_get)(bs_backend_t *b, const char *const *ids, size_t n,
+			bs_config_t *out, bs_config_blobs_t *sealed, int *found, int *deleted);
 
 	/* The unknown devices, as lib/store_unknown.h says. */
 	int (*unknown_put)(bs_backend_t *b, const char *external_id, time_t first_seen,

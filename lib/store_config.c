@@ -357,3 +357,31 @@ int bs_store_deleted_page(bs_store_t *st, const char *after, size_t max, char **
 		return store_fail(st, BS_ERR_INTERNAL, "no paged logins on this store");
 	return OPS(st)->deleted_page(st->b, after, max, ids, n);
 }
+
+int bs_store_logins_get(bs_store_t *st, const char *const *ids, size_t n,
+		bs_config_t *out, int *found, int *deleted)
+{
+	bs_config_blobs_t *sealed;
+	int rc;
+
+	if (OPS(st)->config_logins_get == NULL)
+		return store_fail(st, BS_ERR_INTERNAL, "no paged logins on this store");
+	if ((sealed = calloc(n ? n : 1, sizeof(*sealed))) == NULL)
+		return store_fail(st, BS_ERR_INTERNAL, "out of memory");
+	memset(out, 0, n * sizeof(*out));
+	rc = OPS(st)->config_logins_get(st->b, ids, n, out, sealed, found, deleted);
+	for (size_t i = 0; i < n; i++) {
+		if (rc == BS_OK && found[i])
+			rc = open_blob(st, "client_secret", out[i].client_id,
+					&sealed[i].secret, &out[i].client_secret);
+		bs_config_blobs_clear(&sealed[i]);
+	}
+	free(sealed);
+	if (rc != BS_OK) {
+		for (size_t i = 0; i < n; i++) {
+			bs_config_clear(&out[i]);
+			found[i] = deleted[i] = 0;
+		}
+	}
+	return rc;
+}

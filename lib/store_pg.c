@@ -381,6 +381,7 @@ static const bs_backend_ops_t pg_ops = {
 	.config_reseal = bs_pg_config_reseal,
 	.config_login_page = bs_pg_config_login_page,
 	.deleted_page = bs_pg_deleted_page,
+	.config_logins_get = bs_pg_config_logins_get,
 	.unknown_put = bs_pg_unknown_put,
 	.unknown_delete = bs_pg_unknown_delete,
 	.unknown_count = bs_pg_unknown_count,

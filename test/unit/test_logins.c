@@ -117,6 +117,28 @@ static const char *src_errmsg(void *ctx)
 	return "the test's source failed";
 }
 
+/* As a store on a server does it: several at once. */
+static int src_get_many(void *ctx, const char *const *ids, size_t n, bs_config_t *out,
+		int *found, int *deleted)
+{
+	for (size_t i = 0; i < n; i++) {
+		int rc = src_get(ctx, ids[i], &out[i]);
+		if (rc != BS_OK && rc != BS_ERR_NOT_FOUND) {
+			for (size_t k = 0; k < i; k++)
+				bs_config_clear(&out[k]);
+			return rc;
+		}
+		found[i] = rc == BS_OK;
+		deleted[i] = src_deleted(ctx, ids[i]);
+	}
+	return BS_OK;
+}
+
+static const bs_logins_source_t SRC_MANY = {
+	.page = src_page, .deleted_page = src_deleted_page, .get = src_get,
+	.deleted = src_deleted, .get_many = src_get_many, .errmsg = src_errmsg,
+};
+
 static const bs_logins_source_t SRC = {
 	.page = src_page, .deleted_page = src_deleted_page, .get = src_get,
 	.deleted = src_deleted, .errmsg = src_errmsg,
@@ -165,12 +187,14 @@ static int until(bs_logins_t *l, const char *client_id, int want)
 	return 0;
 }
 
+static const bs_logins_source_t *source = &SRC;
+
 static bs_logins_t *started(void)
 {
 	bs_logins_t *l = NULL;
 
 	CU_ASSERT_FATAL(bs_logins_new(&l) == BS_OK);
-	CU_ASSERT_FATAL(bs_logins_start(l, &SRC, NULL, NULL, NULL, NULL) == BS_OK);
+	CU_ASSERT_FATAL(bs_logins_start(l, source, NULL, NULL, NULL, NULL) == BS_OK);
 	return l;
 }
 
@@ -477,9 +501,17 @@ static const cu_test_t tests[] = {
 	{ NULL, NULL },
 };
 
+/* The second suite reads stale entries several at once. */
+static int many_init(void)
+{
+	source = &SRC_MANY;
+	return 0;
+}
+
 int main(void)
 {
 	cu_add_suite("logins", NULL, NULL, tests);
+	cu_add_suite("logins_many", many_init, NULL, tests);
 	int rc = cu_run("test_logins");
 	reset();
 	return rc;

@@ -1060,6 +1060,34 @@ static void test_login_and_deleted_pages_walk_by_client_id(void)
 	CU_ASSERT_EQUAL(n, 0);
 }
 
+/* Several login views in two statements, each in its place. */
+static void test_several_logins_are_read_together(void)
+{
+	const char *ids[4] = { "b", "nobody", "gone", "x\"y" };
+	bs_config_t out[4];
+	bs_config_blobs_t s[4];
+	int found[4], deleted[4];
+
+	fresh();
+	config("b", "e1", NOW, "", 1);
+	config("x\"y", "e2", NOW, "", 0);
+	config("gone", "e3", NOW, "", 1);
+	CU_ASSERT_EQUAL(b->ops->config_delete(b, "gone", LATER), BS_OK);
+	memset(out, 0, sizeof(out));
+	memset(s, 0, sizeof(s));
+	CU_ASSERT_EQUAL_FATAL(b->ops->config_logins_get(b, ids, 4, out, s, found, deleted),
+			BS_OK);
+	CU_ASSERT(found[0] && !deleted[0]);
+	CU_ASSERT_STRING_EQUAL(out[0].client_id, "b");
+	CU_ASSERT(blob_is(&s[0].secret, "secret-b"));
+	CU_ASSERT(!found[1] && !deleted[1]);
+	CU_ASSERT(!found[2] && deleted[2]);
+	CU_ASSERT(found[3] && out[3].enabled == 0);
+	CU_ASSERT_STRING_EQUAL(out[3].client_id, "x\"y");
+	for (size_t i = 0; i < 4; i++)
+		clear_config(&out[i], &s[i]);
+}
+
 /* ---- profiles and groups -------------------------------------------------- */
 
 static void test_profiles_put_get_list_and_delete(void)
@@ -1702,6 +1730,7 @@ static const cu_test_t data_tests[] = {
 	T(test_next_external_id_walks_in_order),
 	T(test_sealed_pages_and_reseal),
 	T(test_login_and_deleted_pages_walk_by_client_id),
+	T(test_several_logins_are_read_together),
 	T(test_profiles_put_get_list_and_delete),
 	T(test_profile_in_use_is_not_deleted),
 	T(test_groups_keep_their_key_unless_given_one),
