@@ -27,7 +27,8 @@ bs_login_entry_t *bs_login_new(const uint8_t key[BS_SHA256_LEN], const char *cli
 	size_t idlen = strlen(client_id), chlen = strlen(ids);
 	bs_login_entry_t *e;
 
-	if (idlen + chlen + 2 > UINT32_MAX || (e = calloc(1, sizeof(*e) + idlen + chlen + 2)) == NULL)
+	if (idlen + chlen + 2 > UINT32_MAX
+			|| (e = calloc(1, sizeof(*e) + idlen + chlen + 2)) == NULL)
 		return NULL;
 	memcpy(e->name, client_id, idlen + 1);
 	e->channels = (uint32_t)(idlen + 1);
@@ -146,7 +147,8 @@ void bs_logins_free(bs_logins_t *l)
 	free(l);
 }
 
-int bs_logins_find(const bs_logins_t *l, const char *client_id, const bs_login_entry_t **out)
+int bs_logins_find(const bs_logins_t *l, const char *client_id,
+		const bs_login_entry_t **out)
 {
 	const bs_login_entry_t *e;
 
@@ -161,7 +163,8 @@ int bs_logins_find(const bs_logins_t *l, const char *client_id, const bs_login_e
 	return BS_OK;
 }
 
-int bs_login_secret_ok(const bs_logins_t *l, const bs_login_entry_t *e, const char *password)
+int bs_login_secret_ok(const bs_logins_t *l, const bs_login_entry_t *e,
+		const char *password)
 {
 	uint8_t mac[BS_SHA256_LEN];
 	int same;

@@ -114,10 +114,12 @@ void bs_logins_read_now(bs_logins_t *l, const bs_logins_source_t *src,
  * BS_ERR_INTERNAL when the replica cannot answer now (not loaded, or the
  * entry is stale).
  */
-int bs_logins_find(const bs_logins_t *l, const char *client_id, const bs_login_entry_t **out);
+int bs_logins_find(const bs_logins_t *l, const char *client_id,
+		const bs_login_entry_t **out);
 
 /* 1 when password is the client_secret of e's config. */
-int bs_login_secret_ok(const bs_logins_t *l, const bs_login_entry_t *e, const char *password);
+int bs_login_secret_ok(const bs_logins_t *l, const bs_login_entry_t *e,
+		const char *password);
 /* 1 when x (an X509 *, borrowed) is the client_cert of e's config. */
 int bs_login_cert_ok(const bs_login_entry_t *e, const void *x);
 int bs_login_enabled(const bs_login_entry_t *e);
