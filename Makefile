@@ -415,6 +415,19 @@ $(PG_LOOKUP): test/bench/pg/pg_lookup.c $(BUILD)/test/common/pg_server.o \
 # Built by make test too, with the other benchmark tools.
 bench-tools: $(PG_LOOKUP)
 
+# The login replica's load time and memory at PG_BENCH_CONFIGS configs
+# (test/bench/pg/logins_bench.c), on a server it starts itself.
+LOGINS_BENCH := $(BUILD)/test/bench/pg/logins_bench
+$(LOGINS_BENCH): test/bench/pg/logins_bench.c $(BUILD)/test/common/pg_server.o \
+		$(BUILD)/test/common/tmpdir.o $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -pthread -Ilib -Itest/common -o $@ $< $(filter %.o,$^) $(LIBA) $(LIBS)
+bench-tools: $(LOGINS_BENCH)
+
+.PHONY: bench-logins
+bench-logins: $(LOGINS_BENCH)
+	$(LOGINS_BENCH) --configs $(PG_BENCH_CONFIGS)
+
 .PHONY: bench-pg-lookup
 bench-pg-lookup: $(PG_LOOKUP)
 	$(PG_LOOKUP) --configs $(PG_BENCH_CONFIGS) --seconds $(PG_BENCH_SECONDS)

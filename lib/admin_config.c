@@ -156,6 +156,7 @@ int bs_cmd_create_config(bs_call_t *call)
 		goto out;
 	}
 	bs_unknown_forget(call->core, cfg.external_id);
+	call->effects = BS_FX_LOGIN;
 	rc = answer_with(call, &cfg, cfg.external_key);
 out:
 	bs_config_clear(&cfg);
@@ -211,7 +212,7 @@ static int set_state(bs_call_t *call, int enabled)
 		return bs_call_fail(call, rc, "no config with client_id '%.64s'", client_id);
 	if (rc != BS_OK)
 		return bs_call_store_failed(call);
-	call->effects = enabled ? 0 : BS_FX_END_ALL;
+	call->effects = enabled ? BS_FX_LOGIN : BS_FX_END_ALL;
 	return answer_config(call, client_id, NULL);
 }
 

@@ -22,6 +22,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/sha.h>
 #include <openssl/x509.h>
 
 /* What pem_next() found. */
@@ -454,6 +455,28 @@ int bs_certs_same(const char *text, size_t len, const void *presented)
 	X509_free(x);
 	ERR_clear_error();
 	return same;
+}
+
+int bs_certs_digest_x509(const void *x, uint8_t out[32])
+{
+	unsigned char *der = NULL;
+	int len = x != NULL ? i2d_X509((X509 *)x, &der) : -1;
+	int ok = len > 0 && SHA256(der, (size_t)len, out) != NULL;
+
+	OPENSSL_free(der);
+	return ok ? BS_OK : BS_ERR_INVALID;
+}
+
+int bs_certs_digest(const char *text, size_t len, uint8_t out[32])
+{
+	X509 *x = NULL;
+	int rc = load_certs(text, len, true, &x, NULL, 0);
+
+	if (rc == BS_OK)
+		rc = bs_certs_digest_x509(x, out);
+	X509_free(x);
+	ERR_clear_error();
+	return rc;
 }
 
 int bs_certs_serial_hex(const void *x, char serial[BS_SERIAL_HEX_MAX + 1])

@@ -10,6 +10,7 @@
 #define BS_CERTS_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 /* A serial as lowercase hex, at most 64 bytes of it (RFC 5280 says 20). */
@@ -31,6 +32,13 @@ int bs_certs_check_pair(const char *cert, size_t certlen,
 /* 1 when the certificate in text (as stored) is the one presented (an
  * X509 *, borrowed), compared by their DER encodings; 0 otherwise. */
 int bs_certs_same(const char *text, size_t len, const void *presented);
+
+/* The SHA-256 of the DER encoding of the certificate in text (as stored),
+ * or of a presented one (an X509 *, borrowed): two certificates are the
+ * same for bs_certs_same when their digests are. BS_OK, or BS_ERR_INVALID
+ * for text that holds no certificate. */
+int bs_certs_digest(const char *text, size_t len, uint8_t out[32]);
+int bs_certs_digest_x509(const void *x, uint8_t out[32]);
 
 /* The serial of the one certificate in text, as lowercase hex, and the end
  * of its validity. */

@@ -27,6 +27,7 @@
 #include "core.h"
 #include "crypto.h"
 #include "error.h"
+#include "logins.h"
 #include "store.h"
 #include "store_pg.h"
 
@@ -183,6 +184,9 @@ void bs_changes_poll(bs_core_t *core, long long now_ms, bs_kicks_t *kicks)
 		return;
 	core->changes_retry_ms = now_ms;
 	if (!core->changes_behind || !bs_pg_connected(core->listener)) {
+		/* What was not heard may have changed any login view. */
+		if (!core->changes_behind && core->logins != NULL)
+			bs_logins_drop(core->logins);
 		if (bs_pg_reconnect_step(core->listener) != BS_OK)
 			return;
 		bs_store_forget(core->store);

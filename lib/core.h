@@ -50,6 +50,9 @@ typedef struct bs_core {
 	long long changes_seq;      /* the last announcement applied or skipped */
 	int changes_behind;         /* listening again, what was missed not read */
 	bs_sessions_t sessions;     /* bootstrapped clients on this broker */
+	/* With db_url, once the plugin started it: the login views in memory
+	 * (lib/logins.h), which answer logins instead of the store. */
+	struct bs_logins *logins;
 	bs_nonces_t nonces;         /* challenge mode's outstanding nonces */
 	/* On a store several brokers share, nonces are signed instead, with a
 	 * key every broker of the fleet derives from the master key. */

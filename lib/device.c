@@ -6,6 +6,7 @@
 #include "device_int.h"
 
 #include "changes.h"
+#include "login_view.h"
 #include "devlog.h"
 #include "encrypt.h"
 #include "enroll.h"
@@ -147,6 +148,11 @@ static int complete(bs_core_t *core, bs_device_job_t *job, bs_reply_t *out)
 	if (req->csr != NULL && (rc = bs_core_enter(core)) == BS_OK) {
 		rc = issue(core, ctx, req, cfg, out);
 		bs_core_leave(core);
+		if (rc == BS_OK) {
+			/* The new certificate is its identity at once, here. */
+			bs_effect_t fx = { .kind = BS_FX_END_CERT, .target = cfg->client_id };
+			bs_login_view_changed(core, &fx, 1);
+		}
 	}
 	if (rc == BS_ERR_INVALID)
 		return rc;
@@ -165,11 +171,19 @@ static int complete(bs_core_t *core, bs_device_job_t *job, bs_reply_t *out)
  * and the admins hear of it. */
 static void enrolled(bs_core_t *core, bs_device_job_t *job, bs_reply_t *out)
 {
+	/* Its login view is new, here and on the other brokers. */
+	bs_effect_t fx = { .kind = BS_FX_LOGIN, .target = job->cfg.client_id };
+
 	core->stats.enrolled++;
+	bs_sessions_apply(core, &fx, 1, &out->kicks);
 	if (bs_core_enter(core) == BS_OK) {
 		bs_unknown_forget(core, job->req.external_id);
+		if (bs_changes_announce(core, &fx, 1) != BS_OK)
+			bs_core_log(core, BS_LOG_WARNING, "cannot tell the other brokers of "
+					"an enrolled config: %s", bs_store_errmsg(core->store));
 		bs_core_leave(core);
 	}
+	bs_login_view_changed(core, &fx, 1);
 	out->event = bs_enroll_event(core, job->req.group, job->ctx.client_id,
 			job->cfg.client_id, job->ctx.now);
 }

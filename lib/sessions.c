@@ -4,6 +4,8 @@
 #include "core.h"
 #include "devlog.h"
 #include "error.h"
+#include "login_view.h"
+#include "logins.h"
 #include "model.h"
 #include "store.h"
 #include "topic.h"
@@ -121,18 +123,19 @@ static void record_free(bs_sessions_t *ss, record_t *r)
 	free(r);
 }
 
-/* The record of cfg, made when it has none. */
-static record_t *record_get(bs_core_t *core, const bs_config_t *cfg)
+/* The record of the config client_id, made with its channel ids when it
+ * has none. */
+static record_t *record_get(bs_core_t *core, const char *client_id, const char *ids)
 {
 	bs_sessions_t *ss = &core->sessions;
-	record_t *r = (record_t *)bs_hmap_get(&ss->records, cfg->client_id);
+	record_t *r = (record_t *)bs_hmap_get(&ss->records, client_id);
 
 	if (r != NULL)
 		return r;
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return NULL;
-	if ((r->client_id = strdup(cfg->client_id)) == NULL
-			|| set_channels(&core->opts, r, cfg->channel_ids) != BS_OK
+	if ((r->client_id = strdup(client_id)) == NULL
+			|| set_channels(&core->opts, r, ids) != BS_OK
 			|| bs_hmap_put(&ss->records, &r->node, r->client_id) != BS_OK) {
 		free_channels(r);
 		free(r->client_id);
@@ -179,7 +182,7 @@ static void forget_unbound(bs_sessions_t *ss)
 
 /* A new session for c, replacing any other of its client id. */
 static session_t *session_new(bs_core_t *core, const bs_client_t *c, int kind,
-		const bs_config_t *cfg, int unbound)
+		const bs_login_view_t *v, int unbound)
 {
 	bs_sessions_t *ss = &core->sessions;
 	session_t *old = (session_t *)bs_hmap_get(&ss->clients, c->client_id);
@@ -190,7 +193,8 @@ static session_t *session_new(bs_core_t *core, const bs_client_t *c, int kind,
 		session_drop(ss, old);
 	if (unbound && ss->unbound >= BS_SESSIONS_UNBOUND_MAX)
 		forget_unbound(ss);
-	if (cfg != NULL && (r = record_get(core, cfg)) == NULL)
+	if (v != NULL && (r = record_get(core, c->username,
+			bs_login_view_channels(v))) == NULL)
 		return NULL;
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		goto fail;
@@ -263,43 +267,14 @@ static void refs_clear(bs_refs_t *r)
 
 /* ---- login and ACL ---------------------------------------------------- */
 
-/*
- * The config whose client_id is given. BS_ERR_NOT_FOUND when there is
- * none, BS_ERR_DISABLED when there is none but a deleted config had it:
- * its clients are refused, not left to the broker's other sources.
- */
-static int lookup(bs_core_t *core, const char *client_id, unsigned flags,
-		bs_config_t *cfg)
-{
-	int rc = bs_core_enter(core);
-
-	if (rc == BS_OK) {
-		rc = bs_store_config_get(core->store, client_id, NULL,
-				BS_LOGIN_VIEW | flags, cfg);
-		if (rc == BS_ERR_NOT_FOUND && (rc = bs_store_client_deleted(core->store,
-				client_id)) >= 0)
-			rc = rc == 1 ? BS_ERR_DISABLED : BS_ERR_NOT_FOUND;
-		bs_core_leave(core);
-	}
-	if (rc != BS_OK && rc != BS_ERR_NOT_FOUND && rc != BS_ERR_DISABLED) {
-		char line[300];
-
-		snprintf(line, sizeof(line), "client lookup failed: %s",
-				bs_store_errmsg(core->store));
-		bs_devlog_error(core, line, time(NULL));
-	}
-	return rc;
-}
-
 bs_login_t bs_login(bs_core_t *core, const bs_client_t *c, const char *password)
 {
-	bs_config_t cfg;
-	const char *pw = password ? password : "";
+	bs_login_view_t v;
 	int rc, ok;
 
 	if (c->username == NULL || c->client_id == NULL)
 		return BS_LOGIN_DEFER;
-	rc = lookup(core, c->username, BS_LOAD_SECRET, &cfg);
+	rc = bs_login_view_get(core, c->username, BS_LOAD_SECRET, &v);
 	if (rc == BS_ERR_NOT_FOUND) {
 		/* Remembered, so that its ACL checks need no lookup. */
 		session_new(core, c, K_NONE, NULL, 0);
@@ -307,22 +282,20 @@ bs_login_t bs_login(bs_core_t *core, const bs_client_t *c, const char *password)
 	}
 	if (rc != BS_OK)
 		return BS_LOGIN_REFUSED;
-	ok = bs_crypto_equal(pw, strlen(pw), cfg.client_secret, strlen(cfg.client_secret))
-		&& cfg.enabled && session_new(core, c, K_PASSWORD, &cfg, 0) != NULL;
-	bs_config_clear(&cfg);
+	ok = bs_login_view_secret_ok(&v, password) && bs_login_view_enabled(&v)
+		&& session_new(core, c, K_PASSWORD, &v, 0) != NULL;
+	bs_login_view_clear(&v);
 	return ok ? BS_LOGIN_OK : BS_LOGIN_REFUSED;
 }
 
 /* The kind of session a config's client gets without logging in here. */
-static int kind_of(const bs_config_t *cfg, int rc, X509 *x)
+static int kind_of(const bs_login_view_t *v, int rc, X509 *x)
 {
-	if (rc == BS_ERR_DISABLED || !cfg->enabled)
+	if (rc == BS_ERR_DISABLED || !bs_login_view_enabled(v))
 		return K_DENIED;
 	if (x == NULL)
 		return K_TRUSTED;
-	return cfg->client_cert != NULL
-		&& bs_certs_same(cfg->client_cert, strlen(cfg->client_cert), x)
-		? K_CERT : K_DENIED;
+	return bs_login_view_cert_ok(v, x) ? K_CERT : K_DENIED;
 }
 
 static void refused(bs_core_t *core, const bs_client_t *c, int connected)
@@ -345,8 +318,8 @@ static void refused(bs_core_t *core, const bs_client_t *c, int connected)
  */
 static session_t *resolve(bs_core_t *core, const bs_client_t *c)
 {
-	bs_config_t cfg;
-	int rc = lookup(core, c->username, 0, &cfg), kind;
+	bs_login_view_t v;
+	int rc = bs_login_view_get(core, c->username, 0, &v), kind;
 	X509 *x;
 	session_t *s;
 
@@ -355,12 +328,12 @@ static session_t *resolve(bs_core_t *core, const bs_client_t *c)
 	if (rc != BS_OK && rc != BS_ERR_DISABLED)
 		return NULL;
 	x = c->cert(c->handle);
-	kind = kind_of(&cfg, rc, x);
-	s = session_new(core, c, kind, kind == K_DENIED ? NULL : &cfg, x == NULL);
+	kind = kind_of(&v, rc, x);
+	s = session_new(core, c, kind, kind == K_DENIED ? NULL : &v, x == NULL);
 	if (s != NULL && kind == K_DENIED)
 		refused(core, c, x != NULL);
 	X509_free(x);
-	bs_config_clear(&cfg);
+	bs_login_view_clear(&v);
 	return s;
 }
 
@@ -456,7 +429,7 @@ static void end_sessions(bs_sessions_t *ss, record_t *r, unsigned mask, bs_kicks
 static void reload(bs_core_t *core, record_t *r, bs_kicks_t *out)
 {
 	bs_config_t cfg;
-	int rc = lookup(core, r->client_id, 0, &cfg);
+	int rc = bs_login_view_store(core, r->client_id, 0, &cfg);
 
 	if (rc == BS_OK && set_channels(&core->opts, r, cfg.channel_ids) == BS_OK) {
 		bs_config_clear(&cfg);
@@ -497,6 +470,8 @@ void bs_sessions_apply(bs_core_t *core, const bs_effect_t *fx, size_t n,
 
 	for (size_t i = 0; i < n; i++) {
 		record_t *r = (record_t *)bs_hmap_get(&ss->records, fx[i].target);
+		if (core->logins != NULL)
+			bs_logins_effect(core->logins, &fx[i]);
 		switch (fx[i].kind) {
 		case BS_FX_END_ALL:
 			kick(out, 1, fx[i].target);

@@ -4,20 +4,24 @@
  *
  * The cache holds one session per MQTT client id that has a username:
  * built at login (or, for a client that logged in some other way, such as
- * a TLS certificate identity, at its first ACL check, with one store
- * lookup), and one record per config with sessions, holding the channel
- * topics that config may use. An ACL check is a hash lookup, two pointer
- * and string comparisons, and a match against each channel topic. Admin
- * commands return effects (bs_effect_t), applied here after their batch
- * committed, so that the cache stays exact.
+ * a TLS certificate identity, at its first ACL check), from the login view
+ * of its config (lib/login_view.h: a read of the store with SQLite, memory
+ * on PostgreSQL, lib/logins.h, so that the broker's thread never waits on
+ * a round trip for either), and one record per config with sessions,
+ * holding the channel topics that config may use. An ACL check is a hash
+ * lookup, two pointer and string comparisons, and a match against each
+ * channel topic. Admin commands return effects (bs_effect_t), applied
+ * here after their batch committed (and handed to the login replica,
+ * which reads the configs they name again), so that the cache stays
+ * exact.
  *
  * A session is tied to the broker's client handle it was made for: a new
  * connection with the same client id has a new handle. The broker says
  * when a client disconnects, not when an offline session is freed, so a
  * session found on an offline client (made without a certificate) may
  * outlive it; at most BS_SESSIONS_UNBOUND_MAX such sessions are kept, and
- * past that they are all forgotten (and made again, one lookup each, when
- * checked).
+ * past that they are all forgotten (and made again, from the login view,
+ * when checked).
  */
 #ifndef BS_SESSIONS_H
 #define BS_SESSIONS_H
@@ -50,6 +54,10 @@ enum {
 	BS_FX_END_CERT = 4,      /* its client_cert changed */
 	BS_FX_RELOAD = 8,        /* its channels changed */
 	BS_FX_CHANNEL_GONE = 16, /* channel target deleted */
+	/* Config target's login view changed otherwise (created, enabled):
+	 * nothing for its sessions, its entry in the login replica is read
+	 * again (lib/logins.h). */
+	BS_FX_LOGIN = 32,
 };
 
 typedef struct bs_effect {

@@ -5,6 +5,7 @@
  * and the caches; the backend never sees a key.
  */
 #include "store_front.h"
+#include "store_pg.h"
 
 #include "challenge.h"
 #include "error.h"
@@ -185,6 +186,11 @@ static int revive(bs_store_t *st, int wait)
 	if (rc == 1 || rc < 0)
 		store_cache_forget(st);
 	return rc < 0 ? rc : rc == 2 ? 1 : BS_OK;
+}
+
+unsigned long bs_store_losses(void)
+{
+	return bs_pg_losses();
 }
 
 int bs_store_revive(bs_store_t *st)

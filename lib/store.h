@@ -68,6 +68,9 @@ const char *bs_store_errmsg(const bs_store_t *st);
  * cache and connects again, waiting up to its connect timeout. BS_OK when
  * connected (always for SQLite). */
 int bs_store_revive(bs_store_t *st);
+/* Connections to a server that it closed, in this process (lib/store_pg.h
+ * bs_pg_losses; always 0 for SQLite): a count that only grows. */
+unsigned long bs_store_losses(void);
 /* The same without waiting for the server (for the broker's thread): 1
  * while the new connection is under way, to be called again. */
 int bs_store_revive_step(bs_store_t *st);
@@ -236,6 +239,22 @@ int bs_store_config_delete(bs_store_t *st, const char *client_id, const char *no
 /* 1 when client_id is a deleted config's (and no config has it since), 0
  * when not, or a negative code. */
 int bs_store_client_deleted(bs_store_t *st, const char *client_id);
+/*
+ * For a replica of the login views (lib/logins.h), on a store on a
+ * server only: up to max configs as bs_store_config_get gives them with
+ * BS_LOGIN_VIEW | BS_LOAD_SECRET, ordered by client_id, after the one
+ * given ("" for the first), into out[0..max) (*n of them; clear each);
+ * and up to max client_ids of deleted configs the same way (free each).
+ */
+int bs_store_login_page(bs_store_t *st, const char *after, size_t max,
+		bs_config_t *out, size_t *n);
+int bs_store_deleted_page(bs_store_t *st, const char *after, size_t max, char **ids,
+		size_t *n);
+/* The login views of the configs ids[0..n) (all different), in two
+ * statements: out[i] (zeroed here; clear each) filled and found[i] set
+ * for each that exists, deleted[i] set for each a deleted config had. */
+int bs_store_logins_get(bs_store_t *st, const char *const *ids, size_t n,
+		bs_config_t *out, int *found, int *deleted);
 /* Records that the config whose store id is id bootstrapped at when. */
 int bs_store_config_touch_bootstrap(bs_store_t *st, int64_t id, time_t when);
 /* The same for n configs, ids all different: on a store across the

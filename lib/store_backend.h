@@ -165,6 +165,21 @@ typedef struct bs_backend_ops {
 	/* Writes the three sealed secrets of the config external_id. */
 	int (*config_reseal)(bs_backend_t *b, const char *external_id,
 			const bs_config_blobs_t *sealed);
+	/* For a store on a server (NULL for SQLite, whose brokers read a
+	 * login's config when it comes): up to max configs in BS_VIEW_LOGIN
+	 * ordered by client_id, after the one given (""), into out[0..max)
+	 * and sealed[0..max), zeroed by the caller; and up to max client_ids
+	 * of deleted configs the same way (malloc()ed). */
+	int (*config_login_page)(bs_backend_t *b, const char *after, size_t max,
+			bs_config_t *out, bs_config_blobs_t *sealed, size_t *n);
+	int (*deleted_page)(bs_backend_t *b, const char *after, size_t max,
+			char **ids, size_t *n);
+	/* The same for the configs of ids[0..n) (all different), in two
+	 * statements: out[i] and sealed[i] (zeroed by the caller) filled and
+	 * found[i] set for each that exists; deleted[i] for each that a
+	 * deleted config had. */
+	int (*config_logins_get)(bs_backend_t *b, const char *const *ids, size_t n,
+			bs_config_t *out, bs_config_blobs_t *sealed, int *found, int *deleted);
 
 	/* The unknown devices, as lib/store_unknown.h says. */
 	int (*unknown_put)(bs_backend_t *b, const char *external_id, time_t first_seen,

@@ -320,3 +320,68 @@ int bs_store_config_touch_many(bs_store_t *st, const int64_t *ids, const time_t 
 	}
 	return rc;
 }
+
+int bs_store_login_page(bs_store_t *st, const char *after, size_t max,
+		bs_config_t *out, size_t *n)
+{
+	bs_config_blobs_t *sealed;
+	int rc = BS_OK;
+
+	*n = 0;
+	if (OPS(st)->config_login_page == NULL)
+		return store_fail(st, BS_ERR_INTERNAL, "no paged logins on this store");
+	if ((sealed = calloc(max ? max : 1, sizeof(*sealed))) == NULL)
+		return store_fail(st, BS_ERR_INTERNAL, "out of memory");
+	memset(out, 0, max * sizeof(*out));
+	rc = OPS(st)->config_login_page(st->b, after, max, out, sealed, n);
+	for (size_t i = 0; i < *n; i++) {
+		if (rc == BS_OK)
+			rc = open_blob(st, "client_secret", out[i].client_id,
+					&sealed[i].secret, &out[i].client_secret);
+		bs_config_blobs_clear(&sealed[i]);
+	}
+	free(sealed);
+	if (rc != BS_OK) {
+		for (size_t i = 0; i < *n; i++)
+			bs_config_clear(&out[i]);
+		*n = 0;
+	}
+	return rc;
+}
+
+int bs_store_deleted_page(bs_store_t *st, const char *after, size_t max, char **ids,
+		size_t *n)
+{
+	*n = 0;
+	if (OPS(st)->deleted_page == NULL)
+		return store_fail(st, BS_ERR_INTERNAL, "no paged logins on this store");
+	return OPS(st)->deleted_page(st->b, after, max, ids, n);
+}
+
+int bs_store_logins_get(bs_store_t *st, const char *const *ids, size_t n,
+		bs_config_t *out, int *found, int *deleted)
+{
+	bs_config_blobs_t *sealed;
+	int rc;
+
+	if (OPS(st)->config_logins_get == NULL)
+		return store_fail(st, BS_ERR_INTERNAL, "no paged logins on this store");
+	if ((sealed = calloc(n ? n : 1, sizeof(*sealed))) == NULL)
+		return store_fail(st, BS_ERR_INTERNAL, "out of memory");
+	memset(out, 0, n * sizeof(*out));
+	rc = OPS(st)->config_logins_get(st->b, ids, n, out, sealed, found, deleted);
+	for (size_t i = 0; i < n; i++) {
+		if (rc == BS_OK && found[i])
+			rc = open_blob(st, "client_secret", out[i].client_id,
+					&sealed[i].secret, &out[i].client_secret);
+		bs_config_blobs_clear(&sealed[i]);
+	}
+	free(sealed);
+	if (rc != BS_OK) {
+		for (size_t i = 0; i < n; i++) {
+			bs_config_clear(&out[i]);
+			found[i] = deleted[i] = 0;
+		}
+	}
+	return rc;
+}

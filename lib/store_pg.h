@@ -121,6 +121,11 @@ int bs_pg_announce(bs_backend_t *b, const char *channel, const char *payload,
 		long long *seq);
 /* The highest seq kept, 0 for none. */
 int bs_pg_changes_last(bs_backend_t *b, long long *seq);
+
+/* How many times, in this process, the server closed a connection under a
+ * statement (stopped, restarted): not a connection the client shut down
+ * itself because the server did not answer in time (frozen). */
+unsigned long bs_pg_losses(void);
 /* fn for every row kept with a seq above after, in order of seq (a
  * statement a page of rows; the strings live for the call only). */
 typedef void (*bs_pg_change_fn)(void *arg, long long seq, const char *payload);

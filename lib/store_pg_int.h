@@ -35,6 +35,7 @@ enum pg_stmt {
 	PG_CFG_INSERT, PG_CFG_LIST, PG_CFG_COUNT, PG_CFG_SET_CERT, PG_CFG_UPDATE,
 	PG_LINK_CLEAR, PG_LINK_INSERT, PG_CFG_ENABLE, PG_CFG_DELETE, PG_GONE_GET,
 	PG_CFG_TOUCH, PG_CFG_TOUCH_MANY, PG_CFG_NEXT_EXT, PG_CFG_SEALED_PAGE, PG_CFG_RESEAL,
+	PG_CFG_LOGIN_PAGE, PG_GONE_PAGE, PG_CFG_LOGINS, PG_GONE_MANY,
 	PG_UNK_PUT, PG_UNK_DELETE, PG_UNK_CLEAR, PG_UNK_COUNT, PG_UNK_LIST, PG_UNK_OLDEST,
 	PG_UNK_TRIM, PG_NONCE_USE, PG_CHANGE_ADD, PG_CHANGES_SINCE, PG_CHANGES_LAST,
 	PG_STMT_COUNT
@@ -203,6 +204,12 @@ int bs_pg_config_touch(bs_backend_t *b, int64_t id, time_t when);
 int bs_pg_config_touch_many(bs_backend_t *b, const int64_t *ids, const time_t *whens,
 		size_t n);
 int bs_pg_config_next_external_id(bs_backend_t *b, const char *after, char **out);
+int bs_pg_config_login_page(bs_backend_t *b, const char *after, size_t max,
+		bs_config_t *out, bs_config_blobs_t *sealed, size_t *n);
+int bs_pg_config_logins_get(bs_backend_t *b, const char *const *ids, size_t n,
+		bs_config_t *out, bs_config_blobs_t *sealed, int *found, int *deleted);
+int bs_pg_deleted_page(bs_backend_t *b, const char *after, size_t max, char **ids,
+		size_t *n);
 
 int bs_pg_key_check_get(bs_backend_t *b, bs_blob_t *out);
 int bs_pg_key_check_put(bs_backend_t *b, const bs_blob_t *check);

@@ -90,14 +90,14 @@ int bs_pg_config_get(bs_backend_t *b, const char *client_id, const char *externa
 	return rc;
 }
 
-/* external_ids as a text[] literal, every element quoted: {"a","b\\"c"}. */
-static char *id_array(const bs_device_row_t *rows, size_t n)
+/* Strings as a text[] literal, every element quoted: {"a","b\\"c"}. */
+static char *text_array(const char *const *ids, size_t n)
 {
 	size_t len = 3;
 	char *s, *o;
 
 	for (size_t i = 0; i < n; i++)
-		len += 2 * strlen(rows[i].external_id) + 3;
+		len += 2 * strlen(ids[i]) + 3;
 	if ((s = malloc(len)) == NULL)
 		return NULL;
 	o = s;
@@ -106,7 +106,7 @@ static char *id_array(const bs_device_row_t *rows, size_t n)
 		if (i > 0)
 			*o++ = ',';
 		*o++ = '"';
-		for (const char *c = rows[i].external_id; *c != '\0'; c++) {
+		for (const char *c = ids[i]; *c != '\0'; c++) {
 			if (*c == '"' || *c == '\\')
 				*o++ = '\\';
 			*o++ = *c;
@@ -116,6 +116,18 @@ static char *id_array(const bs_device_row_t *rows, size_t n)
 	*o++ = '}';
 	*o = '\0';
 	return s;
+}
+
+/* The external_ids of rows, as text_array. */
+static char *id_array(const bs_device_row_t *rows, size_t n)
+{
+	const char *ids[BS_DEVICES_MAX];
+
+	if (n > BS_DEVICES_MAX)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		ids[i] = rows[i].external_id;
+	return text_array(ids, n);
 }
 
 static void rows_clear(bs_device_row_t *rows, size_t n)
@@ -256,5 +268,131 @@ int bs_pg_config_next_external_id(bs_backend_t *b, const char *after, char **out
 	else if ((*out = bs_pg_col_text(r, 0, 0, &oom)) == NULL)
 		rc = BS_ERR_INTERNAL;
 	PQclear(r);
+	return rc;
+}
+
+int bs_pg_config_login_page(bs_backend_t *b, const char *after, size_t max,
+		bs_config_t *out, bs_config_blobs_t *sealed, size_t *n)
+{
+	bs_pg_params_t p;
+	PGresult *r;
+	int rc;
+
+	*n = 0;
+	bs_pg_params_init(&p);
+	bs_pg_param_text(&p, after ? after : "");
+	bs_pg_param_int(&p, (long long)max);
+	if ((rc = bs_pg_run((bs_pg_t *)b, PG_CFG_LOGIN_PAGE, &p, &r,
+			"read a page of logins")) != BS_OK)
+		return rc;
+	for (int i = 0; rc == BS_OK && i < PQntuples(r) && (size_t)i < max; i++) {
+		rc = read_config(r, i, &out[i], &sealed[i]);
+		(*n)++;
+	}
+	PQclear(r);
+	if (rc != BS_OK) {
+		for (size_t i = 0; i < *n; i++) {
+			bs_config_clear(&out[i]);
+			bs_config_blobs_clear(&sealed[i]);
+		}
+		*n = 0;
+	}
+	return rc;
+}
+
+int bs_pg_deleted_page(bs_backend_t *b, const char *after, size_t max, char **ids,
+		size_t *n)
+{
+	bs_pg_params_t p;
+	PGresult *r;
+	int rc, oom = 0;
+
+	*n = 0;
+	bs_pg_params_init(&p);
+	bs_pg_param_text(&p, after ? after : "");
+	bs_pg_param_int(&p, (long long)max);
+	if ((rc = bs_pg_run((bs_pg_t *)b, PG_GONE_PAGE, &p, &r,
+			"read a page of deleted clients")) != BS_OK)
+		return rc;
+	for (int i = 0; i < PQntuples(r) && (size_t)i < max && !oom; i++)
+		if ((ids[i] = bs_pg_col_text(r, i, 0, &oom)) != NULL)
+			(*n)++;
+	PQclear(r);
+	if (oom) {
+		for (size_t i = 0; i < *n; i++)
+			free(ids[i]);
+		*n = 0;
+		return bs_pg_fail((bs_pg_t *)b, "read a page of deleted clients",
+				"out of memory");
+	}
+	return BS_OK;
+}
+
+/* Index of id in ids[0..n), or -1. */
+static long index_of(const char *const *ids, size_t n, const char *id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(ids[i], id) == 0)
+			return (long)i;
+	return -1;
+}
+
+static int read_logins(const PGresult *r, const char *const *ids, size_t n,
+		bs_config_t *out, bs_config_blobs_t *sealed, int *found)
+{
+	int rc = BS_OK;
+
+	for (int k = 0; rc == BS_OK && k < PQntuples(r); k++) {
+		char id[BS_ID_MAX + 1];
+		long at;
+
+		bs_pg_col_copy(r, k, C_ID, id, sizeof(id));
+		if ((at = index_of(ids, n, id)) < 0 || found[at])
+			continue;
+		rc = read_config(r, k, &out[at], &sealed[at]);
+		found[at] = 1;
+	}
+	return rc;
+}
+
+int bs_pg_config_logins_get(bs_backend_t *b, const char *const *ids, size_t n,
+		bs_config_t *out, bs_config_blobs_t *sealed, int *found, int *deleted)
+{
+	bs_pg_t *pg = (bs_pg_t *)b;
+	char *arr = text_array(ids, n);
+	bs_pg_params_t p;
+	PGresult *r = NULL;
+	int rc;
+
+	for (size_t i = 0; i < n; i++)
+		found[i] = deleted[i] = 0;
+	if (arr == NULL)
+		return bs_pg_fail(pg, "read logins", "out of memory");
+	bs_pg_params_init(&p);
+	bs_pg_param_text(&p, arr);
+	rc = bs_pg_run(pg, PG_CFG_LOGINS, &p, &r, "read logins");
+	if (rc == BS_OK) {
+		rc = read_logins(r, ids, n, out, sealed, found);
+		PQclear(r);
+	}
+	if (rc == BS_OK && (rc = bs_pg_run(pg, PG_GONE_MANY, &p, &r,
+			"read deleted clients")) == BS_OK) {
+		for (int k = 0; k < PQntuples(r); k++) {
+			char id[BS_ID_MAX + 1];
+			long at;
+			bs_pg_col_copy(r, k, 0, id, sizeof(id));
+			if ((at = index_of(ids, n, id)) >= 0)
+				deleted[at] = 1;
+		}
+		PQclear(r);
+	}
+	free(arr);
+	if (rc != BS_OK) {
+		for (size_t i = 0; i < n; i++) {
+			bs_config_clear(&out[i]);
+			bs_config_blobs_clear(&sealed[i]);
+			found[i] = deleted[i] = 0;
+		}
+	}
 	return rc;
 }

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -202,6 +203,9 @@ static int send_stmt(bs_pg_t *pg, enum pg_stmt id, const bs_pg_params_t *p)
 			p->formats, 1);
 }
 
+/* Connections the server closed under a statement, in this process. */
+static atomic_ulong losses;
+
 int bs_pg_run(bs_pg_t *pg, enum pg_stmt id, const bs_pg_params_t *p,
 		PGresult **res, const char *what)
 {
@@ -227,7 +231,16 @@ int bs_pg_run(bs_pg_t *pg, enum pg_stmt id, const bs_pg_params_t *p,
 	}
 	rc = r != NULL ? result_fail(pg, r, what) : bs_pg_fail(pg, what, NULL);
 	PQclear(r);
+	/* The server closed it (stopped, restarted): not one that was slow,
+	 * which the client shut down above. */
+	if (PQstatus(pg->conn) == CONNECTION_BAD)
+		atomic_fetch_add(&losses, 1);
 	return rc;
+}
+
+unsigned long bs_pg_losses(void)
+{
+	return atomic_load(&losses);
 }
 
 int bs_pg_do(bs_pg_t *pg, enum pg_stmt id, const bs_pg_params_t *p, const char *what)

@@ -189,6 +189,15 @@ const bs_pg_sql_t bs_pg_sql[PG_STMT_COUNT] = {
 		"ON CONFLICT (client_id) DO UPDATE SET deleted_at = excluded.deleted_at) "
 		"SELECT enabled FROM d", 0 },
 	[PG_GONE_GET] = { "SELECT 1 FROM deleted_clients WHERE client_id = $1::text", 0 },
+	/* The login views of every config, a page at a time by client_id. */
+	[PG_CFG_LOGIN_PAGE] = { CFG_LOGIN " WHERE c.client_id > $1::text "
+		"ORDER BY c.client_id LIMIT $2::bigint", 0 },
+	/* Several login views, and which of several client_ids were deleted. */
+	[PG_CFG_LOGINS] = { CFG_LOGIN " WHERE c.client_id = ANY ($1::text[])", 0 },
+	[PG_GONE_MANY] = { "SELECT client_id FROM deleted_clients "
+		"WHERE client_id = ANY ($1::text[])", 0 },
+	[PG_GONE_PAGE] = { "SELECT client_id FROM deleted_clients WHERE client_id > $1::text "
+		"ORDER BY client_id LIMIT $2::bigint", 0 },
 	/* Brokers flush their bootstrap times in any order: the latest wins.
 	 * A config deleted meanwhile gets none. */
 	[PG_CFG_TOUCH] = { "INSERT INTO bootstraps (config_id, at) SELECT $1::bigint, "

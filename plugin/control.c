@@ -10,6 +10,7 @@
 #include "acl.h"
 #include "admin.h"
 #include "error.h"
+#include "login_view.h"
 #include "model.h"
 
 #include <mosquitto.h>
@@ -37,6 +38,7 @@ static void end_sessions(bs_plugin_t *p, const bs_admin_result_t *res)
 	bs_kicks_t kicks = { 0 };
 
 	bs_sessions_apply(p->core, res->effects, res->neffects, &kicks);
+	bs_login_view_changed(p->core, res->effects, res->neffects);
 	bs_plugin_kick(&kicks);
 	bs_kicks_free(&kicks);
 }

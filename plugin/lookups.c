@@ -10,10 +10,16 @@
  * (bs_device_lookup_many), so that a busy broker makes one round trip for
  * many devices. With SQLite the lookup stays on the
  * broker thread: it is a read of a local file's cached pages.
+ *
+ * Logins cannot wait (Mosquitto 2.0.11 answers basic auth at once): on
+ * PostgreSQL they are answered from the login replica (lib/logins.h),
+ * started here on a thread and a store connection of its own, and drained
+ * at the same wake.
  */
 #include "plugin.h"
 
 #include "error.h"
+#include "logins.h"
 #include "store.h"
 #include "wake.h"
 #include "worker.h"
@@ -75,6 +81,33 @@ static void wake(void *arg)
 	bs_wake();
 }
 
+static void logins_log(void *arg, int warning, const char *line)
+{
+	bs_core_log(arg, warning ? BS_LOG_WARNING : BS_LOG_INFO, "%s", line);
+}
+
+static int logins_start(bs_plugin_t *p, char *err, size_t errlen)
+{
+	bs_logins_source_t src;
+	bs_logins_t *l;
+
+	if (bs_store_open(bs_core_db(p->core), p->core->key, &p->logins_store, err,
+			errlen) != BS_OK)
+		return BS_ERR_INTERNAL;
+	if (bs_logins_new(&l) != BS_OK) {
+		snprintf(err, errlen, "out of memory");
+		return BS_ERR_INTERNAL;
+	}
+	bs_logins_source_store(p->logins_store, &src);
+	if (bs_logins_start(l, &src, wake, NULL, logins_log, p->core) != BS_OK) {
+		bs_logins_free(l);
+		snprintf(err, errlen, "cannot start the logins thread");
+		return BS_ERR_INTERNAL;
+	}
+	p->core->logins = l;
+	return BS_OK;
+}
+
 int bs_plugin_lookups_start(bs_plugin_t *p, char *err, size_t errlen)
 {
 	if (!bs_store_is_url(bs_core_db(p->core)))
@@ -92,6 +125,8 @@ int bs_plugin_lookups_start(bs_plugin_t *p, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot start the lookup thread");
 		return BS_ERR_INTERNAL;
 	}
+	if (logins_start(p, err, errlen) != BS_OK)
+		return BS_ERR_INTERNAL;
 	mosquitto_log_printf(MOSQ_LOG_INFO, "bootstrap: device lookups run on a thread "
 			"of their own, woken by signal %d", bs_wake_signo());
 	return BS_OK;
@@ -101,6 +136,10 @@ void bs_plugin_lookups_stop(bs_plugin_t *p)
 {
 	bs_worker_stop(p->worker);
 	p->worker = NULL;
+	bs_logins_free(p->core->logins);
+	p->core->logins = NULL;
+	bs_store_close(p->logins_store);
+	p->logins_store = NULL;
 	bs_wake_cleanup();
 	bs_store_close(p->lookup_store);
 	p->lookup_store = NULL;
@@ -135,4 +174,5 @@ void bs_plugin_lookups_tick(bs_plugin_t *p)
 		return;
 	bs_wake_ack();
 	bs_worker_drain(p->worker);
+	bs_logins_tick(p->core->logins);
 }

@@ -19,6 +19,8 @@ typedef struct bs_plugin {
 	/* Device lookups off the broker thread (lookups.c), with db_url. */
 	bs_store_t *lookup_store;
 	struct bs_worker *worker;
+	/* The login replica's own store connection (lib/logins.h). */
+	bs_store_t *logins_store;
 } bs_plugin_t;
 
 int bs_plugin_message_register(bs_plugin_t *p);

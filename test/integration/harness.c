@@ -946,6 +946,25 @@ int client_connack(const broker_t *b, int version, const char *user,
 	return rc;
 }
 
+double client_connack_within(const broker_t *b, int version, const char *user,
+		const char *pass, bool let_in, int ms)
+{
+	struct timespec t0, t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		int rc = client_connack(b, version, user, pass);
+		double took;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		took = (double)(t.tv_sec - t0.tv_sec) * 1e3 + (double)(t.tv_nsec - t0.tv_nsec) / 1e6;
+		if (let_in ? rc == 0 : rc > 0)
+			return took;
+		if (took > ms)
+			return -1;
+		usleep(20 * 1000);
+	}
+}
+
 client_t *client_connect_tls(const broker_t *b, int version, const char *id,
 		const char *certfile, const char *keyfile, int *connack)
 {

@@ -178,6 +178,13 @@ void client_close(client_t *c);
 int client_connack(const broker_t *b, int version, const char *user,
 		const char *pass);
 
+/* client_connack, again every 20 ms for up to ms, until it lets the client
+ * in (let_in true) or refuses it (false): the milliseconds that took, or
+ * -1 when it never did. For a login on a broker that learns of a change
+ * made through another one. */
+double client_connack_within(const broker_t *b, int version, const char *user,
+		const char *pass, bool let_in, int ms);
+
 /* The granted QoS or the SUBACK failure code (>= 0x80); -1 on timeout. */
 int client_subscribe(client_t *c, const char *filter, int qos);
 

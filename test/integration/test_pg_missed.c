@@ -115,6 +115,8 @@ static void test_a_change_b_did_not_hear_is_in_force_once_b_is_back(void)
 	if (!CHECK(make_config(&a, ext, NULL, true, &cfg) == 0)
 			|| !CHECK(make_config(&a, ext2, NULL, true, &other) == 0))
 		goto stop;
+	/* B hears of the new config, and reads its login view, first. */
+	CHECK(client_connack_within(&b, 5, cfg.client_id, cfg.client_secret, true, 1000) >= 0);
 	dev = client_connect(&b, 5, cfg.client_id, cfg.client_id, cfg.client_secret);
 	if (!CHECK(dev != NULL))
 		goto stop;

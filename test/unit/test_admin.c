@@ -695,13 +695,20 @@ static void test_enable_and_disable_flip_state_and_set_updated_at(void)
 
 	env_open();
 	ok_data(create_config("dev-1", "ext-1"));
+	/* A new config's login view, for the login replica. */
+	CU_ASSERT_EQUAL_FATAL(env.last.neffects, 1);
+	CU_ASSERT_EQUAL(env.last.effects[0].kind, BS_FX_LOGIN);
+	CU_ASSERT_STRING_EQUAL(env.last.effects[0].target, "dev-1");
 	env.ctx.now = T1;
 	data = ok_data(state_cmd("enableConfig", "dev-1"));
 	CU_ASSERT_STRING_EQUAL(str(data, "state"), "enabled");
 	CU_ASSERT_STRING_EQUAL(str(data, "updated_at"), T1_TEXT);
 	CU_ASSERT_STRING_EQUAL(str(data, "created_at"), T0_TEXT);
 	CU_ASSERT_PTR_NULL(json_object_get(data, "external_key"));
-	CU_ASSERT_EQUAL(env.last.neffects, 0);
+	/* Its login view changed, for the login replica; no session ends. */
+	CU_ASSERT_EQUAL_FATAL(env.last.neffects, 1);
+	CU_ASSERT_EQUAL(env.last.effects[0].kind, BS_FX_LOGIN);
+	CU_ASSERT_FALSE(kicked("dev-1"));
 	data = ok_data(get_config("client_id", "dev-1"));
 	CU_ASSERT_STRING_EQUAL(str(data, "state"), "enabled");
 	env.ctx.now = T2;

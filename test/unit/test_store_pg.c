@@ -1015,6 +1015,79 @@ static void test_sealed_pages_and_reseal(void)
 	clear_config(&c, &s);
 }
 
+/* The login replica's reads (lib/logins.h): login views a page at a time
+ * by client_id (bytewise), and the deleted client_ids the same way. */
+static void test_login_and_deleted_pages_walk_by_client_id(void)
+{
+	bs_config_t out[2];
+	bs_config_blobs_t s[2];
+	char *ids[2];
+	size_t n = 9;
+
+	fresh();
+	channel("ch1", "One", NOW);
+	config("b", "e1", NOW, "ch1", 1);
+	config("B", "e2", NOW, "", 0);
+	config("a", "e3", NOW, "", 1);
+	config("gone", "e4", NOW, "", 1);
+	CU_ASSERT_EQUAL(b->ops->config_delete(b, "gone", LATER), BS_OK);
+	memset(out, 0, sizeof(out));
+	memset(s, 0, sizeof(s));
+	CU_ASSERT_EQUAL_FATAL(b->ops->config_login_page(b, "", 2, out, s, &n), BS_OK);
+	CU_ASSERT_EQUAL_FATAL(n, 2);
+	CU_ASSERT_STRING_EQUAL(out[0].client_id, "B");
+	CU_ASSERT_EQUAL(out[0].enabled, 0);
+	CU_ASSERT(blob_is(&s[0].secret, "secret-B"));
+	CU_ASSERT_PTR_NULL(out[0].name);
+	CU_ASSERT_STRING_EQUAL(out[1].client_id, "a");
+	for (size_t i = 0; i < n; i++)
+		clear_config(&out[i], &s[i]);
+	memset(out, 0, sizeof(out));
+	memset(s, 0, sizeof(s));
+	CU_ASSERT_EQUAL_FATAL(b->ops->config_login_page(b, "a", 2, out, s, &n), BS_OK);
+	CU_ASSERT_EQUAL_FATAL(n, 1);
+	CU_ASSERT_STRING_EQUAL(out[0].client_id, "b");
+	CU_ASSERT_STRING_EQUAL(out[0].channel_ids, "ch1");
+	CU_ASSERT_EQUAL(out[0].enabled, 1);
+	clear_config(&out[0], &s[0]);
+	CU_ASSERT_EQUAL(b->ops->config_login_page(b, "b", 2, out, s, &n), BS_OK);
+	CU_ASSERT_EQUAL(n, 0);
+	CU_ASSERT_EQUAL_FATAL(b->ops->deleted_page(b, "", 2, ids, &n), BS_OK);
+	CU_ASSERT_EQUAL_FATAL(n, 1);
+	CU_ASSERT_STRING_EQUAL(ids[0], "gone");
+	free(ids[0]);
+	CU_ASSERT_EQUAL(b->ops->deleted_page(b, "gone", 2, ids, &n), BS_OK);
+	CU_ASSERT_EQUAL(n, 0);
+}
+
+/* Several login views in two statements, each in its place. */
+static void test_several_logins_are_read_together(void)
+{
+	const char *ids[4] = { "b", "nobody", "gone", "x\"y" };
+	bs_config_t out[4];
+	bs_config_blobs_t s[4];
+	int found[4], deleted[4];
+
+	fresh();
+	config("b", "e1", NOW, "", 1);
+	config("x\"y", "e2", NOW, "", 0);
+	config("gone", "e3", NOW, "", 1);
+	CU_ASSERT_EQUAL(b->ops->config_delete(b, "gone", LATER), BS_OK);
+	memset(out, 0, sizeof(out));
+	memset(s, 0, sizeof(s));
+	CU_ASSERT_EQUAL_FATAL(b->ops->config_logins_get(b, ids, 4, out, s, found, deleted),
+			BS_OK);
+	CU_ASSERT(found[0] && !deleted[0]);
+	CU_ASSERT_STRING_EQUAL(out[0].client_id, "b");
+	CU_ASSERT(blob_is(&s[0].secret, "secret-b"));
+	CU_ASSERT(!found[1] && !deleted[1]);
+	CU_ASSERT(!found[2] && deleted[2]);
+	CU_ASSERT(found[3] && out[3].enabled == 0);
+	CU_ASSERT_STRING_EQUAL(out[3].client_id, "x\"y");
+	for (size_t i = 0; i < 4; i++)
+		clear_config(&out[i], &s[i]);
+}
+
 /* ---- profiles and groups -------------------------------------------------- */
 
 static void test_profiles_put_get_list_and_delete(void)
@@ -1396,11 +1469,15 @@ static void test_a_server_that_stops_answering_fails_the_statement(void)
 	struct timespec t0, t1;
 	long total = -1;
 
+	unsigned long losses = bs_pg_losses();
+
 	open_frozen(200, BS_PG_CONNECT_TIMEOUT_S);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	CU_ASSERT_EQUAL(b->ops->channel_count(b, &total), BS_ERR_INTERNAL);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	bs_pg_server_freeze(&server, 0);
+	/* Shut down by the client for its silence: not a loss. */
+	CU_ASSERT_EQUAL(bs_pg_losses(), losses);
 	CU_ASSERT_PTR_NOT_NULL(strstr(b->errmsg, "no answer from the server in time"));
 	printf("\n    a frozen server failed the statement after %.2f s\n",
 			(double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
@@ -1465,16 +1542,20 @@ static void test_reconnect_after_a_server_restart(void)
 	bs_config_t c;
 	heard_t h = { .count = 0 };
 	long total = -1;
+	unsigned long losses;
 
 	fresh();
 	config("dev", "00:1A", NOW, "", 1);
 	CU_ASSERT_EQUAL(bs_pg_listen(b, "changes"), BS_OK);
 	CU_ASSERT_EQUAL(bs_pg_connected(b), 1);
+	losses = bs_pg_losses();
 	CU_ASSERT_EQUAL_FATAL(bs_pg_server_restart(&server), 0);
 	usleep(100 * 1000);
 	CU_ASSERT_EQUAL(bs_pg_connected(b), 0);
 	CU_ASSERT_EQUAL(b->ops->config_get(b, NULL, "00:1A", BS_VIEW_DEVICE, &c, NULL),
 			BS_ERR_INTERNAL);
+	/* A connection the server closed is counted as lost. */
+	CU_ASSERT(bs_pg_losses() > losses);
 	CU_ASSERT_EQUAL(b->ops->in_transaction(b), 0);
 	CU_ASSERT_EQUAL_FATAL(bs_pg_reconnect(b), BS_OK);
 	CU_ASSERT_EQUAL(bs_pg_connected(b), 1);
@@ -1648,6 +1729,8 @@ static const cu_test_t data_tests[] = {
 	T(test_config_touch_delete_and_client_deleted),
 	T(test_next_external_id_walks_in_order),
 	T(test_sealed_pages_and_reseal),
+	T(test_login_and_deleted_pages_walk_by_client_id),
+	T(test_several_logins_are_read_together),
 	T(test_profiles_put_get_list_and_delete),
 	T(test_profile_in_use_is_not_deleted),
 	T(test_groups_keep_their_key_unless_given_one),
