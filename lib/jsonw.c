@@ -95,22 +95,44 @@ static void escape(jw_t *w, unsigned char c)
 	}
 }
 
+/* The bytes of s before the first one JSON requires escaped: the quote,
+ * the backslash, a control character, or the end. */
+static size_t span(const char *s)
+{
+	size_t n = 0;
+
+	while ((unsigned char)s[n] >= 0x20 && s[n] != '"' && s[n] != '\\')
+		n++;
+	return n;
+}
+
 /* Escapes what JSON requires: the quote, the backslash and control
  * characters; everything else (valid UTF-8 from the store) is copied in
- * spans. */
+ * spans. A string with nothing to escape, the usual one, is one write. */
 void jw_string(jw_t *w, const char *s)
 {
+	size_t n = span(s);
+	char *p;
+
+	if (s[n] == '\0') {
+		if (!reserve(w, n + 2))
+			return;
+		p = w->buf + w->len;
+		p[0] = '"';
+		memcpy(p + 1, s, n);
+		p[n + 1] = '"';
+		p[n + 2] = '\0';
+		w->len += n + 2;
+		return;
+	}
 	put(w, "\"", 1);
 	for (;;) {
-		size_t n = 0;
-
-		while ((unsigned char)s[n] >= 0x20 && s[n] != '"' && s[n] != '\\')
-			n++;
 		put(w, s, n);
 		if (s[n] == '\0')
 			break;
 		escape(w, (unsigned char)s[n]);
 		s += n + 1;
+		n = span(s);
 	}
 	put(w, "\"", 1);
 }
