@@ -525,6 +525,10 @@ out:
 	return rc;
 }
 
+/* A key (at most 256 bytes) is compared in a pad on the stack, not one
+ * allocated for it. */
+#define EQUAL_STACK_PAD 256
+
 int bs_crypto_equal(const void *a, size_t alen, const void *b, size_t blen)
 {
 	if ((a == NULL && alen > 0) || (b == NULL && blen > 0))
@@ -538,13 +542,17 @@ int bs_crypto_equal(const void *a, size_t alen, const void *b, size_t blen)
 	 * with a non-short-circuit &. Only the copy of a's own bytes depends
 	 * on alen, which tells nothing about b.
 	 */
-	uint8_t *pad = calloc(1, blen);
+	uint8_t stack_pad[EQUAL_STACK_PAD];
+	uint8_t *pad = blen <= sizeof(stack_pad) ? stack_pad : malloc(blen);
 	if (pad == NULL)
 		return 0;
+	memset(pad, 0, blen);
 	if (alen > 0) /* memcpy must not see NULL, even for 0 bytes */
 		memcpy(pad, a, alen < blen ? alen : blen);
 	int same = CRYPTO_memcmp(pad, b, blen) == 0;
-	bs_crypto_free_secret(pad, blen);
+	OPENSSL_cleanse(pad, blen);
+	if (pad != stack_pad)
+		free(pad);
 	return same & (alen == blen);
 }
 
