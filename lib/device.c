@@ -127,7 +127,7 @@ static void log_failed(bs_core_t *core, bs_device_job_t *job)
 {
 	char line[sizeof(job->why)];
 
-	snprintf(line, sizeof(line), "bootstrap of %s failed: %s", job->cfg.client_id,
+	snprintf(line, sizeof(line), "bootstrap of %s failed: %s", job->cfg->client_id,
 			bs_store_errmsg(core->store));
 	bs_devlog_error(core, line, job->ctx.now);
 }
@@ -137,7 +137,7 @@ static int complete(bs_core_t *core, bs_device_job_t *job, bs_reply_t *out)
 {
 	const bs_request_ctx_t *ctx = &job->ctx;
 	request_t *req = &job->req;
-	bs_config_t *cfg = &job->cfg;
+	bs_config_t *cfg = job->cfg;
 	int rc = job->prepared;
 
 	if (rc != BS_OK) {
@@ -171,7 +171,7 @@ static void enrolled(bs_core_t *core, bs_device_job_t *job, bs_reply_t *out)
 		bs_core_leave(core);
 	}
 	out->event = bs_enroll_event(core, job->req.group, job->ctx.client_id,
-			job->cfg.client_id, job->ctx.now);
+			job->cfg->client_id, job->ctx.now);
 }
 
 /* The key that the request must prove it holds: the config's, or for an
@@ -184,10 +184,10 @@ static int key_proved(bs_core_t *core, bs_device_job_t *job)
 	int same;
 
 	if (job->found == BS_OK)
-		return job->enrolled || bs_device_proves(&job->req, job->cfg.external_key);
+		return job->enrolled || bs_device_proves(&job->req, job->cfg->external_key);
 	core->decoy_used = 1;
 	if (job->decoy_found)
-		return bs_device_proves(&job->req, job->decoy.external_key);
+		return bs_device_proves(&job->req, job->decoy->external_key);
 	bs_crypto_open(core->key, "decoy", 5, core->decoy, core->decoy_len,
 			&sealed, &sealedlen);
 	same = bs_device_proves(&job->req, sealed ? (const char *)sealed : "");
@@ -230,7 +230,7 @@ static int authenticate(bs_core_t *core, bs_device_job_t *job, bs_reply_t *out)
 		return bs_device_say(req, BS_ERR_UNAUTHORIZED, text);
 	}
 	bs_lockout_passed(&core->lockout, req->external_id, ctx->address);
-	if (!job->cfg.enabled)
+	if (!job->cfg->enabled)
 		return bs_device_say(req, BS_ERR_DISABLED,
 				"this bootstrap configuration is disabled");
 	return BS_OK;
@@ -380,8 +380,11 @@ static int copy_ctx(bs_device_job_t *job, const bs_request_ctx_t *ctx)
 static void job_free(bs_device_job_t *job)
 {
 	bs_request_free(&job->parsed);
-	bs_config_clear(&job->cfg);
-	bs_config_clear(&job->decoy);
+	if (job->cfg != NULL) {
+		bs_config_clear(job->cfg);
+		bs_config_clear(job->decoy);
+		free(job->cfg);
+	}
 	bs_config_blobs_clear(&job->req.held);
 	free(job->client_id);
 	free(job->address);
@@ -390,15 +393,32 @@ static void job_free(bs_device_job_t *job)
 	free(job);
 }
 
+/* Zeroed memory through malloc: glibc's calloc takes the slow path every
+ * time, never its per-thread cache. explicit_bzero, because the compiler
+ * turns malloc and memset back into calloc. */
+static void *zalloc(size_t size)
+{
+	void *p = malloc(size);
+
+	if (p != NULL)
+		explicit_bzero(p, size);
+	return p;
+}
+
 int bs_device_begin(bs_core_t *core, const bs_request_ctx_t *ctx,
 		const void *payload, size_t len, bs_device_job_t **out)
 {
-	bs_device_job_t *job = calloc(1, sizeof(*job));
+	bs_device_job_t *job = zalloc(sizeof(*job));
 	int rc;
 
 	*out = NULL;
 	if (job == NULL)
 		return BS_ERR_INTERNAL;
+	if ((job->cfg = zalloc(2 * sizeof(*job->cfg))) == NULL) {
+		free(job);
+		return BS_ERR_INTERNAL;
+	}
+	job->decoy = job->cfg + 1;
 	if (copy_ctx(job, ctx) != BS_OK) {
 		job_free(job);
 		return BS_ERR_INTERNAL;
