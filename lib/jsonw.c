@@ -95,13 +95,27 @@ static void escape(jw_t *w, unsigned char c)
 	}
 }
 
+/* 1 for a byte written as it is in a string: not a control character
+ * (the NUL at the end included), the quote (0x22) or the backslash (0x5c).
+ * A table, because the strings of a reply are scanned a byte at a time. */
+#define ONES16 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
+#define ONES64 ONES16, ONES16, ONES16, ONES16
+static const unsigned char as_is[256] = {
+	[0x20] = 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	[0x30] = ONES16, ONES16,
+	[0x50] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+	[0x60] = ONES16, ONES16, ONES64, ONES64,
+};
+#undef ONES64
+#undef ONES16
+
 /* The bytes of s before the first one JSON requires escaped: the quote,
  * the backslash, a control character, or the end. */
 static size_t span(const char *s)
 {
 	size_t n = 0;
 
-	while ((unsigned char)s[n] >= 0x20 && s[n] != '"' && s[n] != '\\')
+	while (as_is[(unsigned char)s[n]])
 		n++;
 	return n;
 }
