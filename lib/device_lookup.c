@@ -49,7 +49,7 @@ static void lookup_decoy(bs_store_t *st, bs_device_job_t *job)
 	bs_config_blobs_t held = { 0 };
 
 	if (job->decoy_id != NULL)
-		job->decoy_found = bs_store_device_get(st, job->decoy_id, &job->decoy,
+		job->decoy_found = bs_store_device_get(st, job->decoy_id, job->decoy,
 				&held) == BS_OK;
 	bs_config_blobs_clear(&held);
 }
@@ -76,7 +76,7 @@ static void enroll(bs_store_t *st, bs_device_job_t *job)
 	if (bs_enroll_key(g.group_key, req->external_id, derived) == BS_OK
 			&& bs_device_proves(req, derived)) {
 		if (bs_enroll_create(st, &g, req->external_id, derived, job->ctx.now,
-				&job->cfg, &req->held) == BS_OK) {
+				job->cfg, &req->held) == BS_OK) {
 			job->enrolled = 1;
 			job->found = BS_OK;
 		} else {
@@ -92,7 +92,7 @@ static void enroll(bs_store_t *st, bs_device_job_t *job)
 /* The content from the config's profile, and its channels. */
 static void prepare(bs_store_t *st, bs_device_job_t *job)
 {
-	bs_config_t *cfg = &job->cfg;
+	bs_config_t *cfg = job->cfg;
 	char err[128];
 
 	if (cfg->profile != NULL
@@ -137,7 +137,7 @@ void bs_device_lookup(bs_store_t *st, bs_device_job_t *job)
 	job->lookup = 0;
 	if (!nonce_used(st, job))
 		return;
-	job->found = bs_store_device_get(st, job->req.external_id, &job->cfg,
+	job->found = bs_store_device_get(st, job->req.external_id, job->cfg,
 			&job->req.held);
 	if (job->found == BS_ERR_NOT_FOUND)
 		lookup_decoy(st, job);
@@ -156,7 +156,7 @@ static void decoys_many(bs_store_t *st, bs_device_job_t *const *jobs, size_t n)
 		if (jobs[i]->found != BS_ERR_NOT_FOUND || jobs[i]->decoy_id == NULL)
 			continue;
 		rows[k].external_id = jobs[i]->decoy_id;
-		rows[k].cfg = &jobs[i]->decoy;
+		rows[k].cfg = jobs[i]->decoy;
 		rows[k].held = &held[k];
 		of[k] = jobs[i];
 		k++;
@@ -185,7 +185,7 @@ static void lookup_chunk(bs_store_t *st, bs_device_job_t *const *jobs, size_t n)
 		if (!nonce_used(st, jobs[i]))
 			continue;
 		rows[k].external_id = jobs[i]->req.external_id;
-		rows[k].cfg = &jobs[i]->cfg;
+		rows[k].cfg = jobs[i]->cfg;
 		rows[k].held = &jobs[i]->req.held;
 		asked[k] = jobs[i];
 		k++;

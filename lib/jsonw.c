@@ -95,22 +95,58 @@ static void escape(jw_t *w, unsigned char c)
 	}
 }
 
+/* 1 for a byte written as it is in a string: not a control character
+ * (the NUL at the end included), the quote (0x22) or the backslash (0x5c).
+ * A table, because the strings of a reply are scanned a byte at a time. */
+#define ONES16 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
+#define ONES64 ONES16, ONES16, ONES16, ONES16
+static const unsigned char as_is[256] = {
+	[0x20] = 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	[0x30] = ONES16, ONES16,
+	[0x50] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+	[0x60] = ONES16, ONES16, ONES64, ONES64,
+};
+#undef ONES64
+#undef ONES16
+
+/* The bytes of s before the first one JSON requires escaped: the quote,
+ * the backslash, a control character, or the end. */
+static size_t span(const char *s)
+{
+	size_t n = 0;
+
+	while (as_is[(unsigned char)s[n]])
+		n++;
+	return n;
+}
+
 /* Escapes what JSON requires: the quote, the backslash and control
  * characters; everything else (valid UTF-8 from the store) is copied in
- * spans. */
+ * spans. A string with nothing to escape, the usual one, is one write. */
 void jw_string(jw_t *w, const char *s)
 {
+	size_t n = span(s);
+	char *p;
+
+	if (s[n] == '\0') {
+		if (!reserve(w, n + 2))
+			return;
+		p = w->buf + w->len;
+		p[0] = '"';
+		memcpy(p + 1, s, n);
+		p[n + 1] = '"';
+		p[n + 2] = '\0';
+		w->len += n + 2;
+		return;
+	}
 	put(w, "\"", 1);
 	for (;;) {
-		size_t n = 0;
-
-		while ((unsigned char)s[n] >= 0x20 && s[n] != '"' && s[n] != '\\')
-			n++;
 		put(w, s, n);
 		if (s[n] == '\0')
 			break;
 		escape(w, (unsigned char)s[n]);
 		s += n + 1;
+		n = span(s);
 	}
 	put(w, "\"", 1);
 }

@@ -113,43 +113,64 @@ static int escape(parser_t *ps, char **out)
 	return BS_OK;
 }
 
+/* 1 for a byte that stands for itself in a string: ASCII, neither a
+ * control character nor the quote (0x22) or the backslash (0x5c). A table,
+ * because the strings of a request are scanned a byte at a time. */
+#define ONES16 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
+static const unsigned char plain_byte[256] = {
+	[0x20] = 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	[0x30] = ONES16, ONES16,
+	[0x50] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+	[0x60] = ONES16, ONES16,
+};
+#undef ONES16
+
+static int plain(unsigned char c)
+{
+	return plain_byte[c];
+}
+
 /*
  * Reads a string at ps->p (the opening quote) and decodes it in place:
  * the decoded text is never longer than its source, so it is written over
- * it and NUL-terminated before the closing quote is passed.
+ * it and NUL-terminated before the closing quote is passed. The plain
+ * bytes before the first escape or non-ASCII byte, often the whole
+ * string, are passed over without being copied.
  */
 static int string(parser_t *ps, bs_member_t *m)
 {
-	char *out = ++ps->p, *start = out;
+	char *p = ps->p + 1, *end = ps->end, *start = p, *out;
 	uint32_t cp;
 	int rc;
 
-	while (ps->p < ps->end && *ps->p != '"') {
-		unsigned char c = (unsigned char)*ps->p;
+	while (p < end && plain((unsigned char)*p))
+		p++;
+	out = p;
+	while (p < end && *p != '"') {
+		unsigned char c = (unsigned char)*p;
 		if (c < 0x20)
 			return fail(ps, "control character in a string");
 		if (c < 0x80 && c != '\\') {
-			/* ASCII, by far the usual case, needs no decoding. */
-			*out++ = *ps->p++;
+			*out++ = *p++;
 			continue;
 		}
 		if (c == '\\') {
-			ps->p++;
+			ps->p = p + 1;
 			if ((rc = escape(ps, &out)) != BS_OK)
 				return rc;
+			p = ps->p;
 			continue;
 		}
-		size_t n = bs_utf8_decode((const unsigned char *)ps->p,
-				(size_t)(ps->end - ps->p), &cp);
+		size_t n = bs_utf8_decode((const unsigned char *)p, (size_t)(end - p), &cp);
 		if (n == 0)
 			return fail(ps, "invalid UTF-8");
-		memmove(out, ps->p, n);
+		memmove(out, p, n);
 		out += n;
-		ps->p += n;
+		p += n;
 	}
-	if (ps->p >= ps->end)
+	if (p >= end)
 		return fail(ps, "unterminated string");
-	ps->p++;
+	ps->p = p + 1;
 	*out = '\0';
 	m->kind = BS_JSON_STRING;
 	m->str = start;
@@ -260,23 +281,21 @@ static int value(parser_t *ps, bs_member_t *m, int depth)
 	}
 }
 
-/* The member the protocol knows by this key, or NULL. */
-static bs_member_t *known(bs_request_t *r, const char *key)
+/* The member the protocol knows by this key of len bytes (\u0000 is
+ * refused, so it holds no NUL), or NULL. The lengths are compared first. */
+static bs_member_t *known(bs_request_t *r, const char *key, size_t len)
 {
-	static const struct { const char *key; size_t off; } keys[] = {
-		{ "id", offsetof(bs_request_t, id) },
-		{ "external_id", offsetof(bs_request_t, external_id) },
-		{ "external_key", offsetof(bs_request_t, external_key) },
-		{ "encrypt", offsetof(bs_request_t, encrypt) },
-		{ "op", offsetof(bs_request_t, op) },
-		{ "nonce", offsetof(bs_request_t, nonce) },
-		{ "proof", offsetof(bs_request_t, proof) },
-		{ "csr", offsetof(bs_request_t, csr) },
-		{ "group", offsetof(bs_request_t, group) },
+#define KEY(k, m) { k, sizeof(k) - 1, offsetof(bs_request_t, m) }
+	static const struct { const char *key; size_t len, off; } keys[] = {
+		KEY("id", id), KEY("external_id", external_id),
+		KEY("external_key", external_key), KEY("encrypt", encrypt),
+		KEY("op", op), KEY("nonce", nonce), KEY("proof", proof),
+		KEY("csr", csr), KEY("group", group),
 	};
+#undef KEY
 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		if (strcmp(keys[i].key, key) == 0)
+		if (keys[i].len == len && memcmp(keys[i].key, key, len) == 0)
 			return (bs_member_t *)((char *)r + keys[i].off);
 	}
 	return NULL;
@@ -302,7 +321,7 @@ static int members(parser_t *ps, bs_request_t *r)
 		memset(&val, 0, sizeof(val));
 		if (value(ps, &val, 2) != BS_OK)
 			return BS_ERR_INVALID;
-		if ((slot = known(r, key.str)) != NULL) {
+		if ((slot = known(r, key.str, key.len)) != NULL) {
 			if (slot->kind != BS_JSON_ABSENT)
 				return fail(ps, "a member is repeated");
 			*slot = val;

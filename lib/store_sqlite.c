@@ -255,10 +255,13 @@ int bs_lite_bind_blob(sqlite3_stmt *s, int col, const bs_blob_t *v)
 
 int bs_lite_col_blob(sqlite3_stmt *s, int col, bs_blob_t *out)
 {
-	const void *data = sqlite3_column_blob(s, col);
-	size_t len = (size_t)sqlite3_column_bytes(s, col);
+	const void *data;
 
+	/* The type first: it must be asked before any conversion, and a
+	 * NULL column needs nothing more. */
 	if (sqlite3_column_type(s, col) == SQLITE_NULL)
 		return bs_blob_copy(out, NULL, 0);
-	return bs_blob_copy(out, data != NULL ? data : "", len);
+	data = sqlite3_column_blob(s, col);
+	return bs_blob_copy(out, data != NULL ? data : "",
+			(size_t)sqlite3_column_bytes(s, col));
 }

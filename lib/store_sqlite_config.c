@@ -145,7 +145,9 @@ static int read_sealed(sqlite3_stmt *s, bs_config_blobs_t *out)
 	return BS_OK;
 }
 
-static int read_config(sqlite3_stmt *s, bs_config_t *out, bs_config_blobs_t *sealed)
+/* The columns every SELECT of configs reads; the device and login
+ * statements select NULL for the rest (read_listed). */
+static int read_common(sqlite3_stmt *s, bs_config_t *out, bs_config_blobs_t *sealed)
 {
 	int oom = 0;
 
@@ -157,20 +159,36 @@ static int read_config(sqlite3_stmt *s, bs_config_t *out, bs_config_blobs_t *sea
 	out->ca_cert = bs_lite_col_text(s, C_CA, &oom);
 	out->has_client_key = sqlite3_column_type(s, C_KEY) != SQLITE_NULL;
 	out->enabled = sqlite3_column_int(s, C_ENABLED);
+	out->id = sqlite3_column_int64(s, C_ROWID);
+	out->channel_ids = bs_lite_col_text(s, C_CHANNEL_IDS, &oom);
+	out->profile = bs_lite_col_text(s, C_PROFILE, &oom);
+	out->vars = bs_lite_col_text(s, C_VARS, &oom);
+	if (oom || out->client_id == NULL)
+		return BS_ERR_INTERNAL;
+	return sealed != NULL ? read_sealed(s, sealed) : BS_OK;
+}
+
+/* The columns only a listing or a get of the whole config selects: its
+ * times, its certificate's serial and end, its group. */
+static int read_listed(sqlite3_stmt *s, bs_config_t *out)
+{
+	int oom = 0;
+
 	bs_lite_col_copy(s, C_CREATED, out->created_at, BS_TIME_LEN);
 	bs_lite_col_copy(s, C_UPDATED, out->updated_at, BS_TIME_LEN);
 	if (sqlite3_column_type(s, C_LAST) != SQLITE_NULL)
 		bs_time_format((time_t)sqlite3_column_int64(s, C_LAST), out->last_bootstrap_at);
-	out->id = sqlite3_column_int64(s, C_ROWID);
-	out->channel_ids = bs_lite_col_text(s, C_CHANNEL_IDS, &oom);
 	bs_lite_col_copy(s, C_SERIAL, out->cert_serial, sizeof(out->cert_serial));
 	bs_lite_col_copy(s, C_EXPIRES, out->cert_expires_at, sizeof(out->cert_expires_at));
-	out->profile = bs_lite_col_text(s, C_PROFILE, &oom);
-	out->vars = bs_lite_col_text(s, C_VARS, &oom);
 	out->group = bs_lite_col_text(s, C_GROUP, &oom);
-	if (oom || out->client_id == NULL)
-		return BS_ERR_INTERNAL;
-	return sealed != NULL ? read_sealed(s, sealed) : BS_OK;
+	return oom ? BS_ERR_INTERNAL : BS_OK;
+}
+
+static int read_config(sqlite3_stmt *s, bs_config_t *out, bs_config_blobs_t *sealed)
+{
+	int rc = read_common(s, out, sealed);
+
+	return rc == BS_OK ? read_listed(s, out) : rc;
 }
 
 static enum stmt_id get_statement(const char *client_id, enum bs_config_view view)
@@ -190,7 +208,9 @@ int bs_lite_config_get(bs_backend_t *b, const char *client_id,
 
 	bs_lite_bind_text(s, 1, client_id ? client_id : external_id);
 	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
+	if (rc == SQLITE_ROW && (view == BS_VIEW_DEVICE || view == BS_VIEW_LOGIN))
+		rc = read_common(s, out, sealed);
+	else if (rc == SQLITE_ROW)
 		rc = read_config(s, out, sealed);
 	else
 		rc = rc == SQLITE_DONE ? BS_ERR_NOT_FOUND : bs_lite_fail(st, "get config");
