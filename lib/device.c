@@ -172,7 +172,7 @@ static int complete(bs_core_t *core, bs_device_job_t *job, bs_reply_t *out)
 static void enrolled(bs_core_t *core, bs_device_job_t *job, bs_reply_t *out)
 {
 	/* Its login view is new, here and on the other brokers. */
-	bs_effect_t fx = { .kind = BS_FX_LOGIN, .target = job->cfg.client_id };
+	bs_effect_t fx = { .kind = BS_FX_LOGIN, .target = job->cfg->client_id };
 
 	core->stats.enrolled++;
 	bs_sessions_apply(core, &fx, 1, &out->kicks);
