@@ -110,6 +110,10 @@ void bs_pg_param_limit(bs_pg_params_t *p, long v);
  */
 int bs_pg_run(bs_pg_t *pg, enum pg_stmt id, const bs_pg_params_t *p,
 		PGresult **res, const char *what);
+/* The same for a page of a keyset walk: the rows after the key after
+ * (NULL: from the first), max of them. */
+int bs_pg_run_page(bs_pg_t *pg, enum pg_stmt id, const char *after, size_t max,
+		PGresult **res, const char *what);
 /* The same for a statement whose rows are not wanted. */
 int bs_pg_do(bs_pg_t *pg, enum pg_stmt id, const bs_pg_params_t *p, const char *what);
 /* The same, and BS_ERR_NOT_FOUND when it changed (or returned) no row. */

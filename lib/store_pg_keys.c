@@ -55,15 +55,11 @@ static void clear_row(bs_sealed_row_t *row)
 int bs_pg_config_sealed_page(bs_backend_t *b, const char *after, bs_sealed_row_t *rows,
 		size_t max, size_t *n)
 {
-	bs_pg_params_t p;
 	PGresult *r;
 	int rc;
 
 	*n = 0;
-	bs_pg_params_init(&p);
-	bs_pg_param_text(&p, after ? after : "");
-	bs_pg_param_int(&p, (long long)max);
-	if ((rc = bs_pg_run((bs_pg_t *)b, PG_CFG_SEALED_PAGE, &p, &r,
+	if ((rc = bs_pg_run_page((bs_pg_t *)b, PG_CFG_SEALED_PAGE, after, max, &r,
 			"read configs to seal again")) != BS_OK)
 		return rc;
 	for (int i = 0; rc == BS_OK && i < PQntuples(r) && (size_t)i < max; i++) {

@@ -274,15 +274,11 @@ int bs_pg_config_next_external_id(bs_backend_t *b, const char *after, char **out
 int bs_pg_config_login_page(bs_backend_t *b, const char *after, size_t max,
 		bs_config_t *out, bs_config_blobs_t *sealed, size_t *n)
 {
-	bs_pg_params_t p;
 	PGresult *r;
 	int rc;
 
 	*n = 0;
-	bs_pg_params_init(&p);
-	bs_pg_param_text(&p, after ? after : "");
-	bs_pg_param_int(&p, (long long)max);
-	if ((rc = bs_pg_run((bs_pg_t *)b, PG_CFG_LOGIN_PAGE, &p, &r,
+	if ((rc = bs_pg_run_page((bs_pg_t *)b, PG_CFG_LOGIN_PAGE, after, max, &r,
 			"read a page of logins")) != BS_OK)
 		return rc;
 	for (int i = 0; rc == BS_OK && i < PQntuples(r) && (size_t)i < max; i++) {
@@ -303,15 +299,11 @@ int bs_pg_config_login_page(bs_backend_t *b, const char *after, size_t max,
 int bs_pg_deleted_page(bs_backend_t *b, const char *after, size_t max, char **ids,
 		size_t *n)
 {
-	bs_pg_params_t p;
 	PGresult *r;
 	int rc, oom = 0;
 
 	*n = 0;
-	bs_pg_params_init(&p);
-	bs_pg_param_text(&p, after ? after : "");
-	bs_pg_param_int(&p, (long long)max);
-	if ((rc = bs_pg_run((bs_pg_t *)b, PG_GONE_PAGE, &p, &r,
+	if ((rc = bs_pg_run_page((bs_pg_t *)b, PG_GONE_PAGE, after, max, &r,
 			"read a page of deleted clients")) != BS_OK)
 		return rc;
 	for (int i = 0; i < PQntuples(r) && (size_t)i < max && !oom; i++)

@@ -238,6 +238,17 @@ int bs_pg_run(bs_pg_t *pg, enum pg_stmt id, const bs_pg_params_t *p,
 	return rc;
 }
 
+int bs_pg_run_page(bs_pg_t *pg, enum pg_stmt id, const char *after, size_t max,
+		PGresult **res, const char *what)
+{
+	bs_pg_params_t p;
+
+	bs_pg_params_init(&p);
+	bs_pg_param_text(&p, after ? after : "");
+	bs_pg_param_int(&p, (long long)max);
+	return bs_pg_run(pg, id, &p, res, what);
+}
+
 unsigned long bs_pg_losses(void)
 {
 	return atomic_load(&losses);

@@ -563,6 +563,22 @@ int broker_launch(broker_t *b)
 	return -1;
 }
 
+int broker_prepare_peer(broker_t *b, const char *extra_conf, const broker_t *peer)
+{
+	char from[IT_PATH_MAX + 32], to[IT_PATH_MAX + 32];
+	char *key = NULL;
+	int rc;
+
+	if (broker_prepare(b, extra_conf, 0) != 0)
+		return -1;
+	snprintf(from, sizeof from, "%s/bootstrap.key", peer->dir);
+	snprintf(to, sizeof to, "%s/bootstrap.key", b->dir);
+	rc = (key = read_file_text(from, NULL)) != NULL && write_file_text(to, key) == 0
+		&& chmod(to, 0600) == 0 ? 0 : -1;
+	free(key);
+	return rc;
+}
+
 int broker_start_acl(broker_t *b, const char *extra_conf, unsigned flags,
 		const char *acl)
 {

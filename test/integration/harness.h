@@ -71,6 +71,11 @@ int broker_start_flags(broker_t *b, const char *extra_conf, unsigned flags);
 int broker_prepare(broker_t *b, const char *extra_conf, unsigned flags);
 int broker_launch(broker_t *b);
 
+/* Prepares b with extra_conf and the master key of the broker peer (each
+ * broker on one shared store has its own copy of one key file), without
+ * starting it. */
+int broker_prepare_peer(broker_t *b, const char *extra_conf, const broker_t *peer);
+
 /* Prepares, writes acl as the file "acl" in the directory (for an
  * acl_file @DIR@/acl line in extra_conf), then launches. */
 int broker_start_acl(broker_t *b, const char *extra_conf, unsigned flags,

@@ -24,9 +24,7 @@
  * bootstrapped clients may log in. */
 static int start_on(broker_t *b, char *url, size_t len, const broker_t *peer)
 {
-	char conf[700], from[IT_PATH_MAX + 32], to[IT_PATH_MAX + 32];
-	char *key = NULL;
-	int rc;
+	char conf[700];
 
 	if (peer == NULL && test_store_db("", url, len) != 0)
 		return -1;
@@ -34,14 +32,7 @@ static int start_on(broker_t *b, char *url, size_t len, const broker_t *peer)
 			"plugin_opt_acl_default allow", url);
 	if (peer == NULL)
 		return broker_start(b, conf);
-	if (broker_prepare(b, conf, 0) != 0)
-		return -1;
-	snprintf(from, sizeof from, "%s/bootstrap.key", peer->dir);
-	snprintf(to, sizeof to, "%s/bootstrap.key", b->dir);
-	rc = (key = read_file_text(from, NULL)) != NULL && write_file_text(to, key) == 0
-		&& chmod(to, 0600) == 0 ? broker_launch(b) : -1;
-	free(key);
-	return rc;
+	return broker_prepare_peer(b, conf, peer) == 0 ? broker_launch(b) : -1;
 }
 
 /* Brokers a, b and c on one fresh database, with one key: 0 when all

@@ -39,8 +39,7 @@ static double now_ms(void)
 static int start_with(broker_t *b, char *url, size_t len, const broker_t *peer,
 		const char *file_user)
 {
-	char conf[700], from[IT_PATH_MAX + 32], to[IT_PATH_MAX + 32];
-	char *key = NULL;
+	char conf[700];
 	int rc;
 
 	if (peer == NULL && test_store_db("", url, len) != 0)
@@ -49,13 +48,7 @@ static int start_with(broker_t *b, char *url, size_t len, const broker_t *peer,
 			"plugin_opt_acl_default allow\nplugin_opt_max_failures 0", url);
 	if (peer == NULL)
 		return broker_start(b, conf);
-	if (broker_prepare(b, conf, 0) != 0)
-		return -1;
-	snprintf(from, sizeof from, "%s/bootstrap.key", peer->dir);
-	snprintf(to, sizeof to, "%s/bootstrap.key", b->dir);
-	rc = (key = read_file_text(from, NULL)) != NULL && write_file_text(to, key) == 0
-		&& chmod(to, 0600) == 0 ? 0 : -1;
-	free(key);
+	rc = broker_prepare_peer(b, conf, peer);
 	if (rc == 0 && file_user != NULL) {
 		char passwd[IT_PATH_MAX];
 		char *argv[] = { "mosquitto_passwd", "-b", passwd, (char *)file_user,
