@@ -369,7 +369,6 @@ static int start(bs_core_t *core, bs_device_job_t *job)
 		bs_lockout_failed(&core->lockout, req->external_id, ctx->address, ctx->now);
 		return bs_device_say(req, BS_ERR_UNAUTHORIZED, unauthorized_proof);
 	}
-	job->decoy_id = job->decoy_copy;
 	job->lookup = 1;
 	return BS_OK;
 }
@@ -382,7 +381,7 @@ static int copy_ctx(bs_device_job_t *job, const bs_request_ctx_t *ctx,
 {
 	const char *from[] = { ctx->client_id, ctx->address, ctx->response_topic, decoy_id };
 	char **to[] = { &job->client_id, &job->address, &job->response_topic,
-		&job->decoy_copy };
+		&job->decoy_id };
 	size_t len[4], total = 0;
 	char *p;
 

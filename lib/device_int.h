@@ -44,17 +44,14 @@ typedef struct {
 struct bs_device_job {
 	bs_request_t parsed;
 	request_t req;
-	/* The request's context, copied, and the decoy's external_id (or
-	 * NULL), all in copies. */
+	/* The request's context, copied, and the lookup's input: the decoy's
+	 * external_id (or NULL), all in copies. */
 	char *copies;
-	char *client_id, *address, *response_topic, *decoy_copy;
+	char *client_id, *address, *response_topic, *decoy_id;
 	bs_request_ctx_t ctx;
 	int usable;                 /* the Response Topic can be answered on */
 	int rc;                     /* the answer so far: BS_OK while it goes on */
 	int lookup;                 /* 1 while the lookup is still to run */
-	/* The lookup's input: the decoy's external_id (or NULL), copied;
-	 * decoy_copy once the lookup is to run. */
-	char *decoy_id;
 	/* A proof's signed nonce, good until then, to be used up by the
 	 * lookup (0: none, or used up already; challenge.h). */
 	time_t nonce_expires;

@@ -95,19 +95,19 @@ static void escape(jw_t *w, unsigned char c)
 	}
 }
 
-/* 1 for a byte written as it is in a string: not a control character
- * (the NUL at the end included), the quote (0x22) or the backslash (0x5c).
- * A table, because the strings of a reply are scanned a byte at a time. */
-#define ONES16 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
-#define ONES64 ONES16, ONES16, ONES16, ONES16
-static const unsigned char as_is[256] = {
-	[0x20] = 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	[0x30] = ONES16, ONES16,
-	[0x50] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
-	[0x60] = ONES16, ONES16, ONES64, ONES64,
+/* jsonw.h: 3 for plain ASCII, 1 for the bytes of multibyte UTF-8. */
+#define A16 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3
+#define U16 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
+#define U64 U16, U16, U16, U16
+const unsigned char jw_bytes[256] = {
+	[0x20] = 3, 3, 0, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+	[0x30] = A16, A16,
+	[0x50] = 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 3, 3, 3,
+	[0x60] = A16, A16, U64, U64,
 };
-#undef ONES64
-#undef ONES16
+#undef U64
+#undef U16
+#undef A16
 
 /* The bytes of s before the first one JSON requires escaped: the quote,
  * the backslash, a control character, or the end. */
@@ -115,7 +115,7 @@ static size_t span(const char *s)
 {
 	size_t n = 0;
 
-	while (as_is[(unsigned char)s[n]])
+	while (jw_bytes[(unsigned char)s[n]] & JW_AS_IS)
 		n++;
 	return n;
 }

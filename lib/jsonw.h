@@ -17,6 +17,14 @@ typedef struct jw {
 	int first;        /* no member written yet in the current object */
 } jw_t;
 
+/* What a byte is in a JSON string, a bit each: JW_AS_IS, carried as it
+ * is (not a control character, the NUL included, the quote 0x22 or the
+ * backslash 0x5c); JW_ASCII, that and ASCII. A table, because strings are
+ * scanned a byte at a time (here, and by the request parser,
+ * lib/request.c). */
+enum { JW_AS_IS = 1, JW_ASCII = 2 };
+extern const unsigned char jw_bytes[256];
+
 void jw_init(jw_t *w);
 void jw_object_begin(jw_t *w);
 void jw_object_end(jw_t *w);

@@ -124,6 +124,14 @@ int bs_logins_new(bs_logins_t **out)
 	return BS_OK;
 }
 
+void bs_logins_queue(bs_logins_t *l, stale_t *s)
+{
+	if (!s->queued) {
+		s->queued = 1;
+		l->queued++;
+	}
+}
+
 void bs_logins_stale_clear(bs_logins_t *l)
 {
 	for (size_t i = 0; i < l->stale.cap; i++) {
@@ -257,10 +265,7 @@ static void mark_stale(bs_logins_t *l, const char *client_id)
 	}
 	s->seq = ++l->seq;
 	s->retry_ms = 0;
-	if (!s->queued) {
-		s->queued = 1;
-		l->queued++;
-	}
+	bs_logins_queue(l, s);
 }
 
 void bs_logins_effect(bs_logins_t *l, const bs_effect_t *fx)

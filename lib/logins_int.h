@@ -68,6 +68,8 @@ int bs_login_table_put(login_table_t *t, bs_login_entry_t *e);
 void bs_login_table_remove(login_table_t *t, const char *client_id);
 void bs_login_table_free(login_table_t *t);
 
+/* s to be handed to the thread at the next tick (once). */
+void bs_logins_queue(bs_logins_t *l, stale_t *s);
 void bs_logins_stale_clear(bs_logins_t *l);
 long long bs_logins_now_ms(void);
 

@@ -256,10 +256,7 @@ static void take(bs_logins_t *l, struct reread *r, long long now)
 		return;
 	}
 	if (r->rc != BS_OK) {
-		if (!s->queued) {
-			s->queued = 1;
-			l->queued++;
-		}
+		bs_logins_queue(l, s);
 		s->retry_ms = now + RETRY_MS;
 		return;
 	}
@@ -329,10 +326,8 @@ static void submit_read(bs_logins_t *l, long long now)
 	/* Nothing due yet, or the queue is full: asked again at a tick. */
 	for (size_t i = 0; i < j->n; i++) {
 		stale_t *s = (stale_t *)bs_hmap_get(&l->stale, j->v[i].id);
-		if (s != NULL && !s->queued) {
-			s->queued = 1;
-			l->queued++;
-		}
+		if (s != NULL)
+			bs_logins_queue(l, s);
 		free(j->v[i].id);
 	}
 	free(j);

@@ -2,6 +2,7 @@
 
 #include "crypto.h"
 #include "error.h"
+#include "jsonw.h"
 #include "model.h"
 
 #include <stddef.h>
@@ -114,20 +115,10 @@ static int escape(parser_t *ps, char **out)
 }
 
 /* 1 for a byte that stands for itself in a string: ASCII, neither a
- * control character nor the quote (0x22) or the backslash (0x5c). A table,
- * because the strings of a request are scanned a byte at a time. */
-#define ONES16 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
-static const unsigned char plain_byte[256] = {
-	[0x20] = 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-	[0x30] = ONES16, ONES16,
-	[0x50] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
-	[0x60] = ONES16, ONES16,
-};
-#undef ONES16
-
+ * control character nor the quote or the backslash. */
 static int plain(unsigned char c)
 {
-	return plain_byte[c];
+	return jw_bytes[c] & JW_ASCII;
 }
 
 /*

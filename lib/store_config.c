@@ -311,13 +311,33 @@ int bs_store_config_touch_many(bs_store_t *st, const int64_t *ids, const time_t 
 {
 	int rc = BS_OK;
 
-	for (size_t at = 0; rc == BS_OK && at < n; at += BS_TOUCH_BATCH) {
-		size_t k = n - at < BS_TOUCH_BATCH ? n - at : BS_TOUCH_BATCH;
-		if (OPS(st)->config_touch_many != NULL)
-			rc = OPS(st)->config_touch_many(st->b, ids + at, whens + at, k);
-		for (size_t i = 0; OPS(st)->config_touch_many == NULL && rc == BS_OK && i < k; i++)
-			rc = OPS(st)->config_touch(st->b, ids[at + i], whens[at + i]);
+	if (OPS(st)->config_touch_many == NULL) {
+		for (size_t i = 0; rc == BS_OK && i < n; i++)
+			rc = OPS(st)->config_touch(st->b, ids[i], whens[i]);
+		return rc;
 	}
+	for (size_t at = 0; rc == BS_OK && at < n; at += BS_TOUCH_BATCH)
+		rc = OPS(st)->config_touch_many(st->b, ids + at, whens + at,
+				n - at < BS_TOUCH_BATCH ? n - at : BS_TOUCH_BATCH);
+	return rc;
+}
+
+/*
+ * The client_secret of out[i] opened from sealed[i] for each of n rows
+ * the backend read (rc) and found (found NULL: all), every sealed[i]
+ * cleared; on a failure every out[i] is cleared too. The code.
+ */
+static int open_secrets(bs_store_t *st, int rc, bs_config_t *out,
+		bs_config_blobs_t *sealed, size_t n, const int *found)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (rc == BS_OK && (found == NULL || found[i]))
+			rc = open_blob(st, "client_secret", out[i].client_id,
+					&sealed[i].secret, &out[i].client_secret);
+		bs_config_blobs_clear(&sealed[i]);
+	}
+	for (size_t i = 0; rc != BS_OK && i < n; i++)
+		bs_config_clear(&out[i]);
 	return rc;
 }
 
@@ -325,7 +345,7 @@ int bs_store_login_page(bs_store_t *st, const char *after, size_t max,
 		bs_config_t *out, size_t *n)
 {
 	bs_config_blobs_t *sealed;
-	int rc = BS_OK;
+	int rc;
 
 	*n = 0;
 	if (OPS(st)->config_login_page == NULL)
@@ -334,18 +354,9 @@ int bs_store_login_page(bs_store_t *st, const char *after, size_t max,
 		return store_fail(st, BS_ERR_INTERNAL, "out of memory");
 	memset(out, 0, max * sizeof(*out));
 	rc = OPS(st)->config_login_page(st->b, after, max, out, sealed, n);
-	for (size_t i = 0; i < *n; i++) {
-		if (rc == BS_OK)
-			rc = open_blob(st, "client_secret", out[i].client_id,
-					&sealed[i].secret, &out[i].client_secret);
-		bs_config_blobs_clear(&sealed[i]);
-	}
-	free(sealed);
-	if (rc != BS_OK) {
-		for (size_t i = 0; i < *n; i++)
-			bs_config_clear(&out[i]);
+	if ((rc = open_secrets(st, rc, out, sealed, *n, NULL)) != BS_OK)
 		*n = 0;
-	}
+	free(sealed);
 	return rc;
 }
 
@@ -370,18 +381,10 @@ int bs_store_logins_get(bs_store_t *st, const char *const *ids, size_t n,
 		return store_fail(st, BS_ERR_INTERNAL, "out of memory");
 	memset(out, 0, n * sizeof(*out));
 	rc = OPS(st)->config_logins_get(st->b, ids, n, out, sealed, found, deleted);
-	for (size_t i = 0; i < n; i++) {
-		if (rc == BS_OK && found[i])
-			rc = open_blob(st, "client_secret", out[i].client_id,
-					&sealed[i].secret, &out[i].client_secret);
-		bs_config_blobs_clear(&sealed[i]);
+	if ((rc = open_secrets(st, rc, out, sealed, n, found)) != BS_OK) {
+		memset(found, 0, n * sizeof(*found));
+		memset(deleted, 0, n * sizeof(*deleted));
 	}
 	free(sealed);
-	if (rc != BS_OK) {
-		for (size_t i = 0; i < n; i++) {
-			bs_config_clear(&out[i]);
-			found[i] = deleted[i] = 0;
-		}
-	}
 	return rc;
 }
