@@ -82,3 +82,14 @@ void bs_hmap_free(bs_hmap_t *m)
 	free(m->buckets);
 	memset(m, 0, sizeof(*m));
 }
+
+void bs_hmap_free_all(bs_hmap_t *m)
+{
+	for (size_t i = 0; i < m->cap; i++) {
+		for (bs_hnode_t *n = m->buckets[i], *next; n != NULL; n = next) {
+			next = n->next;
+			free(n);
+		}
+	}
+	bs_hmap_free(m);
+}

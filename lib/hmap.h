@@ -33,5 +33,8 @@ int bs_hmap_put(bs_hmap_t *m, bs_hnode_t *node, const char *key);
 void bs_hmap_del(bs_hmap_t *m, bs_hnode_t *node);
 /* Frees the table only; the nodes are the caller's. */
 void bs_hmap_free(bs_hmap_t *m);
+/* Frees the table and every node, each one allocation that begins with
+ * its bs_hnode_t. */
+void bs_hmap_free_all(bs_hmap_t *m);
 
 #endif

@@ -98,13 +98,7 @@ int bs_login_table_put(login_table_t *t, bs_login_entry_t *e)
 
 void bs_login_table_free(login_table_t *t)
 {
-	for (size_t i = 0; i < t->map.cap; i++) {
-		for (bs_hnode_t *n = t->map.buckets[i], *next; n != NULL; n = next) {
-			next = n->next;
-			free(n);
-		}
-	}
-	bs_hmap_free(&t->map);
+	bs_hmap_free_all(&t->map);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -134,13 +128,7 @@ void bs_logins_queue(bs_logins_t *l, stale_t *s)
 
 void bs_logins_stale_clear(bs_logins_t *l)
 {
-	for (size_t i = 0; i < l->stale.cap; i++) {
-		for (bs_hnode_t *n = l->stale.buckets[i], *next; n != NULL; n = next) {
-			next = n->next;
-			free(n);
-		}
-	}
-	bs_hmap_free(&l->stale);
+	bs_hmap_free_all(&l->stale);
 	l->queued = 0;
 }
 
