@@ -71,33 +71,41 @@ void bs_changes_close(bs_core_t *core)
 	core->listener = NULL;
 }
 
-static int send(bs_core_t *core, const char *payload)
+static int send(bs_store_t *st, const char *payload)
 {
-	return bs_pg_announce(bs_store_backend(core->store), BS_CHANGES_CHANNEL, payload,
-			NULL);
+	return bs_pg_announce(bs_store_backend(st), BS_CHANGES_CHANNEL, payload, NULL);
 }
 
-int bs_changes_announce(bs_core_t *core, const bs_effect_t *fx, size_t n)
+int bs_changes_send(bs_store_t *st, const char *as, const bs_effect_t *fx, size_t n)
 {
 	char buf[PAYLOAD_MAX + BS_ID_MAX + 32];
 	size_t at, head;
 	int rc = BS_OK;
 
-	if (core->listener == NULL || (n == 0 && !bs_store_cache_dirty(core->store)))
-		return BS_OK;
-	head = at = (size_t)snprintf(buf, sizeof(buf), "%s\n%d -\n", core->changes_id,
-			KIND_CACHES);
+	head = at = (size_t)snprintf(buf, sizeof(buf), "%s\n%d -\n", as, KIND_CACHES);
 	for (size_t i = 0; i < n && rc == BS_OK; i++) {
 		at += (size_t)snprintf(buf + at, sizeof(buf) - at, "%u %.*s\n",
 				fx[i].kind, BS_ID_MAX, fx[i].target);
 		if (at > PAYLOAD_MAX) {
-			rc = send(core, buf);
+			rc = send(st, buf);
 			at = head;
 		}
 	}
 	if (rc == BS_OK && (at > head || n == 0))
-		rc = send(core, buf);
+		rc = send(st, buf);
 	return rc;
+}
+
+const char *bs_changes_as(const bs_core_t *core)
+{
+	return core->listener != NULL ? core->changes_id : NULL;
+}
+
+int bs_changes_announce(bs_core_t *core, const bs_effect_t *fx, size_t n)
+{
+	if (core->listener == NULL || (n == 0 && !bs_store_cache_dirty(core->store)))
+		return BS_OK;
+	return bs_changes_send(core->store, core->changes_id, fx, n);
 }
 
 typedef struct {

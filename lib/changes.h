@@ -15,6 +15,7 @@
 #define BS_CHANGES_H
 
 #include "sessions.h"
+#include "store.h"
 
 #include <stddef.h>
 
@@ -31,6 +32,14 @@ void bs_changes_close(struct bs_core *core);
  * the caches were written, announced to the other brokers at its commit
  * (outside a transaction: at once). */
 int bs_changes_announce(struct bs_core *core, const bs_effect_t *fx, size_t n);
+
+/* The same on st (any thread's store, in its open transaction or at
+ * once), in the name as (bs_changes_as): for a change made off the
+ * broker's thread. */
+int bs_changes_send(bs_store_t *st, const char *as, const bs_effect_t *fx, size_t n);
+/* This broker's name in its announcements, or NULL when it makes none
+ * (SQLite); stable from bs_changes_open to bs_changes_close. */
+const char *bs_changes_as(const struct bs_core *core);
 
 /* Each tick: what the other brokers announced, applied here; the sessions
  * it ends go to *kicks. A listening connection that was lost is made
