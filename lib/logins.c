@@ -266,6 +266,37 @@ void bs_logins_effect(bs_logins_t *l, const bs_effect_t *fx)
 		mark_stale(l, fx->target);
 }
 
+void bs_logins_mark(const bs_logins_t *l, bs_logins_mark_t *m)
+{
+	m->gen = l->gen;
+	m->seq = l->seq;
+	m->loaded = l->loaded;
+}
+
+void bs_logins_take(bs_logins_t *l, const bs_logins_mark_t *m, const char *client_id,
+		const bs_config_t *cfg)
+{
+	stale_t *s = (stale_t *)bs_hmap_get(&l->stale, client_id);
+	bs_login_entry_t *e;
+
+	if (!l->loaded || !m->loaded || m->gen != l->gen || (s != NULL && s->seq > m->seq)
+			|| cfg == NULL || (e = bs_login_new(l->key, client_id, cfg)) == NULL) {
+		mark_stale(l, client_id);
+		return;
+	}
+	if (bs_login_table_put(&l->live, e) != BS_OK) {
+		bs_logins_drop(l);
+		return;
+	}
+	/* Stale from before m: what was read is newer. */
+	if (s != NULL) {
+		if (s->queued)
+			l->queued--;
+		bs_hmap_del(&l->stale, &s->node);
+		free(s);
+	}
+}
+
 void bs_logins_stats(const bs_logins_t *l, bs_logins_stats_t *out)
 {
 	out->configs = l->live.configs;

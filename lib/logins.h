@@ -107,6 +107,29 @@ void bs_logins_effect(bs_logins_t *l, const bs_effect_t *fx);
 void bs_logins_read_now(bs_logins_t *l, const bs_logins_source_t *src,
 		const char *client_id);
 
+/* Where the replica stood when a change off the broker's thread began
+ * (bs_logins_mark), so that what it read then is taken only when nothing
+ * came since (bs_logins_take). */
+typedef struct bs_logins_mark {
+	unsigned gen;
+	unsigned long seq;
+	int loaded;
+} bs_logins_mark_t;
+void bs_logins_mark(const bs_logins_t *l, bs_logins_mark_t *m);
+
+/*
+ * The login view of client_id that this broker read on another thread
+ * right after its own change had committed (cfg as the source's get reads
+ * it; NULL when that read failed), begun at mark m: installed at once,
+ * so that a login right after the change is answered as the store would
+ * answer it, unless the replica was not loaded, was dropped, or heard of
+ * another change of client_id since m; then the entry is stale, for the
+ * thread to read. For a change made off the broker's thread (an
+ * enrollment, a certificate issued), in place of its effect.
+ */
+void bs_logins_take(bs_logins_t *l, const bs_logins_mark_t *m, const char *client_id,
+		const bs_config_t *cfg);
+
 /*
  * The entry of client_id: BS_OK (*out set, valid until the next call of
  * anything here but the readers below), BS_ERR_NOT_FOUND when no config
