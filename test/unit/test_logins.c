@@ -1,8 +1,9 @@
 /* The login replica (lib/logins.h) over a source in memory: it answers
  * nothing until loaded, loads in pages, verifies secrets without keeping
  * them, matches certificates by digest, refuses a stale entry until it is
- * read again, takes a deleted channel out of every entry, and answers
- * nothing after a drop until it is loaded again. */
+ * read again, takes a deleted channel out of every entry, answers
+ * nothing after a drop until it is loaded again, and takes what this
+ * broker read after its own change unless something came since. */
 #include "cu_main.h"
 #include "error.h"
 #include "logins_int.h"
@@ -484,6 +485,87 @@ static void test_an_own_change_during_the_load_is_not_lost(void)
 	bs_logins_free(l);
 }
 
+/* A view as another thread read it after this broker's change. */
+static void view(bs_config_t *c, const char *id, const char *secret, const char *channels)
+{
+	memset(c, 0, sizeof(*c));
+	c->client_id = (char *)id;
+	c->client_secret = (char *)secret;
+	c->channel_ids = (char *)channels;
+	c->enabled = 1;
+}
+
+/* Taken at once when nothing came since the mark; stale (for the thread)
+ * when a change of it was heard after the mark, or the read failed. */
+static void test_an_own_read_is_taken_unless_a_change_came_since(void)
+{
+	bs_effect_t fx = { .kind = BS_FX_END_PASSWORD, .target = "n" };
+	bs_logins_mark_t m;
+	bs_config_t c;
+	bs_logins_t *l;
+	const bs_login_entry_t *e;
+
+	reset();
+	add("a", "secret-a-0123456789", 1, "");
+	l = started();
+	CU_ASSERT_FATAL(until(l, "a", BS_OK));
+	/* Made off the thread: the source does not have it yet. */
+	bs_logins_mark(l, &m);
+	view(&c, "n", "secret-n-0123456789", "ch");
+	bs_logins_take(l, &m, "n", &c);
+	CU_ASSERT_FATAL(bs_logins_find(l, "n", &e) == BS_OK);
+	CU_ASSERT(bs_login_secret_ok(l, e, "secret-n-0123456789"));
+	CU_ASSERT_STRING_EQUAL(bs_login_channels(e), "ch");
+	/* A change heard after the mark: what was read is not taken. */
+	pthread_mutex_lock(&S.lock);
+	add("n", "newer-n-0123456789", 1, "");
+	pthread_mutex_unlock(&S.lock);
+	bs_logins_mark(l, &m);
+	bs_logins_effect(l, &fx);
+	bs_logins_take(l, &m, "n", &c);
+	CU_ASSERT(bs_logins_find(l, "n", &e) == BS_ERR_INTERNAL);
+	CU_ASSERT_FATAL(until(l, "n", BS_OK));
+	CU_ASSERT_FATAL(bs_logins_find(l, "n", &e) == BS_OK);
+	CU_ASSERT(bs_login_secret_ok(l, e, "newer-n-0123456789"));
+	CU_ASSERT(!bs_login_secret_ok(l, e, "secret-n-0123456789"));
+	/* A read that failed: the thread reads it. */
+	bs_logins_mark(l, &m);
+	bs_logins_take(l, &m, "n", NULL);
+	CU_ASSERT(bs_logins_find(l, "n", &e) == BS_ERR_INTERNAL);
+	CU_ASSERT(until(l, "n", BS_OK));
+	bs_logins_free(l);
+}
+
+/* Marked before the load, or before a drop: the thread reads it. */
+static void test_an_own_read_from_before_a_load_is_not_taken(void)
+{
+	bs_logins_mark_t m;
+	bs_config_t c;
+	bs_logins_t *l = NULL;
+	const bs_login_entry_t *e;
+
+	reset();
+	add("a", "secret-a-0123456789", 1, "");
+	CU_ASSERT_FATAL(bs_logins_new(&l) == BS_OK);
+	bs_logins_mark(l, &m);
+	CU_ASSERT_FATAL(bs_logins_start(l, source, NULL, NULL, NULL, NULL) == BS_OK);
+	CU_ASSERT_FATAL(until(l, "a", BS_OK));
+	view(&c, "a", "stale-a-0123456789", "");
+	bs_logins_take(l, &m, "a", &c);
+	CU_ASSERT_FATAL(until(l, "a", BS_OK));
+	CU_ASSERT_FATAL(bs_logins_find(l, "a", &e) == BS_OK);
+	CU_ASSERT(bs_login_secret_ok(l, e, "secret-a-0123456789"));
+	CU_ASSERT(!bs_login_secret_ok(l, e, "stale-a-0123456789"));
+	bs_logins_mark(l, &m);
+	bs_logins_drop(l);
+	CU_ASSERT_FATAL(until(l, "a", BS_OK));
+	bs_logins_take(l, &m, "a", &c);
+	CU_ASSERT_FATAL(until(l, "a", BS_OK));
+	CU_ASSERT_FATAL(bs_logins_find(l, "a", &e) == BS_OK);
+	CU_ASSERT(bs_login_secret_ok(l, e, "secret-a-0123456789"));
+	bs_logins_free(l);
+}
+
 static const cu_test_t tests[] = {
 	{ "nothing is answered before the load", test_nothing_is_answered_before_the_load },
 	{ "a load of pages finds every config", test_a_load_of_pages_finds_every_config },
@@ -498,6 +580,10 @@ static const cu_test_t tests[] = {
 		test_an_own_change_during_the_load_is_not_lost },
 	{ "a drop answers nothing until loaded again",
 		test_a_drop_answers_nothing_until_loaded_again },
+	{ "an own read is taken unless a change came since",
+		test_an_own_read_is_taken_unless_a_change_came_since },
+	{ "an own read from before a load is not taken",
+		test_an_own_read_from_before_a_load_is_not_taken },
 	{ NULL, NULL },
 };
 
