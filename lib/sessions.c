@@ -408,6 +408,7 @@ void bs_sessions_tick(bs_core_t *core, bs_kicks_t *out)
 	}
 	refs_clear(&ss->refused);
 	refs_clear(&ss->gone);
+	bs_sessions_reload_pending(core, out);
 }
 
 /* ---- effects ---------------------------------------------------------- */
@@ -426,21 +427,68 @@ static void end_sessions(bs_sessions_t *ss, record_t *r, unsigned mask, bs_kicks
 	}
 }
 
-static void reload(bs_core_t *core, record_t *r, bs_kicks_t *out)
+/* r's channels are ids; else (rc not BS_OK: not known any more, or out of
+ * memory) its connected clients end, and its sessions are made again
+ * (refused) at their next check. */
+static void reloaded(bs_core_t *core, record_t *r, int rc, const char *ids,
+		bs_kicks_t *out)
 {
-	bs_config_t cfg;
-	int rc = bs_login_view_store(core, r->client_id, 0, &cfg);
-
-	if (rc == BS_OK && set_channels(&core->opts, r, cfg.channel_ids) == BS_OK) {
-		bs_config_clear(&cfg);
+	if (rc == BS_OK && set_channels(&core->opts, r, ids) == BS_OK)
 		return;
-	}
-	if (rc == BS_OK)
-		bs_config_clear(&cfg);
-	/* Not known any more: its connected clients end, and its sessions
-	 * are made again (refused) at their next check. */
 	kick(out, 1, r->client_id);
 	end_sessions(&core->sessions, r, ~0u, NULL);
+}
+
+/*
+ * Its channels read again. On PostgreSQL from the login replica, whose
+ * entry the effect made stale: the record keeps its channels until the
+ * replica's thread has read the entry again, and is reloaded then
+ * (bs_sessions_reload_pending), never waiting on the store here. With
+ * SQLite from the store at once.
+ */
+static void reload(bs_core_t *core, record_t *r, bs_kicks_t *out)
+{
+	bs_refs_t *pending = &core->sessions.reloads;
+	bs_config_t cfg;
+	size_t had = pending->n;
+	int rc;
+
+	if (core->logins != NULL) {
+		refs_push(pending, r->client_id, NULL);
+		if (pending->n > had)
+			return;
+		reloaded(core, r, BS_ERR_INTERNAL, NULL, out);
+		return;
+	}
+	rc = bs_login_view_store(core, r->client_id, 0, &cfg);
+	reloaded(core, r, rc, cfg.channel_ids, out);
+	if (rc == BS_OK)
+		bs_config_clear(&cfg);
+}
+
+void bs_sessions_reload_pending(bs_core_t *core, bs_kicks_t *out)
+{
+	bs_refs_t *pending = &core->sessions.reloads;
+	size_t kept = 0;
+
+	if (core->logins == NULL)
+		return;         /* nothing waits with SQLite */
+	for (size_t i = 0; i < pending->n; i++) {
+		struct bs_ref *ref = &pending->v[i];
+		record_t *r = (record_t *)bs_hmap_get(&core->sessions.records, ref->client_id);
+		const bs_login_entry_t *e;
+		int rc = r != NULL ? bs_logins_find(core->logins, ref->client_id, &e)
+			: BS_ERR_NOT_FOUND;
+
+		if (r != NULL && rc == BS_ERR_INTERNAL) {
+			pending->v[kept++] = *ref;      /* not read again yet */
+			continue;
+		}
+		if (r != NULL)
+			reloaded(core, r, rc, rc == BS_OK ? bs_login_channels(e) : NULL, out);
+		free(ref->client_id);
+	}
+	pending->n = kept;
 }
 
 static void channel_gone(bs_sessions_t *ss, const char *id)
@@ -463,38 +511,50 @@ static void channel_gone(bs_sessions_t *ss, const char *id)
 	}
 }
 
+static void apply_one(bs_core_t *core, const bs_effect_t *fx, bs_kicks_t *out)
+{
+	bs_sessions_t *ss = &core->sessions;
+	record_t *r = (record_t *)bs_hmap_get(&ss->records, fx->target);
+
+	switch (fx->kind) {
+	case BS_FX_END_ALL:
+		kick(out, 1, fx->target);
+		if (r != NULL)
+			end_sessions(ss, r, ~0u, NULL);
+		break;
+	case BS_FX_END_PASSWORD:
+		if (r != NULL)
+			end_sessions(ss, r, 1u << K_PASSWORD, out);
+		break;
+	case BS_FX_END_CERT:
+		if (r != NULL)
+			end_sessions(ss, r, 1u << K_CERT, out);
+		break;
+	case BS_FX_RELOAD:
+		if (r != NULL)
+			reload(core, r, out);
+		break;
+	case BS_FX_CHANNEL_GONE:
+		channel_gone(ss, fx->target);
+		break;
+	}
+}
+
 void bs_sessions_apply(bs_core_t *core, const bs_effect_t *fx, size_t n,
 		bs_kicks_t *out)
 {
-	bs_sessions_t *ss = &core->sessions;
-
 	for (size_t i = 0; i < n; i++) {
-		record_t *r = (record_t *)bs_hmap_get(&ss->records, fx[i].target);
 		if (core->logins != NULL)
 			bs_logins_effect(core->logins, &fx[i]);
-		switch (fx[i].kind) {
-		case BS_FX_END_ALL:
-			kick(out, 1, fx[i].target);
-			if (r != NULL)
-				end_sessions(ss, r, ~0u, NULL);
-			break;
-		case BS_FX_END_PASSWORD:
-			if (r != NULL)
-				end_sessions(ss, r, 1u << K_PASSWORD, out);
-			break;
-		case BS_FX_END_CERT:
-			if (r != NULL)
-				end_sessions(ss, r, 1u << K_CERT, out);
-			break;
-		case BS_FX_RELOAD:
-			if (r != NULL)
-				reload(core, r, out);
-			break;
-		case BS_FX_CHANNEL_GONE:
-			channel_gone(ss, fx[i].target);
-			break;
-		}
+		apply_one(core, &fx[i], out);
 	}
+}
+
+void bs_sessions_apply_live(bs_core_t *core, const bs_effect_t *fx, size_t n,
+		bs_kicks_t *out)
+{
+	for (size_t i = 0; i < n; i++)
+		apply_one(core, &fx[i], out);
 }
 
 size_t bs_sessions_bytes(const bs_sessions_t *ss)
@@ -530,8 +590,10 @@ void bs_sessions_free(bs_sessions_t *ss)
 	bs_hmap_free(&ss->records);
 	refs_clear(&ss->refused);
 	refs_clear(&ss->gone);
+	refs_clear(&ss->reloads);
 	free(ss->refused.v);
 	free(ss->gone.v);
+	free(ss->reloads.v);
 	memset(ss, 0, sizeof(*ss));
 }
 

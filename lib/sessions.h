@@ -92,6 +92,7 @@ typedef struct bs_sessions {
 	size_t unbound;          /* sessions that may outlive their client */
 	bs_refs_t refused;       /* refused by an ACL check: ended at the next tick */
 	bs_refs_t gone;          /* disconnected: forgotten at the next tick */
+	bs_refs_t reloads;       /* records whose channels wait for the replica */
 } bs_sessions_t;
 
 /*
@@ -116,6 +117,14 @@ void bs_client_gone(struct bs_core *core, const bs_client_t *c);
 /* After a batch committed: applies its effects; the sessions to end go to
  * *out. */
 void bs_sessions_apply(struct bs_core *core, const bs_effect_t *fx, size_t n,
+		bs_kicks_t *out);
+/* On PostgreSQL: the records whose channels changed, reloaded from the
+ * login replica once it has read their entries again (at every tick, and
+ * after this broker's own change); the sessions it ends go to *out. */
+void bs_sessions_reload_pending(struct bs_core *core, bs_kicks_t *out);
+/* The same to the live sessions alone, the login replica left as it is:
+ * for a change whose login view was read with it (bs_logins_take). */
+void bs_sessions_apply_live(struct bs_core *core, const bs_effect_t *fx, size_t n,
 		bs_kicks_t *out);
 
 /* Each tick: the sessions refused by ACL checks since the last tick that

@@ -39,6 +39,8 @@ static void end_sessions(bs_plugin_t *p, const bs_admin_result_t *res)
 
 	bs_sessions_apply(p->core, res->effects, res->neffects, &kicks);
 	bs_login_view_changed(p->core, res->effects, res->neffects);
+	/* The channels of live sessions, from the entries just read. */
+	bs_sessions_reload_pending(p->core, &kicks);
 	bs_plugin_kick(&kicks);
 	bs_kicks_free(&kicks);
 }
