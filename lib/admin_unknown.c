@@ -9,16 +9,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-void bs_unknown_forget(bs_core_t *core, const char *external_id)
+void bs_unknown_forgotten(bs_core_t *core, const char *external_id, long deleted)
 {
 	int had_row = bs_unknown_drop(&core->unknown, external_id);
+
+	if (deleted > 0 && !had_row)
+		bs_unknown_row_gone(&core->unknown);
+}
+
+void bs_unknown_forget(bs_core_t *core, const char *external_id)
+{
 	long deleted = 0;
 
-	if (bs_store_unknown_delete(core->store, external_id, &deleted) != BS_OK)
+	if (bs_store_unknown_delete(core->store, external_id, &deleted) != BS_OK) {
 		bs_core_log(core, BS_LOG_WARNING, "an unknown device is not forgotten "
 				"in the store: %s", bs_store_errmsg(core->store));
-	else if (deleted > 0 && !had_row)
-		bs_unknown_row_gone(&core->unknown);
+		bs_unknown_drop(&core->unknown, external_id);
+		return;
+	}
+	bs_unknown_forgotten(core, external_id, deleted);
 }
 
 /* {"external_id", "first_seen", "last_seen", "attempts", "address"}: never

@@ -6,7 +6,6 @@
 #include "device_int.h"
 
 #include "changes.h"
-#include "login_view.h"
 #include "devlog.h"
 #include "encrypt.h"
 #include "enroll.h"
@@ -54,7 +53,7 @@ static void end_old_cert(bs_core_t *core, const bs_request_ctx_t *ctx,
 	bs_effect_t fx = { .kind = BS_FX_END_CERT, .target = (char *)client_id };
 	size_t kept = 0;
 
-	bs_sessions_apply(core, &fx, 1, &out->kicks);
+	bs_sessions_apply_live(core, &fx, 1, &out->kicks);
 	for (size_t i = 0; i < out->kicks.n; i++) {
 		if (ctx->client_id != NULL && strcmp(out->kicks.v[i].name, ctx->client_id) == 0)
 			free(out->kicks.v[i].name);
@@ -64,58 +63,28 @@ static void end_old_cert(bs_core_t *core, const bs_request_ctx_t *ctx,
 	out->kicks.n = kept;
 }
 
-/* The other brokers on the database end the old certificate's sessions
- * too; failing that, they end them at its next check against the store. */
-static void announce_cert(bs_core_t *core, const char *client_id)
+/* The config's login view as the lookup read it after its change, for
+ * the login replica (on PostgreSQL); else, the thread reads it. */
+static void take_login(bs_core_t *core, bs_device_job_t *job)
 {
-	bs_effect_t fx = { .kind = BS_FX_END_CERT, .target = (char *)client_id };
-
-	if (bs_changes_announce(core, &fx, 1) != BS_OK)
-		bs_core_log(core, BS_LOG_WARNING, "cannot tell the other brokers of a "
-				"renewed certificate: %s", bs_store_errmsg(core->store));
+	if (core->logins != NULL && job->want_login)
+		bs_logins_take(core->logins, &job->login_mark, job->cfg->client_id, job->login);
 }
 
-/* The issued certificate becomes cfg's, in the store and in the reply. */
-static int take_cert(bs_core_t *core, const bs_request_ctx_t *ctx, request_t *req,
-		bs_config_t *cfg, bs_issued_t *c)
+/* The certificate the lookup issued for the request's CSR (3.3). */
+static int issued(bs_core_t *core, bs_device_job_t *job, bs_reply_t *out)
 {
-	char now[BS_TIME_LEN];
+	bs_config_t *cfg = job->cfg;
+	char safe[BS_ID_MAX + 1];
 
-	free(cfg->client_cert);
-	cfg->client_cert = c->pem;
-	c->pem = NULL;
-	memcpy(cfg->cert_serial, c->serial, sizeof(cfg->cert_serial));
-	bs_time_format(c->not_after, cfg->cert_expires_at);
-	/* The key that went with the old certificate is no longer served. */
-	bs_blob_clear(&req->held.client_key);
-	cfg->has_client_key = 0;
-	bs_time_format(ctx->now, now);
-	if (bs_store_config_set_cert(core->store, cfg, now) != BS_OK)
-		return BS_ERR_INTERNAL;
-	if (cfg->ca_cert == NULL && (cfg->ca_cert = strdup(bs_issuer_ca_pem(core->issuer))) == NULL)
-		return BS_ERR_INTERNAL;
-	return BS_OK;
-}
-
-/* A certificate for the request's CSR (3.3). */
-static int issue(bs_core_t *core, const bs_request_ctx_t *ctx, request_t *req,
-		bs_config_t *cfg, bs_reply_t *out)
-{
-	bs_issued_t c;
-	char why[128], safe[BS_ID_MAX + 1];
-	int rc = bs_issue(core->issuer, req->csr, req->csr_len, cfg->client_id, ctx->now,
-			&c, why, sizeof(why));
-
-	if (rc == BS_ERR_INVALID)
-		return bs_device_invalid(req, why);
-	if (rc == BS_OK)
-		rc = take_cert(core, ctx, req, cfg, &c);
-	bs_issued_free(&c);
-	if (rc != BS_OK)
-		return rc;
+	if (job->issued == BS_ERR_INTERNAL)
+		bs_devlog_error(core, job->why, job->ctx.now);
+	if (job->issued != BS_OK)
+		return job->issued;
 	core->stats.certificates_issued++;
-	end_old_cert(core, ctx, cfg->client_id, out);
-	announce_cert(core, cfg->client_id);
+	end_old_cert(core, &job->ctx, cfg->client_id, out);
+	/* The new certificate is its identity at once, here. */
+	take_login(core, job);
 	bs_core_log(core, BS_LOG_NOTICE, "bootstrap: certificate issued client_id=%s "
 			"serial=%s expires=%s", bs_log_safe(cfg->client_id, safe, sizeof(safe)),
 			cfg->cert_serial, cfg->cert_expires_at);
@@ -145,19 +114,9 @@ static int complete(bs_core_t *core, bs_device_job_t *job, bs_reply_t *out)
 		bs_devlog_error(core, job->why, job->ctx.now);
 		return rc;
 	}
-	if (req->csr != NULL && (rc = bs_core_enter(core)) == BS_OK) {
-		rc = issue(core, ctx, req, cfg, out);
-		bs_core_leave(core);
-		if (rc == BS_OK) {
-			/* The new certificate is its identity at once, here. */
-			bs_effect_t fx = { .kind = BS_FX_END_CERT, .target = cfg->client_id };
-			bs_login_view_changed(core, &fx, 1);
-		}
-	}
-	if (rc == BS_ERR_INVALID)
+	if (req->csr != NULL && (rc = issued(core, job, out)) != BS_OK)
 		return rc;
-	if (rc == BS_OK)
-		rc = bs_store_config_unseal(core->store, cfg, &req->held);
+	rc = bs_store_config_unseal(core->store, cfg, &req->held);
 	if (rc == BS_OK && (out->payload = success_reply(req, cfg, &out->payloadlen)) == NULL)
 		rc = BS_ERR_INTERNAL;
 	if (rc == BS_OK)
@@ -171,19 +130,9 @@ static int complete(bs_core_t *core, bs_device_job_t *job, bs_reply_t *out)
  * and the admins hear of it. */
 static void enrolled(bs_core_t *core, bs_device_job_t *job, bs_reply_t *out)
 {
-	/* Its login view is new, here and on the other brokers. */
-	bs_effect_t fx = { .kind = BS_FX_LOGIN, .target = job->cfg->client_id };
-
 	core->stats.enrolled++;
-	bs_sessions_apply(core, &fx, 1, &out->kicks);
-	if (bs_core_enter(core) == BS_OK) {
-		bs_unknown_forget(core, job->req.external_id);
-		if (bs_changes_announce(core, &fx, 1) != BS_OK)
-			bs_core_log(core, BS_LOG_WARNING, "cannot tell the other brokers of "
-					"an enrolled config: %s", bs_store_errmsg(core->store));
-		bs_core_leave(core);
-	}
-	bs_login_view_changed(core, &fx, 1);
+	bs_unknown_forgotten(core, job->req.external_id, job->forgotten);
+	take_login(core, job);
 	out->event = bs_enroll_event(core, job->req.group, job->ctx.client_id,
 			job->cfg->client_id, job->ctx.now);
 }
@@ -412,6 +361,10 @@ static void job_free(bs_device_job_t *job)
 		bs_config_clear(job->decoy);
 		free(job->cfg);
 	}
+	if (job->login != NULL) {
+		bs_config_clear(job->login);
+		free(job->login);
+	}
 	bs_config_blobs_clear(&job->req.held);
 	free(job->copies);
 	free(job);
@@ -444,6 +397,11 @@ int bs_device_begin(bs_core_t *core, const bs_request_ctx_t *ctx,
 		return BS_ERR_INTERNAL;
 	}
 	job->decoy = job->cfg + 1;
+	job->announce_as = bs_changes_as(core);
+	job->issuer = core->issuer;
+	job->issued = BS_ERR_INTERNAL;
+	if ((job->want_login = core->logins != NULL))
+		bs_logins_mark(core->logins, &job->login_mark);
 	if (copy_ctx(job, ctx, core->decoy_external_id) != BS_OK) {
 		job_free(job);
 		return BS_ERR_INTERNAL;

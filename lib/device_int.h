@@ -10,6 +10,8 @@
 #include "crypto.h"
 #include "device.h"
 #include "fleet.h"
+#include "issue.h"
+#include "logins.h"
 #include "model.h"
 #include "request.h"
 #include "vault.h"
@@ -73,6 +75,22 @@ struct bs_device_job {
 	 * content and its channels; a failure counts only once the device has
 	 * proved its key. */
 	int prepared;               /* BS_OK, or the failure */
+	/* Set at begin, for the lookup: the name this broker's announcements
+	 * go in (lib/changes.h; NULL on SQLite), and the issuing CA. */
+	const char *announce_as;
+	const bs_issuer_t *issuer;
+	/* A certificate for the CSR (3.3), made and written with its config by
+	 * the lookup once the device proved its key: BS_OK, BS_ERR_INVALID
+	 * (the reply's message said), BS_ERR_INTERNAL (why). */
+	int issued;
+	/* The unknown device's rows that the enrollment deleted. */
+	long forgotten;
+	/* On PostgreSQL: the login view of the config that the lookup made or
+	 * gave a certificate, read after its commit for the login replica
+	 * (NULL when not read), and the replica's mark at begin. */
+	int want_login;
+	bs_logins_mark_t login_mark;
+	bs_config_t *login;
 	char why[256];
 };
 

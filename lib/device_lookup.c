@@ -1,18 +1,23 @@
 /*
  * The store's part of a device request: the config of its external_id,
- * or a decoy's key and an enrollment for an unknown one, and what the
- * reply needs beyond the row. It touches the job and the store it is
- * given and nothing else, so that it may run off the broker thread on a
- * store of its own (device.h).
+ * or a decoy's key and an enrollment for an unknown one, what the reply
+ * needs beyond the row, and a certificate for a CSR. Every write it makes
+ * (an enrollment, an issued certificate) goes in one transaction with its
+ * announcement to the other brokers, and the login view it changed is
+ * read back for the login replica. It touches the job, the store it is
+ * given and the issuing CA (read only) and nothing else, so that it may
+ * run off the broker thread on a store of its own (device.h).
  */
 #include "device_int.h"
 
+#include "changes.h"
 #include "enroll.h"
 #include "error.h"
 #include "render.h"
 #include "store.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int bs_device_proves(const request_t *req, const char *key)
@@ -76,7 +81,9 @@ static void enroll(bs_store_t *st, bs_device_job_t *job)
 	if (bs_enroll_key(g.group_key, req->external_id, derived) == BS_OK
 			&& bs_device_proves(req, derived)) {
 		if (bs_enroll_create(st, &g, req->external_id, derived, job->ctx.now,
-				job->cfg, &req->held) == BS_OK) {
+				job->announce_as, &job->forgotten) == BS_OK
+				&& bs_store_device_get(st, req->external_id, job->cfg,
+					&req->held) == BS_OK) {
 			job->enrolled = 1;
 			job->found = BS_OK;
 		} else {
@@ -109,6 +116,96 @@ static void prepare(bs_store_t *st, bs_device_job_t *job)
 	}
 }
 
+/* cfg's certificate in the store, and the other brokers told: their
+ * sessions of the old one end (section 5). */
+static int store_cert(bs_store_t *st, bs_device_job_t *job)
+{
+	bs_config_t *cfg = job->cfg;
+	bs_effect_t fx = { .kind = BS_FX_END_CERT, .target = cfg->client_id };
+	char now[BS_TIME_LEN];
+	int rc;
+
+	bs_time_format(job->ctx.now, now);
+	if (job->announce_as == NULL)
+		return bs_store_config_set_cert(st, cfg, now);
+	if ((rc = bs_store_begin(st)) != BS_OK)
+		return rc;
+	if ((rc = bs_store_config_set_cert(st, cfg, now)) == BS_OK
+			&& (rc = bs_changes_send(st, job->announce_as, &fx, 1)) == BS_OK)
+		rc = bs_store_commit(st);
+	if (rc != BS_OK)
+		bs_store_rollback(st);
+	return rc;
+}
+
+/* The issued certificate becomes cfg's, in the store and in the reply; the
+ * key that went with the old one is no longer served. */
+static int take_cert(bs_store_t *st, bs_device_job_t *job, bs_issued_t *c)
+{
+	bs_config_t *cfg = job->cfg;
+
+	free(cfg->client_cert);
+	cfg->client_cert = c->pem;
+	c->pem = NULL;
+	memcpy(cfg->cert_serial, c->serial, sizeof(cfg->cert_serial));
+	bs_time_format(c->not_after, cfg->cert_expires_at);
+	bs_blob_clear(&job->req.held.client_key);
+	cfg->has_client_key = 0;
+	if (store_cert(st, job) != BS_OK) {
+		snprintf(job->why, sizeof(job->why), "bootstrap of %s: its certificate "
+				"not stored: %s", cfg->client_id, bs_store_errmsg(st));
+		return BS_ERR_INTERNAL;
+	}
+	if (cfg->ca_cert == NULL
+			&& (cfg->ca_cert = strdup(bs_issuer_ca_pem(job->issuer))) == NULL)
+		return BS_ERR_INTERNAL;
+	return BS_OK;
+}
+
+/* A certificate for the CSR (3.3) of a device that proved its key and
+ * will be answered with it: issued here, where a store across the network
+ * may be waited on, rather than on the broker's thread. */
+static void issue(bs_store_t *st, bs_device_job_t *job)
+{
+	request_t *req = &job->req;
+	bs_config_t *cfg = job->cfg;
+	bs_issued_t c;
+	char why[128];
+	int rc;
+
+	if (req->csr == NULL || job->found != BS_OK || job->prepared != BS_OK
+			|| !cfg->enabled
+			|| !(job->enrolled || bs_device_proves(req, cfg->external_key)))
+		return;
+	rc = bs_issue(job->issuer, req->csr, req->csr_len, cfg->client_id, job->ctx.now,
+			&c, why, sizeof(why));
+	if (rc == BS_ERR_INVALID)
+		bs_device_invalid(req, why);
+	else if (rc == BS_OK)
+		rc = take_cert(st, job, &c);
+	else
+		snprintf(job->why, sizeof(job->why), "bootstrap of %s: no certificate "
+				"issued: %s", cfg->client_id, why);
+	bs_issued_free(&c);
+	job->issued = rc;
+}
+
+/* The login view of a config made or changed here, read after its commit
+ * for the login replica (lib/logins.h: bs_logins_take). */
+static void read_login(bs_store_t *st, bs_device_job_t *job)
+{
+	if (!job->want_login || job->found != BS_OK
+			|| (!job->enrolled && !(job->req.csr != NULL && job->issued == BS_OK))
+			|| (job->login = calloc(1, sizeof(*job->login))) == NULL)
+		return;
+	if (bs_store_config_get(st, job->cfg->client_id, NULL,
+			BS_LOGIN_VIEW | BS_LOAD_SECRET, job->login) != BS_OK) {
+		bs_config_clear(job->login);
+		free(job->login);
+		job->login = NULL;
+	}
+}
+
 /* A proof's nonce used up; 0 when the lookup goes no further. */
 static int nonce_used(bs_store_t *st, bs_device_job_t *job)
 {
@@ -128,8 +225,11 @@ static void after_get(bs_store_t *st, bs_device_job_t *job)
 		enroll(st, job);
 	else if (job->found != BS_OK && job->found != BS_ERR_NOT_FOUND)
 		why(job, "device lookup failed", bs_store_errmsg(st));
-	if (job->found == BS_OK)
-		prepare(st, job);
+	if (job->found != BS_OK)
+		return;
+	prepare(st, job);
+	issue(st, job);
+	read_login(st, job);
 }
 
 void bs_device_lookup(bs_store_t *st, bs_device_job_t *job)

@@ -1,8 +1,10 @@
 #include "enroll.h"
 
+#include "changes.h"
 #include "error.h"
 #include "jsonw.h"
 #include "store.h"
+#include "store_unknown.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,20 +71,33 @@ static int fill(bs_store_t *st, const bs_group_t *g, const char *external_id,
 	return BS_OK;
 }
 
+/* In one transaction: the config, its unknown device's row gone, and the
+ * other brokers told. */
+static int insert(bs_store_t *st, const bs_config_t *c, const char *as, long *forgotten)
+{
+	bs_effect_t fx = { .kind = BS_FX_LOGIN, .target = c->client_id };
+	int rc = bs_store_begin(st);
+
+	if (rc != BS_OK)
+		return rc;
+	if ((rc = bs_store_config_insert(st, c)) == BS_OK
+			&& (rc = bs_store_unknown_delete(st, c->external_id, forgotten)) == BS_OK
+			&& (as == NULL || (rc = bs_changes_send(st, as, &fx, 1)) == BS_OK))
+		rc = bs_store_commit(st);
+	if (rc != BS_OK)
+		bs_store_rollback(st);
+	return rc;
+}
+
 int bs_enroll_create(bs_store_t *st, const bs_group_t *g, const char *external_id,
-		const char *derived, time_t now, bs_config_t *cfg, bs_config_blobs_t *held)
+		const char *derived, time_t now, const char *as, long *forgotten)
 {
 	bs_config_t c = { 0 };
 	int rc = fill(st, g, external_id, derived, now, &c);
 
-	if (rc == BS_OK && (rc = bs_store_begin(st)) == BS_OK) {
-		if ((rc = bs_store_config_insert(st, &c)) == BS_OK)
-			rc = bs_store_commit(st);
-		if (rc != BS_OK)
-			bs_store_rollback(st);
-	}
+	*forgotten = 0;
 	if (rc == BS_OK)
-		rc = bs_store_device_get(st, external_id, cfg, held);
+		rc = insert(st, &c, as, forgotten);
 	bs_config_clear(&c);
 	return rc;
 }

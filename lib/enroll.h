@@ -19,14 +19,15 @@ int bs_enroll_key(const char *group_key, const char *external_id,
 		char out[BS_SECRET_LEN + 1]);
 
 /*
- * Makes the config of external_id in group g, in a transaction of its own:
- * a generated client_id and client_secret, name = external_id, the derived
- * key, the group's channels (else its profile's) and profile, enabled when
- * the group enables; then *cfg and *held are that config as a bootstrap
- * loads it (bs_store_device_get).
+ * Makes the config of external_id in group g: a generated client_id and
+ * client_secret, name = external_id, the derived key, the group's
+ * channels (else its profile's) and profile, enabled when the group
+ * enables. In the same transaction the unknown device's row goes (the
+ * rows deleted in *forgotten) and, when as is not NULL, the other
+ * brokers are told of its login (lib/changes.h). Any thread's store.
  */
 int bs_enroll_create(bs_store_t *st, const bs_group_t *g, const char *external_id,
-		const char *derived, time_t now, bs_config_t *cfg, bs_config_blobs_t *held);
+		const char *derived, time_t now, const char *as, long *forgotten);
 
 /* The audit line of an enrollment and its event (section 8), malloc()ed. */
 char *bs_enroll_event(bs_core_t *core, const char *group_id, const char *client,

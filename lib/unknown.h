@@ -110,5 +110,8 @@ void bs_unknown_free(bs_unknown_t *u);
  * store lock held; a store failure is logged. */
 struct bs_core;
 void bs_unknown_forget(struct bs_core *core, const char *external_id);
+/* The same when its rows in the store were deleted already (deleted of
+ * them, by an enrollment's transaction): in memory only. */
+void bs_unknown_forgotten(struct bs_core *core, const char *external_id, long deleted);
 
 #endif
