@@ -213,9 +213,14 @@ int bs_core_next_decoy(bs_core_t *core)
 	int rc = bs_store_config_next_external_id(core->store,
 			core->decoy_external_id, &next);
 
+	bs_core_take_decoy(core, next);
+	return rc;
+}
+
+void bs_core_take_decoy(bs_core_t *core, char *next)
+{
 	free(core->decoy_external_id);
 	core->decoy_external_id = next;
-	return rc;
 }
 
 int bs_core_enter(bs_core_t *core)

@@ -113,6 +113,10 @@ void bs_core_tick(bs_core_t *core, long long now_ms);
  * does, after a tick in which it was used); BS_ERR_NOT_FOUND when none
  * is stored. */
 int bs_core_next_decoy(bs_core_t *core);
+/* The decoy's external_id is next (malloc()ed, taken; NULL: none), found
+ * by a thread of the plugin's on a store across the network, which then
+ * clears decoy_used before the tick looks at it. */
+void bs_core_take_decoy(bs_core_t *core, char *next);
 
 /* Writes every recorded bootstrap and unknown device now, on the caller's thread, which holds
  * the store (bs_core_enter): before an admin batch runs, so that reads are

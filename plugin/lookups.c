@@ -48,6 +48,16 @@ static void pending_free(pending_t *q)
 	free(q);
 }
 
+/* The decoy moved on to the next config (lib/core.h) on the thread, after
+ * the answers of its batch: from is the one used, next what follows. */
+typedef struct {
+	bs_plugin_t *p;
+	char *from, *next;
+	int rc;
+} decoy_move_t;
+
+static void decoy_done(void *arg, bool cancelled);
+
 /* Every request waiting when the thread comes for work, up to
  * BS_WORKER_BATCH: one read of the store for them all (a request alone
  * is not held back to wait for others). A lookup on a lost connection
@@ -57,11 +67,63 @@ static void run_many(void *ctx, const bs_job_t *jobs, size_t n)
 {
 	bs_plugin_t *p = ctx;
 	bs_device_job_t *batch[BS_WORKER_BATCH];
+	size_t k = 0;
 
-	for (size_t i = 0; i < n; i++)
-		batch[i] = ((pending_t *)jobs[i].arg)->job;
+	for (size_t i = 0; i < n; i++) {
+		if (jobs[i].done != decoy_done)
+			batch[k++] = ((pending_t *)jobs[i].arg)->job;
+	}
 	bs_store_revive(p->lookup_store);
-	bs_device_lookup_many(p->lookup_store, batch, n);
+	bs_device_lookup_many(p->lookup_store, batch, k);
+	for (size_t i = 0; i < n; i++) {
+		decoy_move_t *m = jobs[i].arg;
+		if (jobs[i].done == decoy_done)
+			m->rc = bs_store_config_next_external_id(p->lookup_store, m->from,
+					&m->next);
+	}
+}
+
+static void decoy_done(void *arg, bool cancelled)
+{
+	decoy_move_t *m = arg;
+
+	if (!cancelled && m->rc == BS_OK)
+		bs_core_take_decoy(m->p->core, m->next);
+	else if (!cancelled && m->rc == BS_ERR_NOT_FOUND)
+		bs_core_take_decoy(m->p->core, NULL);
+	else
+		free(m->next);
+	m->p->decoy_moving = 0;
+	free(m->from);
+	free(m);
+}
+
+/* A decoy used since the last look is moved on by the thread, one move
+ * at a time, never by a query here. */
+static void move_decoy(bs_plugin_t *p)
+{
+	bs_core_t *core = p->core;
+	decoy_move_t *m;
+	bs_job_t w = { .done = decoy_done };
+
+	if (!core->decoy_used || p->decoy_moving)
+		return;
+	core->decoy_used = 0;
+	if ((m = calloc(1, sizeof(*m))) == NULL)
+		return;
+	m->p = p;
+	if (core->decoy_external_id != NULL
+			&& (m->from = strdup(core->decoy_external_id)) == NULL) {
+		free(m);
+		return;
+	}
+	w.arg = m;
+	if (bs_worker_submit(p->worker, &w) != BS_OK) {
+		free(m->from);
+		free(m);
+		return;
+	}
+	p->decoy_moving = 1;
 }
 
 static void done(void *arg, bool cancelled)
@@ -175,4 +237,5 @@ void bs_plugin_lookups_tick(bs_plugin_t *p)
 	bs_wake_ack();
 	bs_worker_drain(p->worker);
 	bs_logins_tick(p->core->logins);
+	move_decoy(p);
 }

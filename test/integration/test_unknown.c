@@ -17,6 +17,7 @@
 
 #define FLOOD 5000
 #define FLOOD_MAX 100
+#define FLOOD_AGAIN 3
 
 static broker_t B;
 
@@ -234,13 +235,22 @@ static void test_flood_keeps_max_unknown_and_memory_flat(void)
 	if (!CHECK(flood(FLOOD, &x) == 0))
 		return;
 	before = broker_rss();
-	if (!CHECK(flood(FLOOD, &x) == 0))
-		return;
-	after = broker_rss();
-	fprintf(stderr, "    unknown flood: VmRSS %ld KiB after %d IDs, %ld KiB after %d\n",
-			before, FLOOD, after, 2 * FLOOD);
+	/* The least of three floods more: a leak grows each, while the
+	 * allocator's arenas (the lookup thread's on PostgreSQL) swing by
+	 * hundreds of KiB from one flood to the next. */
+	after = -1;
+	for (int i = 0; i < FLOOD_AGAIN; i++) {
+		long rss;
+		if (!CHECK(flood(FLOOD, &x) == 0))
+			return;
+		rss = broker_rss();
+		if (after < 0 || rss < after)
+			after = rss;
+	}
+	fprintf(stderr, "    unknown flood: VmRSS %ld KiB after %d IDs, at least %ld KiB "
+			"after each of %d more floods\n", before, FLOOD, after, FLOOD_AGAIN);
 	CHECK(before > 0 && after > 0);
-	/* The table holds FLOOD_MAX entries: a second flood grows nothing of
+	/* The table holds FLOOD_MAX entries: more floods grow nothing of
 	 * it (256 KiB allows for the broker's own buffers). Not under a
 	 * sanitizer or valgrind, whose own bookkeeping of freed memory grows
 	 * with every request. */
