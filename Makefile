@@ -89,7 +89,7 @@ INT_BIN := $(INT_SRC:test/integration/%.c=$(BUILD)/test/integration/%)
 TEST_COMMON := $(BUILD)/test/common/cu_main.o $(BUILD)/test/common/tmpdir.o \
 	$(BUILD)/test/common/core_open.o $(BUILD)/test/common/sealed.o \
 	$(BUILD)/test/common/pki.o $(BUILD)/test/common/store_db.o \
-	$(BUILD)/test/common/pg_server.o
+	$(BUILD)/test/common/pg_server.o $(BUILD)/test/common/pg_delay.o
 INT_COMMON := $(BUILD)/test/integration/harness.o $(BUILD)/test/integration/leakscan.o \
 	$(BUILD)/test/integration/tool_run.o
 ADMIN_ENV := $(BUILD)/test/common/admin_env.o
