@@ -152,6 +152,11 @@ const char *bs_login_channels(const bs_login_entry_t *e);
 /* 1 once loaded (and not dropped since). */
 int bs_logins_loaded(const bs_logins_t *l);
 
+/* Ticks (on the broker's thread) until loaded or ms have passed: for the
+ * plugin's start, before the broker listens, so that no login comes
+ * before the copy. 1 when loaded. */
+int bs_logins_wait(bs_logins_t *l, long long ms);
+
 /* Figures: entries of configs and of deleted ones, the bytes they and the
  * table hold, the last load's milliseconds, stale entries now. */
 typedef struct bs_logins_stats {

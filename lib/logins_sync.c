@@ -141,7 +141,7 @@ static void done_load(void *arg, bool cancelled)
 		l->want_load = 1;
 		l->load_retry_ms = bs_logins_now_ms() + RETRY_MS;
 		snprintf(line, sizeof(line), "logins: cannot read the configs' login "
-				"views (logins are refused meanwhile): %s", j->why);
+				"views (logins read the store meanwhile): %s", j->why);
 		if (!l->failing)
 			note(l, 1, line);
 		l->failing = 1;
@@ -386,6 +386,19 @@ void bs_logins_tick(bs_logins_t *l)
 		submit_load(l);
 	if (!l->reading && l->queued > 0)
 		submit_read(l, now);
+}
+
+int bs_logins_wait(bs_logins_t *l, long long ms)
+{
+	long long end = bs_logins_now_ms() + ms;
+	struct timespec pause = { 0, 1000000 };
+
+	while (!l->loaded && bs_logins_now_ms() < end) {
+		bs_logins_tick(l);
+		if (!l->loaded)
+			nanosleep(&pause, NULL);
+	}
+	return l->loaded;
 }
 
 void bs_logins_drop(bs_logins_t *l)

@@ -13,8 +13,8 @@
  *
  * Logins cannot wait (Mosquitto 2.0.11 answers basic auth at once): on
  * PostgreSQL they are answered from the login replica (lib/logins.h),
- * started here on a thread and a store connection of its own, and drained
- * at the same wake.
+ * started here on a thread and a store connection of its own, loaded
+ * before the broker listens, and drained at the same wake.
  */
 #include "plugin.h"
 
@@ -148,6 +148,10 @@ static void logins_log(void *arg, int warning, const char *line)
 	bs_core_log(arg, warning ? BS_LOG_WARNING : BS_LOG_INFO, "%s", line);
 }
 
+/* How long the start waits for the login copy (100,000 configs load in
+ * about 0.4 s: make bench-logins). */
+#define LOGINS_START_MS 30000
+
 static int logins_start(bs_plugin_t *p, char *err, size_t errlen)
 {
 	bs_logins_source_t src;
@@ -167,6 +171,12 @@ static int logins_start(bs_plugin_t *p, char *err, size_t errlen)
 		return BS_ERR_INTERNAL;
 	}
 	p->core->logins = l;
+	/* Mosquitto opens its listeners once the plugin has started: waited
+	 * for here, the copy is there before the first login. */
+	if (!bs_logins_wait(l, LOGINS_START_MS))
+		bs_core_log(p->core, BS_LOG_WARNING, "logins: the login views are not "
+				"loaded after %d s: until they are, each login reads the store",
+				LOGINS_START_MS / 1000);
 	return BS_OK;
 }
 

@@ -229,12 +229,58 @@ out:
 	free(ext);
 }
 
+/* The broker's log, "mosquitto.log" in its directory (malloc()ed). */
+static char *broker_log(const broker_t *b)
+{
+	char path[IT_PATH_MAX];
+
+	return broker_path(b, "mosquitto.log", path, sizeof path) == 0
+		? read_file_text(path, NULL) : NULL;
+}
+
+/*
+ * The copy is read while the plugin starts, before Mosquitto opens its
+ * listeners: the first login already finds it, and a password_file user
+ * is let in at once, never refused for the copy's sake.
+ */
+static void test_the_copy_is_loaded_before_the_broker_listens(void)
+{
+	char url[256], *ext = unique_name("pg-early"), *id = unique_name("pg-early-file");
+	broker_t a, b;
+	boot_cfg_t cfg = { 0 };
+	char *log;
+	const char *loaded, *running;
+
+	if (!CHECK(start_on(&a, url, sizeof url, NULL) == 0))
+		goto out;
+	if (!CHECK(make_config(&a, ext, NULL, true, &cfg) == 0)
+			|| !CHECK(start_with(&b, url, sizeof url, &a, id) == 0))
+		goto stop_a;
+	CHECK(client_connack(&b, 5, id, FILE_PW) == 0);
+	CHECK(client_connack(&b, 5, cfg.client_id, cfg.client_secret) == 0);
+	wrong_refused(&b, &cfg);
+	log = broker_log(&b);
+	loaded = log ? strstr(log, "deleted client ids in memory") : NULL;
+	running = log ? strstr(log, " running") : NULL;
+	CHECK(loaded != NULL && running != NULL && loaded < running);
+	free(log);
+	broker_cleanup(&b);
+stop_a:
+	broker_cleanup(&a);
+out:
+	boot_cfg_free(&cfg);
+	free(ext);
+	free(id);
+}
+
 static const cu_test_t tests[] = {
 	{ "changes through A are in force on B within a second",
 		test_changes_through_a_are_in_force_on_b_within_a_second },
 	{ "frozen PostgreSQL holds up no login",
 		test_frozen_postgresql_holds_up_no_login },
 	{ "logins come back after a restart", test_logins_come_back_after_a_restart },
+	{ "the copy is loaded before the broker listens",
+		test_the_copy_is_loaded_before_the_broker_listens },
 	{ NULL, NULL },
 };
 
