@@ -40,9 +40,10 @@ int bs_login_view_get(bs_core_t *core, const char *client_id, unsigned flags,
 	memset(v, 0, sizeof(*v));
 	if (core->logins != NULL)
 		bs_logins_check(core->logins);
-	/* Until the copy is loaded, the store answers (one bounded round
-	 * trip), so that a password_file user is not refused at start. */
-	if (core->logins == NULL || !bs_logins_loaded(core->logins))
+	/* Before the copy's first load (a start that did not wait it out),
+	 * the store answers (one bounded round trip), so that a password_file
+	 * user is not refused. */
+	if (core->logins == NULL || !bs_logins_answers(core->logins))
 		return bs_login_view_store(core, client_id, flags, &v->cfg);
 	v->logins = core->logins;
 	return bs_logins_find(core->logins, client_id, &v->mem);

@@ -138,6 +138,7 @@ void bs_logins_free(bs_logins_t *l)
 		return;
 	bs_worker_stop(l->worker);
 	bs_login_table_free(&l->live);
+	bs_login_table_free(&l->before);
 	bs_logins_stale_clear(l);
 	explicit_bzero(l->key, sizeof(l->key));
 	free(l);
@@ -149,8 +150,13 @@ int bs_logins_find(const bs_logins_t *l, const char *client_id,
 	const bs_login_entry_t *e;
 
 	*out = NULL;
-	if (!l->loaded || bs_hmap_get(&l->stale, client_id) != NULL)
+	if (bs_hmap_get(&l->stale, client_id) != NULL)
 		return BS_ERR_INTERNAL;
+	/* Read again after a drop: a client id that was a config's is refused
+	 * meanwhile, the others are left to the broker. */
+	if (!l->loaded)
+		return l->has_before && bs_hmap_get(&l->before.map, client_id) == NULL
+			? BS_ERR_NOT_FOUND : BS_ERR_INTERNAL;
 	if ((e = (const bs_login_entry_t *)bs_hmap_get(&l->live.map, client_id)) == NULL)
 		return BS_ERR_NOT_FOUND;
 	if (e->flags & E_DELETED)
@@ -195,6 +201,11 @@ const char *bs_login_channels(const bs_login_entry_t *e)
 int bs_logins_loaded(const bs_logins_t *l)
 {
 	return l->loaded;
+}
+
+int bs_logins_answers(const bs_logins_t *l)
+{
+	return l->loaded || l->has_before;
 }
 
 /* Takes the channel id out of the newline-separated list s, in place;

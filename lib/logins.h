@@ -12,9 +12,10 @@
  *
  * The whole of it is read on a thread of its own, with a store connection
  * of its own, in pages by client_id, and installed on the broker's thread
- * in one step when the thread is done (bs_logins_tick). Until then, and
- * after a lost connection (bs_logins_drop), it answers nothing: logins of
- * every username are refused, as while the store is down. An effect on a
+ * in one step when the thread is done (bs_logins_tick); until then it
+ * answers nothing. After a lost connection (bs_logins_drop) it is read
+ * again, and meanwhile the copy as it was answers only which client ids
+ * were configs': those are refused, the others left to the broker. An effect on a
  * client_id (lib/sessions.h, from this broker's admin commands or another
  * broker's, lib/changes.h) makes its entry stale: it answers nothing
  * (its logins are refused) until the thread has read it again, the stale
@@ -134,8 +135,9 @@ void bs_logins_take(bs_logins_t *l, const bs_logins_mark_t *m, const char *clien
  * The entry of client_id: BS_OK (*out set, valid until the next call of
  * anything here but the readers below), BS_ERR_NOT_FOUND when no config
  * has it, BS_ERR_DISABLED when none has it but a deleted config had, and
- * BS_ERR_INTERNAL when the replica cannot answer now (not loaded, or the
- * entry is stale).
+ * BS_ERR_INTERNAL when the replica cannot answer now (the entry is stale,
+ * or the replica not loaded). Read again after a drop, BS_ERR_NOT_FOUND
+ * for a client id that was no config's before it.
  */
 int bs_logins_find(const bs_logins_t *l, const char *client_id,
 		const bs_login_entry_t **out);
@@ -151,6 +153,9 @@ const char *bs_login_channels(const bs_login_entry_t *e);
 
 /* 1 once loaded (and not dropped since). */
 int bs_logins_loaded(const bs_logins_t *l);
+/* 1 when it answers (bs_logins_find): loaded, or read again after a
+ * drop; 0 before its first load. */
+int bs_logins_answers(const bs_logins_t *l);
 
 /* Ticks (on the broker's thread) until loaded or ms have passed: for the
  * plugin's start, before the broker listens, so that no login comes

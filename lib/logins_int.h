@@ -39,6 +39,10 @@ typedef struct stale {
 struct bs_logins {
 	uint8_t key[BS_SHA256_LEN];
 	login_table_t live;
+	/* After a drop, the copy as it was, until the next load: it answers
+	 * only which client ids were configs' (lib/logins.h). */
+	login_table_t before;
+	int has_before;
 	int loaded;
 	unsigned gen;                 /* a drop makes every job's work void */
 	bs_hmap_t stale;

@@ -149,6 +149,8 @@ static void done_load(void *arg, bool cancelled)
 		return;
 	}
 	bs_login_table_free(&l->live);
+	bs_login_table_free(&l->before);
+	l->has_before = 0;
 	l->live = j->t;
 	l->loaded = 1;
 	l->dropped = 0;
@@ -406,6 +408,12 @@ void bs_logins_drop(bs_logins_t *l)
 	/* Once dropped, a load begun after it is good. */
 	if (l == NULL || (!l->loaded && l->dropped))
 		return;
+	if (l->loaded) {
+		bs_login_table_free(&l->before);
+		l->before = l->live;
+		l->has_before = 1;
+		memset(&l->live, 0, sizeof(l->live));
+	}
 	l->dropped = 1;
 	l->gen++;
 	l->loaded = 0;
@@ -414,8 +422,8 @@ void bs_logins_drop(bs_logins_t *l)
 	l->want_load = 1;
 	l->load_retry_ms = 0;
 	if (!l->failing)
-		note(l, 1, "logins: the store's connection was lost: logins are refused "
-				"until the login views are read again");
+		note(l, 1, "logins: the store's connection was lost: the configs' "
+				"clients are refused until the login views are read again");
 }
 
 /* ---- a store as the source ------------------------------------------- */

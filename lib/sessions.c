@@ -477,8 +477,8 @@ void bs_sessions_reload_pending(bs_core_t *core, bs_kicks_t *out)
 		struct bs_ref *ref = &pending->v[i];
 		record_t *r = (record_t *)bs_hmap_get(&core->sessions.records, ref->client_id);
 		const bs_login_entry_t *e;
-		int rc = r != NULL ? bs_logins_find(core->logins, ref->client_id, &e)
-			: BS_ERR_NOT_FOUND;
+		int rc = r == NULL ? BS_ERR_NOT_FOUND : !bs_logins_loaded(core->logins)
+			? BS_ERR_INTERNAL : bs_logins_find(core->logins, ref->client_id, &e);
 
 		if (r != NULL && rc == BS_ERR_INTERNAL) {
 			pending->v[kept++] = *ref;      /* not read again yet */

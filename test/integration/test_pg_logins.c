@@ -205,28 +205,36 @@ out:
 }
 
 /* PostgreSQL restarted under B: its login views are dropped, read
- * again, and logins are answered as before; a wrong secret never is. */
+ * again, and logins are answered as before; a wrong secret never is, and
+ * a password_file user is let in throughout. */
 static void test_logins_come_back_after_a_restart(void)
 {
-	char url[256], *ext = unique_name("pg-relog");
-	broker_t b;
+	char url[256], *ext = unique_name("pg-relog"), *id = unique_name("pg-relog-file");
+	broker_t a, b;
 	boot_cfg_t cfg = { 0 };
 
-	if (!CHECK(start_on(&b, url, sizeof url, NULL) == 0))
+	if (!CHECK(start_on(&a, url, sizeof url, NULL) == 0))
 		goto out;
+	if (!CHECK(start_with(&b, url, sizeof url, &a, id) == 0))
+		goto stop_a;
 	if (!CHECK(make_config(&b, ext, NULL, true, &cfg) == 0))
 		goto stop;
 	CHECK(client_connack(&b, 5, cfg.client_id, cfg.client_secret) == 0);
 	CHECK(bs_pg_server_restart(test_pg_server()) == 0);
+	CHECK(client_connack(&b, 5, id, FILE_PW) == 0);
 	wrong_refused(&b, &cfg);
+	CHECK(client_connack(&b, 5, id, FILE_PW) == 0);
 	CHECK(client_connack_within(&b, 5, cfg.client_id, cfg.client_secret, true,
 			3 * IT_WAIT_MS) >= 0);
 	wrong_refused(&b, &cfg);
 stop:
 	broker_cleanup(&b);
+stop_a:
+	broker_cleanup(&a);
 out:
 	boot_cfg_free(&cfg);
 	free(ext);
+	free(id);
 }
 
 /* The broker's log, "mosquitto.log" in its directory (malloc()ed). */

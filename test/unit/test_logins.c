@@ -1,9 +1,10 @@
 /* The login replica (lib/logins.h) over a source in memory: it answers
  * nothing until loaded, loads in pages, verifies secrets without keeping
  * them, matches certificates by digest, refuses a stale entry until it is
- * read again, takes a deleted channel out of every entry, answers
- * nothing after a drop until it is loaded again, and takes what this
- * broker read after its own change unless something came since. */
+ * read again, takes a deleted channel out of every entry, refuses the
+ * configs' client ids after a drop until it is loaded again, and takes
+ * what this broker read after its own change unless something came
+ * since. */
 #include "cu_main.h"
 #include "error.h"
 #include "logins_int.h"
@@ -210,6 +211,7 @@ static void test_nothing_is_answered_before_the_load(void)
 	CU_ASSERT(bs_logins_find(l, "a", &e) == BS_ERR_INTERNAL);
 	CU_ASSERT(bs_logins_find(l, "nobody", &e) == BS_ERR_INTERNAL);
 	CU_ASSERT(!bs_logins_loaded(l));
+	CU_ASSERT(!bs_logins_answers(l));
 	bs_logins_free(l);
 }
 
@@ -422,21 +424,30 @@ static void test_a_deleted_channel_leaves_every_entry(void)
 	bs_logins_free(l);
 }
 
-static void test_a_drop_answers_nothing_until_loaded_again(void)
+/* After a drop, until loaded again: a config's client id (or a deleted
+ * one's) answers nothing, any other is no config's; a second drop keeps
+ * what the first knew. */
+static void test_a_drop_refuses_the_configs_until_loaded_again(void)
 {
 	bs_logins_t *l;
 	const bs_login_entry_t *e;
 
 	reset();
 	add("a", "a-secret-0123456789", 1, "");
+	snprintf(S.deleted[S.ndeleted++], 32, "gone");
 	l = started();
 	CU_ASSERT_FATAL(until(l, "a", BS_OK));
 	pthread_mutex_lock(&S.lock);
 	S.fail = 1;
 	pthread_mutex_unlock(&S.lock);
 	bs_logins_drop(l);
+	CU_ASSERT(bs_logins_answers(l));
 	CU_ASSERT(bs_logins_find(l, "a", &e) == BS_ERR_INTERNAL);
-	CU_ASSERT(bs_logins_find(l, "nobody", &e) == BS_ERR_INTERNAL);
+	CU_ASSERT(bs_logins_find(l, "gone", &e) == BS_ERR_INTERNAL);
+	CU_ASSERT(bs_logins_find(l, "nobody", &e) == BS_ERR_NOT_FOUND);
+	bs_logins_drop(l);
+	CU_ASSERT(bs_logins_find(l, "a", &e) == BS_ERR_INTERNAL);
+	CU_ASSERT(bs_logins_find(l, "nobody", &e) == BS_ERR_NOT_FOUND);
 	for (int i = 0; i < 50; i++) {
 		struct timespec ms = { 0, 1000000 };
 		bs_logins_tick(l);
@@ -578,8 +589,8 @@ static const cu_test_t tests[] = {
 	{ "a deleted channel leaves every entry", test_a_deleted_channel_leaves_every_entry },
 	{ "an own change during the load is not lost",
 		test_an_own_change_during_the_load_is_not_lost },
-	{ "a drop answers nothing until loaded again",
-		test_a_drop_answers_nothing_until_loaded_again },
+	{ "a drop refuses the configs until loaded again",
+		test_a_drop_refuses_the_configs_until_loaded_again },
 	{ "an own read is taken unless a change came since",
 		test_an_own_read_is_taken_unless_a_change_came_since },
 	{ "an own read from before a load is not taken",
