@@ -207,20 +207,77 @@ static void write_all(bs_core_t *core, bs_touches_t *t)
 		write_touches(core, t, (size_t)-1, 1);
 }
 
+/* The decoy's next external_id after *from (NULL: the first), read on st. */
+typedef struct {
+	bs_core_t *core;
+	char *from, *next;
+	int rc;
+} decoy_move_t;
+
+static void take_decoy(bs_core_t *core, int rc, char *next)
+{
+	if (rc == BS_OK || rc == BS_ERR_NOT_FOUND) {
+		free(core->decoy_external_id);
+		core->decoy_external_id = next;
+	} else {
+		free(next);
+	}
+}
+
 int bs_core_next_decoy(bs_core_t *core)
 {
 	char *next = NULL;
 	int rc = bs_store_config_next_external_id(core->store,
 			core->decoy_external_id, &next);
 
-	bs_core_take_decoy(core, next);
+	take_decoy(core, rc, next);
 	return rc;
 }
 
-void bs_core_take_decoy(bs_core_t *core, char *next)
+static void decoy_run(bs_store_t *st, void *arg)
 {
-	free(core->decoy_external_id);
-	core->decoy_external_id = next;
+	decoy_move_t *m = arg;
+
+	m->rc = bs_store_config_next_external_id(st, m->from, &m->next);
+}
+
+static void decoy_done(void *arg, int cancelled)
+{
+	decoy_move_t *m = arg;
+
+	m->core->decoy_moving = 0;
+	take_decoy(m->core, cancelled ? BS_ERR_INTERNAL : m->rc, m->next);
+	free(m->from);
+	free(m);
+}
+
+/* The decoy moved on by a task, one at a time, when there is an offload
+ * (else the tick moves it on itself). */
+static void move_decoy_off(bs_core_t *core)
+{
+	decoy_move_t *m;
+
+	if (core->offload == NULL)
+		return;
+	core->decoy_used = 0;
+	if (core->decoy_moving || (m = calloc(1, sizeof(*m))) == NULL)
+		return;
+	m->core = core;
+	if ((core->decoy_external_id != NULL
+				&& (m->from = strdup(core->decoy_external_id)) == NULL)
+			|| bs_core_offload(core, &(bs_task_t){ decoy_run, decoy_done, m })
+				!= BS_OK) {
+		free(m->from);
+		free(m);
+		return;
+	}
+	core->decoy_moving = 1;
+}
+
+int bs_core_offload(bs_core_t *core, const bs_task_t *task)
+{
+	return core->offload != NULL ? core->offload(core->offload_ctx, task)
+		: BS_ERR_INTERNAL;
 }
 
 int bs_core_enter(bs_core_t *core)
@@ -253,6 +310,8 @@ void bs_core_tick(bs_core_t *core, long long now_ms)
 		core->reviving = bs_store_revive_step(core->store) == 1;
 		bs_flusher_leave(core->flusher);
 	}
+	if (core->decoy_used)
+		move_decoy_off(core);
 	/* No lock and no query on a tick with nothing to do. */
 	if (!core->decoy_used && !rotate && core->attempts.n == 0)
 		return;

@@ -27,6 +27,19 @@ typedef enum { BS_LOG_ERR, BS_LOG_WARNING, BS_LOG_NOTICE, BS_LOG_INFO } bs_log_l
 /* Receives one finished log line (no prefix, no newline). */
 typedef void (*bs_log_fn)(void *userdata, bs_log_level_t level, const char *line);
 
+/*
+ * Work off the broker's thread on a store of its own (the plugin's lookup
+ * thread, on PostgreSQL): run(st, arg) runs there, then done(arg,
+ * cancelled) on the broker's thread, exactly once (cancelled: run never
+ * ran, the plugin stopping first).
+ */
+typedef struct bs_task {
+	void (*run)(bs_store_t *st, void *arg);
+	void (*done)(void *arg, int cancelled);
+	void *arg;
+} bs_task_t;
+typedef int (*bs_offload_fn)(void *ctx, const bs_task_t *task);
+
 typedef struct bs_core {
 	bs_options_t opts;          /* owned */
 	bs_store_t *store;
@@ -40,6 +53,11 @@ typedef struct bs_core {
 	 * that it costs what a known one does (NULL: none known yet). */
 	char *decoy_external_id;
 	int decoy_used;             /* since the last tick: move it on then */
+	int decoy_moving;           /* moved on by a task (offload) */
+	/* Set by the plugin when it has a thread for tasks (db_url), else
+	 * NULL: the tick's store work then runs on the broker's thread. */
+	bs_offload_fn offload;
+	void *offload_ctx;
 	uint8_t key[BS_KEY_LEN];
 	bs_touches_t touches;       /* last_bootstrap_at not handed over yet */
 	struct bs_flusher *flusher; /* writes them on a thread of its own */
@@ -49,6 +67,8 @@ typedef struct bs_core {
 	long long changes_retry_ms;
 	long long changes_seq;      /* the last announcement applied or skipped */
 	int changes_behind;         /* listening again, what was missed not read */
+	int changes_reading;        /* that read is a task under way */
+	struct bs_missed *missed;   /* what the task read, for the next poll */
 	bs_sessions_t sessions;     /* bootstrapped clients on this broker */
 	/* With db_url, once the plugin started it: the login views in memory
 	 * (lib/logins.h), which answer logins instead of the store. */
@@ -110,13 +130,13 @@ void bs_core_leave(bs_core_t *core);
 void bs_core_tick(bs_core_t *core, long long now_ms);
 
 /* Moves decoy_external_id on to the next stored config (bs_core_tick
- * does, after a tick in which it was used); BS_ERR_NOT_FOUND when none
- * is stored. */
+ * does, after a tick in which it was used: by a task when there is an
+ * offload); BS_ERR_NOT_FOUND when none is stored. */
 int bs_core_next_decoy(bs_core_t *core);
-/* The decoy's external_id is next (malloc()ed, taken; NULL: none), found
- * by a thread of the plugin's on a store across the network, which then
- * clears decoy_used before the tick looks at it. */
-void bs_core_take_decoy(bs_core_t *core, char *next);
+
+/* task handed to core->offload: BS_OK, or BS_ERR_INTERNAL when there is
+ * none or it is full (then neither callback runs). */
+int bs_core_offload(bs_core_t *core, const bs_task_t *task);
 
 /* Writes every recorded bootstrap and unknown device now, on the caller's thread, which holds
  * the store (bs_core_enter): before an admin batch runs, so that reads are

@@ -8,8 +8,10 @@
  * brings at once (plugin/wake.h). The thread takes every request waiting
  * when it comes for work and reads their configs in one statement
  * (bs_device_lookup_many), so that a busy broker makes one round trip for
- * many devices. With SQLite the lookup stays on the
- * broker thread: it is a read of a local file's cached pages.
+ * many devices. The same thread runs the core's tasks (lib/core.h: the
+ * decoy's move, the read of missed announcements), behind the lookups.
+ * With SQLite the lookup stays on the broker thread: it is a read of a
+ * local file's cached pages.
  *
  * Logins cannot wait (Mosquitto 2.0.11 answers basic auth at once): on
  * PostgreSQL they are answered from the login replica (lib/logins.h),
@@ -48,15 +50,8 @@ static void pending_free(pending_t *q)
 	free(q);
 }
 
-/* The decoy moved on to the next config (lib/core.h) on the thread, after
- * the answers of its batch: from is the one used, next what follows. */
-typedef struct {
-	bs_plugin_t *p;
-	char *from, *next;
-	int rc;
-} decoy_move_t;
-
-static void decoy_done(void *arg, bool cancelled);
+/* A task of the core's (lib/core.h) on the same thread. */
+static void task_done(void *arg, bool cancelled);
 
 /* Every request waiting when the thread comes for work, up to
  * BS_WORKER_BATCH: one read of the store for them all (a request alone
@@ -70,60 +65,43 @@ static void run_many(void *ctx, const bs_job_t *jobs, size_t n)
 	size_t k = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		if (jobs[i].done != decoy_done)
+		if (jobs[i].done != task_done)
 			batch[k++] = ((pending_t *)jobs[i].arg)->job;
 	}
 	bs_store_revive(p->lookup_store);
 	bs_device_lookup_many(p->lookup_store, batch, k);
+	/* Tasks after the lookups: the answers of their batch wait for them
+	 * (a round trip, now and then; a task comes from a tick). */
 	for (size_t i = 0; i < n; i++) {
-		decoy_move_t *m = jobs[i].arg;
-		if (jobs[i].done == decoy_done)
-			m->rc = bs_store_config_next_external_id(p->lookup_store, m->from,
-					&m->next);
+		const bs_task_t *t = jobs[i].arg;
+		if (jobs[i].done == task_done)
+			t->run(p->lookup_store, t->arg);
 	}
 }
 
-static void decoy_done(void *arg, bool cancelled)
+static void task_done(void *arg, bool cancelled)
 {
-	decoy_move_t *m = arg;
+	bs_task_t *t = arg;
 
-	if (!cancelled && m->rc == BS_OK)
-		bs_core_take_decoy(m->p->core, m->next);
-	else if (!cancelled && m->rc == BS_ERR_NOT_FOUND)
-		bs_core_take_decoy(m->p->core, NULL);
-	else
-		free(m->next);
-	m->p->decoy_moving = 0;
-	free(m->from);
-	free(m);
+	t->done(t->arg, cancelled);
+	free(t);
 }
 
-/* A decoy used since the last look is moved on by the thread, one move
- * at a time, never by a query here. */
-static void move_decoy(bs_plugin_t *p)
+/* core->offload: the task queued behind the lookups. */
+static int offload(void *ctx, const bs_task_t *task)
 {
-	bs_core_t *core = p->core;
-	decoy_move_t *m;
-	bs_job_t w = { .done = decoy_done };
+	bs_plugin_t *p = ctx;
+	bs_task_t *t = malloc(sizeof(*t));
+	bs_job_t w = { .done = task_done, .arg = t };
 
-	if (!core->decoy_used || p->decoy_moving)
-		return;
-	core->decoy_used = 0;
-	if ((m = calloc(1, sizeof(*m))) == NULL)
-		return;
-	m->p = p;
-	if (core->decoy_external_id != NULL
-			&& (m->from = strdup(core->decoy_external_id)) == NULL) {
-		free(m);
-		return;
-	}
-	w.arg = m;
+	if (t == NULL)
+		return BS_ERR_INTERNAL;
+	*t = *task;
 	if (bs_worker_submit(p->worker, &w) != BS_OK) {
-		free(m->from);
-		free(m);
-		return;
+		free(t);
+		return BS_ERR_INTERNAL;
 	}
-	p->decoy_moving = 1;
+	return BS_OK;
 }
 
 static void done(void *arg, bool cancelled)
@@ -197,6 +175,8 @@ int bs_plugin_lookups_start(bs_plugin_t *p, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot start the lookup thread");
 		return BS_ERR_INTERNAL;
 	}
+	p->core->offload = offload;
+	p->core->offload_ctx = p;
 	if (logins_start(p, err, errlen) != BS_OK)
 		return BS_ERR_INTERNAL;
 	mosquitto_log_printf(MOSQ_LOG_INFO, "bootstrap: device lookups run on a thread "
@@ -208,6 +188,8 @@ void bs_plugin_lookups_stop(bs_plugin_t *p)
 {
 	bs_worker_stop(p->worker);
 	p->worker = NULL;
+	if (p->core != NULL)
+		p->core->offload = NULL;
 	bs_logins_free(p->core->logins);
 	p->core->logins = NULL;
 	bs_store_close(p->logins_store);
@@ -247,5 +229,4 @@ void bs_plugin_lookups_tick(bs_plugin_t *p)
 	bs_wake_ack();
 	bs_worker_drain(p->worker);
 	bs_logins_tick(p->core->logins);
-	move_decoy(p);
 }

@@ -19,7 +19,6 @@ typedef struct bs_plugin {
 	/* Device lookups off the broker thread (lookups.c), with db_url. */
 	bs_store_t *lookup_store;
 	struct bs_worker *worker;
-	int decoy_moving;           /* a move of the decoy on the worker */
 	/* The login replica's own store connection (lib/logins.h). */
 	bs_store_t *logins_store;
 } bs_plugin_t;
