@@ -16,9 +16,11 @@
  * commits after is heard), the broker reads the rows above its last in
  * order and applies them exactly as heard ones, its own skipped, before
  * it reads its notifications again: nothing committed meanwhile is
- * missed, nothing is applied twice. That read is one statement (a page
- * of rows each) on the broker's thread, once a reconnect, bounded by the
- * statement timeout; it is retried once a second while it fails. Rows
+ * missed, nothing is applied twice. That read (a statement a page of
+ * rows) is a task on the plugin's lookup thread (lib/core.h), its rows
+ * applied at the next poll; without an offload it is made on the
+ * broker's thread, bounded by the statement timeout. It is retried once
+ * a second while it fails. Rows
  * live an hour: a broker cut off for longer only empties its caches for
  * what went before.
  */
@@ -64,8 +66,13 @@ int bs_changes_open(bs_core_t *core, char *err, size_t errlen)
 	return BS_OK;
 }
 
+static void missed_free(struct bs_missed *m);
+
 void bs_changes_close(bs_core_t *core)
 {
+	if (core->missed != NULL)
+		missed_free(core->missed);
+	core->missed = NULL;
 	if (core->listener != NULL)
 		core->listener->ops->close(core->listener);
 	core->listener = NULL;
@@ -180,13 +187,118 @@ static void missed(void *arg, long long seq, const char *payload)
 	apply(h, payload);
 }
 
+/* What a task read of the announcements missed, for the next poll. */
+struct bs_missed {
+	bs_core_t *core;
+	long long after;
+	struct missed_row {
+		long long seq;
+		char *payload;
+	} *v;
+	size_t n, cap;
+	int rc;
+};
+
+static void missed_free(struct bs_missed *m)
+{
+	for (size_t i = 0; i < m->n; i++)
+		free(m->v[i].payload);
+	free(m->v);
+	free(m);
+}
+
+/* A row read, kept (on the task's thread). */
+static void keep(void *arg, long long seq, const char *payload)
+{
+	struct bs_missed *m = arg;
+
+	if (m->n == m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 64;
+		struct missed_row *v = realloc(m->v, cap * sizeof(*v));
+		if (v == NULL) {
+			m->rc = BS_ERR_INTERNAL;
+			return;
+		}
+		m->v = v;
+		m->cap = cap;
+	}
+	if ((m->v[m->n].payload = strdup(payload)) == NULL) {
+		m->rc = BS_ERR_INTERNAL;
+		return;
+	}
+	m->v[m->n++].seq = seq;
+}
+
+static void read_run(bs_store_t *st, void *arg)
+{
+	struct bs_missed *m = arg;
+	int rc = bs_pg_changes_since(bs_store_backend(st), m->after, keep, m);
+
+	if (m->rc == BS_OK)
+		m->rc = rc;
+}
+
+static void read_done(void *arg, int cancelled)
+{
+	struct bs_missed *m = arg;
+
+	m->core->changes_reading = 0;
+	if (cancelled) {
+		missed_free(m);
+		return;
+	}
+	m->core->missed = m;
+}
+
+/* The rows a task read, applied in order as if heard; caught up when
+ * every one was read. */
+static void take_missed(heard_t *h)
+{
+	struct bs_missed *m = h->core->missed;
+
+	h->core->missed = NULL;
+	for (size_t i = 0; i < m->n; i++)
+		missed(h, m->v[i].seq, m->v[i].payload);
+	if (m->rc == BS_OK)
+		h->core->changes_behind = 0;
+	missed_free(m);
+}
+
+/* What was announced while it did not listen, before what it hears now:
+ * read by a task on the plugin's thread, or here (one statement on this
+ * thread, see the top of this file) when there is none. */
+static void catch_up(heard_t *h)
+{
+	bs_core_t *core = h->core;
+	struct bs_missed *m;
+
+	if (core->offload == NULL) {
+		if (bs_pg_changes_since(core->listener, core->changes_seq, missed, h) == BS_OK)
+			core->changes_behind = 0;
+		return;
+	}
+	/* Not handed over (memory, a full queue): again in a second. */
+	if ((m = calloc(1, sizeof(*m))) == NULL)
+		return;
+	m->core = core;
+	m->after = core->changes_seq;
+	if (bs_core_offload(core, &(bs_task_t){ read_run, read_done, m }) == BS_OK)
+		core->changes_reading = 1;
+	else
+		free(m);
+}
+
 void bs_changes_poll(bs_core_t *core, long long now_ms, bs_kicks_t *kicks)
 {
 	heard_t h = { core, kicks };
 
 	if (core->listener == NULL)
 		return;
+	if (core->missed != NULL)
+		take_missed(&h);
 	if (!core->changes_behind && bs_pg_poll_notify(core->listener, heard, &h) >= 0)
+		return;
+	if (core->changes_reading)
 		return;
 	if (!bs_pg_reconnecting(core->listener) && now_ms - core->changes_retry_ms < 1000)
 		return;
@@ -200,8 +312,5 @@ void bs_changes_poll(bs_core_t *core, long long now_ms, bs_kicks_t *kicks)
 		bs_store_forget(core->store);
 		core->changes_behind = 1;
 	}
-	/* What was announced while it did not listen, before what it hears
-	 * now: one statement on this thread (see the top of this file). */
-	if (bs_pg_changes_since(core->listener, core->changes_seq, missed, &h) == BS_OK)
-		core->changes_behind = 0;
+	catch_up(&h);
 }
