@@ -15,7 +15,6 @@ extern const char *const bs_pg_schema_migrations[];
 extern const int bs_pg_schema_count;
 
 /* Identity columns (10), ON CONFLICT and WITH ORDINALITY (9.5). */
-#define MIN_SERVER_VERSION 100000
 /* The advisory lock that brokers migrating at once take in turn: any
  * constant of this schema's own ("mosqboot"). */
 #define MIGRATION_LOCK "7885359155601272692"
@@ -150,76 +149,6 @@ static int exec_once(bs_pg_t *pg, const char *sql, int nparams, const char *cons
 	else
 		PQclear(r);
 	return BS_OK;
-}
-
-static int set_session(bs_pg_t *pg)
-{
-	char ms[16];
-	const char *values[1] = { ms };
-
-	if (PQserverVersion(pg->conn) < MIN_SERVER_VERSION)
-		return bs_pg_fail(pg, "connect", "the server is older than PostgreSQL 10");
-	snprintf(ms, sizeof(ms), "%d", pg->opt.statement_timeout_ms);
-	return exec_once(pg, "SELECT set_config('statement_timeout', $1, false)", 1, values,
-			NULL, "set statement_timeout");
-}
-
-/* The result of one PQsendPrepare in the pipeline, and the NULL after
- * it; the first failure is kept. */
-static int prepared(bs_pg_t *pg, int i, int rc)
-{
-	PGresult *r = PQgetResult(pg->conn);
-	char what[32];
-
-	if (rc == BS_OK && PQresultStatus(r) != PGRES_COMMAND_OK) {
-		snprintf(what, sizeof(what), "prepare statement %d", i);
-		rc = bs_pg_fail(pg, what, r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)
-				: NULL);
-	}
-	PQclear(r);
-	if (r != NULL)
-		PQclear(PQgetResult(pg->conn));
-	return rc;
-}
-
-/*
- * Every statement prepared in one round trip (pipeline mode, libpq 14):
- * one by one, the sixty of them cost sixty round trips at every start and
- * reconnect, a second over a distant link.
- */
-int bs_pg_prepare_all(bs_pg_t *pg)
-{
-	int rc = BS_OK, sent = 0;
-	PGresult *r;
-
-	if (!PQenterPipelineMode(pg->conn))
-		return bs_pg_fail(pg, "prepare", NULL);
-	for (int i = 0; i < PG_STMT_COUNT && rc == BS_OK; i++) {
-		char name[8];
-
-		if (bs_pg_sql[i].unprepared)
-			continue;
-		bs_pg_stmt_name((enum pg_stmt)i, name);
-		if (!PQsendPrepare(pg->conn, name, bs_pg_sql[i].sql, 0, NULL))
-			rc = bs_pg_fail(pg, "prepare", NULL);
-		else
-			sent++;
-	}
-	if (!PQpipelineSync(pg->conn) && rc == BS_OK)
-		rc = bs_pg_fail(pg, "prepare", NULL);
-	for (int i = 0; i < PG_STMT_COUNT; i++)
-		if (!bs_pg_sql[i].unprepared && sent-- > 0)
-			rc = prepared(pg, i, rc);
-	/* The sync's own result, then out of the pipeline. */
-	while ((r = PQgetResult(pg->conn)) != NULL) {
-		int sync = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
-		PQclear(r);
-		if (sync)
-			break;
-	}
-	if (!PQexitPipelineMode(pg->conn) && rc == BS_OK)
-		rc = bs_pg_fail(pg, "prepare", NULL);
-	return rc;
 }
 
 /* ---- migrations ------------------------------------------------------ */
@@ -415,7 +344,7 @@ int bs_pg_open_with(const char *url, const bs_pg_options_t *opt,
 	else
 		bs_pg_options_init(&pg->opt);
 	hide_url(pg, url);
-	if ((rc = connect_db(pg, url)) != BS_OK || (rc = set_session(pg)) != BS_OK
+	if ((rc = connect_db(pg, url)) != BS_OK || (rc = bs_pg_set_session(pg)) != BS_OK
 			|| (rc = migrate(pg)) != BS_OK || (rc = bs_pg_prepare_all(pg)) != BS_OK) {
 		shown_url(pg, url, shown, sizeof(shown));
 		bs_set_err(err, errlen, "db_url %s: %s", shown, pg->base.errmsg);
@@ -431,13 +360,3 @@ int bs_pg_open(const char *url, bs_backend_t **out, char *err, size_t errlen)
 	return bs_pg_open_with(url, NULL, out, err, errlen);
 }
 
-/* A connection made again: its session set up, its statements prepared,
- * its channels listened to, as at open. */
-int bs_pg_set_up(bs_pg_t *pg)
-{
-	int rc;
-
-	if ((rc = set_session(pg)) != BS_OK || (rc = bs_pg_prepare_all(pg)) != BS_OK)
-		return rc;
-	return bs_pg_listen_again(pg);
-}

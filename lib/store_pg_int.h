@@ -74,6 +74,8 @@ typedef struct bs_pg {
 	int resetting;
 	PostgresPollingStatusType reset_wait;
 	long long reset_deadline_ms;
+	/* Its set-up's pipeline under way, and the first failure in it. */
+	int setting_up, setup_rc;
 	/* The table that rows_put writes with COPY, and its rows not yet
 	 * sent (store_pg_rows.c). */
 	const bs_rows_table_t *rows_table;
@@ -130,8 +132,14 @@ int bs_pg_count(bs_pg_t *pg, enum pg_stmt id, const bs_pg_params_t *p, long *n,
 long long bs_pg_mono_ms(void);
 
 /* After a new connection: the session's settings, every statement
- * prepared, LISTEN again on every channel. */
+ * prepared, LISTEN again on every channel, in one round trip waited for
+ * (store_pg_setup.c). The first alone, and the second alone, at open. */
 int bs_pg_set_up(bs_pg_t *pg);
+int bs_pg_set_session(bs_pg_t *pg);
+/* The same without waiting: sent, then its answers read a step at a time
+ * as they come (1 while more are to come, else the outcome). */
+int bs_pg_set_up_send(bs_pg_t *pg);
+int bs_pg_set_up_step(bs_pg_t *pg);
 
 /* Records a failure in b->errmsg ("what: reason"), with nothing of hide[]
  * in it; returns BS_ERR_INTERNAL. reason NULL takes libpq's last. */

@@ -2,7 +2,8 @@
  * Connecting again after the connection was lost: at once, waiting up to
  * the connect timeout (the lookup thread, which has nothing else to do),
  * or step by step (the broker's thread, which must not wait on the
- * network: each step reads what the server has sent and returns).
+ * network: each step reads what the server has sent and returns), the
+ * connection's set-up included (store_pg_setup.c).
  */
 #include "store_pg_int.h"
 
@@ -58,6 +59,35 @@ static int start(bs_pg_t *pg)
 	return BS_OK;
 }
 
+/* Connected: the set-up sent, its answers read at the next steps. */
+static int set_up_begin(bs_pg_t *pg)
+{
+	int rc = bs_pg_set_up_send(pg);
+
+	if (rc != BS_OK) {
+		pg->resetting = 0;
+		return rc;
+	}
+	pg->reset_deadline_ms = bs_pg_mono_ms() + pg->opt.statement_timeout_ms
+		+ BS_PG_ANSWER_GRACE_MS;
+	return 1;
+}
+
+static int set_up_step(bs_pg_t *pg)
+{
+	int rc = bs_pg_set_up_step(pg);
+
+	if (rc == 1 && bs_pg_mono_ms() >= pg->reset_deadline_ms) {
+		pg->setting_up = 0;
+		PQexitPipelineMode(pg->conn);
+		rc = bs_pg_fail(pg, "set up the connection", "no answer from the server "
+				"within the statement timeout");
+	}
+	if (rc != 1)
+		pg->resetting = 0;
+	return rc;
+}
+
 int bs_pg_reconnect_step(bs_backend_t *b)
 {
 	bs_pg_t *pg = (bs_pg_t *)b;
@@ -65,13 +95,13 @@ int bs_pg_reconnect_step(bs_backend_t *b)
 
 	if (!pg->resetting && (rc = start(pg)) != BS_OK)
 		return rc;
+	if (pg->setting_up)
+		return set_up_step(pg);
 	/* A few of the server's answers at a time, as they have come. */
 	for (int i = 0; i < 8 && ready(pg); i++) {
 		PostgresPollingStatusType st = PQresetPoll(pg->conn);
-		if (st == PGRES_POLLING_OK) {
-			pg->resetting = 0;
-			return bs_pg_set_up(pg);
-		}
+		if (st == PGRES_POLLING_OK)
+			return set_up_begin(pg);
 		if (st == PGRES_POLLING_FAILED) {
 			pg->resetting = 0;
 			return bs_pg_fail(pg, "reconnect", NULL);
