@@ -11,8 +11,9 @@
  * device path on the plugin's own threads, no ping takes STALL_MS.
  *
  * The cases: a zero-touch enrollment (protocol 7.2), a bootstrap with a
- * CSR (3.3), an unknown device (its decoy moved at the tick), and a live
- * session's channels reloaded on B after a change made through A. Not an
+ * CSR (3.3), an unknown device (its decoy moved at the tick), a live
+ * session's channels reloaded on B after a change made through A, and a
+ * reconnect after PostgreSQL restarted, with what was missed read. Not an
  * admin let in right after B started on the slow network: B's start alone
  * takes about half a minute there (the plugin's start makes some fifty
  * round trips before the broker opens its listener).
@@ -541,12 +542,68 @@ stop:
 	free(more);
 }
 
+/* ---- e. a reconnect's read of what was missed ------------------------ */
+
+/* cfg disabled through b, tried again until it is done (the store may be
+ * busy while its connection comes back): true when it was. */
+static bool disabled_within(const broker_t *b, const boot_cfg_t *cfg, int ms)
+{
+	double t0 = now_ms();
+
+	for (;;) {
+		json_t *one = admin_cmd(b, json_pack("{ss ss}", "command", "disableConfig",
+				"client_id", cfg->client_id));
+		bool ok = one != NULL && json_object_get(one, "error") == NULL;
+		json_decref(one);
+		if (ok)
+			return true;
+		if (now_ms() - t0 > ms)
+			return false;
+		usleep(100 * 1000);
+	}
+}
+
+/*
+ * PostgreSQL restarted under B: B's listening connection is made again,
+ * and what was announced while it was down is read from the table. A
+ * config disabled through A meanwhile ends its live session on B, which
+ * only that read can tell B of.
+ */
+static void test_a_reconnect_stalls_no_client(void)
+{
+	char *ext = unique_name("slow-reconnect");
+	boot_cfg_t cfg = { 0 };
+	client_t *dev = NULL;
+	rig_t r;
+
+	if (!CHECK(rig_start(&r, true) == 0)
+			|| !CHECK(make_config(&r.a, ext, NULL, true, &cfg) == 0))
+		goto stop;
+	if (!CHECK(client_connack_within(&r.b, 5, cfg.client_id, cfg.client_secret, true,
+			IT_WAIT_MS) >= 0)
+			|| !CHECK((dev = client_connect(&r.b, 5, NULL, cfg.client_id,
+					cfg.client_secret)) != NULL))
+		goto stop;
+	window_open(&r);
+	CHECK(bs_pg_server_restart(test_pg_server()) == 0);
+	CHECK(disabled_within(&r.a, &cfg, REPLY_MS));
+	CHECK(client_wait_gone(dev, REPLY_MS));
+	window_close(&r, "a config disabled through A while B reconnected, its "
+			"session on B ended");
+stop:
+	client_close(dev);
+	rig_close(&r);
+	boot_cfg_free(&cfg);
+	free(ext);
+}
+
 static const cu_test_t tests[] = {
 	{ "an enrollment stalls no client", test_an_enrollment_stalls_no_client },
 	{ "a certificate issuance stalls no client",
 		test_a_certificate_issuance_stalls_no_client },
 	{ "an unknown device stalls no client", test_an_unknown_device_stalls_no_client },
 	{ "a channel reload stalls no client", test_a_channel_reload_stalls_no_client },
+	{ "a reconnect stalls no client", test_a_reconnect_stalls_no_client },
 	{ NULL, NULL },
 };
 
