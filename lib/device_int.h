@@ -83,13 +83,13 @@ struct bs_device_job {
 	 * the lookup once the device proved its key: BS_OK, BS_ERR_INVALID
 	 * (the reply's message said), BS_ERR_INTERNAL (why). */
 	int issued;
-	/* The unknown device's rows that the enrollment deleted. */
-	long forgotten;
 	/* On PostgreSQL: the login view of the config that the lookup made or
 	 * gave a certificate, read after its commit for the login replica
 	 * (NULL when not read), and the replica's mark at begin. */
 	int want_login;
 	bs_logins_mark_t login_mark;
+	/* The unknown device's rows that the enrollment deleted. */
+	long forgotten;
 	bs_config_t *login;
 	char why[256];
 };

@@ -112,8 +112,8 @@ void bs_logins_read_now(bs_logins_t *l, const bs_logins_source_t *src,
  * (bs_logins_mark), so that what it read then is taken only when nothing
  * came since (bs_logins_take). */
 typedef struct bs_logins_mark {
-	unsigned gen;
 	unsigned long seq;
+	unsigned gen;
 	int loaded;
 } bs_logins_mark_t;
 void bs_logins_mark(const bs_logins_t *l, bs_logins_mark_t *m);
