@@ -551,10 +551,12 @@ static bool disabled_within(const broker_t *b, const boot_cfg_t *cfg, int ms)
 	double t0 = now_ms();
 
 	for (;;) {
-		json_t *one = admin_cmd(b, json_pack("{ss ss}", "command", "disableConfig",
-				"client_id", cfg->client_id));
+		json_t *cmd = json_pack("{ss ss}", "command", "disableConfig", "client_id",
+				cfg->client_id);
+		json_t *one = admin_cmd(b, cmd);
 		bool ok = one != NULL && json_object_get(one, "error") == NULL;
 		json_decref(one);
+		json_decref(cmd);
 		if (ok)
 			return true;
 		if (now_ms() - t0 > ms)
