@@ -24,8 +24,7 @@ void bs_unknown_forget(bs_core_t *core, const char *external_id)
 	if (bs_store_unknown_delete(core->store, external_id, &deleted) != BS_OK) {
 		bs_core_log(core, BS_LOG_WARNING, "an unknown device is not forgotten "
 				"in the store: %s", bs_store_errmsg(core->store));
-		bs_unknown_drop(&core->unknown, external_id);
-		return;
+		deleted = 0;
 	}
 	bs_unknown_forgotten(core, external_id, deleted);
 }

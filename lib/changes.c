@@ -103,6 +103,17 @@ int bs_changes_send(bs_store_t *st, const char *as, const bs_effect_t *fx, size_
 	return rc;
 }
 
+int bs_changes_commit(bs_store_t *st, const char *as, const bs_effect_t *fx, size_t n)
+{
+	int rc = as != NULL ? bs_changes_send(st, as, fx, n) : BS_OK;
+
+	if (rc == BS_OK)
+		rc = bs_store_commit(st);
+	if (rc != BS_OK)
+		bs_store_rollback(st);
+	return rc;
+}
+
 const char *bs_changes_as(const bs_core_t *core)
 {
 	return core->listener != NULL ? core->changes_id : NULL;

@@ -37,6 +37,9 @@ int bs_changes_announce(struct bs_core *core, const bs_effect_t *fx, size_t n);
  * once), in the name as (bs_changes_as): for a change made off the
  * broker's thread. */
 int bs_changes_send(bs_store_t *st, const char *as, const bs_effect_t *fx, size_t n);
+/* The open transaction of st committed, fx announced with it in the name
+ * as (none when as is NULL); rolled back when either fails. */
+int bs_changes_commit(bs_store_t *st, const char *as, const bs_effect_t *fx, size_t n);
 /* This broker's name in its announcements, or NULL when it makes none
  * (SQLite); stable from bs_changes_open to bs_changes_close. */
 const char *bs_changes_as(const struct bs_core *core);

@@ -126,16 +126,13 @@ static int store_cert(bs_store_t *st, bs_device_job_t *job)
 	int rc;
 
 	bs_time_format(job->ctx.now, now);
-	if (job->announce_as == NULL)
-		return bs_store_config_set_cert(st, cfg, now);
 	if ((rc = bs_store_begin(st)) != BS_OK)
 		return rc;
-	if ((rc = bs_store_config_set_cert(st, cfg, now)) == BS_OK
-			&& (rc = bs_changes_send(st, job->announce_as, &fx, 1)) == BS_OK)
-		rc = bs_store_commit(st);
-	if (rc != BS_OK)
+	if ((rc = bs_store_config_set_cert(st, cfg, now)) != BS_OK) {
 		bs_store_rollback(st);
-	return rc;
+		return rc;
+	}
+	return bs_changes_commit(st, job->announce_as, &fx, 1);
 }
 
 /* The issued certificate becomes cfg's, in the store and in the reply; the
@@ -194,8 +191,9 @@ static void issue(bs_store_t *st, bs_device_job_t *job)
  * for the login replica (lib/logins.h: bs_logins_take). */
 static void read_login(bs_store_t *st, bs_device_job_t *job)
 {
-	if (!job->want_login || job->found != BS_OK
-			|| (!job->enrolled && !(job->req.csr != NULL && job->issued == BS_OK))
+	/* issued is BS_OK only for a CSR answered, and enrolled only for a
+	 * config found. */
+	if (!job->want_login || (!job->enrolled && job->issued != BS_OK)
 			|| (job->login = calloc(1, sizeof(*job->login))) == NULL)
 		return;
 	if (bs_store_config_get(st, job->cfg->client_id, NULL,

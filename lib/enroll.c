@@ -80,13 +80,12 @@ static int insert(bs_store_t *st, const bs_config_t *c, const char *as, long *fo
 
 	if (rc != BS_OK)
 		return rc;
-	if ((rc = bs_store_config_insert(st, c)) == BS_OK
-			&& (rc = bs_store_unknown_delete(st, c->external_id, forgotten)) == BS_OK
-			&& (as == NULL || (rc = bs_changes_send(st, as, &fx, 1)) == BS_OK))
-		rc = bs_store_commit(st);
-	if (rc != BS_OK)
+	if ((rc = bs_store_config_insert(st, c)) != BS_OK
+			|| (rc = bs_store_unknown_delete(st, c->external_id, forgotten)) != BS_OK) {
 		bs_store_rollback(st);
-	return rc;
+		return rc;
+	}
+	return bs_changes_commit(st, as, &fx, 1);
 }
 
 int bs_enroll_create(bs_store_t *st, const bs_group_t *g, const char *external_id,

@@ -413,11 +413,12 @@ void bs_logins_drop(bs_logins_t *l)
 		l->before = l->live;
 		l->has_before = 1;
 		memset(&l->live, 0, sizeof(l->live));
+	} else {
+		bs_login_table_free(&l->live);
 	}
 	l->dropped = 1;
 	l->gen++;
 	l->loaded = 0;
-	bs_login_table_free(&l->live);
 	bs_logins_stale_clear(l);
 	l->want_load = 1;
 	l->load_retry_ms = 0;

@@ -243,19 +243,21 @@ static session_t *find(bs_sessions_t *ss, const bs_client_t *c)
 	return s;
 }
 
-static void refs_push(bs_refs_t *r, const char *client_id, const void *handle)
+/* BS_OK, or BS_ERR_INTERNAL when memory ran out (nothing pushed). */
+static int refs_push(bs_refs_t *r, const char *client_id, const void *handle)
 {
 	if (r->n == r->cap) {
 		size_t cap = r->cap ? r->cap * 2 : 16;
 		struct bs_ref *grown = realloc(r->v, cap * sizeof(*grown));
 		if (grown == NULL)
-			return;
+			return BS_ERR_INTERNAL;
 		r->v = grown;
 		r->cap = cap;
 	}
 	if ((r->v[r->n].client_id = strdup(client_id)) == NULL)
-		return;
+		return BS_ERR_INTERNAL;
 	r->v[r->n++].handle = handle;
+	return BS_OK;
 }
 
 static void refs_clear(bs_refs_t *r)
@@ -448,16 +450,12 @@ static void reloaded(bs_core_t *core, record_t *r, int rc, const char *ids,
  */
 static void reload(bs_core_t *core, record_t *r, bs_kicks_t *out)
 {
-	bs_refs_t *pending = &core->sessions.reloads;
 	bs_config_t cfg;
-	size_t had = pending->n;
 	int rc;
 
 	if (core->logins != NULL) {
-		refs_push(pending, r->client_id, NULL);
-		if (pending->n > had)
-			return;
-		reloaded(core, r, BS_ERR_INTERNAL, NULL, out);
+		if (refs_push(&core->sessions.reloads, r->client_id, NULL) != BS_OK)
+			reloaded(core, r, BS_ERR_INTERNAL, NULL, out);
 		return;
 	}
 	rc = bs_login_view_store(core, r->client_id, 0, &cfg);
@@ -476,16 +474,18 @@ void bs_sessions_reload_pending(bs_core_t *core, bs_kicks_t *out)
 	for (size_t i = 0; i < pending->n; i++) {
 		struct bs_ref *ref = &pending->v[i];
 		record_t *r = (record_t *)bs_hmap_get(&core->sessions.records, ref->client_id);
-		const bs_login_entry_t *e;
-		int rc = r == NULL ? BS_ERR_NOT_FOUND : !bs_logins_loaded(core->logins)
-			? BS_ERR_INTERNAL : bs_logins_find(core->logins, ref->client_id, &e);
+		const bs_login_entry_t *e = NULL;
+		int rc = BS_ERR_INTERNAL;
 
-		if (r != NULL && rc == BS_ERR_INTERNAL) {
-			pending->v[kept++] = *ref;      /* not read again yet */
+		/* Not read again yet (and, while the whole is, wait for it). */
+		if (r != NULL && (!bs_logins_loaded(core->logins)
+				|| (rc = bs_logins_find(core->logins, ref->client_id, &e))
+					== BS_ERR_INTERNAL)) {
+			pending->v[kept++] = *ref;
 			continue;
 		}
 		if (r != NULL)
-			reloaded(core, r, rc, rc == BS_OK ? bs_login_channels(e) : NULL, out);
+			reloaded(core, r, rc, e ? bs_login_channels(e) : NULL, out);
 		free(ref->client_id);
 	}
 	pending->n = kept;

@@ -140,6 +140,8 @@ int bs_pg_set_session(bs_pg_t *pg);
  * as they come (1 while more are to come, else the outcome). */
 int bs_pg_set_up_send(bs_pg_t *pg);
 int bs_pg_set_up_step(bs_pg_t *pg);
+/* Its answers not come in time: the set-up given up, the failure said. */
+int bs_pg_set_up_abandon(bs_pg_t *pg);
 
 /* Records a failure in b->errmsg ("what: reason"), with nothing of hide[]
  * in it; returns BS_ERR_INTERNAL. reason NULL takes libpq's last. */
@@ -250,8 +252,9 @@ int bs_pg_rows_put(bs_backend_t *b, const bs_rows_value_t *v);
 int bs_pg_rows_close(bs_backend_t *b, int abandon);
 int bs_pg_rows_settle(bs_backend_t *b);
 
-/* LISTEN again on every channel bs_pg_listen named (store_pg_notify.c). */
-int bs_pg_listen_again(bs_pg_t *pg);
+/* "LISTEN <channel>", quoted, malloc()ed; NULL with the failure recorded
+ * (store_pg_notify.c). */
+char *bs_pg_listen_sql(bs_pg_t *pg, const char *channel);
 
 /* The statements' names ("s<id>") and preparing them (store_pg.c). */
 int bs_pg_prepare_all(bs_pg_t *pg);

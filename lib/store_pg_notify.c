@@ -36,24 +36,32 @@ int bs_pg_socket(bs_backend_t *b)
 	return pg->conn != NULL ? PQsocket(pg->conn) : -1;
 }
 
-static int listen_on(bs_pg_t *pg, const char *channel)
+char *bs_pg_listen_sql(bs_pg_t *pg, const char *channel)
 {
 	char *ident = PQescapeIdentifier(pg->conn, channel, strlen(channel));
 	char *sql = ident ? malloc(strlen(ident) + sizeof("LISTEN ")) : NULL;
+
+	if (sql != NULL)
+		sprintf(sql, "LISTEN %s", ident);
+	else
+		bs_pg_fail(pg, "listen", ident ? "out of memory" : NULL);
+	PQfreemem(ident);
+	return sql;
+}
+
+static int listen_on(bs_pg_t *pg, const char *channel)
+{
+	char *sql = bs_pg_listen_sql(pg, channel);
 	PGresult *r;
 	int rc = BS_OK;
 
-	if (sql == NULL) {
-		PQfreemem(ident);
-		return bs_pg_fail(pg, "listen", ident ? "out of memory" : NULL);
-	}
-	sprintf(sql, "LISTEN %s", ident);
+	if (sql == NULL)
+		return BS_ERR_INTERNAL;
 	r = PQexec(pg->conn, sql);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK)
 		rc = bs_pg_fail(pg, "listen", r ? PQresultErrorField(r,
 				PG_DIAG_MESSAGE_PRIMARY) : NULL);
 	PQclear(r);
-	PQfreemem(ident);
 	free(sql);
 	return rc;
 }
@@ -74,15 +82,6 @@ int bs_pg_listen(bs_backend_t *b, const char *channel)
 		return bs_pg_fail(pg, "listen", "out of memory");
 	pg->nlistening++;
 	return BS_OK;
-}
-
-int bs_pg_listen_again(bs_pg_t *pg)
-{
-	int rc = BS_OK;
-
-	for (size_t i = 0; rc == BS_OK && i < pg->nlistening; i++)
-		rc = listen_on(pg, pg->listening[i]);
-	return rc;
 }
 
 int bs_pg_notify(bs_backend_t *b, const char *channel, const char *payload)

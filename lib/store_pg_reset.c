@@ -77,12 +77,8 @@ static int set_up_step(bs_pg_t *pg)
 {
 	int rc = bs_pg_set_up_step(pg);
 
-	if (rc == 1 && bs_pg_mono_ms() >= pg->reset_deadline_ms) {
-		pg->setting_up = 0;
-		PQexitPipelineMode(pg->conn);
-		rc = bs_pg_fail(pg, "set up the connection", "no answer from the server "
-				"within the statement timeout");
-	}
+	if (rc == 1 && bs_pg_mono_ms() >= pg->reset_deadline_ms)
+		rc = bs_pg_set_up_abandon(pg);
 	if (rc != 1)
 		pg->resetting = 0;
 	return rc;

@@ -51,18 +51,13 @@ static int send_prepares(bs_pg_t *pg)
 
 static int send_listen(bs_pg_t *pg, const char *channel)
 {
-	char *ident = PQescapeIdentifier(pg->conn, channel, strlen(channel));
-	char *sql = ident ? malloc(strlen(ident) + sizeof("LISTEN ")) : NULL;
+	char *sql = bs_pg_listen_sql(pg, channel);
 	int rc = BS_OK;
 
-	if (sql == NULL) {
-		PQfreemem(ident);
-		return bs_pg_fail(pg, "listen", ident ? "out of memory" : NULL);
-	}
-	sprintf(sql, "LISTEN %s", ident);
+	if (sql == NULL)
+		return BS_ERR_INTERNAL;
 	if (!PQsendQueryParams(pg->conn, sql, 0, NULL, NULL, NULL, NULL, 0))
 		rc = bs_pg_fail(pg, "listen", NULL);
-	PQfreemem(ident);
 	free(sql);
 	return rc;
 }
@@ -134,6 +129,14 @@ static int take_answers(bs_pg_t *pg)
 	return pg->setup_rc;
 }
 
+int bs_pg_set_up_abandon(bs_pg_t *pg)
+{
+	pg->setting_up = 0;
+	PQexitPipelineMode(pg->conn);
+	return bs_pg_fail(pg, "set up the connection", "no answer from the server "
+			"within the statement timeout");
+}
+
 /* send_all, then its answers waited for, up to the statement timeout. */
 static int set_up_waiting(bs_pg_t *pg, unsigned parts)
 {
@@ -147,12 +150,8 @@ static int set_up_waiting(bs_pg_t *pg, unsigned parts)
 		struct pollfd fd = { .fd = PQsocket(pg->conn), .events = POLLIN };
 		long long left = end - bs_pg_mono_ms();
 
-		if (left <= 0 || poll(&fd, 1, (int)left) < 0) {
-			pg->setting_up = 0;
-			PQexitPipelineMode(pg->conn);
-			return bs_pg_fail(pg, "set up the connection", "no answer from the "
-					"server within the statement timeout");
-		}
+		if (left <= 0 || poll(&fd, 1, (int)left) < 0)
+			return bs_pg_set_up_abandon(pg);
 	}
 	return rc;
 }

@@ -188,8 +188,7 @@ void bs_plugin_lookups_stop(bs_plugin_t *p)
 {
 	bs_worker_stop(p->worker);
 	p->worker = NULL;
-	if (p->core != NULL)
-		p->core->offload = NULL;
+	p->core->offload = NULL;
 	bs_logins_free(p->core->logins);
 	p->core->logins = NULL;
 	bs_store_close(p->logins_store);
